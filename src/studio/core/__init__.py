@@ -1,0 +1,1 @@
+"""Qt-free foundations: settings, paths, errors, progress, device, image io."""

@@ -1,0 +1,59 @@
+"""Domain exceptions that carry a message a user understands.
+
+Every error that reaches the UI or the CLI is a :class:`StudioError` (or is wrapped in one
+by the service): ``user_message`` is shown, ``detail`` goes to the log and the "details" box.
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Base class: ``user_message`` for people, ``detail`` for the log."""
+
+    def __init__(self, user_message: str, detail: str = "") -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.detail = detail
+
+
+class BadInput(StudioError):
+    """The user's input (file, mask, audio, prompt, ...) cannot be used."""
+
+
+class ModelMissing(StudioError):
+    """A model the job needs is not installed; the UI offers to download it."""
+
+    def __init__(self, model_id: str, name: str = "", size_bytes: int = 0) -> None:
+        size = f" ({format_size(size_bytes)})" if size_bytes else ""
+        label = name or model_id
+        super().__init__(
+            f"The model '{label}'{size} is not installed. Download it from the Models dialog "
+            f"or with: studio models download {model_id}"
+        )
+        self.model_id = model_id
+        self.size_bytes = size_bytes
+
+
+class DownloadFailed(StudioError):
+    """A download did not complete or did not verify; nothing was installed."""
+
+
+class OutOfMemory(StudioError):
+    """The GPU (or host) ran out of memory even after freeing the cache."""
+
+
+class Cancelled(StudioError):
+    """The job was cancelled; no partial result escapes."""
+
+    def __init__(self, user_message: str = "Cancelled.") -> None:
+        super().__init__(user_message)
+
+
+def format_size(n_bytes: int) -> str:
+    """Human-readable size, e.g. ``1.9 GB``."""
+    size = float(n_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"  # pragma: no cover

@@ -1,0 +1,46 @@
+"""User settings shared by the GUI and the CLI, stored as JSON in the config dir."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from studio.core import paths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    device: str = "auto"  # "auto", "cuda", "cuda:1", "cpu"
+    vram_budget_gb: float = 0.0  # 0 means "80% of the card's memory"
+    models_dir: str = ""  # empty means the default (platformdirs or STUDIO_MODELS_DIR)
+
+    def resolved_models_dir(self) -> Path:
+        return Path(self.models_dir) if self.models_dir else paths.default_models_dir()
+
+    @staticmethod
+    def path() -> Path:
+        return paths.config_dir() / "settings.json"
+
+    @classmethod
+    def load(cls) -> Settings:
+        path = cls.path()
+        if not path.is_file():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+            return cls()
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in names})
+
+    def save(self) -> None:
+        path = self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        tmp.replace(path)

@@ -1,0 +1,1 @@
+"""Qt-free model management: catalogue, on-disk store, downloads, verification."""

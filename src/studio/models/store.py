@@ -1,0 +1,85 @@
+"""Where installed models live on disk, and what counts as installed.
+
+Layout: ``<root>/<model_id>/<files...>`` with the files at their repo-relative paths (hub) or
+under their file name (URL). A model is installed only once ``.studio-installed.json`` exists
+in its folder; downloads are assembled in ``<root>/.staging/<model_id>`` and moved into place
+by :meth:`ModelStore.commit` after they verify, so a half or corrupt download is never where
+a pipeline would load it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from studio.core.errors import ModelMissing
+from studio.models.catalogue import Catalogue, ModelEntry
+
+MARKER = ".studio-installed.json"
+
+
+class ModelStore:
+    """Installed models under one root directory."""
+
+    def __init__(self, root: Path, catalogue: Catalogue) -> None:
+        self.root = Path(root)
+        self.catalogue = catalogue
+
+    def model_dir(self, model_id: str) -> Path:
+        self.catalogue.get(model_id)  # unknown ids fail loudly
+        return self.root / model_id
+
+    def staging_dir(self, model_id: str) -> Path:
+        """Where a download (or a locally built model) is assembled before :meth:`commit`."""
+        path = self.root / ".staging" / model_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def is_installed(self, model_id: str) -> bool:
+        return (self.model_dir(model_id) / MARKER).is_file()
+
+    def require(self, model_id: str) -> Path:
+        """The installed model's folder, or :class:`ModelMissing` naming it and its size."""
+        if not self.is_installed(model_id):
+            entry = self.catalogue.get(model_id)
+            raise ModelMissing(model_id, entry.name, entry.size_bytes)
+        return self.model_dir(model_id)
+
+    def file(self, model_id: str, relpath: str) -> Path:
+        return self.require(model_id) / relpath
+
+    def installed(self) -> list[ModelEntry]:
+        return [e for e in self.catalogue if self.is_installed(e.id)]
+
+    def disk_usage(self, model_id: str) -> int:
+        folder = self.model_dir(model_id)
+        if not folder.exists():
+            return 0
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+    def manifest(self, model_id: str) -> dict:
+        return json.loads((self.require(model_id) / MARKER).read_text(encoding="utf-8"))
+
+    def commit(self, model_id: str, staged: Path, hashes: dict[str, str]) -> Path:
+        """Move a verified staging folder into place and mark it installed.
+
+        ``hashes`` maps each file's relative path to its sha256, kept for ``verify``.
+        """
+        target = self.model_dir(model_id)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        marker = {"id": model_id, "installed_at": time.time(), "sha256": hashes}
+        tmp = target / (MARKER + ".tmp")
+        tmp.write_text(json.dumps(marker, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, target / MARKER)
+        return target
+
+    def delete(self, model_id: str) -> None:
+        for path in (self.model_dir(model_id), self.root / ".staging" / model_id):
+            if path.exists():
+                shutil.rmtree(path)

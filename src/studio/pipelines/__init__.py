@@ -1,0 +1,1 @@
+"""Qt-free pipelines: ``run(request, ctx) -> result``; torch is imported inside functions."""

@@ -1,0 +1,41 @@
+"""Run pipelines without the GUI (the CLI, benchmarks): same store, cache and device rules."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from studio.core.device import resolve_device
+from studio.core.progress import CancelToken
+from studio.core.settings import Settings
+from studio.models.catalogue import load_catalogue
+from studio.models.store import ModelStore
+from studio.pipelines.context import RunContext
+from studio.services.model_cache import ModelCache
+
+
+def console_progress(stage: str, done: int, total: int, preview: Any = None) -> None:
+    """One updating line on stderr per stage."""
+    end = "\n" if done >= total else ""
+    sys.stderr.write(f"\r{stage}: {done}/{total}   {end}")
+    sys.stderr.flush()
+
+
+def default_store(settings: Settings | None = None) -> ModelStore:
+    settings = settings or Settings.load()
+    return ModelStore(settings.resolved_models_dir(), load_catalogue())
+
+
+def headless_context(settings: Settings | None = None, *, quiet: bool = False) -> RunContext:
+    """A :class:`RunContext` for one CLI command, with a console progress line."""
+    settings = settings or Settings.load()
+    info = resolve_device(settings.device)
+    if info.warning and not quiet:
+        print(f"warning: {info.warning}", file=sys.stderr)
+    return RunContext(
+        store=default_store(settings),
+        cache=ModelCache(),
+        device=info.device,
+        progress=(lambda *a, **k: None) if quiet else console_progress,
+        cancel=CancelToken(),
+    )
