@@ -1,0 +1,45 @@
+"""Shared fixtures: a temporary model store with the real catalogue, and a running service."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("NUMBA_DISABLE_JIT", "1")  # rembg imports numba code: 80 s to compile
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+from studio.models.catalogue import load_catalogue  # noqa: E402
+from studio.models.store import ModelStore  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _studio_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own config/data/log dirs; nothing touches the real user's."""
+    home = tmp_path_factory.mktemp("studio_home")
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    monkeypatch.delenv("STUDIO_MODELS_DIR", raising=False)
+    return home
+
+
+@pytest.fixture
+def store(tmp_path) -> ModelStore:
+    return ModelStore(tmp_path / "models", load_catalogue())
+
+
+@pytest.fixture
+def run_context(store):
+    """A CPU :class:`RunContext` over the temporary store, recording progress reports."""
+    from studio.pipelines.context import RunContext
+    from studio.services.model_cache import ModelCache
+
+    reports: list[tuple[str, int, int]] = []
+
+    def progress(stage, done, total, preview=None):
+        reports.append((stage, done, total))
+
+    ctx = RunContext(store=store, cache=ModelCache(), device="cpu", progress=progress)
+    ctx.reports = reports  # type: ignore[attr-defined]
+    return ctx
