@@ -1,0 +1,3 @@
+"""Headshots pipelines (Qt-free). ``JOBS`` maps job kinds to runners for the service."""
+
+JOBS: dict = {}

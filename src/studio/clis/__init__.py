@@ -1,0 +1,1 @@
+"""Headless subcommands per workspace; each module has ``register(subparsers)``."""
