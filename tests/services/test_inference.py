@@ -1,0 +1,199 @@
+"""The inference service: ordering, cancel, progress, failures, OOM retry, shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from studio.core.errors import BadInput
+from studio.services.inference import InferenceService
+from studio.services.jobs import JobState, Priority
+
+
+def _record(service):
+    events: list[tuple] = []
+    service.job_queued.connect(lambda j: events.append(("queued", j.label)))
+    service.job_started.connect(lambda j: events.append(("started", j.label)))
+    service.job_progress.connect(lambda j, u: events.append(("progress", j.label, u.done)))
+    service.job_finished.connect(lambda j, r: events.append(("finished", j.label, r)))
+    service.job_failed.connect(lambda j, m, d: events.append(("failed", j.label, m)))
+    service.job_cancelled.connect(lambda j: events.append(("cancelled", j.label)))
+    return events
+
+
+def steps(request, ctx):
+    """n steps, each a cancel/preemption point; returns the request's value."""
+    for i in range(request["n"]):
+        ctx.check()
+        if "gate" in request:
+            request["gate"].wait(5)
+        time.sleep(request.get("sleep", 0))
+        ctx.progress("step", i + 1, request["n"])
+    return request["value"]
+
+
+def bad(request, ctx):
+    raise BadInput("That image has no pixels.", "0x0 PNG")
+
+
+def crash(request, ctx):
+    raise ZeroDivisionError("boom")
+
+
+def oom_once(request, ctx):
+    request["calls"].append(ctx.low_memory)
+    if not ctx.low_memory:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    return "ok-low-memory"
+
+
+oom_once.low_memory_mode = True  # type: ignore[attr-defined]
+
+
+def oom_always(request, ctx):
+    raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+RUNNERS = {"t.steps": steps, "t.bad": bad, "t.crash": crash, "t.oom": oom_once,
+           "t.oom_always": oom_always}
+
+
+@pytest.fixture
+def service(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners=RUNNERS)
+    with qtbot.waitSignal(svc.device_ready, timeout=30000):
+        svc.start()
+    yield svc
+    assert svc.shutdown(10)
+
+
+def _wait_done(qtbot, service, *jobs, timeout=10000):
+    qtbot.waitUntil(lambda: all(j.state.done for j in jobs), timeout=timeout)
+    qtbot.wait(50)  # let the queued signals land
+
+
+def test_signals_in_order_and_result(qtbot, service):
+    events = _record(service)
+    job = service.submit("t.steps", {"n": 3, "value": 42}, label="a")
+    _wait_done(qtbot, service, job)
+    assert events == [
+        ("queued", "a"), ("started", "a"),
+        ("progress", "a", 1), ("progress", "a", 2), ("progress", "a", 3),
+        ("finished", "a", 42),
+    ]
+    assert job.state is JobState.FINISHED
+    assert set(job.stage_seconds) == {"step"}
+    assert job.duration_s is not None and job.duration_s >= 0
+
+
+def test_interactive_jobs_run_before_queued_batch_work(qtbot, service):
+    gate = threading.Event()
+    blocker = service.submit("t.steps", {"n": 1, "value": 0, "gate": gate}, Priority.BATCH, "blk")
+    qtbot.waitUntil(lambda: blocker.state is JobState.RUNNING)
+    order: list[str] = []
+    service.job_started.connect(lambda j: order.append(j.label))
+    jobs = [
+        service.submit("t.steps", {"n": 1, "value": 1}, Priority.BATCH, "batch1"),
+        service.submit("t.steps", {"n": 1, "value": 2}, Priority.NORMAL, "normal"),
+        service.submit("t.steps", {"n": 1, "value": 3}, Priority.INTERACTIVE, "click"),
+        service.submit("t.steps", {"n": 1, "value": 4}, Priority.BATCH, "batch2"),
+    ]
+    gate.set()
+    _wait_done(qtbot, service, blocker, *jobs)
+    assert order == ["click", "normal", "batch1", "batch2"]
+
+
+def test_interactive_job_preempts_a_running_batch_job_between_steps(qtbot, service):
+    order: list[tuple[str, str]] = []
+    service.job_started.connect(lambda j: order.append(("start", j.label)))
+    service.job_finished.connect(lambda j, r: order.append(("end", j.label)))
+    long = service.submit("t.steps", {"n": 30, "value": 0, "sleep": 0.02}, Priority.BATCH, "pack")
+    qtbot.waitUntil(lambda: long.last_progress is not None)
+    click = service.submit("t.steps", {"n": 1, "value": 1}, Priority.INTERACTIVE, "click")
+    _wait_done(qtbot, service, long, click)
+    assert order == [("start", "pack"), ("start", "click"), ("end", "click"), ("end", "pack")]
+
+
+def test_cancel_queued_job(qtbot, service):
+    gate = threading.Event()
+    first = service.submit("t.steps", {"n": 1, "value": 0, "gate": gate}, label="first")
+    queued = service.submit("t.steps", {"n": 1, "value": 1}, label="queued")
+    events = _record(service)
+    service.cancel(queued.id)
+    assert queued.state is JobState.CANCELLED
+    gate.set()
+    _wait_done(qtbot, service, first)
+    assert ("cancelled", "queued") in events
+    assert not any(e[0] == "started" and e[1] == "queued" for e in events)
+
+
+def test_cancel_running_job_gives_no_result(qtbot, service):
+    events = _record(service)
+    job = service.submit("t.steps", {"n": 500, "value": 9, "sleep": 0.01}, label="long")
+    qtbot.waitUntil(lambda: job.last_progress is not None)
+    service.cancel(job.id)
+    _wait_done(qtbot, service, job)
+    assert job.state is JobState.CANCELLED
+    assert events[-1] == ("cancelled", "long")
+    assert not any(e[0] == "finished" for e in events)
+    assert job.last_progress.done < 500
+
+
+def test_failure_carries_user_message_and_detail(qtbot, service):
+    with qtbot.waitSignal(service.job_failed) as sig:
+        service.submit("t.bad", {}, label="bad")
+    job, message, detail = sig.args
+    assert message == "That image has no pixels."
+    assert "0x0 PNG" in detail
+    assert job.state is JobState.FAILED
+
+
+def test_unexpected_exception_is_reported_with_traceback(qtbot, service):
+    with qtbot.waitSignal(service.job_failed) as sig:
+        service.submit("t.crash", {}, label="crash")
+    _, message, detail = sig.args
+    assert "boom" in message
+    assert "ZeroDivisionError" in detail and "Traceback" in detail
+
+
+def test_oom_frees_cache_and_retries_in_low_memory_mode(qtbot, service):
+    service.cache.get("warm", lambda: object(), size_bytes=10)
+    calls: list[bool] = []
+    with qtbot.waitSignal(service.job_finished) as sig:
+        job = service.submit("t.oom", {"calls": calls})
+    assert sig.args[1] == "ok-low-memory"
+    assert calls == [False, True]
+    assert job.retried_low_memory
+    assert "warm" not in service.cache
+
+
+def test_oom_without_low_memory_mode_fails_clearly(qtbot, service):
+    with qtbot.waitSignal(service.job_failed) as sig:
+        service.submit("t.oom_always", {})
+    assert "ran out of memory" in sig.args[1]
+
+
+def test_unknown_kind_is_refused_at_submit(service):
+    with pytest.raises(KeyError):
+        service.submit("nope", {})
+
+
+def test_shutdown_cancels_running_and_queued_jobs(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners=RUNNERS)
+    svc.start()
+    running = svc.submit("t.steps", {"n": 10_000, "value": 0, "sleep": 0.01})
+    waiting = svc.submit("t.steps", {"n": 1, "value": 0})
+    qtbot.waitUntil(lambda: running.state is JobState.RUNNING, timeout=30000)
+    started = time.perf_counter()
+    assert svc.shutdown(10)
+    assert time.perf_counter() - started < 5
+    assert running.state is JobState.CANCELLED and waiting.state is JobState.CANCELLED
+    assert not svc._thread.isRunning()
+
+
+def test_cpu_device_is_reported(qtbot, service):
+    assert service.device_info is not None
+    assert service.device_info.device == "cpu"
+    assert service.device_info.warning
