@@ -82,6 +82,12 @@ def download_url(
                     out.write(chunk)
                     have += len(chunk)
                     progress(f"Downloading {file.filename}", have, max(total, have))
+            if length and have < total:  # the connection closed early: keep the part
+                raise DownloadFailed(
+                    f"The download of {file.filename} was interrupted; run it again "
+                    "to resume where it stopped.",
+                    f"got {have} of {total} bytes",
+                )
     _verify_file(part, file)
     part.replace(dest)
     return dest
