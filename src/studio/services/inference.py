@@ -164,7 +164,9 @@ class InferenceService(QObject):
         from studio.core.device import resolve_device
 
         try:
-            info = resolve_device(self.device_setting)
+            # "none": an I/O-only service (downloads) that must not even import torch
+            info = (DeviceInfo("cpu", "I/O only") if self.device_setting == "none"
+                    else resolve_device(self.device_setting))
         except Exception as exc:  # torch missing or broken: still report, run nothing on GPU
             info = DeviceInfo("cpu", "CPU", warning=f"Could not initialise the device: {exc}")
         if info.warning:
@@ -199,6 +201,7 @@ class InferenceService(QObject):
             self._t_cancelled.emit(job)
         except StudioError as exc:
             job.error = exc.user_message
+            job.missing_model = getattr(exc, "model_id", "")
             self._end(job, JobState.FAILED, timer)
             log.warning("job %s failed: %s %s", job.id, exc.user_message, exc.detail)
             self._t_failed.emit(job, exc.user_message, exc.detail or traceback.format_exc())

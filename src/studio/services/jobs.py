@@ -54,6 +54,7 @@ class Job:
     peak_vram_bytes: int = 0
     last_progress: ProgressUpdate | None = None
     error: str = ""
+    missing_model: str = ""  # set when the job failed for want of a model the UI can fetch
     retried_low_memory: bool = False
     seq: int = field(default_factory=lambda: next(_counter))
 

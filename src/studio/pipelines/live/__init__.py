@@ -1,3 +1,25 @@
-"""Live pipelines (Qt-free). ``JOBS`` maps job kinds to runners for the service."""
+"""Live pipelines (Qt-free). ``JOBS`` maps job kinds to runners for the service.
 
-JOBS: dict = {}
+- ``live.frame``: :class:`~studio.pipelines.live.jobs.LiveFrameRequest` -> ``LiveFrame``
+- ``live.stream``: :class:`~studio.pipelines.live.jobs.LiveStreamRequest` ->
+  ``LiveStreamResult``; runs until cancelled, one frame per ``ctx.check()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _frame(request: Any, ctx: Any) -> Any:
+    from studio.pipelines.live.jobs import run_frame
+
+    return run_frame(request, ctx)
+
+
+def _stream(request: Any, ctx: Any) -> Any:
+    from studio.pipelines.live.jobs import run_stream
+
+    return run_stream(request, ctx)
+
+
+JOBS: dict = {"live.frame": _frame, "live.stream": _stream}

@@ -1,0 +1,139 @@
+"""The ``studio`` command: the GUI by default, and the same jobs headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+
+from studio.core.errors import StudioError, format_size
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from studio.services.headless import default_store
+
+    store = default_store()
+    for e in store.catalogue:
+        state = "installed" if store.is_installed(e.id) else "-"
+        commercial = "" if e.commercial_use else "  [non-commercial]"
+        print(f"{e.id:<28} {state:<10} {format_size(e.size_bytes):>9}  {e.licence}{commercial}")
+    print(f"\nmodel dir: {store.root}")
+    return 0
+
+
+def _models_download(args: argparse.Namespace) -> int:
+    from studio.models.download import download_model
+    from studio.services.headless import console_progress, default_store
+
+    store = default_store()
+    for model_id in args.ids:
+        entry = store.catalogue.get(model_id)
+        if store.is_installed(model_id) and not args.force:
+            print(f"{model_id}: already installed")
+            continue
+        if not entry.commercial_use:
+            print(f"note: {entry.name} is licensed '{entry.licence}' (non-commercial).")
+        download_model(store, model_id, progress=console_progress)
+        print(f"{model_id}: installed")
+    return 0
+
+
+def _models_verify(args: argparse.Namespace) -> int:
+    from studio.models.verify import verify_installed
+    from studio.services.headless import default_store
+
+    store = default_store()
+    ids = args.ids or [e.id for e in store.installed()]
+    bad = 0
+    for model_id in ids:
+        if not store.is_installed(model_id):
+            print(f"{model_id}: not installed")
+            bad += 1
+            continue
+        problems = verify_installed(store, model_id)
+        print(f"{model_id}: {'ok' if not problems else '; '.join(problems)}")
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+def _models_delete(args: argparse.Namespace) -> int:
+    from studio.services.headless import default_store
+
+    store = default_store()
+    for model_id in args.ids:
+        store.delete(model_id)
+        print(f"{model_id}: deleted")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from studio.doctor import collect, format_report
+    from studio.services.headless import default_store
+
+    report = collect(default_store())
+    print(json.dumps(report, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from studio.ui.app import run_gui
+
+    return run_gui()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studio", description=__doc__)
+    parser.set_defaults(func=_gui)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("gui", help="open the window (the default)").set_defaults(func=_gui)
+
+    models = sub.add_parser("models", help="list, download, verify or delete models")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    msub.add_parser("list", help="every model, installed or not").set_defaults(func=_models_list)
+    dl = msub.add_parser("download", help="download and verify models")
+    dl.add_argument("ids", nargs="+")
+    dl.add_argument("--force", action="store_true", help="download again even if installed")
+    dl.set_defaults(func=_models_download)
+    ver = msub.add_parser("verify", help="check installed files against their hashes")
+    ver.add_argument("ids", nargs="*")
+    ver.set_defaults(func=_models_verify)
+    rm = msub.add_parser("delete", help="remove installed models")
+    rm.add_argument("ids", nargs="+")
+    rm.set_defaults(func=_models_delete)
+
+    doctor = sub.add_parser("doctor", help="Python, torch, CUDA, GPU, VRAM, installed models")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=_doctor)
+
+    import studio.clis
+
+    for info in pkgutil.iter_modules(studio.clis.__path__):
+        module = importlib.import_module(f"studio.clis.{info.name}")
+        if hasattr(module, "register"):
+            module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from studio.core.logs import setup_logging
+
+    setup_logging()
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StudioError as exc:
+        # "\n" ends a progress line that the failure may have left open
+        print(f"\nerror: {exc.user_message}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

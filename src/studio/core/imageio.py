@@ -1,0 +1,196 @@
+"""Loading and saving images for every workspace (no Qt, PIL imported lazily).
+
+``load_image`` accepts PNG, JPEG, WebP and TIFF, honours EXIF orientation and turns every
+kind of bad file (unreadable, truncated, unsupported, 0-pixel, gigantic) into
+:class:`~studio.core.errors.BadInput` with a message a user understands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+from studio.core.errors import BadInput
+
+SUPPORTED_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "MPO")  # MPO: phone JPEGs with a depth map
+# 16384^2 = 268 M pixels (~800 MB as RGB): the largest image we decode at all. Bigger files are
+# refused before decoding, so a 20000x20000 (or decompression-bomb) file never eats all RAM.
+MAX_PIXELS = 16384 * 16384
+MAX_SIDE = 30000
+
+
+def _open(source: Any) -> Any:
+    from PIL import Image, UnidentifiedImageError
+
+    name = str(source) if isinstance(source, (str, Path)) else "the image"
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise BadInput(f"The file '{path.name}' does not exist.", str(path))
+        if path.stat().st_size == 0:
+            raise BadInput(f"The file '{path.name}' is empty.", str(path))
+        fp: Any = path
+        name = path.name
+    elif isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise BadInput("The image data is empty.")
+        fp = io.BytesIO(bytes(source))
+    else:
+        fp = source
+    try:
+        # The bomb check is ours (below); PIL's would raise a warning or a DecompressionBombError.
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            img = Image.open(fp)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+    except UnidentifiedImageError as exc:
+        raise BadInput(
+            f"'{name}' is not an image Studio can read (use PNG, JPEG, WebP or TIFF).", str(exc)
+        ) from exc
+    except OSError as exc:
+        raise BadInput(f"'{name}' could not be read.", str(exc)) from exc
+    return img, name
+
+
+def check_size(width: int, height: int, name: str = "The image") -> None:
+    """Refuse 0-pixel and gigantic images before any pixel is decoded."""
+    if width <= 0 or height <= 0:
+        raise BadInput(f"{name} has no pixels ({width}x{height}).")
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise BadInput(
+            f"{name} is too large ({width}x{height}). Studio opens images up to "
+            f"{MAX_PIXELS // 1_000_000} megapixels; scale it down first.",
+        )
+
+
+def load_image(source: Any, mode: str = "RGB") -> Any:
+    """Decode ``source`` (path, bytes or file object) to a PIL image in ``mode``, upright.
+
+    Raises :class:`BadInput` for anything that is not a complete, supported, sane-sized image.
+    """
+    from PIL import Image, ImageOps
+
+    img, name = _open(source)
+    fmt = (img.format or "").upper()
+    if fmt not in SUPPORTED_FORMATS:
+        raise BadInput(
+            f"'{name}' is a {fmt or 'unknown'} file; Studio reads PNG, JPEG, WebP and TIFF."
+        )
+    check_size(img.width, img.height, f"'{name}'")
+    try:
+        img.load()  # a truncated file fails here, not later inside a pipeline
+        img = ImageOps.exif_transpose(img) or img
+        if mode == "RGB" and img.mode in ("RGBA", "LA", "P", "PA"):
+            # Transparent pixels have arbitrary colour under them; composite on white.
+            rgba = img.convert("RGBA")
+            base = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(base, rgba)
+        out = img.convert(mode)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"'{name}' is damaged or truncated and could not be read.", str(exc)) from exc
+    return out
+
+
+def load_mask(source: Any, size: tuple[int, int] | None = None) -> Any:
+    """Load a mask file as a uint8 numpy array (0 or 255), checking it matches ``size`` (w, h).
+
+    White (or opaque, for images with alpha) marks the selected region.
+    """
+    import numpy as np
+
+    img, name = _open(source)
+    check_size(img.width, img.height, f"'{name}'")
+    try:
+        img.load()
+        bands = img.getbands()
+        gray = img.getchannel("A") if "A" in bands and img.mode != "LA" else img.convert("L")
+        if img.mode == "LA":
+            gray = img.getchannel("L")
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"The mask '{name}' is damaged and could not be read.", str(exc)) from exc
+    arr = (np.asarray(gray) >= 128).astype(np.uint8) * 255
+    if size is not None:
+        check_mask(arr, size)
+    return arr
+
+
+def check_mask(mask: Any, size: tuple[int, int], *, allow_empty: bool = False) -> Any:
+    """Validate a mask against an image ``size`` (w, h); return it as a uint8 0/255 array."""
+    import numpy as np
+
+    arr = np.asarray(mask)
+    if arr.ndim == 3:
+        arr = arr[:, :, -1] if arr.shape[2] in (2, 4) else arr[:, :, 0]
+    if arr.ndim != 2:
+        raise BadInput(f"The mask must be a single-channel image, got shape {arr.shape}.")
+    w, h = size
+    if arr.shape != (h, w):
+        raise BadInput(
+            f"The mask is {arr.shape[1]}x{arr.shape[0]} but the image is {w}x{h}; "
+            "they must be the same size."
+        )
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype != np.uint8:
+        # Float masks are 0..1 coverage (soft edges survive as 0..255).
+        arr = np.round(np.clip(np.asarray(arr, dtype=np.float32), 0, 1) * 255).astype(np.uint8)
+    if not allow_empty and not arr.any():
+        raise BadInput("The mask is empty: select or paint the area first.")
+    return arr
+
+
+def to_array(image: Any) -> Any:
+    """PIL image or array to an ``HxWx3`` uint8 RGB array (a copy)."""
+    import numpy as np
+
+    if hasattr(image, "convert"):
+        return np.array(image.convert("RGB"), dtype=np.uint8)
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise BadInput(f"Expected an RGB image, got an array of shape {arr.shape}.")
+    return np.array(arr[:, :, :3], dtype=np.uint8)
+
+
+def image_hash(image: Any) -> str:
+    """A content hash of the pixels (and size), for caching per-image work like embeddings."""
+    arr = to_array(image)
+    h = hashlib.sha1(f"{arr.shape}".encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def save_image(image: Any, path: str | Path, metadata: dict[str, str] | None = None,
+               quality: int = 95) -> Path:
+    """Save by extension (PNG, JPEG, WebP, TIFF); ``metadata`` goes into PNG text chunks."""
+    from PIL import Image, PngImagePlugin
+
+    path = Path(path)
+    if not hasattr(image, "save"):
+        image = Image.fromarray(image)
+    ext = path.suffix.lower()
+    kwargs: dict[str, Any] = {}
+    if ext == ".png":
+        info = PngImagePlugin.PngInfo()
+        for key, value in (metadata or {}).items():
+            info.add_text(key, str(value))
+        kwargs["pnginfo"] = info
+    elif ext in (".jpg", ".jpeg", ".webp"):
+        if ext != ".webp" and image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        kwargs["quality"] = quality
+    elif ext not in (".tif", ".tiff"):
+        raise BadInput(f"Cannot save '{path.name}': use .png, .jpg, .webp or .tif.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    image.save(tmp, format=_FORMAT_BY_EXT[ext], **kwargs)
+    tmp.replace(path)  # never leave a half-written file under the real name
+    return path
+
+
+_FORMAT_BY_EXT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
+                  ".tif": "TIFF", ".tiff": "TIFF"}

@@ -1,0 +1,88 @@
+"""H.264 + AAC MP4 writing with PyAV, into a temporary file renamed into place on success.
+
+A cancelled or failed render calls :meth:`VideoWriter.abort`: the temporary file goes away and
+any earlier file at the output path is left untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+
+
+class VideoWriter:
+    def __init__(
+        self, output: Path, *, size: int = 512, fps: int = 25, crf: int = 26,
+        audio: np.ndarray | None = None, audio_rate: int = 0,
+    ) -> None:
+        import av
+
+        self.output = Path(output)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".mp4.part", prefix=".", dir=self.output.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.frames = 0
+        self.container = av.open(
+            str(self.tmp), "w", format="mp4", options={"movflags": "+faststart"}
+        )
+        self.video = self.container.add_stream("libx264", rate=fps)
+        self.video.width = self.video.height = size
+        self.video.pix_fmt = "yuv420p"
+        self.video.options = {"preset": "ultrafast", "crf": str(crf)}
+        self.audio_stream = None
+        if audio is not None and audio.size:
+            self._add_audio(audio, audio_rate)
+
+    def _add_audio(self, audio: np.ndarray, rate: int) -> None:
+        import av
+
+        channels = min(2, audio.shape[0])
+        layout = "stereo" if channels == 2 else "mono"
+        out_rate = rate if rate in AAC_RATES else 48000
+        self.audio_stream = self.container.add_stream("aac", rate=out_rate, layout=layout)
+        samples = np.ascontiguousarray(audio[:channels], dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=layout)
+        frame.sample_rate = rate
+        # The resampler re-buffers into the encoder's 1024-sample frames (and converts the rate).
+        fifo = av.AudioResampler(format="fltp", layout=layout, rate=out_rate, frame_size=1024)
+        pending = fifo.resample(frame) + fifo.resample(None)
+        self._audio_frames = pending
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append (n, size, size, 3) uint8 RGB frames."""
+        import av
+
+        for img in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            for packet in self.video.encode(frame):
+                self.container.mux(packet)
+            self.frames += 1
+
+    def finish(self) -> Path:
+        for packet in self.video.encode():
+            self.container.mux(packet)
+        if self.audio_stream is not None:
+            pts = 0
+            for frame in self._audio_frames:
+                frame.pts = pts
+                pts += frame.samples
+                for packet in self.audio_stream.encode(frame):
+                    self.container.mux(packet)
+            for packet in self.audio_stream.encode():
+                self.container.mux(packet)
+        self.container.close()
+        os.replace(self.tmp, self.output)
+        return self.output
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # noqa: BLE001 - a broken container is deleted anyway
+            pass
+        self.tmp.unlink(missing_ok=True)

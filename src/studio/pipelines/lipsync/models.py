@@ -1,0 +1,102 @@
+"""Loading MuseTalk 1.5's parts from the model store (no network, no code download).
+
+- ``musetalk-v15``: ``musetalkV15/musetalk.json`` (UNet2DConditionModel config) and
+  ``musetalkV15/unet.pth`` (its state dict, loaded with ``weights_only=True``).
+- ``sd-vae-ft-mse``: diffusers AutoencoderKL folder.
+- ``whisper-tiny``: transformers WhisperModel folder (only the encoder is kept).
+- ``face-parse-bisenet``: ``79999_iter.pth`` (BiSeNet state dict), optional.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from studio.core.errors import BadInput
+from studio.pipelines.context import RunContext
+
+UNET_ID = "musetalk-v15"
+VAE_ID = "sd-vae-ft-mse"
+WHISPER_ID = "whisper-tiny"
+PARSER_ID = "face-parse-bisenet"
+VAE_SCALE = 0.18215  # sd-vae-ft-mse's config has no scaling_factor; MuseTalk uses SD's
+
+
+@dataclass
+class AudioEncoder:
+    encoder: Any  # transformers WhisperEncoder
+    extractor: Any  # WhisperFeatureExtractor
+    device: str
+    dtype: Any
+
+
+def positional_encoding(length: int, dim: int = 384) -> Any:
+    """Sinusoidal position table MuseTalk adds to the audio tokens before the UNet."""
+    import torch
+
+    position = torch.arange(length, dtype=torch.float32)[:, None]
+    div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim)
+    table[:, 0::2] = torch.sin(position * div)
+    table[:, 1::2] = torch.cos(position * div)
+    return table
+
+
+def load_unet(ctx: RunContext) -> Any:
+    def loader() -> Any:
+        import torch
+        from diffusers import UNet2DConditionModel
+
+        folder = ctx.store.require(UNET_ID) / "musetalkV15"
+        config = json.loads((folder / "musetalk.json").read_text(encoding="utf-8"))
+        config = {k: v for k, v in config.items() if not k.startswith("_")}
+        unet = UNet2DConditionModel(**config)
+        state = torch.load(folder / "unet.pth", map_location="cpu", weights_only=True)
+        unet.load_state_dict(state, strict=True)
+        if unet.config.in_channels != 8 or unet.config.cross_attention_dim != 384:
+            raise BadInput("The installed MuseTalk UNet is not the 1.5 layout (8 ch, 384-d).")
+        return unet.to(ctx.device, ctx.dtype).eval().requires_grad_(False)
+
+    return ctx.model(f"{UNET_ID}:{ctx.device}:{ctx.dtype}", loader)
+
+
+def load_vae(ctx: RunContext) -> Any:
+    def loader() -> Any:
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL.from_pretrained(ctx.store.require(VAE_ID), local_files_only=True)
+        return vae.to(ctx.device, ctx.dtype).eval().requires_grad_(False)
+
+    return ctx.model(f"{VAE_ID}:{ctx.device}:{ctx.dtype}", loader)
+
+
+def load_audio_encoder(ctx: RunContext) -> AudioEncoder:
+    def loader() -> AudioEncoder:
+        from transformers import WhisperFeatureExtractor, WhisperModel
+
+        folder = ctx.store.require(WHISPER_ID)
+        model = WhisperModel.from_pretrained(folder, local_files_only=True)
+        encoder = model.get_encoder().to(ctx.device, ctx.dtype).eval().requires_grad_(False)
+        extractor = WhisperFeatureExtractor.from_pretrained(folder, local_files_only=True)
+        return AudioEncoder(encoder, extractor, ctx.device, ctx.dtype)
+
+    return ctx.model(f"{WHISPER_ID}:{ctx.device}:{ctx.dtype}", loader)
+
+
+def load_face_parser(ctx: RunContext) -> Any | None:
+    """The BiSeNet face parser, or None when it is not installed (geometric mask instead)."""
+    if not ctx.store.is_installed(PARSER_ID):
+        return None
+
+    def loader() -> Any:
+        import torch
+
+        from studio.pipelines.lipsync.bisenet import bisenet_from_state_dict
+
+        path = ctx.store.require(PARSER_ID) / "79999_iter.pth"
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return bisenet_from_state_dict(state).to(ctx.device)
+
+    return ctx.model(f"{PARSER_ID}:{ctx.device}", loader)

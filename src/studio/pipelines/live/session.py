@@ -1,0 +1,198 @@
+"""The live frame loop, stepped one frame at a time (Qt-free).
+
+:class:`LiveSession` owns the warm :class:`~studio.pipelines.live.engine.LiveEngine` (through the
+run context's model cache), a similar-image filter and the latest output. The service (or the
+CLI) calls :meth:`LiveSession.step` once per frame, so interactive jobs can run between frames.
+:class:`LiveControls` is the thread-safe knob box the UI writes to; prompt, strength, seed and
+filter changes apply to the next frame, model or size changes too (reloading / re-capturing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from studio.core.errors import BadInput
+from studio.pipelines.context import RunContext
+from studio.pipelines.live.frames import SimilarityFilter, to_device_frame, to_rgb_array
+
+# The sd-turbo licence (Stability AI acceptable use policy) forbids sexual content; the live
+# stream has no safety checker, so refuse the obvious prompts before they reach the model.
+DEFAULT_BLOCKED_TERMS = ("nsfw", "nude", "naked", "porn", "sexual")
+MAX_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """Everything one live frame depends on."""
+
+    prompt: str = ""
+    strength: float = 0.5  # img2img: 0 keeps the input, 1 ignores it
+    seed: int = 0
+    width: int = 512
+    height: int = 512
+    similarity_threshold: float = 0.98  # input frames at least this similar may be skipped
+    max_skip: int = 10  # ...but at most this many in a row
+    model_id: str = "sd-turbo"
+    vae_id: str | None = "taesd"  # None: the model's own (slower, sharper) VAE
+    optimise: str = "auto"  # auto | eager | cuda_graph | compile
+    blocked_terms: tuple[str, ...] = DEFAULT_BLOCKED_TERMS
+
+
+def validate(settings: LiveSettings) -> None:
+    """:class:`BadInput` for settings a frame cannot be made with."""
+    from studio.pipelines.live.engine import MODES
+
+    for name in ("width", "height"):
+        value = getattr(settings, name)
+        if not isinstance(value, int) or value % 8 or not 64 <= value <= MAX_SIDE:
+            raise BadInput(
+                f"The live frame {name} must be a multiple of 8 between 64 and {MAX_SIDE} "
+                f"(got {value})."
+            )
+    if not 0.0 < settings.strength <= 1.0:
+        raise BadInput(f"Strength must be above 0 and at most 1 (got {settings.strength}).")
+    if not 0.0 <= settings.similarity_threshold <= 1.0:
+        raise BadInput("The similarity threshold must be between 0 and 1.")
+    if settings.max_skip < 0:
+        raise BadInput("The maximum number of skipped frames cannot be negative.")
+    if settings.optimise not in MODES:
+        raise BadInput(f"Unknown optimisation '{settings.optimise}' (one of {', '.join(MODES)}).")
+    words = settings.prompt.lower()
+    refused = [t for t in settings.blocked_terms if t and t.lower() in words]
+    if refused:
+        raise BadInput(
+            f"The prompt was refused by the content filter (it mentions '{refused[0]}'). "
+            "Change the prompt to continue."
+        )
+
+
+class LiveControls:
+    """Thread-safe current settings: the UI updates, the frame loop reads a snapshot."""
+
+    def __init__(self, settings: LiveSettings | None = None) -> None:
+        self._lock = threading.Lock()
+        self._settings = settings or LiveSettings()
+
+    def get(self) -> LiveSettings:
+        with self._lock:
+            return self._settings
+
+    def update(self, **changes: Any) -> LiveSettings:
+        """Replace some fields (validated when the next frame uses them)."""
+        with self._lock:
+            self._settings = dataclasses.replace(self._settings, **changes)
+            return self._settings
+
+
+@dataclass
+class LiveFrame:
+    """One output frame. ``skipped``: the input barely changed, ``image`` is the last output."""
+
+    image: Any  # uint8 numpy array, H x W x 3
+    index: int
+    skipped: bool
+    latency_ms: float
+    prompt: str
+    mode: str  # "img2img" or "txt2img"
+    optimisation: str
+
+
+class LiveSession:
+    """A frame loop over the warm models; :meth:`step` renders (or skips) one frame."""
+
+    def __init__(self, ctx: RunContext, controls: LiveControls | LiveSettings | None = None):
+        self.ctx = ctx
+        if not isinstance(controls, LiveControls):
+            controls = LiveControls(controls)
+        self.controls = controls
+        self.filter = SimilarityFilter()
+        self.frames = 0
+        self._last: LiveFrame | None = None
+        self._last_key: tuple | None = None
+        self._noise_key: tuple | None = None
+        self._noise: Any = None
+
+    def engine(self, settings: LiveSettings) -> Any:
+        """The warm engine for the settings' models (loaded through the model cache)."""
+        from studio.pipelines.live.engine import LiveEngine
+
+        ctx = self.ctx
+        if settings.model_id not in ctx.store.catalogue:
+            raise BadInput(f"Unknown live model '{settings.model_id}'.")
+        entry = ctx.store.catalogue.get(settings.model_id)
+        if entry.task != "live":
+            raise BadInput(f"'{entry.name}' is not a live (one-step) model; pick SD-Turbo.")
+        sd_folder = ctx.store.require(settings.model_id)
+        vae_folder = ctx.store.require(settings.vae_id) if settings.vae_id else None
+        key = f"live.engine:{settings.model_id}+{settings.vae_id or 'vae'}:{ctx.device}"
+        vram = entry.vram_bytes
+
+        def load() -> LiveEngine:
+            return LiveEngine.load(sd_folder, vae_folder, ctx.device, ctx.dtype)
+
+        return ctx.model(key, load, size_bytes=vram if ctx.is_cuda else 0)
+
+    def step(self, frame: Any = None) -> LiveFrame:
+        """Render the next frame from ``frame`` (img2img) or from noise (``None``: txt2img).
+
+        ``frame`` may be a PIL image, an H x W x 3 (or x 4) uint8 array or a path; it is
+        resized to the settings' size. A frame nearly identical to the last rendered input
+        (same settings) returns the previous output, at most ``max_skip`` times in a row.
+        """
+        settings = self.controls.get()
+        validate(settings)
+        self.ctx.check()
+        start = time.perf_counter()
+        size = (settings.height, settings.width)
+        rgb = None if frame is None else to_rgb_array(frame)
+        mode = "txt2img" if rgb is None else "img2img"
+        key = dataclasses.astuple(settings) + (mode,)
+        self.filter.threshold, self.filter.max_skip = (
+            settings.similarity_threshold,
+            settings.max_skip,
+        )
+        if self._last is not None and key == self._last_key and self.filter.should_skip(rgb):
+            self.frames += 1
+            skipped = dataclasses.replace(
+                self._last,
+                index=self.frames,
+                skipped=True,
+                latency_ms=(time.perf_counter() - start) * 1000,
+            )
+            return skipped
+
+        from studio.pipelines.live.engine import timestep_for
+
+        engine = self.engine(settings)
+        self.ctx.check()
+        embeds = engine.prompt_embeds(settings.prompt)
+        noise_key = (settings.seed, size, settings.model_id, self.ctx.device)
+        if noise_key != self._noise_key:
+            self._noise, self._noise_key = engine.noise(settings.seed, *size), noise_key
+        coeffs = engine.coefficients(timestep_for(settings.strength, rgb is None))
+        image = None if rgb is None else to_device_frame(rgb, size, self.ctx.device)
+        out = engine.render(image, embeds, coeffs, self._noise, mode=settings.optimise)
+        pixels = out.cpu().numpy()  # the one host sync per frame
+        self.ctx.check()  # a cancel during the frame discards it
+        self.filter.rendered(rgb)
+        self.frames += 1
+        self._last_key = key
+        self._last = LiveFrame(
+            image=pixels,
+            index=self.frames,
+            skipped=False,
+            latency_ms=(time.perf_counter() - start) * 1000,
+            prompt=settings.prompt,
+            mode=mode,
+            optimisation=engine.active_mode,
+        )
+        return self._last
+
+    @property
+    def last(self) -> LiveFrame | None:
+        """The latest rendered frame (for "freeze frame" / send to canvas)."""
+        return self._last

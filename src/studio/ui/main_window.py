@@ -1,0 +1,246 @@
+"""The main window: four workspaces, the jobs panel, status bar, menus; state persists."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from studio.core import paths
+from studio.core.device import DeviceInfo
+from studio.core.errors import format_size
+from studio.core.settings import Settings
+from studio.models.download import DownloadRequest
+from studio.models.store import ModelStore
+from studio.services.inference import InferenceService
+from studio.services.jobs import Job, Priority
+from studio.ui.about_dialog import AboutDialog
+from studio.ui.errors import show_error
+from studio.ui.jobs_panel import JobsPanel
+from studio.ui.models_dialog import ModelsDialog
+from studio.ui.settings_dialog import SettingsDialog
+from studio.ui.workspaces.placeholder import PlaceholderWorkspace
+
+log = logging.getLogger(__name__)
+
+WORKSPACES = [
+    ("canvas", "Canvas", "CanvasWorkspace",
+     "Open a photo, select an object and remove it, fill it from a prompt, cut out the "
+     "background or upscale."),
+    ("headshots", "Headshots", "HeadshotsWorkspace",
+     "Turn 1-3 selfies into a scored pack of portraits in chosen styles."),
+    ("lipsync", "Lipsync", "LipsyncWorkspace",
+     "Animate a portrait with recorded or loaded speech into a talking-head video."),
+    ("live", "Live", "LiveWorkspace", "Real-time image-to-image and text-to-image."),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ModelStore,
+        gpu: InferenceService,
+        downloads: InferenceService,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Studio")
+        self.resize(1280, 820)
+        self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
+        self.device_info: DeviceInfo | None = None
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("workspaceNav")
+        self.nav.setFixedWidth(160)
+        self.nav.setStyleSheet(
+            "QListWidget { font-size: 15px; border: none; background: palette(window); }"
+            "QListWidget::item { padding: 12px 14px; }"
+            "QListWidget::item:selected { background: palette(highlight); color: white; }"
+        )
+        self.pages = QStackedWidget()
+        self.workspaces: dict[str, QWidget] = {}
+        for key, title, cls_name, blurb in WORKSPACES:
+            page = self._make_workspace(key, title, cls_name, blurb)
+            page.setObjectName(f"workspace-{key}")
+            self.workspaces[key] = page
+            self.pages.addWidget(page)
+            self.nav.addItem(title)
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+
+        self.jobs_panel = JobsPanel([gpu, downloads])
+        dock = QDockWidget("Jobs", self)
+        dock.setObjectName("jobsDock")
+        dock.setWidget(self.jobs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.jobs_dock = dock
+
+        self.device_label = QLabel("Device: starting…")
+        self.vram_label = QLabel()
+        self.queue_label = QLabel()
+        for label in (self.device_label, self.vram_label, self.queue_label):
+            self.statusBar().addPermanentWidget(label)
+        self._status_timer = QTimer(self, interval=1000, timeout=self.update_status)
+        self._status_timer.start()
+
+        self._build_menus(dock)
+        gpu.device_ready.connect(self._on_device)
+        for service in (gpu, downloads):
+            service.job_failed.connect(self._on_job_failed)
+            service.job_queued.connect(lambda _j: self.update_status())
+            service.job_finished.connect(lambda _j, _r: self.update_status())
+        downloads.job_finished.connect(self._on_download_finished)
+        self._restore_state()
+        self.update_status()
+
+    # ---- construction ------------------------------------------------------------------------
+    def _make_workspace(self, key: str, title: str, cls_name: str, blurb: str) -> QWidget:
+        try:
+            module = importlib.import_module(f"studio.ui.workspaces.{key}")
+        except ModuleNotFoundError:
+            return PlaceholderWorkspace(title, blurb)
+        return getattr(module, cls_name)(self.gpu, self.store)  # type: ignore[no-any-return]
+
+    def _build_menus(self, dock: QDockWidget) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self, shortcut="Ctrl+Q", triggered=self.close)
+        file_menu.addAction(quit_action)
+        tools = self.menuBar().addMenu("&Tools")
+        self.models_action = QAction("&Models…", self, triggered=self.open_models)
+        self.settings_action = QAction("&Settings…", self, triggered=self.open_settings)
+        tools.addAction(self.models_action)
+        tools.addAction(self.settings_action)
+        view = self.menuBar().addMenu("&View")
+        view.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("&About Studio", self, triggered=self.open_about))
+
+    # ---- dialogs -----------------------------------------------------------------------------
+    def open_models(self, select: str = "") -> ModelsDialog:
+        dialog = ModelsDialog(self.store, self.downloads, self)
+        if select:
+            dialog.select(select)
+        dialog.open()
+        self.models_dialog = dialog
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+
+        def apply() -> None:
+            self.settings = dialog.result_settings()
+            self.settings.save()
+            budget = int(self.settings.vram_budget_gb * 1e9)
+            if budget:
+                self.gpu.cache.budget_bytes = budget
+            self.update_status()
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.store.catalogue, self)
+        dialog.open()
+        return dialog
+
+    # ---- status ------------------------------------------------------------------------------
+    def update_status(self) -> None:
+        used, budget = self.gpu.vram_status()
+        limit = format_size(budget) if budget else "no limit"
+        self.vram_label.setText(f"Models in memory: {format_size(used)} / {limit}")
+        waiting = self.gpu.queue_depth() + self.downloads.queue_depth()
+        running = len(self.gpu.running_jobs()) + len(self.downloads.running_jobs())
+        self.queue_label.setText(f"Jobs: {running} running, {waiting} queued")
+
+    def _on_device(self, info: DeviceInfo) -> None:
+        self.device_info = info
+        text = f"Device: {info.name}"
+        if info.total_bytes:
+            text += f" ({format_size(info.total_bytes)})"
+        self.device_label.setText(text)
+        if info.warning:
+            self.device_label.setStyleSheet("color: #c0392b")
+            self.device_label.setToolTip(info.warning)
+            self.statusBar().showMessage(info.warning, 15000)
+        self.update_status()
+
+    # ---- job outcomes ------------------------------------------------------------------------
+    def _on_job_failed(self, job: Job, message: str, detail: str) -> None:
+        self.update_status()
+        if job.missing_model:
+            entry = self.store.catalogue.get(job.missing_model)
+            box = QMessageBox(QMessageBox.Icon.Question, "Model needed", message,
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                              self)
+            box.setObjectName("missingModelBox")
+            box.setInformativeText(f"Download {entry.name} ({format_size(entry.size_bytes)}) "
+                                   f"now? Licence: {entry.licence}.")
+            box.accepted.connect(lambda: self.download_model(job.missing_model))
+            box.open()
+            self.missing_model_box = box
+            return
+        self.last_error_box = show_error(self, message, detail)
+
+    def download_model(self, model_id: str) -> Job:
+        entry = self.store.catalogue.get(model_id)
+        return self.downloads.submit(
+            "models.download", DownloadRequest(model_id), Priority.NORMAL,
+            f"Download {entry.name} ({format_size(entry.size_bytes)})",
+        )
+
+    def _on_download_finished(self, job: Job, _result: object) -> None:
+        self.statusBar().showMessage(f"{job.title}: done", 8000)
+
+    # ---- state -------------------------------------------------------------------------------
+    @staticmethod
+    def qsettings() -> QSettings:
+        path = paths.config_dir() / "window.ini"
+        return QSettings(str(path), QSettings.Format.IniFormat)
+
+    def _restore_state(self) -> None:
+        state = self.qsettings()
+        geometry = state.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        window_state = state.value("state")
+        if isinstance(window_state, QByteArray):
+            self.restoreState(window_state)
+        self.nav.setCurrentRow(int(state.value("workspace", 0)))
+
+    def save_state(self) -> None:
+        state = self.qsettings()
+        state.setValue("geometry", self.saveGeometry())
+        state.setValue("state", self.saveState())
+        state.setValue("workspace", self.nav.currentRow())
+        state.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Save the layout, cancel running work and stop the service threads cleanly."""
+        for page in self.workspaces.values():
+            if hasattr(page, "can_close") and not page.can_close():
+                event.ignore()
+                return
+        self.save_state()
+        self._status_timer.stop()
+        for service in (self.gpu, self.downloads):
+            if not service.shutdown(timeout_s=30):
+                log.error("%s thread did not stop within 30 s", service.name)
+        super().closeEvent(event)

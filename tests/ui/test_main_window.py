@@ -1,0 +1,170 @@
+"""The main window offscreen: four pages, jobs panel, dialogs, status bar, persisted state."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from studio.core.errors import ModelMissing
+from studio.core.settings import Settings
+from studio.models.catalogue import load_catalogue
+from studio.models.download import run_download
+from studio.models.store import ModelStore
+from studio.services.inference import InferenceService
+from studio.services.jobs import JobState
+from studio.ui.main_window import MainWindow
+
+
+def steps(request, ctx):
+    for i in range(request["n"]):
+        ctx.check()
+        request.get("gate", threading.Event()).wait(request.get("wait", 0))
+        ctx.progress("Working", i + 1, request["n"])
+    return "done"
+
+
+def needs_model(request, ctx):
+    ctx.store.require("sam-vit-b")
+
+
+def _fetch(request, ctx):  # downloads: a stand-in that installs a file through the store
+    staged = ctx.store.staging_dir(request.model_id)
+    (staged / "weights.bin").write_bytes(b"x")
+    return ctx.store.commit(request.model_id, staged, {"weights.bin": "0"})
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    store = ModelStore(tmp_path / "models", load_catalogue())
+    gpu = InferenceService(store, device="cpu", runners={"t.steps": steps, "t.model": needs_model})
+    downloads = InferenceService(store, device="none", runners={"models.download": _fetch},
+                                 name="downloads")
+    win = MainWindow(Settings(), store, gpu, downloads)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(gpu.device_ready, timeout=30000):
+        gpu.start()
+    downloads.start()
+    win.show()
+    yield win
+    win.close()
+
+
+def test_window_has_four_workspaces_and_screenshot(window, qtbot, tmp_path):
+    titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert titles == ["Canvas", "Headshots", "Lipsync", "Live"]
+    assert window.pages.count() == 4
+    window.nav.setCurrentRow(2)
+    assert window.pages.currentWidget() is window.workspaces["lipsync"]
+    window.nav.setCurrentRow(0)
+    qtbot.waitUntil(lambda: "CPU" in window.device_label.text())
+    shot = tmp_path / "main_window.png"
+    assert window.grab().save(str(shot))
+    assert shot.stat().st_size > 5000
+
+
+def test_status_bar_shows_device_warning_and_queue(window, qtbot):
+    qtbot.waitUntil(lambda: window.device_label.toolTip() != "")
+    assert "CPU" in window.device_label.toolTip()
+    gate = threading.Event()
+    window.gpu.submit("t.steps", {"n": 1, "gate": gate, "wait": 5})
+    window.gpu.submit("t.steps", {"n": 1})
+    window.update_status()
+    qtbot.waitUntil(lambda: "1 running, 1 queued" in window.queue_label.text())
+    gate.set()
+    qtbot.waitUntil(lambda: "0 running, 0 queued" in (window.update_status()
+                                                      or window.queue_label.text()))
+
+
+def test_jobs_panel_progress_cancel_and_stats(window, qtbot):
+    panel = window.jobs_panel
+    done = window.gpu.submit("t.steps", {"n": 3}, label="Quick job")
+    qtbot.waitUntil(lambda: done.state is JobState.FINISHED)
+    qtbot.waitUntil(lambda: panel.row_text(done.id, 1) == "finished")
+    assert panel.progress_bar(done.id).value() == 100
+    assert panel.row_text(done.id, 3).endswith("s")
+    assert "Working" in panel._rows[done.id].toolTip(0)
+
+    long = window.gpu.submit("t.steps", {"n": 1000, "wait": 0.01}, label="Long job")
+    qtbot.waitUntil(lambda: long.last_progress is not None)
+    assert "Working" in panel.progress_bar(long.id).format()
+    panel.cancel_button(long.id).click()
+    qtbot.waitUntil(lambda: panel.row_text(long.id, 1) == "cancelled")
+    assert not panel.cancel_button(long.id).isEnabled()
+    assert panel.row_count() == 2
+
+
+def test_missing_model_offers_download(window, qtbot):
+    window.gpu.submit("t.model", {})
+    qtbot.waitUntil(lambda: hasattr(window, "missing_model_box"), timeout=10000)
+    box = window.missing_model_box
+    assert "Segment Anything ViT-B" in box.text() and "375.0 MB" in box.informativeText()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: window.store.is_installed("sam-vit-b"), timeout=10000)
+
+
+def test_failure_shows_error_dialog(window, qtbot):
+    window._on_job_failed(window.gpu.submit("t.steps", {"n": 0}), "The file is not an image.",
+                          "Traceback: ...")
+    assert window.last_error_box.text() == "The file is not an image."
+    assert "studio.log" in window.last_error_box.informativeText()
+    assert "Traceback" in window.last_error_box.detailedText()
+
+
+def test_models_dialog_lists_downloads_and_deletes(window, qtbot):
+    dialog = window.open_models(select="taesd")
+    catalogue = list(window.store.catalogue)
+    assert dialog.table.rowCount() == len(catalogue)
+    noncommercial = [r for r in range(dialog.table.rowCount())
+                     if "non-commercial" in dialog.table.item(r, 3).text()]
+    assert noncommercial, "licences that forbid commercial use are marked"
+    assert dialog.selected_ids() == ["taesd"]
+    jobs = dialog.download_selected()
+    assert len(jobs) == 1
+    qtbot.waitUntil(lambda: window.store.is_installed("taesd"), timeout=10000)
+    qtbot.waitUntil(lambda: any(dialog.table.item(r, 4).text() == "installed"
+                                for r in range(dialog.table.rowCount())))
+    dialog.select("taesd")
+    dialog.delete_selected(confirm=False)
+    assert not window.store.is_installed("taesd")
+
+
+def test_about_lists_every_licence(window):
+    about = window.open_about()
+    assert about.table.rowCount() == len(window.store.catalogue)
+
+
+def test_settings_dialog_saves_and_applies_budget(window):
+    dialog = window.open_settings()
+    dialog.vram.setValue(6.0)
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.accept()
+    assert Settings.load().vram_budget_gb == 6.0 and Settings.load().device == "cpu"
+    assert window.gpu.cache.budget_bytes == 6_000_000_000
+
+
+def test_window_state_persists(qtbot, tmp_path, window):
+    window.nav.setCurrentRow(3)
+    window.resize(700, 500)
+    window.save_state()
+    store = window.store
+    gpu = InferenceService(store, device="cpu", runners={})
+    dl = InferenceService(store, device="none", runners={"models.download": run_download})
+    again = MainWindow(Settings(), store, gpu, dl)
+    qtbot.addWidget(again)
+    assert again.nav.currentRow() == 3
+    assert (again.size().width(), again.size().height()) == (700, 500)
+
+
+def test_closing_while_a_job_runs_cancels_it_and_stops_threads(qtbot, window):
+    job = window.gpu.submit("t.steps", {"n": 100000, "wait": 0.01})
+    qtbot.waitUntil(lambda: job.state is JobState.RUNNING)
+    window.close()
+    assert job.state is JobState.CANCELLED
+    assert not window.gpu._thread.isRunning() and not window.downloads._thread.isRunning()
+
+
+def test_store_error_message_for_missing_model_names_size(store):
+    with pytest.raises(ModelMissing, match="375.0 MB"):
+        store.require("sam-vit-b")
