@@ -110,8 +110,8 @@ class InferenceService(QObject):
             raise KeyError(f"no runner for job kind '{kind}'")
         job = Job(kind=kind, request=request, priority=Priority(priority), label=label)
         self.jobs[job.id] = job
+        self.job_queued.emit(job)  # before put(): the thread may finish the job at once
         self._queue.put(job)
-        self.job_queued.emit(job)
         return job
 
     def cancel(self, job_id: str) -> None:

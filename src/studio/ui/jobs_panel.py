@@ -68,7 +68,7 @@ class JobsPanel(QWidget):
         return self._bars[job_id]
 
     def _add(self, job: Job, service: InferenceService) -> None:
-        item = QTreeWidgetItem([job.title, job.state.value, "", "", ""])
+        item = QTreeWidgetItem([job.title, JobState.QUEUED.value, "", "", ""])
         self.tree.insertTopLevelItem(0, item)
         bar = QProgressBar()
         bar.setRange(0, 100)
