@@ -17,8 +17,9 @@ def _rgb(w=40, h=30):
     return Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
 
 
-@pytest.mark.parametrize("ext,fmt", [(".png", "PNG"), (".jpg", "JPEG"), (".webp", "WEBP"),
-                                     (".tif", "TIFF")])
+@pytest.mark.parametrize(
+    "ext,fmt", [(".png", "PNG"), (".jpg", "JPEG"), (".webp", "WEBP"), (".tif", "TIFF")]
+)
 def test_loads_supported_formats(tmp_path, ext, fmt):
     path = tmp_path / f"a{ext}"
     _rgb().save(path, format=fmt)
@@ -113,8 +114,32 @@ def test_save_png_metadata_and_hash(tmp_path):
     img = _rgb()
     path = save_image(img, tmp_path / "o.png", {"prompt": "a cat"})
     assert Image.open(path).text["prompt"] == "a cat"
-    save_image(np.dstack([np.asarray(img), np.full((30, 40), 255, np.uint8)]),
-               tmp_path / "o.jpg")
+    save_image(np.dstack([np.asarray(img), np.full((30, 40), 255, np.uint8)]), tmp_path / "o.jpg")
     assert load_image(tmp_path / "o.jpg").size == (40, 30)
     assert image_hash(img) == image_hash(np.asarray(img))
     assert image_hash(img) != image_hash(_rgb(41, 30))
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    arr = (np.arange(64 * 32, dtype=np.uint16).reshape(32, 64) * 31).astype(np.uint16)
+    path = tmp_path / "scan.png"
+    Image.fromarray(arr).save(path)  # a 16-bit greyscale PNG
+    img = np.asarray(load_image(path))
+    assert img.shape == (32, 64, 3)
+    assert img.max() > 200 and img.min() == 0  # the full 16-bit range maps to 0..255
+    assert (np.diff(img[:, :, 0].ravel().astype(int)) >= 0).all()  # order is kept
+
+
+def test_mask_from_alpha_or_luminance(tmp_path):
+    rgba = np.zeros((10, 10, 4), np.uint8)
+    rgba[:, :, :3] = 255  # white everywhere, but only the top half is opaque
+    rgba[:5, :, 3] = 255
+    Image.fromarray(rgba).save(tmp_path / "cut.png")
+    assert (
+        load_mask(tmp_path / "cut.png")[:5].all() and not load_mask(tmp_path / "cut.png")[5:].any()
+    )
+    rgba[:, :, 3] = 255  # fully opaque: the grey values decide
+    rgba[:, 5:, :3] = 0
+    Image.fromarray(rgba).save(tmp_path / "bw.png")
+    m = load_mask(tmp_path / "bw.png")
+    assert m[:, :5].all() and not m[:, 5:].any()

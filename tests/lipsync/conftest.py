@@ -43,3 +43,11 @@ def avatar_files(tmp_path_factory) -> dict[int, Path]:
         out[faces] = folder / f"avatar{faces}.png"
         Image.fromarray(avatar_image(faces)).save(out[faces])
     return out
+
+
+@pytest.fixture(scope="session")
+def short_speech_wav(tmp_path_factory) -> Path:
+    path = espeak_wav(tmp_path_factory.mktemp("speech") / "short.wav", "Hello there.")
+    if path is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    return path

@@ -26,8 +26,9 @@ def test_espeak_speech_loads_and_resamples(speech_wav):
     assert clip.warnings == []
 
 
-@pytest.mark.parametrize(("codec", "suffix"), [("aac", ".m4a"), ("libopus", ".ogg"),
-                                                ("libmp3lame", ".mp3")])
+@pytest.mark.parametrize(
+    ("codec", "suffix"), [("aac", ".m4a"), ("libopus", ".ogg"), ("libmp3lame", ".mp3")]
+)
 def test_compressed_formats_decode(tmp_path, codec, suffix):
     import av
 

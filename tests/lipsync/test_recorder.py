@@ -109,3 +109,52 @@ def test_real_sounddevice_call():
     result = rec.record(devices[0].index)
     assert result.stopped_by == "limit"
     assert result.samples.shape[1] == int(0.2 * devices[0].default_rate)
+
+
+ASOUND = """
+pcm.!default {{ type asym playback.pcm "null" capture.pcm "vmic" }}
+pcm.vmic {{ type file slave.pcm "null" file "/dev/null" infile "{raw}" format "raw" }}
+"""
+
+CHILD = """
+import numpy as np
+from studio.pipelines.lipsync.recorder import Recorder, SoundDeviceBackend
+rec = Recorder(SoundDeviceBackend(), rate=48000, max_seconds=0.5).record(None)
+expected = np.fromfile({raw!r}, dtype="<f4")[: rec.samples.shape[1]]
+print(rec.stopped_by, rec.samples.shape[1], float(np.abs(rec.samples[0] - expected).max()))
+"""
+
+
+def test_sounddevice_through_a_virtual_alsa_microphone(tmp_path):
+    """Real PortAudio/ALSA capture from a file-backed virtual microphone (a subprocess, since
+    PortAudio reads the ALSA config once per process)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not Path("/usr/share/alsa/alsa.conf").is_file():
+        pytest.skip("no ALSA configuration on this machine")
+    try:
+        import sounddevice  # noqa: F401
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"sounddevice/PortAudio unavailable: {exc}")
+    raw = tmp_path / "mic.raw"
+    t = np.arange(48000) / 48000
+    (0.4 * np.sin(2 * np.pi * 300 * t)).astype("<f4").tofile(raw)
+    conf = tmp_path / "asound.conf"
+    conf.write_text(ASOUND.format(raw=raw))
+    env = dict(os.environ, ALSA_CONFIG_PATH=f"/usr/share/alsa/alsa.conf:{conf}")
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(raw=str(raw))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if out.returncode != 0 and "PortAudio" in out.stderr:
+        pytest.skip(f"PortAudio could not open the virtual device: {out.stderr[-200:]}")
+    assert out.returncode == 0, out.stderr
+    stopped_by, frames, error = out.stdout.split()
+    assert stopped_by == "limit" and int(frames) == 24000
+    assert float(error) < 1e-6  # the samples arrive unchanged

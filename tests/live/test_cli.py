@@ -19,7 +19,9 @@ def test_live_cli_img2img_and_txt2img(live_store, monkeypatch, tmp_path, capsys)
     assert main(args + ["--width", "128", "--height", "64"]) == 0
     assert Image.open(out).size == (128, 64)
     out2 = tmp_path / "t2i.jpg"
-    assert main(["live", "--prompt", "a cat", "-o", str(out2), "--width", "64", "--height", "64"]) == 0
+    assert (
+        main(["live", "--prompt", "a cat", "-o", str(out2), "--width", "64", "--height", "64"]) == 0
+    )
     assert Image.open(out2).size == (64, 64)
     assert "txt2img 64x64" in capsys.readouterr().out
 

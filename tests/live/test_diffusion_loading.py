@@ -46,14 +46,25 @@ def test_sd_turbo_loads_and_runs_one_step(tiny_sd_dir):
     assert pipe.unet.dtype == torch.float32
     assert type(pipe.scheduler).__name__ == "EulerDiscreteScheduler"
     out = pipe(
-        "a cat", num_inference_steps=1, guidance_scale=0.0, height=64, width=64,
-        output_type="np", generator=torch.Generator().manual_seed(0),
+        "a cat",
+        num_inference_steps=1,
+        guidance_scale=0.0,
+        height=64,
+        width=64,
+        output_type="np",
+        generator=torch.Generator().manual_seed(0),
     ).images
     assert out.shape == (1, 64, 64, 3) and np.isfinite(out).all()
-    img2img = dl.load_sd_pipeline(tiny_sd_dir, "cpu", torch.float32, "StableDiffusionImg2ImgPipeline")
+    img2img = dl.load_sd_pipeline(
+        tiny_sd_dir, "cpu", torch.float32, "StableDiffusionImg2ImgPipeline"
+    )
     res = img2img(
-        "a dog", image=torch.rand(1, 3, 64, 64), strength=0.5, num_inference_steps=2,
-        guidance_scale=0.0, output_type="np",
+        "a dog",
+        image=torch.rand(1, 3, 64, 64),
+        strength=0.5,
+        num_inference_steps=2,
+        guidance_scale=0.0,
+        output_type="np",
     ).images
     assert res.shape == (1, 64, 64, 3)
 
@@ -69,8 +80,9 @@ def test_tiny_vae_loads_and_roundtrips(tiny_taesd_dir, tmp_path):
 
 def test_sdxl_with_lcm_lora_loads_and_runs(sdxl_dir, tmp_path):
     pipe = dl.load_sdxl_pipeline(sdxl_dir, "cpu", torch.float32)
-    kwargs = dict(num_inference_steps=1, guidance_scale=0.0, height=64, width=64,
-                  output_type="latent")
+    kwargs = dict(
+        num_inference_steps=1, guidance_scale=0.0, height=64, width=64, output_type="latent"
+    )
     base = pipe("a cat", generator=torch.Generator().manual_seed(0), **kwargs).images
     diffusion.build_tiny_lcm_lora_sdxl(tmp_path / "lora", sdxl_dir)
     dl.load_lora(pipe, tmp_path / "lora", "lcm")
@@ -92,8 +104,15 @@ def test_sdxl_inpaint_loads_and_runs(tmp_path):
     mask = torch.zeros(1, 1, 64, 64)
     mask[..., 16:48, 16:48] = 1
     out = pipe(
-        "a cat", image=torch.rand(1, 3, 64, 64), mask_image=mask, num_inference_steps=2,
-        strength=0.99, guidance_scale=0.0, height=64, width=64, output_type="np",
+        "a cat",
+        image=torch.rand(1, 3, 64, 64),
+        mask_image=mask,
+        num_inference_steps=2,
+        strength=0.99,
+        guidance_scale=0.0,
+        height=64,
+        width=64,
+        output_type="np",
     ).images
     assert out.shape == (1, 64, 64, 3)
 

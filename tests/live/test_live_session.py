@@ -173,3 +173,26 @@ def test_switching_model_mid_stream_to_a_missing_one_fails_clearly(ctx):
         session.step(None)
     controls.update(vae_id="taesd")
     assert session.step(None).image.shape == (96, 128, 3)  # the stream recovers
+
+
+def test_low_memory_mode_slices_attention_and_matches_the_full_frame(ctx):
+    from studio.pipelines import live
+
+    assert live.JOBS["live.frame"].low_memory_mode and live.JOBS["live.stream"].low_memory_mode
+    img = _image()
+    settings = LiveSettings(prompt="a cat", **SMALL)
+    full = run_frame(LiveFrameRequest(settings, img), ctx)
+    ctx.low_memory = True
+    low = run_frame(LiveFrameRequest(settings, img), ctx)
+    session = LiveSession(ctx, settings)
+    eng = session.engine(settings)
+    assert eng.low_memory and low.optimisation == "eager"
+    kinds = {type(p).__name__ for p in eng.unet.attn_processors.values()}
+    assert kinds == {"SlicedAttnProcessor"}
+    # Slicing only changes the order of the sums: the frame is the same up to rounding.
+    assert np.abs(full.image.astype(int) - low.image.astype(int)).max() <= 1
+    ctx.low_memory = False
+    run_frame(LiveFrameRequest(settings, img), ctx)  # back to full attention on a warm engine
+    assert not eng.low_memory
+    kinds = {type(p).__name__ for p in eng.unet.attn_processors.values()}
+    assert "SlicedAttnProcessor" not in kinds

@@ -53,10 +53,20 @@ def register(subparsers: Any) -> None:
         p.add_argument("-q", "--quiet", action="store_true")
         if op in ("segment", "remove", "fill"):
             p.add_argument("--mask", help="mask image (white = selected)")
-            p.add_argument("--point", type=_pair, action="append", default=[],
-                           help="x,y of a point on the object (repeatable)")
-            p.add_argument("--exclude", type=_pair, action="append", default=[],
-                           help="x,y of a point not on the object (repeatable)")
+            p.add_argument(
+                "--point",
+                type=_pair,
+                action="append",
+                default=[],
+                help="x,y of a point on the object (repeatable)",
+            )
+            p.add_argument(
+                "--exclude",
+                type=_pair,
+                action="append",
+                default=[],
+                help="x,y of a point not on the object (repeatable)",
+            )
             p.add_argument("--box", type=_box, help="x0,y0,x1,y1 around the object")
             p.add_argument("--sam-model", default="sam-vit-b")
         if op in ("remove", "fill"):
@@ -70,9 +80,19 @@ def register(subparsers: Any) -> None:
             p.add_argument("--seed", type=int, default=None)
             p.add_argument("--variations", type=int, default=1)
             p.add_argument("--fast", action="store_true", help="LCM-LoRA, few steps")
+            p.add_argument(
+                "--work-side",
+                type=int,
+                default=1024,
+                help="working resolution of the region's longer side",
+            )
         if op == "cutout":
-            p.add_argument("--background", type=_colour, default=None,
-                           help="solid background colour (#rrggbb); default transparent")
+            p.add_argument(
+                "--background",
+                type=_colour,
+                default=None,
+                help="solid background colour (#rrggbb); default transparent",
+            )
         if op == "upscale":
             p.add_argument("--tile", type=int, default=512)
         if op == "segment":
@@ -91,8 +111,13 @@ def _region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
     from studio.pipelines.canvas.segment import run as segment
 
     labels = [1] * len(args.point) + [0] * len(args.exclude)
-    req = SegmentRequest(image=image, points=list(args.point) + list(args.exclude),
-                         labels=labels, box=args.box, model=args.sam_model)
+    req = SegmentRequest(
+        image=image,
+        points=list(args.point) + list(args.exclude),
+        labels=labels,
+        box=args.box,
+        model=args.sam_model,
+    )
     return segment(req, ctx).mask
 
 
@@ -123,27 +148,38 @@ def _run(args: argparse.Namespace) -> None:
         mask = _region(args, image, ctx)
         steps = args.steps or (6 if args.fast else 30)
         guidance = args.guidance if args.guidance is not None else (1.0 if args.fast else 7.0)
-        req = FillRequest(image=image, mask=mask, prompt=args.prompt,
-                          negative_prompt=args.negative, steps=steps, strength=args.strength,
-                          guidance=guidance, seed=args.seed, variations=args.variations,
-                          fast=args.fast, feather_px=args.feather, **model)
-        res = fill(req, ctx)
-        meta = {k: str(v) for k, v in res.settings.items()}
-        for i, img in enumerate(res.images):
+        req = FillRequest(
+            image=image,
+            mask=mask,
+            prompt=args.prompt,
+            negative_prompt=args.negative,
+            steps=steps,
+            strength=args.strength,
+            guidance=guidance,
+            seed=args.seed,
+            variations=args.variations,
+            fast=args.fast,
+            feather_px=args.feather,
+            work_side=args.work_side,
+            **model,
+        )
+        filled = fill(req, ctx)
+        meta = {k: str(v) for k, v in filled.settings.items()}
+        for i, img in enumerate(filled.images):
             out = args.output if i == 0 else _numbered(args.output, i)
-            save_image(img, out, {**meta, "seed": str(res.seeds[i])})
+            save_image(img, out, {**meta, "seed": str(filled.seeds[i])})
     elif op == "cutout":
         from studio.pipelines.canvas.cutout import CutoutRequest
         from studio.pipelines.canvas.cutout import run as cutout
 
-        res = cutout(CutoutRequest(image=image, background=args.background, **model), ctx)
-        save_image(res.image, args.output)
+        cut = cutout(CutoutRequest(image=image, background=args.background, **model), ctx)
+        save_image(cut.image, args.output)
     elif op == "upscale":
         from studio.pipelines.canvas.upscale import UpscaleRequest
         from studio.pipelines.canvas.upscale import run as upscale
 
-        res = upscale(UpscaleRequest(image=image, tile=args.tile, **model), ctx)
-        save_image(res.image, args.output)
+        big = upscale(UpscaleRequest(image=image, tile=args.tile, **model), ctx)
+        save_image(big.image, args.output)
 
 
 def _numbered(path: str, i: int) -> str:

@@ -24,8 +24,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--height", type=int, default=512, help="multiple of 8")
     p.add_argument("--model", default="sd-turbo", help="live model id")
     p.add_argument("--vae", default="taesd", help="tiny VAE id, or 'full' for the model's own")
-    p.add_argument("--optimise", default="eager", choices=("auto", "eager", "cuda_graph", "compile"),
-                   help="eager suits one frame; graphs pay off in the stream")
+    p.add_argument(
+        "--optimise",
+        default="eager",
+        choices=("auto", "eager", "cuda_graph", "compile"),
+        help="eager suits one frame; graphs pay off in the stream",
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=main)
 
@@ -59,6 +63,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print(f"{args.output}: {frame.mode} {frame.image.shape[1]}x{frame.image.shape[0]} "
-              f"in {frame.latency_ms:.0f} ms")
+        print(
+            f"{args.output}: {frame.mode} {frame.image.shape[1]}x{frame.image.shape[0]} "
+            f"in {frame.latency_ms:.0f} ms"
+        )
     return 0

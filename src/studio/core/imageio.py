@@ -83,6 +83,7 @@ def load_image(source: Any, mode: str = "RGB") -> Any:
     try:
         img.load()  # a truncated file fails here, not later inside a pipeline
         img = ImageOps.exif_transpose(img) or img
+        img = _to_8bit(img)
         if mode == "RGB" and img.mode in ("RGBA", "LA", "P", "PA"):
             # Transparent pixels have arbitrary colour under them; composite on white.
             rgba = img.convert("RGBA")
@@ -90,25 +91,42 @@ def load_image(source: Any, mode: str = "RGB") -> Any:
             img = Image.alpha_composite(base, rgba)
         out = img.convert(mode)
     except (OSError, SyntaxError, ValueError) as exc:
-        raise BadInput(f"'{name}' is damaged or truncated and could not be read.", str(exc)) from exc
+        raise BadInput(
+            f"'{name}' is damaged or truncated and could not be read.", str(exc)
+        ) from exc
     return out
+
+
+def _to_8bit(img: Any) -> Any:
+    """16-bit and 32-bit greyscale (scans, TIFFs) to 8-bit: PIL's convert() would clip them."""
+    if img.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):
+        return img
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(img, dtype=np.float32)
+    top = 1.0 if img.mode == "F" and arr.max() <= 1.0 else (255.0 if arr.max() <= 255 else 65535.0)
+    return Image.fromarray(np.clip(np.round(arr / top * 255), 0, 255).astype(np.uint8), "L")
 
 
 def load_mask(source: Any, size: tuple[int, int] | None = None) -> Any:
     """Load a mask file as a uint8 numpy array (0 or 255), checking it matches ``size`` (w, h).
 
-    White (or opaque, for images with alpha) marks the selected region.
+    White marks the selected region; for images with transparency, the opaque part does.
     """
     import numpy as np
+    from PIL import ImageOps
 
     img, name = _open(source)
     check_size(img.width, img.height, f"'{name}'")
     try:
         img.load()
-        bands = img.getbands()
-        gray = img.getchannel("A") if "A" in bands and img.mode != "LA" else img.convert("L")
-        if img.mode == "LA":
-            gray = img.getchannel("L")
+        img = _to_8bit(ImageOps.exif_transpose(img) or img)
+        gray = img.convert("L")
+        if "A" in img.getbands():
+            alpha = img.getchannel("A")
+            if alpha.getextrema()[0] < 255:  # a real cut-out: the opaque part is the selection
+                gray = alpha
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadInput(f"The mask '{name}' is damaged and could not be read.", str(exc)) from exc
     arr = (np.asarray(gray) >= 128).astype(np.uint8) * 255
@@ -164,8 +182,9 @@ def image_hash(image: Any) -> str:
     return h.hexdigest()
 
 
-def save_image(image: Any, path: str | Path, metadata: dict[str, str] | None = None,
-               quality: int = 95) -> Path:
+def save_image(
+    image: Any, path: str | Path, metadata: dict[str, str] | None = None, quality: int = 95
+) -> Path:
     """Save by extension (PNG, JPEG, WebP, TIFF); ``metadata`` goes into PNG text chunks."""
     from PIL import Image, PngImagePlugin
 
@@ -192,5 +211,11 @@ def save_image(image: Any, path: str | Path, metadata: dict[str, str] | None = N
     return path
 
 
-_FORMAT_BY_EXT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
-                  ".tif": "TIFF", ".tiff": "TIFF"}
+_FORMAT_BY_EXT = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}

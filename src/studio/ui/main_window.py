@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
         self.device_info: DeviceInfo | None = None
+        self._offered_models: set[str] = set()
 
         self.nav = QListWidget()
         self.nav.setObjectName("workspaceNav")
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
             self.nav.addItem(title)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self._link_workspaces()
         splitter = QSplitter()
         splitter.addWidget(self.nav)
         splitter.addWidget(self.pages)
@@ -117,6 +119,22 @@ class MainWindow(QMainWindow):
         except ModuleNotFoundError:
             return PlaceholderWorkspace(title, blurb)
         return getattr(module, cls_name)(self.gpu, self.store)  # type: ignore[no-any-return]
+
+    def _link_workspaces(self) -> None:
+        """Live can send a frozen frame to the Canvas and stream the Canvas image."""
+        live, canvas = self.workspaces["live"], self.workspaces["canvas"]
+        if hasattr(live, "send_to_canvas") and hasattr(canvas, "open_bytes"):
+            live.send_to_canvas.connect(self.send_image_to_canvas)
+        if hasattr(live, "set_canvas_source") and hasattr(canvas, "current_image"):
+            live.set_canvas_source(canvas.current_image)
+
+    def send_image_to_canvas(self, image: object) -> None:
+        import io
+
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")  # type: ignore[attr-defined]
+        if self.workspaces["canvas"].open_bytes(buffer.getvalue(), "Live frame"):
+            self.nav.setCurrentRow(0)
 
     def _build_menus(self, dock: QDockWidget) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -185,7 +203,12 @@ class MainWindow(QMainWindow):
     # ---- job outcomes ------------------------------------------------------------------------
     def _on_job_failed(self, job: Job, message: str, detail: str) -> None:
         self.update_status()
+        if job.kind == "models.download":
+            self._offered_models.discard(getattr(job.request, "model_id", ""))
         if job.missing_model:
+            if job.missing_model in self._offered_models:
+                return  # one question per model while it is open or downloading
+            self._offered_models.add(job.missing_model)
             entry = self.store.catalogue.get(job.missing_model)
             box = QMessageBox(QMessageBox.Icon.Question, "Model needed", message,
                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -193,7 +216,9 @@ class MainWindow(QMainWindow):
             box.setObjectName("missingModelBox")
             box.setInformativeText(f"Download {entry.name} ({format_size(entry.size_bytes)}) "
                                    f"now? Licence: {entry.licence}.")
-            box.accepted.connect(lambda: self.download_model(job.missing_model))
+            model_id = job.missing_model
+            box.accepted.connect(lambda: self.download_model(model_id))
+            box.rejected.connect(lambda: self._offered_models.discard(model_id))
             box.open()
             self.missing_model_box = box
             return
@@ -207,6 +232,7 @@ class MainWindow(QMainWindow):
         )
 
     def _on_download_finished(self, job: Job, _result: object) -> None:
+        self._offered_models.discard(getattr(job.request, "model_id", ""))
         self.statusBar().showMessage(f"{job.title}: done", 8000)
 
     # ---- state -------------------------------------------------------------------------------

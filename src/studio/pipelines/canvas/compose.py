@@ -32,7 +32,7 @@ class Window:
         return self.y1 - self.y0
 
     def crop(self, arr: Any) -> Any:
-        return arr[self.y0:self.y1, self.x0:self.x1]
+        return arr[self.y0 : self.y1, self.x0 : self.x1]
 
 
 def blend_alpha(mask: Any, feather_px: int) -> Any:
@@ -40,15 +40,26 @@ def blend_alpha(mask: Any, feather_px: int) -> Any:
     never below the mask itself, so every selected pixel is fully replaced."""
     import numpy as np
 
-    if feather_px <= 0:
-        return (np.asarray(mask) > 0).astype(np.uint8) * 255
     hard = (np.asarray(mask) > 0).astype(np.uint8) * 255
-    soft = mask_ops.feather(mask_ops.grow(hard, feather_px), feather_px)
-    return np.maximum(soft, hard)
+    box = mask_ops.bounding_box(hard)
+    if feather_px <= 0 or box is None:
+        return hard
+    # Grow + blur reach 2 * feather_px beyond the mask: work only on that part of a big photo
+    # (the result is the same as on the whole image; zeros beyond the reach stay zeros).
+    h, w = hard.shape
+    reach = 2 * feather_px + 2
+    x0, y0 = max(0, box[0] - reach), max(0, box[1] - reach)
+    x1, y1 = min(w, box[2] + reach), min(h, box[3] + reach)
+    part = hard[y0:y1, x0:x1]
+    soft = mask_ops.feather(mask_ops.grow(part, feather_px), feather_px)
+    out = np.zeros_like(hard)
+    out[y0:y1, x0:x1] = np.maximum(soft, part)
+    return out
 
 
-def context_window(alpha: Any, margin: float = 0.5, min_margin: int = 32,
-                   multiple: int = 8) -> Window:
+def context_window(
+    alpha: Any, margin: float = 0.5, min_margin: int = 64, multiple: int = 8
+) -> Window:
     """A window around the non-zero ``alpha`` with ``margin`` x its size of context per side
     (at least ``min_margin`` px), clamped to the image and rounded out to ``multiple``."""
     h, w = alpha.shape[:2]
@@ -59,6 +70,7 @@ def context_window(alpha: Any, margin: float = 0.5, min_margin: int = 32,
     mx = max(min_margin, int((x1 - x0) * margin))
     my = max(min_margin, int((y1 - y0) * margin))
     x0, y0, x1, y1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+
     # Round the size up to the model's multiple where the image leaves room.
     def _round(a: int, b: int, limit: int) -> tuple[int, int]:
         extra = (-(b - a)) % multiple
@@ -87,16 +99,19 @@ def paste_back(original: Any, patch: Any, window: Window, alpha: Any) -> Any:
     import numpy as np
 
     out = np.array(original, dtype=np.uint8, copy=True)
-    a = window.crop(np.asarray(alpha)).astype(np.float32)[:, :, None] / 255.0
-    orig = window.crop(out).astype(np.float32)
-    new = np.asarray(patch, dtype=np.float32)
-    if new.shape[:2] != orig.shape[:2]:
-        raise ValueError(f"patch {new.shape} does not match window {orig.shape}")
-    blended = np.clip(np.round(orig * (1.0 - a) + new * a), 0, 255).astype(np.uint8)
-    region = window.crop(out)
+    region = window.crop(out)  # a view: writing it writes ``out``
     weights = window.crop(np.asarray(alpha))
-    region[weights > 0] = blended[weights > 0]  # weight 0: leave the original bytes alone
-    return out
+    new = np.asarray(patch, dtype=np.uint8)
+    if new.shape[:2] != region.shape[:2]:
+        raise ValueError(f"patch {new.shape} does not match window {region.shape}")
+    full = weights == 255
+    region[full] = new[full]
+    soft = (weights > 0) & ~full  # only the feathered rim needs arithmetic
+    if soft.any():
+        a = weights[soft].astype(np.float32)[:, None] / 255.0
+        mixed = region[soft].astype(np.float32) * (1.0 - a) + new[soft].astype(np.float32) * a
+        region[soft] = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
+    return out  # weight 0: the original bytes, untouched
 
 
 def resize(arr: Any, size: tuple[int, int], nearest: bool = False) -> Any:

@@ -96,8 +96,12 @@ def run(request: CutoutRequest, ctx: RunContext) -> CutoutResult:
     ctx.progress("Cutting out", 0, 1)
     from rembg import remove
 
-    mask_img = remove(Image.fromarray(arr), session=session, only_mask=True,
-                      post_process_mask=request.post_process)
+    mask_img = remove(
+        Image.fromarray(arr),
+        session=session,
+        only_mask=True,
+        post_process_mask=request.post_process,
+    )
     ctx.check()
     mask = np.array(mask_img.convert("L"), dtype=np.uint8)
     ctx.progress("Cutting out", 1, 1)

@@ -70,28 +70,37 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
     def loader() -> Any:
         pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True)
         pipe._studio_base_scheduler = pipe.scheduler  # restored when fast mode is off
-        pipe._studio_lcm = False
+        pipe._studio_lcm = False  # LCM-LoRA loaded
+        pipe._studio_fused = False  # ... and merged into the UNet weights
         return pipe
 
     pipe = ctx.model(f"{request.model}:{ctx.device}", loader, entry.vram_bytes)
     if request.fast:
         from diffusers import LCMScheduler
 
-        if not pipe._studio_lcm:
+        if not pipe._studio_lcm and lora_folder is not None:
             load_lora(pipe, lora_folder, adapter_name="lcm")
             pipe._studio_lcm = True
-        pipe.enable_lora()
-        pipe.set_adapters(["lcm"], [1.0])
+        if not pipe._studio_fused:
+            # Merged weights run at the base model's speed (an unmerged LoRA adds a small
+            # matmul to every adapted layer on every step); unfused again for normal mode.
+            pipe.enable_lora()
+            pipe.set_adapters(["lcm"], [1.0])
+            pipe.fuse_lora(adapter_names=["lcm"])
+            pipe._studio_fused = True
         pipe.scheduler = LCMScheduler.from_config(pipe._studio_base_scheduler.config)
     else:
+        if pipe._studio_fused:
+            pipe.unfuse_lora()
+            pipe._studio_fused = False
         if pipe._studio_lcm:
             pipe.disable_lora()
         pipe.scheduler = pipe._studio_base_scheduler
     if ctx.low_memory:
-        pipe.enable_vae_tiling()
+        pipe.vae.enable_tiling()
         pipe.enable_attention_slicing()
     else:
-        pipe.disable_vae_tiling()
+        pipe.vae.disable_tiling()
         pipe.disable_attention_slicing()
     return pipe
 
@@ -111,8 +120,10 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
     pipe = _pipeline(ctx, request)
     ctx.check()
     scale = request.work_side / max(window.width, window.height)
-    size = (max(64, round(window.width * scale / 64) * 64),
-            max(64, round(window.height * scale / 64) * 64))
+    size = (
+        max(64, round(window.width * scale / 64) * 64),
+        max(64, round(window.height * scale / 64) * 64),
+    )
     crop = Image.fromarray(compose.resize(window.crop(arr), size))
     hole = Image.fromarray(
         compose.resize((window.crop(alpha) > 0).astype(np.uint8) * 255, size, nearest=True)
@@ -130,11 +141,19 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
 
     ctx.progress("Filling", 0, request.steps)
     out = pipe(
-        prompt=request.prompt, negative_prompt=request.negative_prompt or None,
-        image=crop, mask_image=hole, width=size[0], height=size[1],
-        num_inference_steps=request.steps, strength=request.strength,
-        guidance_scale=guidance, num_images_per_prompt=request.variations,
-        generator=generators, output_type="np", callback_on_step_end=on_step,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt or None,
+        image=crop,
+        mask_image=hole,
+        width=size[0],
+        height=size[1],
+        num_inference_steps=request.steps,
+        strength=request.strength,
+        guidance_scale=guidance,
+        num_images_per_prompt=request.variations,
+        generator=generators,
+        output_type="np",
+        callback_on_step_end=on_step,
     ).images
     ctx.check()
     images = []
@@ -143,9 +162,14 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         patch = compose.resize(patch, (window.width, window.height))
         images.append(compose.paste_back(arr, patch, window, alpha))
     settings = {
-        "prompt": request.prompt, "negative_prompt": request.negative_prompt,
-        "steps": request.steps, "strength": request.strength, "guidance": guidance,
-        "fast": request.fast, "model": request.model, "seeds": seeds,
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "steps": request.steps,
+        "strength": request.strength,
+        "guidance": guidance,
+        "fast": request.fast,
+        "model": request.model,
+        "seeds": seeds,
     }
     return FillResult(images=images, seeds=seeds, window=window, alpha=alpha, settings=settings)
 

@@ -32,6 +32,9 @@ class SegmentRequest:
     box: tuple[float, float, float, float] | None = None
     model: str = "sam-vit-b"
     multimask: bool = False
+    # Caller's name for this exact image content (e.g. a document revision id); saves hashing
+    # the pixels on every click. None = hash the pixels.
+    image_key: str | None = None
 
 
 @dataclass
@@ -42,7 +45,7 @@ class SegmentResult:
 
 
 def _count(prefix: str, keys: Any) -> int:
-    idx = {int(k[len(prefix):].split(".")[0]) for k in keys if k.startswith(prefix)}
+    idx = {int(k[len(prefix) :].split(".")[0]) for k in keys if k.startswith(prefix)}
     return max(idx) + 1 if idx else 0
 
 
@@ -89,14 +92,24 @@ def build_sam(state_dict: dict[str, Any]) -> Any:
 
     sam = Sam(
         image_encoder=ImageEncoderViT(
-            depth=depth, embed_dim=embed_dim, img_size=img_size, mlp_ratio=mlp_ratio,
-            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6), num_heads=embed_dim // head_dim,
-            patch_size=patch_size, qkv_bias=True, use_rel_pos=True,
-            global_attn_indexes=tuple(global_idx), window_size=window, out_chans=prompt_dim,
+            depth=depth,
+            embed_dim=embed_dim,
+            img_size=img_size,
+            mlp_ratio=mlp_ratio,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+            num_heads=embed_dim // head_dim,
+            patch_size=patch_size,
+            qkv_bias=True,
+            use_rel_pos=True,
+            global_attn_indexes=tuple(global_idx),
+            window_size=window,
+            out_chans=prompt_dim,
         ),
         prompt_encoder=PromptEncoder(
-            embed_dim=prompt_dim, image_embedding_size=(grid, grid),
-            input_image_size=(img_size, img_size), mask_in_chans=mask_in_chans,
+            embed_dim=prompt_dim,
+            image_embedding_size=(grid, grid),
+            input_image_size=(img_size, img_size),
+            mask_in_chans=mask_in_chans,
         ),
         mask_decoder=MaskDecoder(
             num_multimask_outputs=n_masks,
@@ -104,7 +117,9 @@ def build_sam(state_dict: dict[str, Any]) -> Any:
             transformer=TwoWayTransformer(
                 depth=dec_depth, embedding_dim=prompt_dim, mlp_dim=dec_mlp, num_heads=8
             ),
-            transformer_dim=prompt_dim, iou_head_depth=iou_depth, iou_head_hidden_dim=iou_hidden,
+            transformer_dim=prompt_dim,
+            iou_head_depth=iou_depth,
+            iou_head_hidden_dim=iou_hidden,
         ),
         pixel_mean=[123.675, 116.28, 103.53],
         pixel_std=[58.395, 57.12, 57.375],
@@ -162,12 +177,14 @@ def _autocast(ctx: RunContext) -> Any:
     return contextlib.nullcontext()
 
 
-def embed(ctx: RunContext, predictor: Any, model_id: str, image: Any) -> tuple[_Embedding, bool]:
+def embed(
+    ctx: RunContext, predictor: Any, model_id: str, image: Any, image_key: str | None = None
+) -> tuple[_Embedding, bool]:
     """The cached image embedding for ``image``, computing it on first use."""
     import torch
 
     arr = to_array(image)
-    key = f"sam-embedding:{model_id}:{ctx.device}:{image_hash(arr)}"
+    key = f"sam-embedding:{model_id}:{ctx.device}:{image_key or image_hash(arr)}"
     reused = key in ctx.cache
 
     def compute() -> _Embedding:
@@ -202,20 +219,30 @@ def run(request: SegmentRequest, ctx: RunContext) -> SegmentResult:
         box = np.array([x0, y0, x1, y1], dtype=np.float32)
     predictor = _predictor(ctx, request.model)
     ctx.check()
-    emb, reused = embed(ctx, predictor, request.model, arr)
+    emb, reused = embed(ctx, predictor, request.model, arr, request.image_key)
     ctx.check()
     predictor.features = emb.features
     predictor.original_size, predictor.input_size = emb.original_size, emb.input_size
     predictor.is_image_set = True
-    coords = np.array(request.points, dtype=np.float32) if request.points else None
-    labels = np.array(request.labels, dtype=np.int64) if request.points else None
-    with torch.inference_mode(), _autocast(ctx):
-        masks, scores, _ = predictor.predict(
-            point_coords=coords, point_labels=labels, box=box,
-            multimask_output=request.multimask or len(request.points) == 1 and box is None,
+    # SamPredictor.predict's steps, but the best mask is chosen on the device and only that
+    # one is copied back: for a 12 MP photo the three full-size masks would cost more than
+    # the decoder itself.
+    dev, size = predictor.device, predictor.original_size
+    coords_t = labels_t = box_t = None
+    if request.points:
+        coords = predictor.transform.apply_coords(np.array(request.points, np.float32), size)
+        coords_t = torch.as_tensor(coords, dtype=torch.float, device=dev)[None]
+        labels_t = torch.as_tensor(request.labels, dtype=torch.int, device=dev)[None]
+    if box is not None:
+        box_t = torch.as_tensor(
+            predictor.transform.apply_boxes(box, size), dtype=torch.float, device=dev
         )
-    best = int(np.argmax(scores))
+    multimask = request.multimask or (len(request.points) == 1 and box is None)
+    with torch.inference_mode(), _autocast(ctx):
+        masks, scores, _ = predictor.predict_torch(
+            coords_t, labels_t, box_t, multimask_output=multimask
+        )
+        best = int(scores[0].argmax())
+        mask = (masks[0, best] > 0).to(torch.uint8).mul_(255).cpu().numpy()
     ctx.progress("Segmenting", 1, 1)
-    return SegmentResult(
-        mask=masks[best].astype(np.uint8) * 255, score=float(scores[best]), embedding_reused=reused
-    )
+    return SegmentResult(mask=mask, score=float(scores[0, best]), embedding_reused=reused)

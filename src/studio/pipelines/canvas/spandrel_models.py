@@ -21,7 +21,8 @@ def load_spandrel(ctx: RunContext, model_id: str, filename: str, expect_arch: st
         except (UnsupportedModelError, RuntimeError, ValueError, KeyError) as exc:
             raise BadInput(
                 f"The weights of '{entry.name}' could not be read; delete and download them "
-                "again from the Models dialog.", str(exc)
+                "again from the Models dialog.",
+                str(exc),
             ) from exc
         if desc.architecture.id != expect_arch:
             raise BadInput(

@@ -76,8 +76,9 @@ def run(request: UpscaleRequest, ctx: RunContext) -> UpscaleResult:
             with torch.inference_mode():
                 res = to_uint8(desc(to_tensor(arr[ry0:ry1, rx0:rx1], ctx.device, dtype)))
             oy, ox = (ky0 - ry0) * s, (kx0 - rx0) * s
-            out[ky0 * s:ky1 * s, kx0 * s:kx1 * s] = res[oy:oy + (ky1 - ky0) * s,
-                                                         ox:ox + (kx1 - kx0) * s]
+            out[ky0 * s : ky1 * s, kx0 * s : kx1 * s] = res[
+                oy : oy + (ky1 - ky0) * s, ox : ox + (kx1 - kx0) * s
+            ]
             done += 1
             ctx.progress("Upscaling", done, total)
     return UpscaleResult(image=out, scale=s)

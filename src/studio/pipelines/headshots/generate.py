@@ -61,7 +61,8 @@ class TextConditioning:
     pooled: Any
 
 
-def encode_text(models: HeadshotModels, prompt: str, negative: str, guided: bool) -> TextConditioning:
+def encode_text(models: HeadshotModels, prompt: str, negative: str,
+                guided: bool) -> TextConditioning:
     import torch
 
     with torch.no_grad():

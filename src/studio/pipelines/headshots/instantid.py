@@ -28,6 +28,7 @@ import numpy as np
 from studio.core.errors import BadInput
 
 NUM_TOKENS = 16
+EMBEDDING_DIM = 512  # insightface ArcFace (antelopev2 glintr100)
 IP_ADAPTER_FILE = "ip-adapter.bin"
 CONTROLNET_DIR = "ControlNetModel"
 # InstantID's keypoint colours: left eye, right eye, nose, left/right mouth corner.
@@ -88,14 +89,16 @@ def build_classes() -> dict[str, type]:
             self.proj_out = nn.Linear(dim, output_dim)
             self.norm_out = nn.LayerNorm(output_dim)
             self.layers = nn.ModuleList(
-                nn.ModuleList([PerceiverAttention(dim, dim_head, heads), feed_forward(dim, ff_mult)])
+                nn.ModuleList([PerceiverAttention(dim, dim_head, heads),
+                               feed_forward(dim, ff_mult)])
                 for _ in range(depth)
             )
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             latents = self.latents.repeat(x.shape[0], 1, 1)
             x = self.proj_in(x)
-            for attn, ff in self.layers:
+            for layer in self.layers:
+                attn, ff = layer[0], layer[1]  # type: ignore[index]
                 latents = attn(x, latents) + latents
                 latents = ff(latents) + latents
             return self.norm_out(self.proj_out(latents))
@@ -177,6 +180,9 @@ def resampler_from_state(proj: dict[str, Any]) -> Any:
     depth = len({k.split(".")[1] for k in proj if k.startswith("layers.")})
     inner_ff = int(proj["layers.0.1.1.weight"].shape[0])
     dim_head = 64 if dim % 64 == 0 else dim
+    if int(proj["proj_in.weight"].shape[1]) != EMBEDDING_DIM:
+        raise BadInput("The InstantID adapter does not take ArcFace (512) face embeddings; "
+                       "download InstantID again.")
     model = build_classes()["Resampler"](
         dim=dim, depth=depth, dim_head=dim_head, heads=dim // dim_head, num_queries=queries,
         embedding_dim=int(proj["proj_in.weight"].shape[1]),
@@ -227,7 +233,7 @@ def set_identity_scale(unet: Any, scale: float) -> None:
     cls = build_classes()["IdentityAttnProcessor"]
     for proc in unet.attn_processors.values():
         if isinstance(proc, cls):
-            proc.scale = scale
+            proc.scale = scale  # type: ignore[attr-defined]
 
 
 def load_ip_adapter_file(path: Path) -> dict[str, Any]:
@@ -267,14 +273,14 @@ def apply_instantid(unet: Any, folder: Path, device: str, dtype: Any,
     return resampler.to(device=device, dtype=dtype).eval()
 
 
-def face_tokens(resampler: Any, embedding: np.ndarray, batch: int, guidance: bool) -> Any:
+def face_tokens(resampler: Any, embedding: np.ndarray, batch: int, guided: bool) -> Any:
     """Tokens for ``batch`` images; with guidance, zeros-embedding tokens come first."""
     import torch
 
     param = next(resampler.parameters())
     emb = torch.as_tensor(np.asarray(embedding, dtype=np.float32)).reshape(1, 1, -1)
     emb = emb.to(device=param.device, dtype=param.dtype).repeat(batch, 1, 1)
-    if guidance:
+    if guided:
         emb = torch.cat([torch.zeros_like(emb), emb])
     with torch.no_grad():
         return resampler(emb)
@@ -295,7 +301,7 @@ def draw_keypoints(size: tuple[int, int], kps: np.ndarray, radius: int | None = 
         angle = math.degrees(math.atan2(a[1] - b[1], a[0] - b[0]))
         poly = cv2.ellipse2Poly(tuple(int(v) for v in (a + b) / 2), (int(length / 2),
                                 max(1, radius // 2)), int(angle), 0, 360, 1)
-        cv2.fillConvexPoly(canvas, poly, KPS_COLORS[i])
+        cv2.fillConvexPoly(canvas, np.asarray(poly, dtype=np.int32), KPS_COLORS[i])
     canvas = (canvas * 0.6).astype(np.uint8)  # sticks dimmer than the points, as published
     for i, (x, y) in enumerate(kps):
         cv2.circle(canvas, (int(x), int(y)), radius, KPS_COLORS[i], -1)

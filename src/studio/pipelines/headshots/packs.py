@@ -6,7 +6,7 @@ Layout of one pack folder::
     selfies/0.jpg        aligned face crops of the accepted selfies
     drafts/007.jpg       each draft (tiny-VAE decode) as soon as it is finished
     latents/007.npy      its final latents (fp16), for refine and resume
-    final/007.png        refined (full VAE) and, if asked, upscaled images
+    final/007.jpg        refined (full VAE) and, if asked, upscaled images (JPEG q97)
 
 The manifest is rewritten atomically after every image, so a crash, a cancel or running out
 of GPU memory leaves a consistent pack that a later run resumes.
@@ -63,6 +63,7 @@ class Pack:
     settings: dict[str, Any]
     models: dict[str, str]
     selfies: list[dict[str, Any]]
+    identity: dict[str, Any] = field(default_factory=dict)  # embedding, descriptor, kps, bbox
     created: float = field(default_factory=time.time)
     images: list[PackImage] = field(default_factory=list)
     complete: bool = False
@@ -118,7 +119,8 @@ def _disk_error(exc: OSError, target: Path) -> BadInput:
     return BadInput(f"Could not write {target}: {exc.strerror or exc}.", str(exc))
 
 
-def write_image(image: np.ndarray, path: Path, quality: int = 92, exif: bytes | None = None) -> Path:
+def write_image(image: np.ndarray, path: Path, quality: int = 92,
+                exif: bytes | None = None) -> Path:
     """Save an RGB array (format by extension) atomically; BadInput on a full disk."""
     from PIL import Image
 

@@ -97,7 +97,7 @@ class FaceScorer:
                  int(r.right() / scale), int(r.bottom() / scale)),
                 float(s),
             )
-            for r, s in zip(rects, scores)
+            for r, s in zip(rects, scores, strict=False)
             if s >= DETECT_MIN_SCORE
         ]
         faces.sort(key=lambda f: f.side, reverse=True)
@@ -182,22 +182,13 @@ def find_duplicates(images: list[np.ndarray], threshold: float = DUPLICATE_SSIM)
     return out
 
 
-def load_image(path: Path | str) -> np.ndarray:
-    """An RGB uint8 array from an image file; BadInput for a non-image or corrupt file."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def load_image(source: Any) -> np.ndarray:
+    """An RGB uint8 array from a path/bytes/array; BadInput for a non-image or corrupt file."""
+    if isinstance(source, np.ndarray):
+        return source[:, :, :3].astype(np.uint8) if source.ndim == 3 else np.stack([source] * 3, -1)
+    from studio.core.imageio import load_image as decode
 
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"The file '{path.name}' does not exist.")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)  # phone selfies are often stored rotated
-            return np.asarray(img.convert("RGB"), dtype=np.uint8)
-    except UnidentifiedImageError as exc:
-        raise BadInput(f"'{path.name}' is not an image Studio can read.", str(exc)) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise BadInput(f"'{path.name}' is damaged or incomplete.", str(exc)) from exc
+    return np.asarray(decode(source, "RGB"), dtype=np.uint8)
 
 
 def validate_selfie(scorer: FaceScorer, rgb: np.ndarray, name: str = "photo") -> SelfieCheck:
@@ -218,10 +209,11 @@ def validate_selfie(scorer: FaceScorer, rgb: np.ndarray, name: str = "photo") ->
             f"the face is at least {MIN_FACE_PX} px wide."
         )
     chip = scorer.chip(rgb, main)
-    sharp = tenengrad(chip)
-    if sharp < MIN_SHARPNESS:
-        raise BadInput(f"{name} is blurred (sharpness {sharp:.0f}). Use a sharper photo.")
+    # Light first: a dark photo also has weak gradients, and "too dark" is the real cause.
     light = brightness(chip)
     if light < MIN_BRIGHTNESS:
         raise BadInput(f"{name} is too dark. Use a photo taken in better light.")
+    sharp = tenengrad(chip)
+    if sharp < MIN_SHARPNESS:
+        raise BadInput(f"{name} is blurred (sharpness {sharp:.0f}). Use a sharper photo.")
     return SelfieCheck(name, main, scorer.descriptor(rgb, main), chip, sharp, light)

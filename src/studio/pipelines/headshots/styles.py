@@ -48,11 +48,14 @@ class StylePack:
 
 
 def styles_dir() -> Path:
-    """``$STUDIO_STYLES_DIR`` or the repository's ``resources/styles``."""
+    """``$STUDIO_STYLES_DIR``, else ``studio/resources/styles`` when packaged, else the
+    checkout's ``resources/styles``."""
     env = os.environ.get("STUDIO_STYLES_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[4] / "resources" / "styles"
+    here = Path(__file__).resolve()
+    packaged = here.parents[2] / "resources" / "styles"
+    return packaged if packaged.is_dir() else here.parents[4] / "resources" / "styles"
 
 
 def _parse(path: Path) -> StylePack:
@@ -60,7 +63,8 @@ def _parse(path: Path) -> StylePack:
         raw = json.loads(path.read_text(encoding="utf-8"))
         prompt = str(raw["prompt"]).strip()
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"The style file '{path.name}' is not a valid style pack.", str(exc)) from exc
+        raise BadInput(f"The style file '{path.name}' is not a valid style pack.",
+                       str(exc)) from exc
     if not prompt.replace("{custom}", "").strip(" ,"):
         raise BadInput(f"The style '{raw.get('name', path.stem)}' has an empty prompt.")
     thumb = raw.get("thumbnail")

@@ -24,7 +24,7 @@ CLIP_FRACTION = 0.001  # more than 0.1 % of samples at full scale sounds distort
 
 @dataclass
 class SpeechClip:
-    """Decoded speech: ``original`` is (channels, n) float32 at ``rate``; ``mono16k`` for the model."""
+    """Decoded speech: ``original`` (channels, n) float32 at ``rate``; ``mono16k`` for the model."""
 
     original: np.ndarray
     rate: int

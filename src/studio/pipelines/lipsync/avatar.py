@@ -119,7 +119,9 @@ def _resize(img: np.ndarray, size: int) -> np.ndarray:
     import cv2
 
     shrink = img.shape[0] > size
-    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    return cv2.resize(
+        img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    )
 
 
 def _frame_and_box(
@@ -137,7 +139,12 @@ def _frame_and_box(
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else image
     frame = _resize(padded[fy + pad : fy + pad + s, fx + pad : fx + pad + s], FRAME)
     scale = FRAME / s
-    bx0, by0, bx1, by1 = ((x0 - fx) * scale, (y0 - fy) * scale, (x1 - fx) * scale, (y1 - fy) * scale)
+    bx0, by0, bx1, by1 = (
+        (x0 - fx) * scale,
+        (y0 - fy) * scale,
+        (x1 - fx) * scale,
+        (y1 - fy) * scale,
+    )
     # MuseTalk 1.5 extends the crop below the chin; square it so the 256 crop is not stretched.
     by1 += 0.05 * (by1 - by0)
     half = max(bx1 - bx0, by1 - by0) / 2
@@ -145,8 +152,12 @@ def _frame_and_box(
     half = min(half, ccx, ccy, FRAME - ccx, FRAME - ccy)
     if half < 16:
         raise BadInput("The face is too close to the edge of the image. Use a wider photo.")
-    box = (int(ccx - half), int(ccy - half), int(ccx - half) + int(2 * half),
-           int(ccy - half) + int(2 * half))
+    box = (
+        int(ccx - half),
+        int(ccy - half),
+        int(ccx - half) + int(2 * half),
+        int(ccy - half) + int(2 * half),
+    )
     return frame, box
 
 
@@ -206,8 +217,16 @@ def geometric_mask() -> np.ndarray:
     import cv2
 
     mask = np.zeros((CROP, CROP), np.float32)
-    cv2.ellipse(mask, (CROP // 2, int(CROP * 0.72)), (int(CROP * 0.36), int(CROP * 0.26)),
-                0, 0, 360, 1.0, -1)
+    cv2.ellipse(
+        mask,
+        (CROP // 2, int(CROP * 0.72)),
+        (int(CROP * 0.36), int(CROP * 0.26)),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     mask[: int(CROP * UPPER_BOUNDARY)] = 0.0
     return mask
 
@@ -218,7 +237,10 @@ def _soften(mask: np.ndarray) -> np.ndarray:
     # Shrink then blur so the seam falls inside the face, never on the background.
     mask = cv2.erode(mask, np.ones((9, 9), np.uint8))
     mask = cv2.GaussianBlur(mask, (0, 0), sigmaX=CROP * 0.04)
-    return np.clip(mask, 0.0, 1.0).astype(np.float32)
+    # The UNet never saw the upper half: fade in below the boundary instead of bleeding above.
+    top = int(CROP * UPPER_BOUNDARY)
+    ramp = np.clip((np.arange(CROP, dtype=np.float32) - top) / 16.0, 0.0, 1.0)[:, None]
+    return np.clip(mask * ramp, 0.0, 1.0).astype(np.float32)
 
 
 def _save(avatar: PreparedAvatar, root: Path) -> None:
@@ -230,8 +252,12 @@ def _save(avatar: PreparedAvatar, root: Path) -> None:
         Image.fromarray(avatar.frame).save(tmp / "frame.png")
         np.save(tmp / "latents.npy", avatar.latents)
         np.save(tmp / "mask.npy", avatar.mask)
-        meta = {"key": avatar.key, "box": list(avatar.box), "mask_source": avatar.mask_source,
-                "version": CACHE_VERSION}
+        meta = {
+            "key": avatar.key,
+            "box": list(avatar.box),
+            "mask_source": avatar.mask_source,
+            "version": CACHE_VERSION,
+        }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if avatar.folder.exists():
             shutil.rmtree(avatar.folder)
@@ -248,7 +274,12 @@ def _load(folder: Path) -> PreparedAvatar:
     frame = np.asarray(Image.open(folder / "frame.png").convert("RGB"))
     box = tuple(int(v) for v in meta["box"])
     return PreparedAvatar(
-        meta["key"], folder, frame, box,  # type: ignore[arg-type]
-        np.load(folder / "latents.npy"), np.load(folder / "mask.npy"), meta["mask_source"],
+        meta["key"],
+        folder,
+        frame,
+        box,  # type: ignore[arg-type]
+        np.load(folder / "latents.npy"),
+        np.load(folder / "mask.npy"),
+        meta["mask_source"],
         from_cache=True,
     )

@@ -45,16 +45,19 @@ class BasicBlock(nn.Module):
         return F.relu(out + short)
 
 
+def _stage(cin: int, cout: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1))
+
+
 class Resnet18(nn.Module):
     def __init__(self, base: int) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, base, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(base)
-        widths = [base, base * 2, base * 4, base * 8]
-        cin = base
-        for i, (w, stride) in enumerate(zip(widths, (1, 2, 2, 2), strict=True), start=1):
-            setattr(self, f"layer{i}", nn.Sequential(BasicBlock(cin, w, stride), BasicBlock(w, w, 1)))
-            cin = w
+        self.layer1 = _stage(base, base, 1)
+        self.layer2 = _stage(base, base * 2, 2)
+        self.layer3 = _stage(base * 2, base * 4, 2)
+        self.layer4 = _stage(base * 4, base * 8, 2)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)

@@ -1,14 +1,18 @@
 """H.264 + AAC MP4 writing with PyAV, into a temporary file renamed into place on success.
 
 A cancelled or failed render calls :meth:`VideoWriter.abort`: the temporary file goes away and
-any earlier file at the output path is left untouched.
+any earlier file at the output path is left untouched. Encoding runs on one helper thread fed
+through a short queue, so the GPU renders chunk N+1 while x264 compresses chunk N.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,8 +21,14 @@ AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000
 
 class VideoWriter:
     def __init__(
-        self, output: Path, *, size: int = 512, fps: int = 25, crf: int = 26,
-        audio: np.ndarray | None = None, audio_rate: int = 0,
+        self,
+        output: Path,
+        *,
+        size: int = 512,
+        fps: int = 25,
+        crf: int = 26,
+        audio: np.ndarray | None = None,
+        audio_rate: int = 0,
     ) -> None:
         import av
 
@@ -28,6 +38,10 @@ class VideoWriter:
         os.close(fd)
         self.tmp = Path(tmp)
         self.frames = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._aborted = False
         self.container = av.open(
             str(self.tmp), "w", format="mp4", options={"movflags": "+faststart"}
         )
@@ -35,7 +49,8 @@ class VideoWriter:
         self.video.width = self.video.height = size
         self.video.pix_fmt = "yuv420p"
         self.video.options = {"preset": "ultrafast", "crf": str(crf)}
-        self.audio_stream = None
+        self.audio_stream: Any = None
+        self._audio_frames: list[Any] = []
         if audio is not None and audio.size:
             self._add_audio(audio, audio_rate)
 
@@ -55,16 +70,44 @@ class VideoWriter:
         self._audio_frames = pending
 
     def write(self, frames: np.ndarray) -> None:
-        """Append (n, size, size, 3) uint8 RGB frames."""
+        """Queue (n, size, size, 3) uint8 RGB frames for encoding (blocks when 2 are waiting)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._encode_loop, daemon=True)
+            self._thread.start()
+        self._raise_worker_error()
+        self._queue.put(frames)
+        self.frames += len(frames)
+
+    def _encode_loop(self) -> None:
         import av
 
-        for img in frames:
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
-            for packet in self.video.encode(frame):
-                self.container.mux(packet)
-            self.frames += 1
+        while True:
+            frames = self._queue.get()
+            if frames is None:
+                return
+            if self._error is not None or self._aborted:
+                continue  # drain the queue so a blocked producer can move on
+            try:
+                for img in frames:
+                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+                    for packet in self.video.encode(frame):
+                        self.container.mux(packet)
+            except Exception as exc:  # noqa: BLE001 - re-raised on the rendering thread
+                self._error = exc
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_worker_error(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def finish(self) -> Path:
+        self._join()
+        self._raise_worker_error()
         for packet in self.video.encode():
             self.container.mux(packet)
         if self.audio_stream is not None:
@@ -81,6 +124,8 @@ class VideoWriter:
         return self.output
 
     def abort(self) -> None:
+        self._aborted = True
+        self._join()
         try:
             self.container.close()
         except Exception:  # noqa: BLE001 - a broken container is deleted anyway

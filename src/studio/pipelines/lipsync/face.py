@@ -1,7 +1,6 @@
-"""Finding the one face in an avatar photo with insightface's SCRFD detector (antelopev2 pack).
+"""The one face of an avatar photo, found with the shared insightface module (antelopev2).
 
-Minimal access to the detector only: the shared ``studio.pipelines.faces`` module did not exist
-when lipsync was written; switch to it once it lands.
+Only the SCRFD detector is loaded (no recognition): lipsync needs the box, not the identity.
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ import numpy as np
 from studio.core.errors import BadInput
 from studio.pipelines.context import RunContext
 
-DETECTOR_ID = "antelopev2"
-DETECTOR_FILE = "models/antelopev2/scrfd_10g_bnkps.onnx"
-DET_SIZE = (640, 640)
 # A second detection scoring below this fraction of the best is a poster/reflection, not a face.
 SECOND_FACE_RATIO = 0.6
 
@@ -29,26 +25,21 @@ class FaceBox:
 
 
 def load_detector(ctx: RunContext) -> Any:
-    def loader() -> Any:
-        import onnxruntime
-        from insightface.model_zoo import get_model
+    from studio.pipelines.faces import DEFAULT_PACK, load_face_analysis
 
-        path = ctx.store.require(DETECTOR_ID) / DETECTOR_FILE
-        providers = ["CPUExecutionProvider"]
-        if ctx.is_cuda and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        detector = get_model(str(path), providers=providers)
-        detector.prepare(ctx_id=0 if ctx.is_cuda else -1, input_size=DET_SIZE, det_thresh=0.5)
-        return detector
-
-    return ctx.model(f"{DETECTOR_ID}:detector:{ctx.device}", loader)
+    return ctx.model(
+        f"faces:{DEFAULT_PACK}:detection:{ctx.device}",
+        lambda: load_face_analysis(ctx.store, ctx.device, modules=("detection",)),
+    )
 
 
 def find_single_face(ctx: RunContext, image_rgb: np.ndarray) -> FaceBox:
     """The avatar's face; :class:`BadInput` when there is none or more than one."""
-    detector = load_detector(ctx)
-    bgr = np.ascontiguousarray(image_rgb[:, :, ::-1])
-    boxes, kpss = detector.detect(bgr, input_size=DET_SIZE)
+    from studio.pipelines.faces import detect_faces
+
+    faces = detect_faces(load_detector(ctx), image_rgb, with_embedding=False)
+    boxes = np.array([[*f.bbox, f.score] for f in faces], dtype=np.float32).reshape(-1, 5)
+    kpss = np.stack([f.kps for f in faces]) if faces else None
     if boxes is None or len(boxes) == 0:
         raise BadInput(
             "No face was found in the avatar image. Use a photo with one clearly visible, "

@@ -52,7 +52,7 @@ def load_unet(ctx: RunContext) -> Any:
         folder = ctx.store.require(UNET_ID) / "musetalkV15"
         config = json.loads((folder / "musetalk.json").read_text(encoding="utf-8"))
         config = {k: v for k, v in config.items() if not k.startswith("_")}
-        unet = UNet2DConditionModel(**config)
+        unet: Any = UNet2DConditionModel(**config)
         state = torch.load(folder / "unet.pth", map_location="cpu", weights_only=True)
         unet.load_state_dict(state, strict=True)
         if unet.config.in_channels != 8 or unet.config.cross_attention_dim != 384:

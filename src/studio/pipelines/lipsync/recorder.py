@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class SoundDeviceBackend:
     """The real microphone through sounddevice (PortAudio)."""
 
     def __init__(self) -> None:
-        self._stream = None
+        self._stream: Any = None
         self._block = 0
 
     def devices(self) -> list[InputDevice]:

@@ -81,13 +81,13 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
     latents = torch.from_numpy(avatar.latents).to(ctx.device, ctx.dtype)[None]
     reference = latents[:, 4:]
     state: dict[str, Any] = {"prev": None}
-    writer = VideoWriter(request.output, size=FRAME, fps=FPS, audio=speech.original,
-                         audio_rate=speech.rate)
+    writer = VideoWriter(
+        request.output, size=FRAME, fps=FPS, audio=speech.original, audio_rate=speech.rate
+    )
     first_chunk = 0.0
     try:
         ctx.progress("Rendering", 0, total)
-        for start in range(0, total, chunk):
-            end = min(total, start + chunk)
+        for start, end in _chunks(total, chunk):
             tokens = stream.window(start, end)
             images = []
             for b0 in range(start, end, request.batch_size):
@@ -98,29 +98,58 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
             writer.write(frames)
             if start == 0:
                 first_chunk = time.perf_counter() - t0
-            ctx.progress("Rendering", end, total)
+            ctx.progress("Rendering", end, total, _preview(frames[-1]))
             ctx.check()
         writer.finish()
     except BaseException:
         writer.abort()
         raise
     return RenderResult(
-        Path(request.output), total, total / FPS, avatar.from_cache, first_chunk,
-        time.perf_counter() - t0, list(speech.warnings),
+        Path(request.output),
+        total,
+        total / FPS,
+        avatar.from_cache,
+        first_chunk,
+        time.perf_counter() - t0,
+        list(speech.warnings),
     )
 
 
-def _generate(unet: Any, vae: Any, latents: Any, reference: Any, feats: Any,
-              request: RenderRequest, state: dict[str, Any]) -> Any:
-    """One batch: UNet single step at t=0, openness scale, smoothing, VAE decode -> (n,3,256,256)."""
+def _preview(frame: Any) -> Any:
+    from PIL import Image
+
+    return Image.fromarray(frame)
+
+
+def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
+    # A short first chunk (1 s) gets video out sooner; the rest use the full chunk length.
+    bounds, start = [], 0
+    while start < total:
+        end = min(total, start + (min(chunk, FPS) if start == 0 else chunk))
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def _generate(
+    unet: Any,
+    vae: Any,
+    latents: Any,
+    reference: Any,
+    feats: Any,
+    request: RenderRequest,
+    state: dict[str, Any],
+) -> Any:
+    """One batch: UNet step at t=0, openness, smoothing, VAE decode -> (n, 3, 256, 256)."""
     import torch
 
     n = feats.shape[0]
     pe = lm.positional_encoding(feats.shape[1]).to(feats.device, feats.dtype)[None]
     with torch.inference_mode():
         timestep = torch.zeros(1, device=latents.device, dtype=torch.long)
-        pred = unet(latents.expand(n, -1, -1, -1), timestep,
-                    encoder_hidden_states=feats + pe).sample
+        pred = unet(
+            latents.expand(n, -1, -1, -1), timestep, encoder_hidden_states=feats + pe
+        ).sample
         if request.mouth_scale != 1.0:
             pred = reference + request.mouth_scale * (pred - reference)
         if request.smoothing > 0:
@@ -145,10 +174,12 @@ class Compositor:
         self.device = ctx.device
         x0, y0, x1, y1 = avatar.box
         self.box = (x0, y0, x1, y1)
-        self.frame = torch.from_numpy(avatar.frame).to(ctx.device).permute(2, 0, 1).float() / 255
+        frame = torch.from_numpy(avatar.frame.copy())  # PNG-loaded arrays are read-only
+        self.frame = frame.to(ctx.device).permute(2, 0, 1).float() / 255
         mask = torch.from_numpy(avatar.mask).to(ctx.device)[None, None]
-        self.mask = F.interpolate(mask, size=(y1 - y0, x1 - x0), mode="bilinear",
-                                  align_corners=False)[0]
+        self.mask = F.interpolate(
+            mask, size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
+        )[0]
         self.idle = idle_motion
 
     def paste(self, crops: Any, start: int) -> Any:
@@ -157,8 +188,9 @@ class Compositor:
 
         x0, y0, x1, y1 = self.box
         n = crops.shape[0]
-        gen = F.interpolate(crops.to(self.device), size=(y1 - y0, x1 - x0), mode="bilinear",
-                            align_corners=False)
+        gen = F.interpolate(
+            crops.to(self.device), size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
+        )
         frames = self.frame.expand(n, -1, -1, -1).clone()
         region = frames[:, :, y0:y1, x0:x1]
         frames[:, :, y0:y1, x0:x1] = region * (1 - self.mask) + gen * self.mask
@@ -179,8 +211,9 @@ class Compositor:
         cos, sin = torch.cos(angle) * 1.01, torch.sin(angle) * 1.01  # 1 % zoom hides the edges
         theta = torch.stack([torch.stack([cos, -sin, dx], 1), torch.stack([sin, cos, dy], 1)], 1)
         grid = F.affine_grid(theta.to(frames.dtype), list(frames.shape), align_corners=False)
-        return F.grid_sample(frames, grid, mode="bilinear", padding_mode="border",
-                             align_corners=False)
+        return F.grid_sample(
+            frames, grid, mode="bilinear", padding_mode="border", align_corners=False
+        )
 
 
 __all__ = ["CROP", "RenderRequest", "RenderResult", "render"]

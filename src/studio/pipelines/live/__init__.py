@@ -22,4 +22,8 @@ def _stream(request: Any, ctx: Any) -> Any:
     return run_stream(request, ctx)
 
 
+# Both honour ctx.low_memory (sliced attention, eager frames), so the service may retry them.
+_frame.low_memory_mode = True  # type: ignore[attr-defined]
+_stream.low_memory_mode = True  # type: ignore[attr-defined]
+
 JOBS: dict = {"live.frame": _frame, "live.stream": _stream}

@@ -55,6 +55,9 @@ class LiveEngine:
         self._prompts: OrderedDict[str, Any] = OrderedDict()
         self._frames: dict[tuple, Callable[..., Any]] = {}
         self.active_mode = "eager"
+        self.tuned: list[str] | None = None
+        self.low_memory = False
+        self._full_attention: dict[str, Any] = {}
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -76,6 +79,42 @@ class LiveEngine:
             device=device,
             dtype=dtype,
         )
+
+    def tune(self) -> list[str]:
+        """CUDA-only layout tweaks (channels-last convs, fused QKV); returns what applied."""
+        import torch
+
+        applied: list[str] = []
+        if not str(self.device).startswith("cuda"):
+            return applied
+        torch.backends.cudnn.benchmark = True  # fixed frame size: pick the fastest convs once
+        for name, step in (
+            (
+                "channels_last",
+                lambda: [m.to(memory_format=torch.channels_last) for m in (self.unet, self.vae)],
+            ),
+            ("fused_qkv", self.unet.fuse_qkv_projections),
+        ):
+            try:
+                step()
+                applied.append(name)
+            except Exception as exc:  # noqa: BLE001 - an optional speed-up, never fatal
+                log.info("live: %s not applied: %r", name, exc)
+        return applied
+
+    def set_low_memory(self, on: bool) -> None:
+        """Low-memory mode (the service's retry after running out of GPU memory): attention
+        computed in slices and no captured graphs, whose static buffers and private memory
+        pool hold a second copy of every activation."""
+        if on == self.low_memory:
+            return
+        if on:
+            self._full_attention = dict(self.unet.attn_processors)
+            self.unet.set_attention_slice("auto")  # half the heads at a time, per layer
+        else:
+            self.unet.set_attn_processor(self._full_attention)
+        self._frames.clear()
+        self.low_memory = on
 
     @property
     def components(self) -> dict[str, Any]:
@@ -165,9 +204,13 @@ class LiveEngine:
         is_cuda = str(self.device).startswith("cuda")
         if mode == "auto":
             mode = "cuda_graph" if is_cuda else "eager"
+        if self.low_memory:
+            mode = "eager"
         if mode == "eager" or not is_cuda:
             self.active_mode = "eager"
             return self._render
+        if self.tuned is None:
+            self.tuned = self.tune()
         try:
             frame = (
                 _capture_graph(self._render, example)

@@ -168,6 +168,7 @@ class LiveSession:
         from studio.pipelines.live.engine import timestep_for
 
         engine = self.engine(settings)
+        engine.set_low_memory(self.ctx.low_memory)
         self.ctx.check()
         embeds = engine.prompt_embeds(settings.prompt)
         noise_key = (settings.seed, size, settings.model_id, self.ctx.device)

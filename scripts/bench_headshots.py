@@ -1,0 +1,386 @@
+#!/usr/bin/env python
+"""Benchmark the headshot pack with real-size random weights; prints one JSON object.
+
+    python scripts/bench_headshots.py            # CUDA, fp16, 1024^2 (the H100 target)
+    python scripts/bench_headshots.py --smoke    # tiny models on the CPU, in seconds
+
+Built from configs (no download; random weights time like trained ones): the SDXL UNet with
+InstantID's identity attention processors (installed by the production loader from an
+``ip-adapter.bin``-layout state dict), the IdentityNet ControlNet (``ControlNetModel.from_unet``,
+the published InstantID shape), the Resampler, the SDXL VAE, TAESDXL and Real-ESRGAN x4plus
+(RRDBNet 23 blocks, through the canvas upscale pipeline). Text encoders are not timed: one
+prompt encoding per pack is negligible; random prompt embeddings stand in.
+
+Measured, through the production code in ``studio.pipelines.headshots.generate``:
+- ``draft_s_per_image``: batched drafts (batch ``--batch``), tiny-VAE decode, dlib scoring
+  (on a real photo, since random weights draw no faces);
+- ``refine_s_per_image`` (batched latent img2img + full VAE decode), ``upscale_s_per_image``;
+- ``pack_s``: the default pack, 40 drafts + top 10 refined and upscaled, end to end;
+- ``baseline``: one diffusers ``StableDiffusionXLControlNetPipeline`` call per image with the
+  full VAE decode of every draft (+ the same refine/upscale), and ``speedup`` = baseline/pack.
+Every measurement is in its own try/except; errors are reported in the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+try:
+    import studio  # noqa: F401
+except ImportError:  # running from a checkout without the package installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+SDXL_UNET = dict(
+    sample_size=128, in_channels=4, out_channels=4, layers_per_block=2,
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    block_out_channels=(320, 640, 1280), attention_head_dim=(5, 10, 20),
+    transformer_layers_per_block=(1, 2, 10), use_linear_projection=True,
+    addition_embed_type="text_time", addition_time_embed_dim=256,
+    projection_class_embeddings_input_dim=2816, cross_attention_dim=2048,
+)
+TINY_UNET = dict(
+    sample_size=16, in_channels=4, out_channels=4, layers_per_block=1,
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), block_out_channels=(32, 64),
+    attention_head_dim=(2, 4), transformer_layers_per_block=(1, 2), use_linear_projection=True,
+    addition_embed_type="text_time", addition_time_embed_dim=8,
+    projection_class_embeddings_input_dim=6 * 8 + 32, cross_attention_dim=64,
+)
+SDXL_VAE = dict(
+    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+    sample_size=1024, scaling_factor=0.13025, force_upcast=True,
+)
+TINY_VAE = dict(
+    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(8, 16, 16, 16), layers_per_block=1, norm_num_groups=8,
+    latent_channels=4, scaling_factor=0.13025,
+)
+
+
+def _sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _clock(fn: Any, device: str) -> float:
+    _sync(device)
+    t0 = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+def ip_state(unet: Any, out_dim: int) -> dict[str, Any]:
+    """Random ``ip_adapter.*`` weights keyed like the published file."""
+    import torch
+
+    modules = dict(unet.named_modules())
+    state = {}
+    for i, name in enumerate(unet.attn_processors):
+        if name.endswith("attn2.processor"):
+            hidden = modules[name[: -len(".processor")]].to_q.out_features
+            state[f"{i}.to_k_ip.weight"] = torch.randn(hidden, out_dim) * 0.02
+            state[f"{i}.to_v_ip.weight"] = torch.randn(hidden, out_dim) * 0.02
+    return state
+
+
+def build(smoke: bool, device: str, dtype: Any, tmp: Path,
+          channels_last: bool = False) -> tuple[Any, Any]:
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        AutoencoderTiny,
+        ControlNetModel,
+        EulerDiscreteScheduler,
+        UNet2DConditionModel,
+    )
+
+    from studio.models.catalogue import load_catalogue
+    from studio.models.store import ModelStore
+    from studio.models.verify import hash_tree
+    from studio.pipelines.context import RunContext
+    from studio.pipelines.headshots import generate, instantid
+    from studio.services.model_cache import ModelCache
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**(TINY_UNET if smoke else SDXL_UNET))
+    cross = unet.config.cross_attention_dim
+    controlnet = ControlNetModel.from_unet(
+        unet, **({"conditioning_embedding_out_channels": (8, 8, 16, 16)} if smoke else {}))
+    instantid.install_identity_processors(unet, ip_state(unet, cross), scale=0.8)
+    resampler = instantid.build_classes()["Resampler"](
+        **(dict(dim=64, depth=1, heads=1, output_dim=cross) if smoke else {}))
+    vae = AutoencoderKL(**(TINY_VAE if smoke else SDXL_VAE))
+    tiny = AutoencoderTiny(**(dict(encoder_block_out_channels=(8,) * 4,
+                                   decoder_block_out_channels=(8,) * 4) if smoke else {}))
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012,
+                                       beta_schedule="scaled_linear",
+                                       timestep_spacing="trailing")
+    for m in (unet, controlnet, resampler, vae, tiny):
+        m.to(device=device, dtype=dtype).eval()
+        if channels_last and m is not resampler:
+            m.to(memory_format=torch.channels_last)
+    pipe = SimpleNamespace(unet=unet, vae=vae, scheduler=scheduler)
+    models = generate.HeadshotModels(pipe, controlnet, resampler, tiny, device, dtype)
+    # Real-ESRGAN x4plus state dict (basicsr key layout) installed into a temporary store.
+    store = ModelStore(tmp / "models", load_catalogue())
+    staged = store.staging_dir("realesrgan-x4plus")
+    nf, blocks = (8, 1) if smoke else (64, 23)
+    torch.save({"params_ema": rrdb_state(nf, 32, blocks)}, staged / "RealESRGAN_x4plus.pth")
+    store.commit("realesrgan-x4plus", staged, hash_tree(staged))
+    ctx = RunContext(store=store, cache=ModelCache(), device=device)
+    return models, ctx
+
+
+def rrdb_state(nf: int, gc: int, blocks: int) -> dict[str, Any]:
+    import torch
+
+    sd: dict[str, Any] = {}
+
+    def conv(name: str, cout: int, cin: int) -> None:
+        sd[f"{name}.weight"] = torch.randn(cout, cin, 3, 3) * 0.02
+        sd[f"{name}.bias"] = torch.zeros(cout)
+
+    conv("conv_first", nf, 3)
+    for b in range(blocks):
+        for r in (1, 2, 3):
+            for i in range(1, 5):
+                conv(f"body.{b}.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
+            conv(f"body.{b}.rdb{r}.conv5", nf, nf + 4 * gc)
+    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
+        conv(name, nf, nf)
+    conv("conv_last", 3, nf)
+    return sd
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, models: Any, ctx: Any) -> None:
+        import numpy as np
+        import torch
+
+        from studio.pipelines.headshots import generate, instantid, quality
+
+        self.args, self.models, self.ctx = args, models, ctx
+        self.device, self.dtype, size = models.device, models.dtype, args.size
+        self.guided = args.guidance > 1.0
+        cross = models.pipe.unet.config.cross_attention_dim
+        pooled = 32 if args.smoke else 1280
+        n = 2 if self.guided else 1
+        self.text = generate.TextConditioning(
+            torch.randn(n, 77, cross, device=self.device, dtype=self.dtype),
+            torch.randn(n, pooled, device=self.device, dtype=self.dtype))
+        self.tokens = instantid.face_tokens(models.resampler, np.random.rand(512), 1, self.guided)
+        kps = np.array([[0.4, 0.4], [0.6, 0.4], [0.5, 0.5], [0.42, 0.6], [0.58, 0.6]]) * size
+        self.kps_image = instantid.draw_keypoints((size, size), kps)
+        try:  # dlib-bin + face-recognition-models; the pack needs them, the GPU parts do not
+            self.scorer: Any = quality.FaceScorer()
+        except Exception as exc:  # noqa: BLE001
+            self.scorer = None
+            self.scorer_error = f"{type(exc).__name__}: {exc}"
+        try:
+            import cv2
+            from skimage import data
+
+            self.photo = cv2.resize(data.astronaut(), (size, size))
+        except ImportError:  # a real face is only needed for realistic scoring cost
+            self.photo = np.random.default_rng(0).integers(0, 255, (size, size, 3), np.uint8)
+
+    def kps(self, n: int) -> Any:
+        from studio.pipelines.headshots import generate
+
+        return generate.kps_tensor([self.kps_image] * n, self.device, self.dtype)
+
+    def sample(self, seeds: list[int], steps: int, **kw: Any) -> Any:
+        from studio.pipelines.headshots import generate
+
+        a = self.args
+        return generate.sample(
+            self.models, self.ctx, text=self.text, tokens=self.tokens, kps=self.kps(len(seeds)),
+            seeds=seeds, size=(a.size, a.size), steps=steps, guidance=a.guidance,
+            control_scale=0.8, id_scale=0.8, **kw)
+
+    def score(self) -> None:
+        import numpy as np
+
+        from studio.pipelines.headshots.pack import score_image
+
+        if self.scorer is not None:
+            score_image(self.scorer, self.photo, np.zeros(128, np.float32))
+
+    def drafts(self, count: int) -> list[Any]:
+        from studio.pipelines.headshots import generate
+
+        out = []
+        for start in range(0, count, self.args.batch):
+            seeds = list(range(start, min(count, start + self.args.batch)))
+            lat = self.sample(seeds, self.args.steps)
+            generate.decode_tiny(self.models, lat)
+            for _ in seeds:
+                self.score()
+            out.append(lat)
+        return out
+
+    def refine(self, latents: Any, upscale: bool) -> None:
+        from studio.pipelines.headshots import generate
+        from studio.pipelines.headshots.pack import upscale as do_upscale
+
+        for start in range(0, latents.shape[0], self.args.batch):
+            part = latents[start:start + self.args.batch]
+            lat = self.sample(list(range(part.shape[0])), self.args.steps, start=part,
+                              strength=0.35)
+            for one in lat:
+                rgb = generate.decode_full(self.models, one[None])[0]
+                if upscale:
+                    do_upscale(rgb, self.ctx)
+
+    def upscale(self) -> None:
+        from studio.pipelines.headshots.pack import upscale as do_upscale
+
+        do_upscale(self.photo, self.ctx)
+
+    def baseline_draft(self, seed: int) -> None:
+        """One diffusers ControlNet pipeline call for one image, full VAE decode."""
+        import torch
+
+        pipe = self.baseline_pipe()
+        cond = torch.cat([self.text.embeds[-1:], self.tokens[-1:]], dim=1)
+        neg = torch.cat([self.text.embeds[:1], self.tokens[:1]], dim=1)
+        pipe(prompt_embeds=cond, negative_prompt_embeds=neg if self.guided else None,
+             pooled_prompt_embeds=self.text.pooled[-1:],
+             negative_pooled_prompt_embeds=self.text.pooled[:1] if self.guided else None,
+             image=self.kps_image, num_inference_steps=self.args.steps,
+             guidance_scale=self.args.guidance, height=self.args.size, width=self.args.size,
+             generator=torch.Generator("cpu").manual_seed(seed), output_type="np")
+        self.score()
+
+    def baseline_pipe(self) -> Any:
+        if not hasattr(self, "_pipe"):
+            from diffusers import StableDiffusionXLControlNetPipeline
+
+            m = self.models
+            self._pipe = StableDiffusionXLControlNetPipeline(
+                vae=m.pipe.vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
+                tokenizer_2=None, unet=m.pipe.unet, controlnet=m.controlnet,
+                scheduler=m.pipe.scheduler)
+            self._pipe.set_progress_bar_config(disable=True)
+        return self._pipe
+
+
+def measure(out: dict[str, Any], key: str, fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception as exc:  # report and go on: one failure must not hide the rest
+        out.setdefault("errors", {})[key] = f"{type(exc).__name__}: {exc}"
+        out.setdefault("tracebacks", {})[key] = traceback.format_exc()[-2000:]
+        return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny models on the CPU")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--count", type=int, default=None, help="drafts in the pack (40)")
+    parser.add_argument("--top-k", type=int, default=None, help="refined + upscaled (10)")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--guidance", type=float, default=1.8)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--channels-last", action="store_true")
+    args = parser.parse_args()
+    import torch
+
+    if args.smoke:
+        torch.set_num_threads(1)  # tiny models: threads only add contention
+
+    device = args.device or ("cpu" if args.smoke or not torch.cuda.is_available() else "cuda")
+    dtype = torch.float16 if device.startswith("cuda") else torch.float32
+    args.size = args.size or (64 if args.smoke else 1024)
+    args.count = args.count or (4 if args.smoke else 40)
+    args.top_k = args.top_k if args.top_k is not None else (2 if args.smoke else 10)
+    if args.smoke:
+        args.steps = min(args.steps, 2)
+    out: dict[str, Any] = {
+        "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+        "dtype": str(dtype).replace("torch.", ""), "torch": torch.__version__,
+        "size": args.size, "count": args.count, "top_k": args.top_k, "batch": args.batch,
+        "steps": args.steps, "guidance": args.guidance, "smoke": args.smoke,
+        "channels_last": args.channels_last,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        built = measure(out, "build", lambda: build(args.smoke, device, dtype, Path(tmp),
+                                                         args.channels_last))
+        if built is None:
+            print(json.dumps(out, indent=1))
+            return 1
+        bench = measure(out, "setup", lambda: Bench(args, *built))
+        if bench is None:
+            print(json.dumps(out, indent=1))
+            return 1
+        if bench.scorer is None:
+            out.setdefault("errors", {})["scorer"] = bench.scorer_error
+        dev = device
+        measure(out, "warmup", lambda: (bench.drafts(args.batch),
+                                        bench.refine(bench.drafts(1)[0], True)))
+        t = measure(out, "score", lambda: _clock(bench.score, dev))
+        out["score_s_per_image"] = t
+        t = measure(out, "drafts", lambda: _clock(lambda: bench.drafts(args.batch * 2), dev))
+        out["draft_s_per_image"] = t and t / (args.batch * 2)
+        lat = measure(out, "latents", lambda: torch.cat(bench.drafts(args.batch)))
+        if lat is not None:
+            t = measure(out, "refine", lambda: _clock(lambda: bench.refine(lat, False), dev))
+            out["refine_s_per_image"] = t and t / lat.shape[0]
+        out["upscale_s_per_image"] = measure(out, "upscale", lambda: _clock(bench.upscale, dev))
+        if args.guidance > 1.0:
+            def no_cfg() -> float:
+                bench.args.guidance, bench.guided = 1.0, False
+                try:
+                    return _clock(lambda: bench.drafts(args.batch * 2), dev) / (args.batch * 2)
+                finally:
+                    bench.args.guidance, bench.guided = args.guidance, True
+
+            out["draft_s_per_image_without_cfg"] = measure(out, "drafts_no_cfg", no_cfg)
+
+        def pack() -> None:
+            latents = torch.cat(bench.drafts(args.count))
+            bench.refine(latents[: args.top_k], True)
+
+        out["pack_s"] = measure(out, "pack", lambda: _clock(pack, dev))
+        if not args.skip_baseline:
+            shortlist = measure(out, "baseline_latents", lambda: torch.cat(
+                bench.drafts(args.batch))[:1].repeat(args.top_k, 1, 1, 1))
+
+            def baseline() -> None:
+                for seed in range(args.count):
+                    bench.baseline_draft(seed)
+                bench.refine(shortlist, True)  # same refine + upscale as the pack
+
+            measure(out, "baseline_warmup", lambda: bench.baseline_draft(0))
+            out["baseline_pack_s"] = measure(out, "baseline", lambda: _clock(baseline, dev))
+            if out.get("baseline_pack_s") and out.get("pack_s"):
+                out["speedup"] = round(out["baseline_pack_s"] / out["pack_s"], 2)
+        if device.startswith("cuda"):
+            out["peak_vram_gb"] = round(torch.cuda.max_memory_allocated() / 1e9, 2)
+    for k, v in list(out.items()):
+        if isinstance(v, float):
+            out[k] = round(v, 4)
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

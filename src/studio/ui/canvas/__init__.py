@@ -1,0 +1,1 @@
+"""The Canvas workspace UI (document, view, tool panel, actions, autosave)."""

@@ -1,0 +1,336 @@
+"""The Lipsync workspace: pick an avatar, record or load speech, render a talking-head MP4.
+
+Rendering is a ``lipsync.render`` job on the service; the widget binds to its signals,
+filtered by job id. Recording runs a :class:`~studio.pipelines.lipsync.recorder.Recorder` on a
+plain worker thread (audio capture is not GPU work) through :class:`RecorderController`, whose
+backend tests replace with a fake microphone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.pipelines.lipsync.recorder import InputBackend, Recorder
+from studio.pipelines.lipsync.render import RenderRequest
+from studio.services.jobs import Priority
+
+
+class RecorderController(QObject):
+    """Qt face of the recorder: ``level`` while recording, then ``finished(path)`` or ``failed``."""
+
+    level = Signal(float, float)
+    finished = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, backend: InputBackend | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.backend = backend
+        self.recorder: Recorder | None = None
+        self._thread: threading.Thread | None = None
+
+    def devices(self) -> list[Any]:
+        return Recorder(self.backend).devices()
+
+    def start(self, device: int | None, max_seconds: float, folder: Path) -> None:
+        self.recorder = Recorder(self.backend, max_seconds=max_seconds, on_level=self.level.emit)
+        self._thread = threading.Thread(
+            target=self._run, args=(self.recorder, device, folder), daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self.recorder is not None:
+            self.recorder.stop()
+
+    def join(self, timeout: float = 5.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, recorder: Recorder, device: int | None, folder: Path) -> None:
+        from studio.core.errors import StudioError
+        from studio.pipelines.lipsync.audio import write_wav
+
+        try:
+            rec = recorder.record(device)
+        except StudioError as exc:
+            kept = getattr(exc, "recording", None)
+            if kept is not None and kept.samples.shape[1]:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"recording-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+                write_wav(path, kept.samples, kept.rate)
+                self.finished.emit(str(path))
+                self.failed.emit(f"{exc.user_message} Saved as {path.name}.")
+            else:
+                self.failed.emit(exc.user_message)
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"recording-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+        write_wav(path, rec.samples, rec.rate)
+        self.finished.emit(str(path))
+
+
+class LipsyncWorkspace(QWidget):
+    def __init__(
+        self,
+        service: Any,
+        store: Any,
+        parent: QWidget | None = None,
+        recorder: RecorderController | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service, self.store = service, store
+        self.avatar_path: Path | None = None
+        self.audio_path: Path | None = None
+        self.result_path: Path | None = None
+        self.job_id: str | None = None
+        self.recorder = recorder or RecorderController(parent=self)
+        self._build()
+        self.recorder.level.connect(self._on_level)
+        self.recorder.finished.connect(self._on_recorded)
+        self.recorder.failed.connect(lambda msg: self.status.setText(msg))
+        service.job_progress.connect(self._on_progress)
+        service.job_finished.connect(self._on_finished)
+        service.job_failed.connect(self._on_failed)
+        service.job_cancelled.connect(self._on_cancelled)
+        self.refresh_devices()
+        self._update_buttons()
+
+    def _build(self) -> None:
+        self.avatar_label = QLabel("No avatar")
+        self.avatar_label.setFixedSize(200, 200)
+        self.avatar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pick_avatar = QPushButton("Choose photo…")
+        pick_avatar.clicked.connect(self._choose_avatar)
+        self.audio_label = QLabel("No speech")
+        pick_audio = QPushButton("Load audio…")
+        pick_audio.clicked.connect(self._choose_audio)
+        self.device_box = QComboBox()
+        self.max_len = QSpinBox()
+        self.max_len.setRange(1, 300)
+        self.max_len.setValue(60)
+        self.max_len.setSuffix(" s max")
+        self.record_button = QPushButton("Record")
+        self.record_button.clicked.connect(self.toggle_recording)
+        self.meter = QProgressBar()
+        self.meter.setRange(0, 100)
+        self.meter.setTextVisible(False)
+        self.mouth = QDoubleSpinBox()
+        self.mouth.setRange(0.0, 2.0)
+        self.mouth.setSingleStep(0.1)
+        self.mouth.setValue(1.0)
+        self.shift = QSpinBox()
+        self.shift.setRange(-40, 40)
+        self.smoothing = QDoubleSpinBox()
+        self.smoothing.setRange(0.0, 0.9)
+        self.smoothing.setSingleStep(0.1)
+        self.smoothing.setValue(0.2)
+        self.idle = QCheckBox("Idle head motion")
+        self.idle.setChecked(True)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button = QPushButton("Save as…")
+        self.save_button.clicked.connect(self._save_as)
+        self.progress = QProgressBar()
+        self.preview = QLabel()
+        self.preview.setFixedSize(256, 256)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow(self.avatar_label)
+        form.addRow(pick_avatar)
+        form.addRow("Speech", self.audio_label)
+        form.addRow(pick_audio)
+        mic = QHBoxLayout()
+        for w in (self.device_box, self.max_len, self.record_button):
+            mic.addWidget(w)
+        form.addRow("Microphone", mic)
+        form.addRow("Level", self.meter)
+        form.addRow("Mouth openness", self.mouth)
+        form.addRow("Face-box shift", self.shift)
+        form.addRow("Smoothing", self.smoothing)
+        form.addRow(self.idle)
+        buttons = QHBoxLayout()
+        for w in (self.generate_button, self.cancel_button, self.save_button):
+            buttons.addWidget(w)
+        right = QVBoxLayout()
+        right.addWidget(self.preview)
+        right.addWidget(self.progress)
+        self.player_widget = self._make_player()
+        right.addWidget(self.player_widget)
+        right.addLayout(buttons)
+        right.addWidget(self.status)
+        layout = QHBoxLayout(self)
+        layout.addLayout(form, 1)
+        layout.addLayout(right, 2)
+
+    def _make_player(self) -> QWidget:
+        try:  # QtMultimedia needs pyside6-addons and libpulse0; without them show the path
+            from PySide6.QtMultimedia import QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+        except ImportError:
+            self.player = None
+            return QLabel("")
+        video = QVideoWidget()
+        video.setMinimumSize(256, 256)
+        self.player = QMediaPlayer(self)
+        self.player.setVideoOutput(video)
+        return video
+
+    # -- inputs ---------------------------------------------------------------------------
+    def refresh_devices(self) -> None:
+        self.device_box.clear()
+        for dev in self.recorder.devices():
+            self.device_box.addItem(dev.name, dev.index)
+        if self.device_box.count() == 0:
+            self.device_box.addItem("No microphone", None)
+
+    def set_avatar(self, path: Path) -> None:
+        self.avatar_path = Path(path)
+        pix = QPixmap(str(path))
+        self.avatar_label.setPixmap(pix.scaled(200, 200, Qt.AspectRatioMode.KeepAspectRatio))
+        self._update_buttons()
+
+    def set_audio(self, path: Path) -> None:
+        self.audio_path = Path(path)
+        self.audio_label.setText(self.audio_path.name)
+        self._update_buttons()
+
+    def _choose_avatar(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Avatar photo", "", "Images (*.png *.jpg *.jpeg *.webp)"
+        )
+        if path:
+            self.set_avatar(Path(path))
+
+    def _choose_audio(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Speech", "", "Audio (*.wav *.mp3 *.m4a *.ogg)")
+        if path:
+            self.set_audio(Path(path))
+
+    def toggle_recording(self) -> None:
+        if self.record_button.text() == "Stop":
+            self.recorder.stop()
+            return
+        from studio.core.paths import data_dir
+
+        self.record_button.setText("Stop")
+        self.status.setText("Recording…")
+        self.recorder.start(
+            self.device_box.currentData(),
+            float(self.max_len.value()),
+            data_dir() / "lipsync" / "recordings",
+        )
+
+    def _on_level(self, rms: float, peak: float) -> None:
+        self.meter.setValue(int(min(1.0, peak) * 100))
+
+    def _on_recorded(self, path: str) -> None:
+        self.record_button.setText("Record")
+        self.meter.setValue(0)
+        self.set_audio(Path(path))
+        self.status.setText(f"Recorded {Path(path).name}")
+
+    # -- rendering ------------------------------------------------------------------------
+    def generate(self) -> None:
+        from studio.core.paths import data_dir
+
+        assert self.avatar_path is not None and self.audio_path is not None
+        out = data_dir() / "lipsync" / "renders" / f"lipsync-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+        request = RenderRequest(
+            avatar=self.avatar_path,
+            audio=self.audio_path,
+            output=out,
+            mouth_scale=self.mouth.value(),
+            bbox_shift=self.shift.value(),
+            smoothing=self.smoothing.value(),
+            idle_motion=self.idle.isChecked(),
+        )
+        job = self.service.submit("lipsync.render", request, Priority.NORMAL, label="Lipsync")
+        self.job_id = job.id
+        self.progress.setValue(0)
+        self.status.setText("Rendering…")
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.job_id is not None:
+            self.service.cancel(self.job_id)
+
+    def _mine(self, job: Any) -> bool:
+        return self.job_id is not None and job.id == self.job_id
+
+    def _on_progress(self, job: Any, update: Any) -> None:
+        if not self._mine(job):
+            return
+        self.progress.setMaximum(max(1, update.total))
+        self.progress.setValue(update.done)
+        self.progress.setFormat(f"{update.stage}: %v/%m")
+        if update.preview is not None:
+            img = update.preview.convert("RGB")
+            qimg = QImage(
+                img.tobytes(), img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888
+            ).copy()
+            self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(256, 256))
+
+    def _on_finished(self, job: Any, result: Any) -> None:
+        if not self._mine(job):
+            return
+        self.job_id = None
+        self.result_path = Path(result.output)
+        note = " ".join(result.warnings)
+        self.status.setText(f"Done: {result.frames} frames in {result.seconds:.1f} s. {note}")
+        if self.player is not None:
+            self.player.setSource(QUrl.fromLocalFile(str(self.result_path)))
+            self.player.play()
+        self._update_buttons()
+
+    def _on_failed(self, job: Any, message: str, detail: str) -> None:
+        if self._mine(job):
+            self.job_id = None
+            self.status.setText(message)
+            self._update_buttons()
+
+    def _on_cancelled(self, job: Any) -> None:
+        if self._mine(job):
+            self.job_id = None
+            self.status.setText("Cancelled; nothing was written.")
+            self._update_buttons()
+
+    def save_result(self, target: Path) -> None:
+        assert self.result_path is not None
+        shutil.copyfile(self.result_path, target)
+
+    def _save_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save video", "talking-head.mp4", "MP4 (*.mp4)")
+        if path:
+            self.save_result(Path(path))
+
+    def _update_buttons(self) -> None:
+        busy = self.job_id is not None
+        ready = self.avatar_path is not None and self.audio_path is not None
+        self.generate_button.setEnabled(ready and not busy)
+        self.cancel_button.setEnabled(busy)
+        self.save_button.setEnabled(self.result_path is not None and not busy)

@@ -1,0 +1,42 @@
+"""The workspace inside the real main window: closing with unsaved edits asks first."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from studio.core.settings import Settings
+from studio.services.inference import InferenceService
+from studio.ui.canvas.workspace import CanvasWorkspace
+from studio.ui.main_window import MainWindow
+
+
+def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, monkeypatch, photo_file):
+    # The lead wires studio.ui.workspaces.canvas to this class; do the same here.
+    module = types.ModuleType("studio.ui.workspaces.canvas")
+    module.CanvasWorkspace = CanvasWorkspace
+    monkeypatch.setitem(sys.modules, "studio.ui.workspaces.canvas", module)
+    gpu = InferenceService(store, device="cpu")
+    downloads = InferenceService(store, device="none", runners={}, name="downloads")
+    win = MainWindow(Settings(), store, gpu, downloads)
+    qtbot.addWidget(win)
+    gpu.start()
+    downloads.start()
+    canvas = win.workspaces["canvas"]
+    assert isinstance(canvas, CanvasWorkspace)
+    win.show()
+    canvas.open_path(photo_file)
+    canvas.mask_op("invert")
+
+    def press(button):
+        QTimer.singleShot(0, lambda: canvas.close_box.button(button).click())
+
+    press(QMessageBox.StandardButton.Cancel)
+    assert not win.close()
+    assert win.isVisible() and gpu._thread.isRunning()
+    press(QMessageBox.StandardButton.Discard)
+    assert win.close()
+    assert not gpu._thread.isRunning()

@@ -1,0 +1,89 @@
+"""Opening photos (file, drop, paste, bad files) and zooming / panning the view."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+
+def test_open_file_shows_image_and_fits(workspace, photo_file, photo):
+    assert workspace.open_path(photo_file)
+    assert (workspace.doc.image == photo).all()
+    pix = workspace.view.image_item.pixmap()
+    assert (pix.width(), pix.height()) == (128, 96)
+    # fitted: the whole image is visible, scaled up to the view
+    assert workspace.view.zoom > 1.0
+    assert "128 x 96" in workspace.panel.status.text()
+    assert workspace.panel.export_button.isEnabled()
+    assert not workspace.panel.remove_button.isEnabled()  # nothing selected yet
+
+
+def test_bad_files_show_a_clear_error_and_keep_the_image(workspace, photo_file, tmp_path):
+    workspace.open_path(photo_file)
+    truncated = tmp_path / "broken.png"
+    truncated.write_bytes(photo_file.read_bytes()[:200])
+    assert not workspace.open_path(truncated)
+    box = workspace.last_error_box
+    assert "broken.png" in box.text() and "truncated" in box.text()
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    assert not workspace.open_path(text)
+    assert "not an image Studio can read" in workspace.last_error_box.text()
+    assert workspace.doc.source_name == "astronaut.png"
+
+
+def test_drop_a_file_on_the_view(workspace, photo_file):
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(photo_file))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    workspace.view.dropEvent(event)
+    assert workspace.doc.source_name == "astronaut.png"
+
+
+def test_paste_from_clipboard(workspace, photo):
+    h, w = photo.shape[:2]
+    QGuiApplication.clipboard().setImage(
+        QImage(np.ascontiguousarray(photo).data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    )
+    assert workspace.paste()
+    assert workspace.doc.size == (w, h)
+    assert (workspace.doc.image == photo).all()
+
+
+def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
+    view = workspace.view
+    workspace.open_path(photo_file)
+    fitted = view.zoom
+    centre = QPointF(view.viewport().width() / 2, view.viewport().height() / 2)
+    wheel = QWheelEvent(
+        centre,
+        view.viewport().mapToGlobal(centre),
+        QPoint(0, 0),
+        QPoint(0, 480),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom > fitted * 1.5
+    workspace.panel.actual_button.click()
+    assert abs(view.zoom - 1.0) < 1e-6
+    view.set_zoom(20.0)
+    bar = view.horizontalScrollBar()
+    start = bar.value()
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.MiddleButton, pos=QPoint(300, 300))
+    qtbot.mouseMove(vp, QPoint(200, 300))
+    qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=QPoint(200, 300))
+    assert bar.value() == start + 100
+    workspace.panel.fit_button.click()
+    assert abs(view.zoom - fitted) < 1e-6
