@@ -23,7 +23,7 @@ def workspace(qtbot, live_store):
     svc = _service(qtbot, live_store)
     ws = LiveWorkspace(svc, live_store)
     qtbot.addWidget(ws)
-    ws.size.setCurrentIndex(0)  # 256 x 256 keeps the CPU test quick
+    ws.frame_size.setCurrentIndex(0)  # 256 x 256 keeps the CPU test quick
     yield ws, svc
     ws.stop()
     svc.shutdown()
@@ -84,3 +84,142 @@ def test_stream_yields_to_other_jobs_between_frames(qtbot, workspace):
         other = svc.submit("live.frame", LiveFrameRequest(settings), Priority.INTERACTIVE)
     assert done.args[0].id == other.id and done.args[1].image.shape == (64, 64, 3)
     assert ws.running  # the stream carries on after the interactive job
+
+
+def _next_frame(qtbot, svc, ws, timeout=60000):
+    """Wait for the stream's next rendered frame."""
+    with qtbot.waitSignal(
+        svc.job_progress,
+        timeout=timeout,
+        check_params_cb=lambda job, u: job.id == ws.job_id and u.preview is not None,
+    ):
+        pass
+
+
+def _choose(combo, text):
+    index = combo.findText(text)
+    assert index >= 0, text
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)  # what a user's click emits
+
+
+def test_canvas_source_streams_the_canvas_image(qtbot, workspace, tmp_path):
+    import os
+
+    from studio.ui.live_sources import CanvasSource
+
+    ws, svc = workspace
+    picker = ws.source_kind
+    canvas_item = picker.model().item(picker.findText("Canvas"))
+    assert not canvas_item.isEnabled()  # no canvas linked yet
+    assert not picker.model().item(picker.findText("No camera found")).isEnabled()
+    from skimage.data import astronaut
+
+    canvas = [astronaut()[::2, ::2]]  # a real photo, 256 x 256
+    ws.set_canvas_source(lambda: canvas[-1])
+    assert picker.model().item(picker.findText("Canvas")).isEnabled()
+    _choose(picker, "Canvas")
+    assert isinstance(ws.source, CanvasSource) and picker.currentText() == "Canvas"
+    ws.prompt.setText("a watercolour fox")
+    ws.resize(1100, 640)
+    ws.show()
+    with qtbot.waitSignal(
+        svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
+    ):
+        ws.start()
+    first = np.asarray(ws.last_image)
+    canvas.append(255 - canvas[0])  # the user paints: the next frames follow the canvas
+    qtbot.waitUntil(lambda: not np.array_equal(np.asarray(ws.last_image), first), timeout=30000)
+    qtbot.waitUntil(lambda: "ms/frame" in ws.status.text(), timeout=30000)
+    assert "img2img" in ws.status.text()
+    shot = ws.grab()
+    shot.save(str(tmp_path / "live.png"))
+    if os.environ.get("LIVE_SCREENSHOT"):
+        shot.save(os.environ["LIVE_SCREENSHOT"])
+    assert shot.width() == 1100
+
+
+def test_camera_unplugged_mid_stream_stops_with_a_message(qtbot, workspace):
+    from PySide6.QtMultimedia import QCameraDevice, QVideoFrame
+
+    from studio.ui.live_sources import CameraSource, rgb_to_qimage
+
+    ws, svc = workspace
+    camera = CameraSource(QCameraDevice())  # no webcam here: frames come through its sink
+    frame = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
+    camera.sink.setVideoFrame(QVideoFrame(rgb_to_qimage(frame)))
+    ws.set_source(camera)
+    with qtbot.waitSignal(
+        svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
+    ):
+        ws.start()
+    job_id = ws.job_id
+    with qtbot.waitSignal(
+        svc.job_cancelled, timeout=30000, check_params_cb=lambda j: j.id == job_id
+    ):
+        camera.media_devices.videoInputsChanged.emit()  # the camera left the device list
+    assert "was disconnected" in ws.error.text()
+    assert not ws.running and ws.source is None
+    assert ws.source_kind.currentText() == "None (text to image)"
+    assert ws.source_view.text() == "Source stopped"
+    _next_frame_after_start(qtbot, svc, ws)  # the workspace still works: txt2img now
+    assert ws.last_frame.mode == "txt2img"
+
+
+def _next_frame_after_start(qtbot, svc, ws):
+    with qtbot.waitSignal(
+        svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
+    ):
+        ws.start()
+
+
+def test_refused_prompt_and_model_switch_mid_stream_keep_it_running(qtbot, workspace):
+    ws, svc = workspace
+    ws.prompt.setText("a cat")
+    _next_frame_after_start(qtbot, svc, ws)
+    ws.prompt.setText("a nude cat")
+    assert "refused by the content filter" in ws.error.text()
+    assert ws.controls.get().prompt == "a cat" and ws.running
+    _next_frame(qtbot, svc, ws)  # still streaming, with the last accepted prompt
+    ws.prompt.setText("a dog")
+    assert ws.error.text() == "" and ws.controls.get().prompt == "a dog"
+
+    _choose(ws.vae, "Model's own VAE (sharper)")
+    assert ws.controls.get().vae_id is None
+    _next_frame(qtbot, svc, ws)
+    qtbot.waitUntil(lambda: "live.engine:sd-turbo+vae:cpu" in svc.cache, timeout=30000)
+    ws.store.delete("taesd")
+    _choose(ws.vae, "Tiny VAE (TAESD, fastest)")
+    assert "TAESD tiny VAE (SD 1.x/2.x) is not installed" in ws.error.text()
+    assert ws.vae.currentData() is None and ws.controls.get().vae_id is None
+    _next_frame(qtbot, svc, ws)
+    assert ws.running
+
+
+def test_screen_and_file_sources_show_a_preview(qtbot, workspace, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QRect
+
+    from studio.ui.live_sources import ScreenSource
+
+    ws, _svc = workspace
+    ws.use_screen_region(QRect(0, 0, 200, 120))
+    assert isinstance(ws.source, ScreenSource) and ws.source.timer.isActive()
+    assert ws.source_kind.currentText() == "Screen region..."
+    qtbot.waitUntil(lambda: ws.source_view.pixmap() is not None, timeout=5000)
+    assert not ws.source_view.pixmap().isNull()
+    screen = ws.source
+    ws.show()
+    ws.hide()  # leaving the workspace stops the capture...
+    assert not screen.timer.isActive()
+    ws.show()  # ...and coming back resumes it
+    assert screen.timer.isActive()
+
+    ws.use_image(str(tmp_path / "missing.png"))
+    assert "Could not read the image" in ws.error.text() and ws.source is screen
+    path = tmp_path / "in.png"
+    Image.fromarray(np.full((40, 60, 3), 200, np.uint8)).save(path)
+    ws.use_image(str(path))
+    assert ws.source.latest().shape == (40, 60, 3) and not screen.timer.isActive()
+    _choose(ws.source_kind, "None (text to image)")
+    assert ws.source is None and ws.source_view.text() == "No source"

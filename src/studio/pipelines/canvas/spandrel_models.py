@@ -29,7 +29,10 @@ def load_spandrel(ctx: RunContext, model_id: str, filename: str, expect_arch: st
                 f"'{path.name}' holds a {desc.architecture.id} model, not {expect_arch}."
             )
         desc.eval()
-        return desc.to(ctx.device)
+        desc.to(ctx.device)
+        if ctx.is_cuda and desc.supports_half:
+            desc.half()  # callers feed ctx.dtype inputs when the model supports half
+        return desc
 
     return ctx.model(f"{model_id}:{ctx.device}", loader, entry.vram_bytes)
 

@@ -61,13 +61,18 @@ def validate(settings: LiveSettings) -> None:
         raise BadInput("The maximum number of skipped frames cannot be negative.")
     if settings.optimise not in MODES:
         raise BadInput(f"Unknown optimisation '{settings.optimise}' (one of {', '.join(MODES)}).")
-    words = settings.prompt.lower()
-    refused = [t for t in settings.blocked_terms if t and t.lower() in words]
-    if refused:
+    term = refused_term(settings.prompt, settings.blocked_terms)
+    if term is not None:
         raise BadInput(
-            f"The prompt was refused by the content filter (it mentions '{refused[0]}'). "
+            f"The prompt was refused by the content filter (it mentions '{term}'). "
             "Change the prompt to continue."
         )
+
+
+def refused_term(prompt: str, blocked_terms: tuple[str, ...] = DEFAULT_BLOCKED_TERMS) -> str | None:
+    """The first blocked term ``prompt`` mentions (the UI checks as the user types)."""
+    words = prompt.lower()
+    return next((t for t in blocked_terms if t and t.lower() in words), None)
 
 
 class LiveControls:

@@ -2,21 +2,23 @@
 
 The stream is one ``live.stream`` job at BATCH priority: it renders frame after frame on the
 service's device thread and, between frames, gives way to any other queued job. Prompt,
-strength and seed edits go into the job's :class:`LiveControls` and apply to the next frame.
-Frames come from a :class:`FrameSource` (``latest()`` is called on the device thread), so
-tests drive the workspace with a fake source.
+strength, seed and model edits go into the job's :class:`LiveControls` and apply to the next
+frame. Frames come from a :class:`~studio.ui.live_sources.FrameSource` (the Canvas, a webcam,
+a screen region or an image file; ``latest()`` is called on the device thread), so tests
+drive the workspace with any source. A source that stops (camera unplugged) stops the stream
+with a message; the workspace itself keeps running.
 """
 
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -29,39 +31,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.errors import BadInput
 from studio.pipelines.live.jobs import LiveStreamRequest
-from studio.pipelines.live.session import LiveControls
+from studio.pipelines.live.session import LiveControls, refused_term
 from studio.services.jobs import Priority
+from studio.ui.live_sources import (
+    CameraSource,
+    CanvasSource,
+    FrameSource,
+    ImageView,
+    RegionDialog,
+    ScreenSource,
+    SourcePicker,
+    rgb_to_qimage,
+)
+
+__all__ = ["FrameSource", "LiveWorkspace", "to_qimage"]
 
 SIZES = (256, 384, 512, 640, 768)
-
-
-class FrameSource:
-    """Holds the newest input frame (an RGB uint8 array); thread-safe."""
-
-    def __init__(self, frame: Any = None) -> None:
-        self._lock = threading.Lock()
-        self._frame = frame
-
-    def push(self, frame: Any) -> None:
-        with self._lock:
-            self._frame = frame
-
-    def latest(self) -> Any:
-        with self._lock:
-            return self._frame
-
-
-def to_qimage(rgb: Any) -> QImage:
-    import numpy as np
-
-    array = np.ascontiguousarray(np.asarray(rgb.convert("RGB") if hasattr(rgb, "convert") else rgb))
-    h, w = array.shape[:2]
-    return QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+VAES = (("Tiny VAE (TAESD, fastest)", "taesd"), ("Model's own VAE (sharper)", None))
+to_qimage = rgb_to_qimage
 
 
 class LiveWorkspace(QWidget):
-    """Source, prompt and controls on the left; the generated stream on the right."""
+    """Source, model, prompt and controls on the left; the generated stream on the right."""
 
     send_to_canvas = Signal(object)  # a PIL image of the frozen frame
 
@@ -69,108 +62,243 @@ class LiveWorkspace(QWidget):
         super().__init__(parent)
         self.service, self.store = service, store
         self.source: FrameSource | None = None
+        self.canvas_provider: Callable[[], Any] | None = None
         self.controls = LiveControls()
         self.job_id: str | None = None
         self.last_image: Any = None
+        self.last_frame: Any = None  # the latest rendered LiveFrame (written on its thread)
+        self.skipped_frames = 0  # unchanged inputs the similarity filter skipped
         self.frozen: Any = None
         self._times: list[float] = []
+        self._source_version = -1
+        self._prompt_refused = False
 
+        self.source_kind = SourcePicker()
+        self.model = QComboBox()
+        for entry in store.catalogue:
+            if entry.task == "live":
+                self.model.addItem(entry.name, entry.id)
+        self.vae = QComboBox()
+        for label, vae_id in VAES:
+            self.vae.addItem(label, vae_id)
         self.prompt = QLineEdit(placeholderText="Describe the picture, e.g. 'a watercolour fox'")
         self.strength = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=50)
+        self.strength_label = QLabel("0.50", minimumWidth=32)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
-        self.size = QComboBox()
-        for side in SIZES:
-            self.size.addItem(f"{side} x {side}", side)
-        self.size.setCurrentIndex(SIZES.index(512))
-        self.source_kind = QComboBox()
-        self.source_kind.addItem("None (text to image)", "none")
-        self.source_kind.addItem("Image file...", "file")
+        self.frame_size = QComboBox()
+        for px in SIZES:
+            self.frame_size.addItem(f"{px} x {px}", px)
+        self.frame_size.setCurrentIndex(SIZES.index(512))
         self.start_button = QPushButton("Start")
         self.freeze_button = QPushButton("Freeze frame", enabled=False)
         self.save_button = QPushButton("Save...", enabled=False)
         self.canvas_button = QPushButton("Send to Canvas", enabled=False)
-        self.status = QLabel("Stopped")
-        self.error = QLabel(wordWrap=True, styleSheet="color: #c0392b")
-        self.source_view = QLabel("No source", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.output_view = QLabel("Press Start", alignment=Qt.AlignmentFlag.AlignCenter)
-        for view in (self.source_view, self.output_view):
-            view.setMinimumSize(256, 256)
+        self.status = QLabel("Stopped", wordWrap=True)
+        self.error = QLabel(wordWrap=True, styleSheet="color: #e74c3c")
+        self.source_view = ImageView("No source (text to image)")
+        self.output_view = ImageView("Press Start")
 
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
         form = QFormLayout()
         form.addRow("Source", self.source_kind)
+        form.addRow("Model", self.model)
+        form.addRow("VAE", self.vae)
         form.addRow("Prompt", self.prompt)
-        form.addRow("Strength", self.strength)
+        form.addRow("Strength", strength_row)
         form.addRow("Seed", self.seed)
-        form.addRow("Size", self.size)
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.freeze_button, self.save_button, self.canvas_button):
-            buttons.addWidget(b)
+        form.addRow("Size", self.frame_size)
+        frame_buttons = QHBoxLayout()
+        for b in (self.freeze_button, self.save_button, self.canvas_button):
+            frame_buttons.addWidget(b)
+        self.start_button.setMinimumHeight(32)
         side = QVBoxLayout()
         side.addLayout(form)
-        side.addLayout(buttons)
+        side.addWidget(self.start_button)
+        side.addLayout(frame_buttons)
         side.addWidget(self.status)
         side.addWidget(self.error)
+        side.addWidget(_heading("Source"))
         side.addWidget(self.source_view, 1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setMinimumWidth(400)
+        side_widget.setMaximumWidth(520)
+        output = QVBoxLayout()
+        output.addWidget(_heading("Output"))
+        output.addWidget(self.output_view, 1)
         layout = QHBoxLayout(self)
-        layout.addLayout(side, 1)
-        layout.addWidget(self.output_view, 2)
+        layout.addWidget(side_widget, 1)
+        layout.addLayout(output, 2)
 
-        self.prompt.textChanged.connect(lambda text: self._update(prompt=text))
-        self.strength.valueChanged.connect(lambda v: self._update(strength=v / 100))
-        self.seed.valueChanged.connect(lambda v: self._update(seed=int(v)))
-        self.size.currentIndexChanged.connect(self._size_changed)
+        self._preview_timer = QTimer(self, interval=100, timeout=self._refresh_preview)
+        self._preview_timer.start()
+
+        self.prompt.textChanged.connect(self._prompt_changed)
+        self.strength.valueChanged.connect(self._strength_changed)
+        self.seed.valueChanged.connect(lambda v: self.controls.update(seed=int(v)))
+        self.frame_size.currentIndexChanged.connect(self._size_changed)
+        self.model.activated.connect(self._models_changed)
+        self.vae.activated.connect(self._models_changed)
         self.source_kind.activated.connect(self._source_chosen)
         self.start_button.clicked.connect(self.toggle)
         self.freeze_button.clicked.connect(self.freeze)
         self.save_button.clicked.connect(self._save)
-        self.canvas_button.clicked.connect(lambda: self.send_to_canvas.emit(self._frozen_pil()))
+        self.canvas_button.clicked.connect(lambda: self.send_to_canvas.emit(self.frozen))
         service.job_progress.connect(self._on_progress)
         service.job_failed.connect(self._on_failed)
         service.job_cancelled.connect(self._on_ended)
         service.job_finished.connect(lambda job, _result: self._on_ended(job))
+
+    # -- sources ---------------------------------------------------------------------------
+    def set_canvas_source(self, provider: Callable[[], Any] | None) -> None:
+        """``provider()`` returns the Canvas image (RGB uint8 array, or None when empty)."""
+        self.canvas_provider = provider
+        self.source_kind.set_canvas_available(provider is not None)
+
+    def use_canvas(self) -> None:
+        if self.canvas_provider is None:
+            self._show_error("The Canvas is not available as a source.")
+            return
+        self.set_source(CanvasSource(self.canvas_provider))
+
+    def use_camera(self, device: Any) -> None:
+        self.set_source(CameraSource(device))
+
+    def use_screen_region(self, region: QRect, screen: Any = None) -> None:
+        self.set_source(ScreenSource(region, screen))
+
+    def use_image(self, path: str) -> None:
+        from studio.pipelines.live.frames import to_rgb_array
+
+        try:
+            self.set_source(FrameSource(to_rgb_array(path), name="Image file"))
+        except BadInput as exc:
+            self._show_error(exc.user_message)
+
+    def set_source(self, source: FrameSource | None) -> None:
+        """Use ``source`` for img2img (``None``: txt2img); a running stream restarts on it."""
+        old, self.source = self.source, source
+        if old is not None:
+            old.failed.disconnect(self._source_failed)
+            old.stop()  # no deleteLater: a stopping stream may still read it on its thread
+        self._source_version = -1
+        self.source_view.show_text("Waiting for the source..." if source else "No source")
+        if source is not None:
+            source.failed.connect(self._source_failed)
+            source.start()
+        self._refresh_preview()
+        self._select_current_source()
+        if self.running:  # the stream's source is fixed per job: restart on the new one
+            self.stop()
+            self.start()
+
+    def _source_chosen(self) -> None:
+        kind, device = self.source_kind.current()
+        self.error.clear()
+        if kind == "none":
+            self.set_source(None)
+        elif kind == "canvas":
+            self.use_canvas()
+        elif kind == "camera":
+            self.use_camera(device)
+        elif kind == "screen":
+            dialog = RegionDialog(parent=self)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.use_screen_region(dialog.region())
+        elif kind == "file":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Source image", "", "Images (*.png *.jpg *.jpeg *.webp)"
+            )
+            if path:
+                self.use_image(path)
+        self._select_current_source()
+
+    def _select_current_source(self) -> None:
+        """Point the list at the source in use (a cancelled dialog keeps the old one)."""
+        kinds = {CanvasSource: "canvas", CameraSource: "camera", ScreenSource: "screen"}
+        source = self.source
+        kind = "none" if source is None else kinds.get(type(source), "file")
+        self.source_kind.select(kind, getattr(source, "device", None))
+
+    def _source_failed(self, message: str) -> None:
+        self._show_error(message)
+        was_running = self.running
+        self.stop()
+        self.set_source(None)
+        self.source_kind.refresh()
+        self.source_view.show_text("Source stopped")
+        if was_running:
+            self.status.setText("Stopped: the source stopped")
+
+    def _refresh_preview(self) -> None:
+        source = self.source
+        if source is None or source.error is not None or source.version == self._source_version:
+            if isinstance(source, CanvasSource) and source.empty:
+                self.source_view.show_text("The Canvas is empty: open or paint an image")
+            return
+        self._source_version = source.version
+        try:
+            frame = source.latest()
+        except BadInput:
+            return
+        if frame is not None:
+            self.source_view.show_image(frame)
 
     # -- controls --------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         return self.job_id is not None
 
-    def _update(self, **changes: Any) -> None:
-        self.controls.update(**changes)
+    def _prompt_changed(self, text: str) -> None:
+        term = refused_term(text, self.controls.get().blocked_terms)
+        if term is not None:
+            # Keep streaming with the last accepted prompt rather than failing the stream.
+            self._prompt_refused = True
+            self._show_error(
+                f"The prompt was refused by the content filter (it mentions '{term}'). "
+                "The stream keeps the previous prompt until you change it."
+            )
+            return
+        if self._prompt_refused:
+            self._prompt_refused = False
+            self.error.clear()
+        self.controls.update(prompt=text)
+
+    def _strength_changed(self, value: int) -> None:
+        self.strength_label.setText(f"{value / 100:.2f}")
+        self.controls.update(strength=value / 100)
 
     def _size_changed(self) -> None:
-        side = int(self.size.currentData())
-        self._update(width=side, height=side)
+        side = int(self.frame_size.currentData())
+        self.controls.update(width=side, height=side)
 
-    def set_source(self, source: FrameSource | None) -> None:
-        """Use ``source`` for img2img (``None``: txt2img); applies from the next frame."""
-        self.source = source
-        frame = source.latest() if source is not None else None
-        if frame is None:
-            self.source_view.setText("No source")
-        else:
-            self.source_view.setPixmap(
-                QPixmap.fromImage(to_qimage(frame)).scaled(
-                    256, 256, Qt.AspectRatioMode.KeepAspectRatio
-                )
+    def _models_changed(self) -> None:
+        model_id, vae_id = self.model.currentData(), self.vae.currentData()
+        missing = [m for m in (model_id, vae_id) if m and not self.store.is_installed(m)]
+        if missing and self.running:
+            # Keep the stream on the models it has rather than stopping it.
+            name = self.store.catalogue.get(missing[0]).name
+            self._show_error(
+                f"{name} is not installed: download it in Tools > Models. "
+                "The stream keeps using the current model."
             )
-        if self.running:  # the stream's source is fixed per job: restart on the new one
-            self.stop()
-            self.start()
-
-    def _source_chosen(self) -> None:
-        if self.source_kind.currentData() == "none":
-            self.set_source(None)
+            settings = self.controls.get()
+            self.model.setCurrentIndex(max(0, self.model.findData(settings.model_id)))
+            self.vae.setCurrentIndex(max(0, self.vae.findData(settings.vae_id)))
             return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Source image", "", "Images (*.png *.jpg *.jpeg *.webp)"
-        )
-        if path:
-            from studio.pipelines.live.frames import to_rgb_array
+        if missing:
+            name = self.store.catalogue.get(missing[0]).name
+            self._show_error(f"{name} is not installed yet: download it in Tools > Models.")
+        else:
+            self.error.clear()
+        self.controls.update(model_id=model_id, vae_id=vae_id)
+        if self.running:
+            self.status.setText("Switching model...")
 
-            try:
-                self.set_source(FrameSource(to_rgb_array(path)))
-            except Exception as exc:  # noqa: BLE001 - show it, keep running
-                self.error.setText(getattr(exc, "user_message", str(exc)))
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
 
     # -- stream ----------------------------------------------------------------------------
     def toggle(self) -> None:
@@ -180,22 +308,34 @@ class LiveWorkspace(QWidget):
         if self.running:
             return
         self.error.clear()
+        self._prompt_refused = False
+        side = int(self.frame_size.currentData())
         self.controls.update(
             prompt=self.prompt.text(),
             strength=self.strength.value() / 100,
             seed=self.seed.value(),
-            width=int(self.size.currentData()),
-            height=int(self.size.currentData()),
+            width=side,
+            height=side,
+            model_id=self.model.currentData() or "sd-turbo",
+            vae_id=self.vae.currentData(),
         )
         request = LiveStreamRequest(
             controls=self.controls,
             source=self.source.latest if self.source is not None else None,
+            on_frame=self._remember_frame,
         )
         job = self.service.submit("live.stream", request, priority=Priority.BATCH, label="Live")
         self.job_id = job.id
         self._times.clear()
+        self.last_frame, self.skipped_frames = None, 0
         self.start_button.setText("Stop")
         self.status.setText("Starting...")
+
+    def _remember_frame(self, frame: Any) -> None:  # device thread: one atomic assignment
+        if frame.skipped:
+            self.skipped_frames += 1
+        else:
+            self.last_frame = frame
 
     def stop(self) -> None:
         """Cancel the stream (it ends at its next frame); safe when not running."""
@@ -210,23 +350,44 @@ class LiveWorkspace(QWidget):
 
     def hideEvent(self, event: Any) -> None:  # noqa: N802 - leaving the workspace stops it
         self.stop()
+        if self.source is not None:
+            self.source.stop()  # e.g. turn the webcam off
         super().hideEvent(event)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        if self.source is not None and self.source.error is None:
+            self.source.start()
+        super().showEvent(event)
 
     # -- service signals -------------------------------------------------------------------
     def _on_progress(self, job: Any, update: Any) -> None:
-        if job.id != self.job_id or update.preview is None:
+        if job.id != self.job_id:
+            return
+        if update.preview is None:
+            if update.stage.startswith("Loading"):
+                self.status.setText("Loading the model...")
             return
         now = time.perf_counter()
         self._times = [t for t in self._times if now - t < 2.0] + [now]
         fps = (len(self._times) - 1) / (now - self._times[0]) if len(self._times) > 1 else 0.0
         self.last_image = update.preview
-        self.output_view.setPixmap(QPixmap.fromImage(to_qimage(update.preview)))
-        self.status.setText(f"Frame {update.done}: {fps:.1f} fps")
+        self.output_view.show_image(update.preview)
+        self.status.setText(self._readout(update.done, fps))
         self.freeze_button.setEnabled(True)
+
+    def _readout(self, index: int, fps: float) -> str:
+        parts = [f"Frame {index}", f"{fps:.1f} fps"]
+        frame = self.last_frame
+        if frame is not None:
+            parts.append(f"{frame.latency_ms:.0f} ms/frame")
+            parts.append(f"{frame.mode}, {frame.optimisation}")
+        if self.skipped_frames:
+            parts.append(f"{self.skipped_frames} skipped (unchanged input)")
+        return "  ·  ".join(parts)
 
     def _on_failed(self, job: Any, message: str, detail: str) -> None:
         if job.id == self.job_id:
-            self.error.setText(message)
+            self._show_error(message)
             self._stopped()
 
     def _on_ended(self, job: Any) -> None:
@@ -242,9 +403,6 @@ class LiveWorkspace(QWidget):
         self.save_button.setEnabled(True)
         self.canvas_button.setEnabled(True)
 
-    def _frozen_pil(self) -> Any:
-        return self.frozen
-
     def save_frozen(self, path: str) -> None:
         if self.frozen is not None:
             self.frozen.save(path)
@@ -255,4 +413,10 @@ class LiveWorkspace(QWidget):
             try:
                 self.save_frozen(path)
             except (OSError, ValueError) as exc:
-                self.error.setText(f"Could not save {path}: {exc}")
+                self._show_error(f"Could not save {path}: {exc}")
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("font-weight: bold")
+    return label
