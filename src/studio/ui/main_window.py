@@ -9,11 +9,11 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QWidget,
 )
@@ -67,7 +67,8 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("workspaceNav")
         self.nav.setFixedWidth(160)
         self.nav.setStyleSheet(
-            "QListWidget { font-size: 15px; border: none; background: palette(window); }"
+            "QListWidget { font-size: 15px; border: none; outline: 0;"
+            " border-right: 1px solid palette(mid); background: palette(window); }"
             "QListWidget::item { padding: 12px 14px; }"
             "QListWidget::item:selected { background: palette(highlight); color: white; }"
         )
@@ -81,17 +82,20 @@ class MainWindow(QMainWindow):
             self.nav.addItem(title)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self._link_workspaces()
-        splitter = QSplitter()
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.pages)
-        splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
 
         self.jobs_panel = JobsPanel([gpu, downloads])
         dock = QDockWidget("Jobs", self)
         dock.setObjectName("jobsDock")
         dock.setWidget(self.jobs_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.resizeDocks([dock], [150], Qt.Orientation.Vertical)  # the workspace gets the room
         self.jobs_dock = dock
 
         self.device_label = QLabel("Device: starting…")
