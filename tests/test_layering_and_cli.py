@@ -30,8 +30,7 @@ def test_core_models_pipelines_import_without_qt():
         import studio.services.model_cache, studio.services.jobs, studio.services.headless
         print('ok', [m for m in sys.modules if m.startswith('PySide6')])
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok []"
 
@@ -40,8 +39,7 @@ def test_every_module_is_small():
     import pathlib
 
     root = pathlib.Path(studio.__file__).parent
-    big = {p.name: n for p in root.rglob("*.py")
-           if (n := len(p.read_text().splitlines())) > 500}
+    big = {p.name: n for p in root.rglob("*.py") if (n := len(p.read_text().splitlines())) > 500}
     assert not big
 
 
@@ -107,8 +105,11 @@ def test_excepthook_shows_dialog_instead_of_crashing(qtbot):
             raise ValueError("kaboom")
         except ValueError:
             sys.excepthook(*sys.exc_info())
-        boxes = [w for w in __import__("PySide6.QtWidgets").QtWidgets.QApplication.topLevelWidgets()
-                 if isinstance(w, QMessageBox) and "kaboom" in w.text()]
+        boxes = [
+            w
+            for w in __import__("PySide6.QtWidgets").QtWidgets.QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and "kaboom" in w.text()
+        ]
         assert boxes and "Traceback" in boxes[0].detailedText()
         assert "studio.log" in boxes[0].informativeText()
         for box in boxes:

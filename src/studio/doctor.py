@@ -44,7 +44,10 @@ def _driver_version() -> str:
 
         out = subprocess.run(
             ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
@@ -56,7 +59,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"Python        {report['python']} ({report['platform']})",
         f"torch         {report.get('torch')}",
         f"CUDA          {'yes' if report.get('cuda_available') else 'no'}"
-        + (f" (torch built for CUDA {report['cuda_version']})" if report.get("cuda_version") else ""),
+        + (f" (torch built for CUDA {v})" if (v := report.get("cuda_version")) else ""),
     ]
     if report.get("gpu"):
         lines.append(f"GPU           {report['gpu']}, {format_size(report['vram_bytes'])} VRAM")

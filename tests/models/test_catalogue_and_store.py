@@ -26,8 +26,14 @@ def test_shipped_catalogue_is_complete_and_unique():
 
 
 def test_duplicate_and_hashless_entries_are_rejected():
-    base = {"name": "x", "task": "t", "licence": "MIT", "commercial_use": True,
-            "size_bytes": 1, "vram_bytes": 0}
+    base = {
+        "name": "x",
+        "task": "t",
+        "licence": "MIT",
+        "commercial_use": True,
+        "size_bytes": 1,
+        "vram_bytes": 0,
+    }
     dup = {"models": [dict(base, id="a", hub={"repo": "r", "files": ["f"]})] * 2}
     with pytest.raises(ValueError, match="duplicate"):
         parse_catalogue(json.dumps(dup))

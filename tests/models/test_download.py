@@ -55,13 +55,22 @@ def server():
     httpd.shutdown()
 
 
-def _file(url, sha=hashlib.sha256(PAYLOAD).hexdigest()):
+def _file(url, sha=None):
+    sha = sha or hashlib.sha256(PAYLOAD).hexdigest()
     return UrlFile(url=url, filename="file.bin", sha256=sha, size_bytes=len(PAYLOAD))
 
 
 def _store(tmp_path, file):
-    entry = ModelEntry(id="m", name="Test model", task="t", licence="MIT", commercial_use=True,
-                       size_bytes=len(PAYLOAD), vram_bytes=0, urls=(file,))
+    entry = ModelEntry(
+        id="m",
+        name="Test model",
+        task="t",
+        licence="MIT",
+        commercial_use=True,
+        size_bytes=len(PAYLOAD),
+        vram_bytes=0,
+        urls=(file,),
+    )
     return ModelStore(tmp_path / "models", Catalogue([entry]))
 
 
@@ -119,9 +128,16 @@ def test_unreachable_url_gives_clear_error(tmp_path):
 
 
 def _hub_store(tmp_path):
-    entry = ModelEntry(id="h", name="Hub model", task="t", licence="MIT", commercial_use=True,
-                       size_bytes=10, vram_bytes=0,
-                       hub=HubSource(repo="org/repo", files=("config.json", "sub/w.bin")))
+    entry = ModelEntry(
+        id="h",
+        name="Hub model",
+        task="t",
+        licence="MIT",
+        commercial_use=True,
+        size_bytes=10,
+        vram_bytes=0,
+        hub=HubSource(repo="org/repo", files=("config.json", "sub/w.bin")),
+    )
     return ModelStore(tmp_path / "models", Catalogue([entry]))
 
 
@@ -137,8 +153,10 @@ def test_hub_download_places_files_at_repo_paths(tmp_path):
         return str(path)
 
     folder = download_model(store, "h", hub_download=fake_hub)
-    assert calls == [("org/repo", "config.json", "main", "model"),
-                     ("org/repo", "sub/w.bin", "main", "model")]
+    assert calls == [
+        ("org/repo", "config.json", "main", "model"),
+        ("org/repo", "sub/w.bin", "main", "model"),
+    ]
     assert (folder / "sub" / "w.bin").read_text() == "sub/w.bin"
     assert store.manifest("h")["sha256"].keys() == {"config.json", "sub/w.bin"}
 

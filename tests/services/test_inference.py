@@ -56,8 +56,13 @@ def oom_always(request, ctx):
     raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
 
-RUNNERS = {"t.steps": steps, "t.bad": bad, "t.crash": crash, "t.oom": oom_once,
-           "t.oom_always": oom_always}
+RUNNERS = {
+    "t.steps": steps,
+    "t.bad": bad,
+    "t.crash": crash,
+    "t.oom": oom_once,
+    "t.oom_always": oom_always,
+}
 
 
 @pytest.fixture
@@ -79,8 +84,11 @@ def test_signals_in_order_and_result(qtbot, service):
     job = service.submit("t.steps", {"n": 3, "value": 42}, label="a")
     _wait_done(qtbot, service, job)
     assert events == [
-        ("queued", "a"), ("started", "a"),
-        ("progress", "a", 1), ("progress", "a", 2), ("progress", "a", 3),
+        ("queued", "a"),
+        ("started", "a"),
+        ("progress", "a", 1),
+        ("progress", "a", 2),
+        ("progress", "a", 3),
         ("finished", "a", 42),
     ]
     assert job.state is JobState.FINISHED

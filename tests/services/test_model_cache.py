@@ -30,7 +30,7 @@ def test_model_bigger_than_budget_still_loads_alone():
 def test_unlimited_budget_and_clear():
     cache = ModelCache()
     for i in range(5):
-        cache.get(str(i), lambda: i, 10**12)
+        cache.get(str(i), lambda i=i: i, 10**12)
     assert len(cache) == 5
     cache.clear()
     assert len(cache) == 0 and cache.used_bytes == 0

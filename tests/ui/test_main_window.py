@@ -39,8 +39,9 @@ def _fetch(request, ctx):  # downloads: a stand-in that installs a file through 
 def window(qtbot, tmp_path):
     store = ModelStore(tmp_path / "models", load_catalogue())
     gpu = InferenceService(store, device="cpu", runners={"t.steps": steps, "t.model": needs_model})
-    downloads = InferenceService(store, device="none", runners={"models.download": _fetch},
-                                 name="downloads")
+    downloads = InferenceService(
+        store, device="none", runners={"models.download": _fetch}, name="downloads"
+    )
     win = MainWindow(Settings(), store, gpu, downloads)
     qtbot.addWidget(win)
     with qtbot.waitSignal(gpu.device_ready, timeout=30000):
@@ -73,8 +74,9 @@ def test_status_bar_shows_device_warning_and_queue(window, qtbot):
     window.update_status()
     qtbot.waitUntil(lambda: "1 running, 1 queued" in window.queue_label.text())
     gate.set()
-    qtbot.waitUntil(lambda: "0 running, 0 queued" in (window.update_status()
-                                                      or window.queue_label.text()))
+    qtbot.waitUntil(
+        lambda: "0 running, 0 queued" in (window.update_status() or window.queue_label.text())
+    )
 
 
 def test_jobs_panel_progress_cancel_and_stats(window, qtbot):
@@ -105,8 +107,9 @@ def test_missing_model_offers_download(window, qtbot):
 
 
 def test_failure_shows_error_dialog(window, qtbot):
-    window._on_job_failed(window.gpu.submit("t.steps", {"n": 0}), "The file is not an image.",
-                          "Traceback: ...")
+    window._on_job_failed(
+        window.gpu.submit("t.steps", {"n": 0}), "The file is not an image.", "Traceback: ..."
+    )
     assert window.last_error_box.text() == "The file is not an image."
     assert "studio.log" in window.last_error_box.informativeText()
     assert "Traceback" in window.last_error_box.detailedText()
@@ -116,15 +119,21 @@ def test_models_dialog_lists_downloads_and_deletes(window, qtbot):
     dialog = window.open_models(select="taesd")
     catalogue = list(window.store.catalogue)
     assert dialog.table.rowCount() == len(catalogue)
-    noncommercial = [r for r in range(dialog.table.rowCount())
-                     if "non-commercial" in dialog.table.item(r, 3).text()]
+    noncommercial = [
+        r
+        for r in range(dialog.table.rowCount())
+        if "non-commercial" in dialog.table.item(r, 3).text()
+    ]
     assert noncommercial, "licences that forbid commercial use are marked"
     assert dialog.selected_ids() == ["taesd"]
     jobs = dialog.download_selected()
     assert len(jobs) == 1
     qtbot.waitUntil(lambda: window.store.is_installed("taesd"), timeout=10000)
-    qtbot.waitUntil(lambda: any(dialog.table.item(r, 4).text() == "installed"
-                                for r in range(dialog.table.rowCount())))
+    qtbot.waitUntil(
+        lambda: any(
+            dialog.table.item(r, 4).text() == "installed" for r in range(dialog.table.rowCount())
+        )
+    )
     dialog.select("taesd")
     dialog.delete_selected(confirm=False)
     assert not window.store.is_installed("taesd")

@@ -29,7 +29,9 @@ def resolve_device(setting: str = "auto") -> DeviceInfo:
             props = torch.cuda.get_device_properties(index)
             return DeviceInfo(f"cuda:{index}", props.name, int(props.total_memory))
     if setting == "cpu":
-        return DeviceInfo("cpu", "CPU", warning="Running on the CPU (chosen in Settings): jobs are slow.")
+        return DeviceInfo(
+            "cpu", "CPU", warning="Running on the CPU (chosen in Settings): jobs are slow."
+        )
     return DeviceInfo(
         "cpu",
         "CPU",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -18,12 +19,13 @@ def _base(kind: str) -> Path:
     home = os.environ.get("STUDIO_HOME")
     if home:
         return Path(home) / kind
-    finder = {
+    finders: dict[str, Callable[..., str]] = {
         "config": platformdirs.user_config_dir,
         "data": platformdirs.user_data_dir,
         "logs": platformdirs.user_log_dir,
         "cache": platformdirs.user_cache_dir,
-    }[kind]
+    }
+    finder = finders[kind]
     return Path(finder(APP, appauthor=False))
 
 

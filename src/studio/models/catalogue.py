@@ -103,8 +103,17 @@ def _entry(raw: dict[str, Any]) -> ModelEntry:
         if not (u.sha256 or u.md5):
             raise ValueError(f"model '{raw['id']}': URL file {u.filename} has no hash")
     known = {
-        "id", "name", "task", "licence", "commercial_use", "size_bytes", "vram_bytes",
-        "hub", "urls", "notes", "homepage",
+        "id",
+        "name",
+        "task",
+        "licence",
+        "commercial_use",
+        "size_bytes",
+        "vram_bytes",
+        "hub",
+        "urls",
+        "notes",
+        "homepage",
     }
     return ModelEntry(
         id=raw["id"],

@@ -117,7 +117,9 @@ def _hub_files(
 ) -> None:
     assert entry.hub is not None
     if hub_download is None:
-        from huggingface_hub import hf_hub_download as hub_download
+        from huggingface_hub import hf_hub_download
+
+        hub_download = hf_hub_download
     files = entry.hub.files
     for i, name in enumerate(files):
         cancel.check()

@@ -34,7 +34,8 @@ def verify_installed(store: ModelStore, model_id: str) -> list[str]:
     actual = hash_tree(store.model_dir(model_id))
     problems = [f"missing: {name}" for name in expected if name not in actual]
     problems += [
-        f"changed: {name}" for name, digest in expected.items()
+        f"changed: {name}"
+        for name, digest in expected.items()
         if name in actual and actual[name] != digest
     ]
     return problems

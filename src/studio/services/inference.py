@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from studio.core.device import DeviceInfo, free_gpu_memory, is_oom, memory_stats, reset_peak
 from studio.core.errors import Cancelled, OutOfMemory, StudioError
@@ -165,8 +165,11 @@ class InferenceService(QObject):
 
         try:
             # "none": an I/O-only service (downloads) that must not even import torch
-            info = (DeviceInfo("cpu", "I/O only") if self.device_setting == "none"
-                    else resolve_device(self.device_setting))
+            info = (
+                DeviceInfo("cpu", "I/O only")
+                if self.device_setting == "none"
+                else resolve_device(self.device_setting)
+            )
         except Exception as exc:  # torch missing or broken: still report, run nothing on GPU
             info = DeviceInfo("cpu", "CPU", warning=f"Could not initialise the device: {exc}")
         if info.warning:
@@ -265,8 +268,12 @@ class InferenceService(QObject):
         job.state = state
         log.info(
             "job %s (%s) %s in %.2fs; stages %s; peak VRAM %.0f MB",
-            job.id, job.kind, state.value, job.duration_s or 0.0,
-            {k: round(v, 3) for k, v in job.stage_seconds.items()}, job.peak_vram_bytes / 1e6,
+            job.id,
+            job.kind,
+            state.value,
+            job.duration_s or 0.0,
+            {k: round(v, 3) for k, v in job.stage_seconds.items()},
+            job.peak_vram_bytes / 1e6,
         )
 
     @staticmethod

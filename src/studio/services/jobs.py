@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from studio.core.progress import CancelToken, ProgressUpdate
@@ -21,7 +21,7 @@ class Priority(IntEnum):
     BATCH = 2
 
 
-class JobState(str, Enum):
+class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     FINISHED = "finished"

@@ -36,13 +36,25 @@ from studio.ui.workspaces.placeholder import PlaceholderWorkspace
 log = logging.getLogger(__name__)
 
 WORKSPACES = [
-    ("canvas", "Canvas", "CanvasWorkspace",
-     "Open a photo, select an object and remove it, fill it from a prompt, cut out the "
-     "background or upscale."),
-    ("headshots", "Headshots", "HeadshotsWorkspace",
-     "Turn 1-3 selfies into a scored pack of portraits in chosen styles."),
-    ("lipsync", "Lipsync", "LipsyncWorkspace",
-     "Animate a portrait with recorded or loaded speech into a talking-head video."),
+    (
+        "canvas",
+        "Canvas",
+        "CanvasWorkspace",
+        "Open a photo, select an object and remove it, fill it from a prompt, cut out the "
+        "background or upscale.",
+    ),
+    (
+        "headshots",
+        "Headshots",
+        "HeadshotsWorkspace",
+        "Turn 1-3 selfies into a scored pack of portraits in chosen styles.",
+    ),
+    (
+        "lipsync",
+        "Lipsync",
+        "LipsyncWorkspace",
+        "Animate a portrait with recorded or loaded speech into a talking-head video.",
+    ),
     ("live", "Live", "LiveWorkspace", "Real-time image-to-image and text-to-image."),
 ]
 
@@ -214,12 +226,18 @@ class MainWindow(QMainWindow):
                 return  # one question per model while it is open or downloading
             self._offered_models.add(job.missing_model)
             entry = self.store.catalogue.get(job.missing_model)
-            box = QMessageBox(QMessageBox.Icon.Question, "Model needed", message,
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                              self)
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Model needed",
+                message,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                self,
+            )
             box.setObjectName("missingModelBox")
-            box.setInformativeText(f"Download {entry.name} ({format_size(entry.size_bytes)}) "
-                                   f"now? Licence: {entry.licence}.")
+            box.setInformativeText(
+                f"Download {entry.name} ({format_size(entry.size_bytes)}) "
+                f"now? Licence: {entry.licence}."
+            )
             model_id = job.missing_model
             box.accepted.connect(lambda: self.download_model(model_id))
             box.rejected.connect(lambda: self._offered_models.discard(model_id))
@@ -231,7 +249,9 @@ class MainWindow(QMainWindow):
     def download_model(self, model_id: str) -> Job:
         entry = self.store.catalogue.get(model_id)
         return self.downloads.submit(
-            "models.download", DownloadRequest(model_id), Priority.NORMAL,
+            "models.download",
+            DownloadRequest(model_id),
+            Priority.NORMAL,
             f"Download {entry.name} ({format_size(entry.size_bytes)})",
         )
 

@@ -77,11 +77,15 @@ class ModelsDialog(QDialog):
         for row, e in enumerate(entries):
             licence = e.licence + ("" if e.commercial_use else "  (non-commercial)")
             status = (
-                "downloading…" if e.id in busy
-                else "installed" if self.store.is_installed(e.id) else "not installed"
+                "downloading…"
+                if e.id in busy
+                else "installed"
+                if self.store.is_installed(e.id)
+                else "not installed"
             )
-            for col, text in enumerate([e.name, e.task, format_size(e.size_bytes), licence,
-                                        status]):
+            for col, text in enumerate(
+                [e.name, e.task, format_size(e.size_bytes), licence, status]
+            ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, e.id)
                 if col == 3 and not e.commercial_use:
@@ -105,7 +109,9 @@ class ModelsDialog(QDialog):
                 continue
             entry = self.store.catalogue.get(model_id)
             job = self.downloads.submit(
-                "models.download", DownloadRequest(model_id), Priority.NORMAL,
+                "models.download",
+                DownloadRequest(model_id),
+                Priority.NORMAL,
                 f"Download {entry.name} ({format_size(entry.size_bytes)})",
             )
             self._pending[job.id] = model_id
