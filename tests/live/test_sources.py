@@ -196,3 +196,13 @@ def test_a_failed_source_ends_the_stream_with_its_message(qtbot, run_context, li
     )
     with pytest.raises(BadInput, match="'Test' was disconnected"):
         run_stream(request, run_context)
+
+
+def test_camera_mode_choice_prefers_small_fast_modes_that_cover_the_frame():
+    from studio.ui.live_sources import pick_camera_format
+
+    modes = [(3840, 2160, 30.0), (1280, 720, 30.0), (640, 480, 30.0), (1920, 1080, 60.0)]
+    assert pick_camera_format(modes) == 1  # 720p: the smallest with a short side >= 512
+    assert pick_camera_format([(1280, 720, 10.0), (1920, 1080, 30.0)]) == 1  # fps first
+    assert pick_camera_format([(320, 240, 30.0), (640, 480, 30.0)]) == 1  # else the largest
+    assert pick_camera_format([]) is None

@@ -163,6 +163,7 @@ def test_camera_unplugged_mid_stream_stops_with_a_message(qtbot, workspace):
     assert ws.source_kind.currentText() == "None (text to image)"
     assert ws.source_view.text() == "Source stopped"
     _next_frame_after_start(qtbot, svc, ws)  # the workspace still works: txt2img now
+    qtbot.waitUntil(lambda: ws.last_frame is not None, timeout=10000)
     assert ws.last_frame.mode == "txt2img"
 
 

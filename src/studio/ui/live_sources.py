@@ -143,6 +143,23 @@ def available_cameras() -> list[Any]:
     return list(QMediaDevices.videoInputs())
 
 
+def pick_camera_format(
+    formats: list[tuple[int, int, float]], min_side: int = 512, min_fps: float = 24.0
+) -> int | None:
+    """Index of the smallest (width, height, max fps) mode whose short side is at least
+    ``min_side`` at ``min_fps``: frames are resized to about 512 anyway, and a 4K mode only
+    costs conversion time. Falls back to the largest mode; ``None`` when there are none."""
+    if not formats:
+        return None
+    fast = [i for i, (_w, _h, fps) in enumerate(formats) if fps >= min_fps] or list(
+        range(len(formats))
+    )
+    big = [i for i in fast if min(formats[i][:2]) >= min_side]
+    if big:
+        return min(big, key=lambda i: (formats[i][0] * formats[i][1], -formats[i][2]))
+    return max(fast, key=lambda i: (formats[i][0] * formats[i][1], formats[i][2]))
+
+
 class CameraSource(VideoSinkSource):
     """A webcam through QtMultimedia; fails with a clear message if it errors or is unplugged."""
 
@@ -162,6 +179,15 @@ class CameraSource(VideoSinkSource):
 
     def start(self) -> None:
         if self.error is None:
+            formats = list(self.device.videoFormats())
+            choice = pick_camera_format(
+                [
+                    (f.resolution().width(), f.resolution().height(), f.maxFrameRate())
+                    for f in formats
+                ]
+            )
+            if choice is not None:
+                self.camera.setCameraFormat(formats[choice])
             self.camera.start()
 
     def stop(self) -> None:

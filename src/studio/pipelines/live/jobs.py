@@ -78,14 +78,14 @@ def run_stream(request: LiveStreamRequest, ctx: RunContext) -> LiveStreamResult:
                 time.sleep(request.idle_sleep_s)
                 continue
         frame = session.step(current)
+        if request.on_frame is not None:  # before the preview, so readouts match the frame
+            request.on_frame(frame)
         if frame.skipped:
             skipped += 1
         else:
             rendered += 1
             latency += frame.latency_ms
             ctx.progress("Live", session.frames, 0, _preview(frame))
-        if request.on_frame is not None:
-            request.on_frame(frame)
         if frame.skipped and request.idle_sleep_s > 0:
             time.sleep(request.idle_sleep_s)
     return LiveStreamResult(

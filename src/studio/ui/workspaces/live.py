@@ -256,9 +256,13 @@ class LiveWorkspace(QWidget):
         if term is not None:
             # Keep streaming with the last accepted prompt rather than failing the stream.
             self._prompt_refused = True
-            self._show_error(
-                f"The prompt was refused by the content filter (it mentions '{term}'). "
+            then = (
                 "The stream keeps the previous prompt until you change it."
+                if self.running
+                else "Change the prompt to start."
+            )
+            self._show_error(
+                f"The prompt was refused by the content filter (it mentions '{term}'). {then}"
             )
             return
         if self._prompt_refused:
