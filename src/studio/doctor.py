@@ -31,11 +31,31 @@ def collect(store: ModelStore) -> dict[str, Any]:
     except Exception as exc:  # a broken torch install is exactly what doctor must show
         report["torch"] = f"not usable: {exc}"
         report["cuda_available"] = False
+    if not report.get("cuda_available"):
+        seen = _nvidia_smi_gpus()
+        if seen:  # a card torch cannot use: CPU-only wheel or a driver/CUDA mismatch
+            report["gpu_seen_by_driver"] = seen
     report["models"] = [
         {"id": e.id, "installed": store.is_installed(e.id), "size_bytes": e.size_bytes}
         for e in store.catalogue
     ]
     return report
+
+
+def _nvidia_smi_gpus() -> str:
+    try:
+        import subprocess
+
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def _driver_version() -> str:
@@ -64,6 +84,11 @@ def format_report(report: dict[str, Any]) -> str:
     if report.get("gpu"):
         lines.append(f"GPU           {report['gpu']}, {format_size(report['vram_bytes'])} VRAM")
         lines.append(f"Driver        {report.get('driver', 'unknown')}")
+    elif report.get("gpu_seen_by_driver"):
+        lines.append(
+            f"GPU           {report['gpu_seen_by_driver']} is present, but this torch cannot "
+            "use it (CPU-only build or driver too old): install the CUDA build of torch"
+        )
     else:
         lines.append("GPU           none found: jobs will run on the CPU (slow)")
     lines.append(f"Models dir    {report['models_dir']}")

@@ -74,3 +74,17 @@ def test_half_built_staging_is_not_installed(store):
 def test_unknown_id_fails_loudly(store):
     with pytest.raises(KeyError, match="unknown model id"):
         store.require("no-such-model")
+
+
+def test_replacing_or_deleting_removes_the_marker_first(store, monkeypatch):
+    import shutil as _shutil
+
+    install_built(store, "taesd", lambda d: (d / "w.bin").write_bytes(b"1"))
+
+    def crash(*args, **kwargs):
+        raise OSError("disk went away mid-delete")
+
+    monkeypatch.setattr(_shutil, "rmtree", crash)
+    store.delete("taesd")  # the folder is moved aside before any file is deleted
+    assert not store.is_installed("taesd")
+    assert not (store.root / "taesd").exists()

@@ -205,3 +205,60 @@ def test_cpu_device_is_reported(qtbot, service):
     assert service.device_info is not None
     assert service.device_info.device == "cpu"
     assert service.device_info.warning
+
+
+def oom_then_fine(request, ctx):
+    request["calls"].append(ctx.low_memory)
+    if len(request["calls"]) == 1:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 1.00 GiB")
+    return "ok"
+
+
+def dies(request, ctx):
+    raise SystemExit("a library called exit()")
+
+
+def test_oom_retries_once_after_freeing_cache_even_without_low_memory_mode(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners={"t.oom1": oom_then_fine})
+    svc.start()
+    svc.cache.get("warm", lambda: object(), size_bytes=10)
+    calls: list[bool] = []
+    with qtbot.waitSignal(svc.job_finished, timeout=30000) as sig:
+        svc.submit("t.oom1", {"calls": calls})
+    assert sig.args[1] == "ok" and calls == [False, False]
+    assert "warm" not in svc.cache
+    assert svc.shutdown(10)
+
+
+def test_thread_survives_any_exception_and_runs_the_next_job(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners={"t.dies": dies, "t.steps": steps})
+    svc.start()
+    with qtbot.waitSignal(svc.job_failed, timeout=30000) as sig:
+        svc.submit("t.dies", {})
+    assert "exit()" in sig.args[1]
+    with qtbot.waitSignal(svc.job_finished, timeout=10000) as sig:
+        svc.submit("t.steps", {"n": 1, "value": 7})
+    assert sig.args[1] == 7
+    assert svc.shutdown(10)
+
+
+def test_normal_jobs_do_not_pause_running_batch_work(qtbot, service):
+    order: list[tuple[str, str]] = []
+    service.job_started.connect(lambda j: order.append(("start", j.label)))
+    service.job_finished.connect(lambda j, r: order.append(("end", j.label)))
+    long = service.submit("t.steps", {"n": 20, "value": 0, "sleep": 0.02}, Priority.BATCH, "pack")
+    qtbot.waitUntil(lambda: long.last_progress is not None)
+    fill = service.submit("t.steps", {"n": 1, "value": 1}, Priority.NORMAL, "fill")
+    _wait_done(qtbot, service, long, fill)
+    assert order == [("start", "pack"), ("end", "pack"), ("start", "fill"), ("end", "fill")]
+
+
+def test_submit_after_shutdown_is_refused_without_a_stuck_row(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners=RUNNERS)
+    svc.start()
+    assert svc.shutdown(10)
+    queued: list = []
+    svc.job_queued.connect(queued.append)
+    with pytest.raises(RuntimeError, match="shut down"):
+        svc.submit("t.steps", {"n": 1, "value": 0})
+    assert queued == [] and svc.jobs == {}

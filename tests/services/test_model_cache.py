@@ -44,3 +44,12 @@ def test_size_measured_from_torch_module():
     cache = ModelCache()
     cache.get("lin", lambda: module)
     assert cache.used_bytes == 440
+
+
+def test_lowering_the_budget_evicts_at_once():
+    cache = ModelCache(budget_bytes=100)
+    cache.get("a", lambda: 1, 40)
+    cache.get("b", lambda: 2, 40)
+    cache.budget_bytes = 50
+    cache.fit()
+    assert cache.keys() == ["b"]

@@ -189,3 +189,29 @@ def test_live_frame_goes_to_canvas(window, qtbot):
     assert window.nav.currentRow() == 0
     image = canvas.current_image()
     assert image.shape == (48, 64, 3) and tuple(image[0, 0]) == (10, 200, 30)
+
+
+def slow_to_cancel(request, ctx):
+    ctx.check()
+    request["entered"].set()
+    request["release"].wait(10)  # a long read that cannot be interrupted
+    ctx.check()
+
+
+def test_close_waits_for_a_job_that_ignores_cancel_without_killing_threads(qtbot, tmp_path):
+    store = ModelStore(tmp_path / "models", load_catalogue())
+    gpu = InferenceService(store, device="cpu", runners={"t.slow": slow_to_cancel})
+    downloads = InferenceService(store, device="none", runners={}, name="downloads")
+    win = MainWindow(Settings(), store, gpu, downloads)
+    win.close_wait_s = 0.2
+    gpu.start()
+    downloads.start()
+    win.show()
+    entered, release = threading.Event(), threading.Event()
+    job = gpu.submit("t.slow", {"entered": entered, "release": release})
+    assert entered.wait(30)
+    win.close()
+    assert not win.isVisible() and gpu._thread.isRunning()  # hidden, still waiting
+    release.set()
+    qtbot.waitUntil(lambda: gpu.is_stopped() and downloads.is_stopped(), timeout=10000)
+    assert job.state is JobState.CANCELLED

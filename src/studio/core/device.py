@@ -25,9 +25,16 @@ def resolve_device(setting: str = "auto") -> DeviceInfo:
 
     if setting != "cpu" and torch.cuda.is_available():
         index = int(setting.split(":")[1]) if setting.startswith("cuda:") else 0
-        if index < torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        if index < count:
             props = torch.cuda.get_device_properties(index)
             return DeviceInfo(f"cuda:{index}", props.name, int(props.total_memory))
+        return DeviceInfo(
+            "cpu",
+            "CPU",
+            warning=f"Settings ask for GPU {setting}, but only {count} GPU(s) exist: running on "
+            "the CPU. Choose another device in Settings.",
+        )
     if setting == "cpu":
         return DeviceInfo(
             "cpu", "CPU", warning="Running on the CPU (chosen in Settings): jobs are slow."

@@ -169,8 +169,13 @@ def download_model(
 @dataclass(frozen=True)
 class DownloadRequest:
     model_id: str
+    force: bool = False
 
 
 def run_download(request: DownloadRequest, ctx: Any) -> Path:
-    """Job runner for ``models.download`` (runs on the service's I/O thread)."""
+    """Job runner for ``models.download`` (runs on the service's I/O thread).
+
+    A model installed meanwhile (e.g. by a second request) is kept, not fetched again."""
+    if ctx.store.is_installed(request.model_id) and not request.force:
+        return ctx.store.model_dir(request.model_id)  # type: ignore[no-any-return]
     return download_model(ctx.store, request.model_id, progress=ctx.progress, cancel=ctx.cancel)

@@ -10,6 +10,7 @@ a pipeline would load it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -19,6 +20,7 @@ from studio.core.errors import ModelMissing
 from studio.models.catalogue import Catalogue, ModelEntry
 
 MARKER = ".studio-installed.json"
+log = logging.getLogger(__name__)
 
 
 class ModelStore:
@@ -70,7 +72,7 @@ class ModelStore:
         """
         target = self.model_dir(model_id)
         if target.exists():
-            shutil.rmtree(target)
+            self._discard(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
         marker = {"id": model_id, "installed_at": time.time(), "sha256": hashes}
@@ -82,4 +84,17 @@ class ModelStore:
     def delete(self, model_id: str) -> None:
         for path in (self.model_dir(model_id), self.root / ".staging" / model_id):
             if path.exists():
-                shutil.rmtree(path)
+                self._discard(path)
+
+    def _discard(self, folder: Path) -> None:
+        """Un-install first (marker gone, folder moved aside), then delete: an interrupted
+        delete never leaves a half-deleted folder that still looks installed."""
+        (folder / MARKER).unlink(missing_ok=True)
+        trash = self.root / ".trash" / f"{folder.name}-{time.time_ns()}"
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder, trash)
+        for old in trash.parent.iterdir():  # also whatever an earlier failed delete left
+            try:
+                shutil.rmtree(old)
+            except OSError as exc:
+                log.warning("could not delete %s yet: %s", old, exc)

@@ -30,11 +30,16 @@ from studio.services.runners import Runner, default_runners
 
 log = logging.getLogger(__name__)
 
-OOM_MESSAGE = (
-    "The GPU ran out of memory, even after freeing cached models and retrying in a "
-    "lower-memory mode. Try a smaller image or batch, close other GPU programs, or lower "
-    "the VRAM budget in Settings."
-)
+
+def oom_message(device: str, low_memory: bool) -> str:
+    """What to tell the user after the retry also ran out of memory."""
+    where = "The GPU" if device.startswith("cuda") else "The computer"
+    retry = "retrying in a lower-memory mode" if low_memory else "retrying"
+    return (
+        f"{where} ran out of memory, even after freeing cached models and {retry}. Try a "
+        "smaller image or batch, close other programs that use the GPU, or lower the VRAM "
+        "budget in Settings."
+    )
 
 
 class _DeviceThread(QThread):
@@ -88,6 +93,7 @@ class InferenceService(QObject):
         self.name = name
         self.jobs: dict[str, Job] = {}  # every job of this session, for the jobs panel/stats
         self._running: list[Job] = []  # stack: a preempting job sits on top of the one it paused
+        self._stopping = False
         for sig, slot in (
             (self._t_started, self._on_started),
             (self._t_progress, self._on_progress),
@@ -108,6 +114,8 @@ class InferenceService(QObject):
         """Queue a job; returns at once. Unknown kinds fail now, not on the thread."""
         if kind not in self.runners:
             raise KeyError(f"no runner for job kind '{kind}'")
+        if self._stopping:
+            raise RuntimeError("the inference service is shut down")
         job = Job(kind=kind, request=request, priority=Priority(priority), label=label)
         self.jobs[job.id] = job
         self.job_queued.emit(job)  # before put(): the thread may finish the job at once
@@ -138,14 +146,22 @@ class InferenceService(QObject):
         """(bytes held by warm models, budget in bytes; 0 = unlimited)."""
         return self.cache.used_bytes, self.cache.budget_bytes
 
-    def shutdown(self, timeout_s: float = 30.0) -> bool:
-        """Cancel everything, stop the thread and wait for it; True if it stopped in time."""
+    def begin_shutdown(self) -> None:
+        """Cancel every job and stop taking new ones; returns at once (see :meth:`shutdown`)."""
+        self._stopping = True
         for job in self._queue.close():
             job.cancel_token.cancel()
             self._mark_cancelled(job)
             self.job_cancelled.emit(job)
         for job in list(self._running):
             job.cancel_token.cancel()
+
+    def is_stopped(self) -> bool:
+        return not self._thread.isRunning()
+
+    def shutdown(self, timeout_s: float = 30.0) -> bool:
+        """Cancel everything, stop the thread and wait for it; True if it stopped in time."""
+        self.begin_shutdown()
         if not self._thread.isRunning():
             return True
         stopped = self._thread.wait(int(timeout_s * 1000))
@@ -182,11 +198,13 @@ class InferenceService(QObject):
             job = self._queue.take()
             if job is None:
                 break
+            if self._stopping:  # taken just as shutdown began: never start it
+                job.cancel_token.cancel()
             self._run(job)
         log.info("%s thread stopped", self.name)
 
     def _run(self, job: Job) -> None:
-        runner = self.runners[job.kind]
+        """Run one job; whatever happens, it ends with exactly one terminal signal."""
         device = self.device_info.device if self.device_info else "cpu"
         job.state = JobState.RUNNING
         job.started_at = time.time()
@@ -195,10 +213,12 @@ class InferenceService(QObject):
         timer = StageTimer(sink=lambda update: self._t_progress.emit(job, update))
         preempt = self._preempt_hook(job)
         job.cancel_token.on_check.append(preempt)
-        reset_peak(device)
         log.info("job %s (%s) started on %s", job.id, job.kind, device)
         try:
-            result = self._call(runner, job, device, timer)
+            if len(self._running) == 1:  # a paused outer job keeps its own peak
+                reset_peak(device)
+            job.cancel_token.check()
+            result = self._call(self.runners[job.kind], job, device, timer)
         except Cancelled:
             self._end(job, JobState.CANCELLED, timer)
             self._t_cancelled.emit(job)
@@ -208,7 +228,7 @@ class InferenceService(QObject):
             self._end(job, JobState.FAILED, timer)
             log.warning("job %s failed: %s %s", job.id, exc.user_message, exc.detail)
             self._t_failed.emit(job, exc.user_message, exc.detail or traceback.format_exc())
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - the thread must survive anything
             detail = traceback.format_exc()
             job.error = f"Unexpected error in {job.title}: {exc}"
             self._end(job, JobState.FAILED, timer)
@@ -238,23 +258,26 @@ class InferenceService(QObject):
             if not is_oom(exc):
                 raise
             log.warning("job %s ran out of memory; freeing the model cache", job.id)
-            self.cache.clear()
-            free_gpu_memory()
-            if not getattr(runner, "low_memory_mode", False):
-                raise OutOfMemory(OOM_MESSAGE, str(exc)) from exc
-        job.retried_low_memory = True
-        timer("Retrying in low-memory mode", 0, 1)
+        # Retry once with the cache emptied, in the pipeline's low-memory mode if it has one.
+        self.cache.clear()
+        free_gpu_memory()
+        low_memory = bool(getattr(runner, "low_memory_mode", False))
+        job.retried_low_memory = low_memory
+        timer("Retrying with more free memory", 0, 1)
         try:
-            return runner(job.request, context(True))
+            return runner(job.request, context(low_memory))
         except Exception as exc:
             if is_oom(exc):
                 self.cache.clear()
-                raise OutOfMemory(OOM_MESSAGE, str(exc)) from exc
+                raise OutOfMemory(oom_message(device, low_memory), str(exc)) from exc
             raise
 
     def _preempt_hook(self, job: Job):  # type: ignore[no-untyped-def]
         def run_waiting_interactive() -> None:
-            while (waiting := self._queue.take_if_before(job.priority)) is not None:
+            # Only interactive jobs pause running work; NORMAL jobs merely jump the queue, so a
+            # paused job's models never have to share the GPU with another big pipeline.
+            limit = min(job.priority, Priority.NORMAL)
+            while (waiting := self._queue.take_if_before(limit)) is not None:
                 log.info("job %s pauses for higher-priority job %s", job.id, waiting.id)
                 self._run(waiting)
 
@@ -263,7 +286,10 @@ class InferenceService(QObject):
     def _end(self, job: Job, state: JobState, timer: StageTimer) -> None:
         job.stage_seconds = timer.finish()
         device = self.device_info.device if self.device_info else "cpu"
-        job.peak_vram_bytes = memory_stats(device)[1]
+        try:
+            job.peak_vram_bytes = memory_stats(device)[1]
+        except Exception:  # stats must never turn a finished job into a crash
+            job.peak_vram_bytes = 0
         job.ended_at = time.time()
         job.state = state
         log.info(

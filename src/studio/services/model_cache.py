@@ -100,6 +100,11 @@ class ModelCache:
         self.evictions.extend(keys)
         free_gpu_memory()
 
+    def fit(self) -> None:
+        """Evict until the models held fit the (possibly lowered) budget."""
+        with self._lock:
+            self._make_room(0)
+
     def _make_room(self, incoming: int) -> None:
         if self.budget_bytes <= 0:
             return

@@ -74,6 +74,8 @@ class MainWindow(QMainWindow):
         self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
         self.device_info: DeviceInfo | None = None
         self._offered_models: set[str] = set()
+        self._closing = False
+        self.close_wait_s = 5.0  # per attempt; closing retries until the threads have ended
 
         self.nav = QListWidget()
         self.nav.setObjectName("workspaceNav")
@@ -182,8 +184,10 @@ class MainWindow(QMainWindow):
             self.settings = dialog.result_settings()
             self.settings.save()
             budget = int(self.settings.vram_budget_gb * 1e9)
-            if budget:
-                self.gpu.cache.budget_bytes = budget
+            if not budget and self.device_info is not None and self.device_info.total_bytes:
+                budget = int(self.device_info.total_bytes * 0.8)
+            self.gpu.cache.budget_bytes = budget
+            self.gpu.cache.fit()
             self.update_status()
 
         dialog.accepted.connect(apply)
@@ -247,6 +251,10 @@ class MainWindow(QMainWindow):
         self.last_error_box = show_error(self, message, detail)
 
     def download_model(self, model_id: str) -> Job:
+        """Queue a download, or return the one already queued or running for this model."""
+        for job in self.downloads.jobs.values():
+            if not job.state.done and getattr(job.request, "model_id", None) == model_id:
+                return job
         entry = self.store.catalogue.get(model_id)
         return self.downloads.submit(
             "models.download",
@@ -283,14 +291,29 @@ class MainWindow(QMainWindow):
         state.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Save the layout, cancel running work and stop the service threads cleanly."""
-        for page in self.workspaces.values():
-            if hasattr(page, "can_close") and not page.can_close():
-                event.ignore()
-                return
-        self.save_state()
-        self._status_timer.stop()
-        for service in (self.gpu, self.downloads):
-            if not service.shutdown(timeout_s=30):
-                log.error("%s thread did not stop within 30 s", service.name)
-        super().closeEvent(event)
+        """Save the layout, cancel running work and stop the service threads cleanly.
+
+        Both services are told to stop first, then waited for. A job that takes long to reach
+        its next cancel point (a large file mid-download) keeps the process alive with the
+        window hidden until its thread ends: a running QThread is never destroyed.
+        """
+        if not self._closing:
+            for page in self.workspaces.values():
+                if hasattr(page, "can_close") and not page.can_close():
+                    event.ignore()
+                    return
+            self._closing = True
+            self.save_state()
+            self._status_timer.stop()
+            for service in (self.gpu, self.downloads):
+                service.begin_shutdown()
+        services = (self.gpu, self.downloads)
+        for service in services:
+            service.shutdown(timeout_s=self.close_wait_s)
+        if all(service.is_stopped() for service in services):
+            super().closeEvent(event)
+            return
+        log.warning("waiting for running jobs to reach a cancel point before quitting")
+        event.ignore()
+        self.hide()
+        QTimer.singleShot(200, self.close)

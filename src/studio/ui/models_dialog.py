@@ -105,7 +105,12 @@ class ModelsDialog(QDialog):
     def download_selected(self) -> list[Job]:
         jobs = []
         for model_id in self.selected_ids():
-            if self.store.is_installed(model_id) or model_id in self._pending.values():
+            active = {
+                getattr(j.request, "model_id", None)
+                for j in self.downloads.jobs.values()
+                if not j.state.done
+            }
+            if self.store.is_installed(model_id) or model_id in active:
                 continue
             entry = self.store.catalogue.get(model_id)
             job = self.downloads.submit(

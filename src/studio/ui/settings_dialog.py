@@ -32,7 +32,9 @@ class SettingsDialog(QDialog):
         self.device.addItem("Automatic (GPU if present)", "auto")
         self.device.addItem("GPU (CUDA)", "cuda")
         self.device.addItem("CPU (slow)", "cpu")
-        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        if self.device.findData(settings.device) < 0:  # e.g. "cuda:1" set by hand: keep it
+            self.device.addItem(f"GPU {settings.device}", settings.device)
+        self.device.setCurrentIndex(self.device.findData(settings.device))
         self.vram = QDoubleSpinBox()
         self.vram.setRange(0, 256)
         self.vram.setDecimals(1)
