@@ -141,24 +141,41 @@ def _hub_store(tmp_path):
     return ModelStore(tmp_path / "models", Catalogue([entry]))
 
 
-def test_hub_download_places_files_at_repo_paths(tmp_path):
+class _Meta:
+    def __init__(self, location, etag, commit="abc123"):
+        self.location, self.etag, self.commit_hash, self.size = location, etag, commit, 0
+
+
+def _git_sha1(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def test_hub_download_verifies_each_file_and_pins_the_commit(server, tmp_path):
     store = _hub_store(tmp_path)
-    calls = []
+    asked = []
 
-    def fake_hub(repo_id, filename, revision, repo_type, local_dir):
-        calls.append((repo_id, filename, revision, repo_type))
-        path = local_dir / filename
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(filename)
-        return str(path)
+    def meta(url):
+        asked.append(url)
+        small = url.endswith("config.json")
+        etag = _git_sha1(PAYLOAD) if small else hashlib.sha256(PAYLOAD).hexdigest()
+        return _Meta(server, f'"{etag}"')
 
-    folder = download_model(store, "h", hub_download=fake_hub)
-    assert calls == [
-        ("org/repo", "config.json", "main", "model"),
-        ("org/repo", "sub/w.bin", "main", "model"),
-    ]
-    assert (folder / "sub" / "w.bin").read_text() == "sub/w.bin"
+    folder = download_model(store, "h", hub_metadata=meta)
+    assert asked[0].endswith("/org/repo/resolve/main/config.json")
+    assert asked[1].endswith("/org/repo/resolve/abc123/sub/w.bin")  # same commit for all
+    assert (folder / "sub" / "w.bin").read_bytes() == PAYLOAD
+    assert store.manifest("h")["commit"] == "abc123"
     assert store.manifest("h")["sha256"].keys() == {"config.json", "sub/w.bin"}
+
+
+def test_hub_file_that_does_not_match_its_etag_is_not_installed(server, tmp_path):
+    store = _hub_store(tmp_path)
+    with pytest.raises(DownloadFailed, match="corrupt"):
+        download_model(store, "h", hub_metadata=lambda url: _Meta(server, "0" * 64))
+    assert not store.is_installed("h")
+    with pytest.raises(DownloadFailed, match="corrupt"):
+        download_model(store, "h", hub_metadata=lambda url: _Meta(server, "0" * 40))
+    assert not store.is_installed("h")
 
 
 def test_hub_offline_fails_clearly_and_installs_nothing(tmp_path, monkeypatch):

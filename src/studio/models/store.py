@@ -65,7 +65,9 @@ class ModelStore:
     def manifest(self, model_id: str) -> dict:
         return json.loads((self.require(model_id) / MARKER).read_text(encoding="utf-8"))
 
-    def commit(self, model_id: str, staged: Path, hashes: dict[str, str]) -> Path:
+    def commit(
+        self, model_id: str, staged: Path, hashes: dict[str, str], source_commit: str = ""
+    ) -> Path:
         """Move a verified staging folder into place and mark it installed.
 
         ``hashes`` maps each file's relative path to its sha256, kept for ``verify``.
@@ -76,6 +78,8 @@ class ModelStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
         marker = {"id": model_id, "installed_at": time.time(), "sha256": hashes}
+        if source_commit:
+            marker["commit"] = source_commit  # the hub revision the files came from
         tmp = target / (MARKER + ".tmp")
         tmp.write_text(json.dumps(marker, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, target / MARKER)
