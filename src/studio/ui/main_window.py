@@ -203,7 +203,13 @@ class MainWindow(QMainWindow):
     def update_status(self) -> None:
         used, budget = self.gpu.vram_status()
         limit = format_size(budget) if budget else "no limit"
-        self.vram_label.setText(f"Models in memory: {format_size(used)} / {limit}")
+        text = f"Models in memory: {format_size(used)} / {limit}"
+        if self.device_info is not None and self.device_info.is_cuda:
+            import torch  # already imported by the device thread
+
+            reserved = torch.cuda.memory_reserved(self.device_info.device)
+            text = f"VRAM used: {format_size(reserved)} · " + text
+        self.vram_label.setText(text)
         waiting = self.gpu.queue_depth() + self.downloads.queue_depth()
         running = len(self.gpu.running_jobs()) + len(self.downloads.running_jobs())
         self.queue_label.setText(f"Jobs: {running} running, {waiting} queued")
