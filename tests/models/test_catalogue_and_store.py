@@ -88,3 +88,14 @@ def test_replacing_or_deleting_removes_the_marker_first(store, monkeypatch):
     store.delete("taesd")  # the folder is moved aside before any file is deleted
     assert not store.is_installed("taesd")
     assert not (store.root / "taesd").exists()
+
+
+def test_require_all_names_every_missing_model_at_once(store):
+    install_built(store, "taesd", lambda d: (d / "config.json").write_text("{}"))
+    with pytest.raises(ModelMissing) as info:
+        store.require_all("taesd", "sd-turbo", "sam-vit-b")
+    assert info.value.model_ids == ["sd-turbo", "sam-vit-b"]
+    msg = info.value.user_message
+    assert "SD-Turbo" in msg and "Segment Anything ViT-B" in msg
+    assert "studio models download sd-turbo sam-vit-b" in msg
+    assert store.require_all("taesd") == [store.root / "taesd"]

@@ -215,3 +215,28 @@ def test_close_waits_for_a_job_that_ignores_cancel_without_killing_threads(qtbot
     release.set()
     qtbot.waitUntil(lambda: gpu.is_stopped() and downloads.is_stopped(), timeout=10000)
     assert job.state is JobState.CANCELLED
+
+
+def needs_two(request, ctx):
+    ctx.store.require_all("sam-vit-b", "taesd")
+
+
+def test_missing_models_are_offered_together(qtbot, tmp_path):
+    store = ModelStore(tmp_path / "models", load_catalogue())
+    gpu = InferenceService(store, device="cpu", runners={"t.two": needs_two})
+    downloads = InferenceService(
+        store, device="none", runners={"models.download": _fetch}, name="downloads"
+    )
+    win = MainWindow(Settings(), store, gpu, downloads)
+    qtbot.addWidget(win)
+    gpu.start()
+    downloads.start()
+    gpu.submit("t.two", {})
+    qtbot.waitUntil(lambda: hasattr(win, "missing_model_box"), timeout=30000)
+    box = win.missing_model_box
+    assert "TAESD" in box.informativeText() and "ViT-B" in box.informativeText()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(
+        lambda: store.is_installed("sam-vit-b") and store.is_installed("taesd"), timeout=10000
+    )
+    win.close()

@@ -21,17 +21,30 @@ class BadInput(StudioError):
 
 
 class ModelMissing(StudioError):
-    """A model the job needs is not installed; the UI offers to download it."""
+    """Models the job needs are not installed; the UI offers to download them all at once."""
 
-    def __init__(self, model_id: str, name: str = "", size_bytes: int = 0) -> None:
-        size = f" ({format_size(size_bytes)})" if size_bytes else ""
-        label = name or model_id
+    def __init__(
+        self,
+        model_id: str,
+        name: str = "",
+        size_bytes: int = 0,
+        more: list[tuple[str, str, int]] | None = None,
+    ) -> None:
+        missing = [(model_id, name, size_bytes)] + list(more or [])
+        labels = [f"'{n or i}'" + (f" ({format_size(b)})" if b else "") for i, n, b in missing]
+        ids = " ".join(i for i, _, _ in missing)
+        what = (
+            f"The model {labels[0]} is"
+            if len(missing) == 1
+            else (f"The models {', '.join(labels)} are")
+        )
         super().__init__(
-            f"The model '{label}'{size} is not installed. Download it from the Models dialog "
-            f"or with: studio models download {model_id}"
+            f"{what} not installed. Download from the Models dialog or with: "
+            f"studio models download {ids}"
         )
         self.model_id = model_id
-        self.size_bytes = size_bytes
+        self.model_ids = [i for i, _, _ in missing]
+        self.size_bytes = sum(b for _, _, b in missing)
 
 
 class DownloadFailed(StudioError):

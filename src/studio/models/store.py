@@ -50,6 +50,19 @@ class ModelStore:
             raise ModelMissing(model_id, entry.name, entry.size_bytes)
         return self.model_dir(model_id)
 
+    def require_all(self, *model_ids: str) -> list[Path]:
+        """Folders of several models; one :class:`ModelMissing` names every missing one."""
+        missing = [self.catalogue.get(i) for i in model_ids if not self.is_installed(i)]
+        if missing:
+            first, rest = missing[0], missing[1:]
+            raise ModelMissing(
+                first.id,
+                first.name,
+                first.size_bytes,
+                more=[(e.id, e.name, e.size_bytes) for e in rest],
+            )
+        return [self.model_dir(i) for i in model_ids]
+
     def file(self, model_id: str, relpath: str) -> Path:
         return self.require(model_id) / relpath
 

@@ -225,6 +225,7 @@ class InferenceService(QObject):
         except StudioError as exc:
             job.error = exc.user_message
             job.missing_model = getattr(exc, "model_id", "")
+            job.missing_models = list(getattr(exc, "model_ids", []))
             self._end(job, JobState.FAILED, timer)
             log.warning("job %s failed: %s %s", job.id, exc.user_message, exc.detail)
             self._t_failed.emit(job, exc.user_message, exc.detail or traceback.format_exc())

@@ -55,6 +55,7 @@ class Job:
     last_progress: ProgressUpdate | None = None
     error: str = ""
     missing_model: str = ""  # set when the job failed for want of a model the UI can fetch
+    missing_models: list[str] = field(default_factory=list)  # all of them
     retried_low_memory: bool = False
     seq: int = field(default_factory=lambda: next(_counter))
 

@@ -232,10 +232,15 @@ class MainWindow(QMainWindow):
         if job.kind == "models.download":
             self._offered_models.discard(getattr(job.request, "model_id", ""))
         if job.missing_model:
-            if job.missing_model in self._offered_models:
+            ids = [
+                i
+                for i in (job.missing_models or [job.missing_model])
+                if i not in self._offered_models
+            ]
+            if not ids:
                 return  # one question per model while it is open or downloading
-            self._offered_models.add(job.missing_model)
-            entry = self.store.catalogue.get(job.missing_model)
+            self._offered_models.update(ids)
+            entries = [self.store.catalogue.get(i) for i in ids]
             box = QMessageBox(
                 QMessageBox.Icon.Question,
                 "Model needed",
@@ -244,13 +249,12 @@ class MainWindow(QMainWindow):
                 self,
             )
             box.setObjectName("missingModelBox")
-            box.setInformativeText(
-                f"Download {entry.name} ({format_size(entry.size_bytes)}) "
-                f"now? Licence: {entry.licence}."
+            listing = "; ".join(
+                f"{e.name} ({format_size(e.size_bytes)}, licence: {e.licence})" for e in entries
             )
-            model_id = job.missing_model
-            box.accepted.connect(lambda: self.download_model(model_id))
-            box.rejected.connect(lambda: self._offered_models.discard(model_id))
+            box.setInformativeText(f"Download now? {listing}.")
+            box.accepted.connect(lambda: [self.download_model(i) for i in ids])
+            box.rejected.connect(lambda: self._offered_models.difference_update(ids))
             box.open()
             self.missing_model_box = box
             return
