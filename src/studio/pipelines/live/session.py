@@ -131,8 +131,9 @@ class LiveSession:
         entry = ctx.store.catalogue.get(settings.model_id)
         if entry.task != "live":
             raise BadInput(f"'{entry.name}' is not a live (one-step) model; pick SD-Turbo.")
-        sd_folder = ctx.store.require(settings.model_id)
-        vae_folder = ctx.store.require(settings.vae_id) if settings.vae_id else None
+        needed = [settings.model_id] + ([settings.vae_id] if settings.vae_id else [])
+        folders = ctx.store.require_all(*needed)  # one message naming every missing model
+        sd_folder, vae_folder = folders[0], (folders[1] if settings.vae_id else None)
         key = f"live.engine:{settings.model_id}+{settings.vae_id or 'vae'}:{ctx.device}"
         vram = entry.vram_bytes
 
