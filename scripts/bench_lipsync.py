@@ -2,6 +2,8 @@
 
     python scripts/bench_lipsync.py            # CUDA, fp16, real sizes (H100 target)
     python scripts/bench_lipsync.py --smoke    # CPU, tiny sizes, seconds
+    python scripts/bench_lipsync.py --profile  # + per-stage timings of a 10 s render, encoder
+                                               #   variants, torch.profiler table in $OUT
 
 Builds musetalkV15 UNet, sd-vae-ft-mse and whisper-tiny from their published configs (random
 weights time like trained ones), a BiSeNet face parser, and a stand-in SCRFD detector (an ONNX
@@ -262,6 +264,208 @@ def components(ctx, batch: int, out: dict, sync, tmp: Path) -> None:
     out["h264_encode_batch_ms"] = round((time.perf_counter() - t0) * 1000, 2)
 
 
+def profile(ctx, batch: int, out: dict, sync, tmp: Path, avatar_png: Path, wav: Path) -> None:
+    """Per-stage CUDA-event timings of one render's work, variants of the costly stages, and a
+    torch.profiler table of a whole render (written to $OUT when set)."""
+    import threading
+
+    import torch
+
+    from studio.pipelines.lipsync import encode as enc
+    from studio.pipelines.lipsync import models as lm
+    from studio.pipelines.lipsync import render as rd
+    from studio.pipelines.lipsync.audio import load_speech
+    from studio.pipelines.lipsync.avatar import PrepareAvatarRequest, prepare_avatar
+    from studio.pipelines.lipsync.features import AudioFeatureStream
+
+    prof: dict = {}
+    out["profile"] = prof
+    cuda = ctx.device == "cuda"
+
+    def timed(name, fn, reps=5):
+        def go():
+            fn()
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            sync()
+            prof[name] = round((time.perf_counter() - t0) / reps * 1000, 2)
+
+        measure("profile_" + name, out, go)
+
+    speech = load_speech(wav)
+    avatar = prepare_avatar(PrepareAvatarRequest(avatar_png, cache_dir=tmp / "cache"), ctx)
+    unet, vae, encoder = lm.load_unet(ctx), lm.load_vae(ctx), lm.load_audio_encoder(ctx)
+    timed("load_speech_ms", lambda: load_speech(wav), reps=2)
+
+    def feats_all():
+        stream = AudioFeatureStream(encoder, speech.mono16k, rd.FPS)
+        for s0, s1 in rd._chunks(stream.frames, 75):
+            stream.window(s0, s1)
+
+    timed("whisper_features_10s_ms", feats_all, reps=2)
+    lat = torch.randn(batch, 8, 32, 32, device=ctx.device, dtype=ctx.dtype)
+    feats = torch.randn(batch, 50, 384, device=ctx.device, dtype=ctx.dtype)
+    tt = torch.zeros(1, device=ctx.device, dtype=torch.long)
+    req = rd.RenderRequest(avatar_png, wav, tmp / "p.mp4")
+    latents = lat[:1]
+    with torch.inference_mode():
+        timed("unet_ms", lambda: unet(lat, tt, encoder_hidden_states=feats).sample)
+        timed(
+            "generate_ms",
+            lambda: rd._generate(unet, vae, latents, latents[:, 4:], feats, req, {"prev": None}),
+        )
+        timed("vae_ms", lambda: vae.decode(lat[:, :4]).sample)
+        lat2 = torch.randn(2 * batch, 4, 32, 32, device=ctx.device, dtype=ctx.dtype)
+        timed("vae_x2batch_ms", lambda: vae.decode(lat2).sample)
+        if cuda:
+            torch.backends.cudnn.benchmark = True
+            timed("vae_cudnn_bench_ms", lambda: vae.decode(lat[:, :4]).sample)
+            timed("unet_cudnn_bench_ms", lambda: unet(lat, tt, encoder_hidden_states=feats).sample)
+            vae.to(memory_format=torch.channels_last)
+            unet.to(memory_format=torch.channels_last)
+            lcl = lat.contiguous(memory_format=torch.channels_last)
+            timed("vae_cl_bench_ms", lambda: vae.decode(lcl[:, :4]).sample)
+            timed("unet_cl_bench_ms", lambda: unet(lcl, tt, encoder_hidden_states=feats).sample)
+            torch.backends.cudnn.benchmark = False
+            timed("vae_cl_ms", lambda: vae.decode(lcl[:, :4]).sample)
+            vae.to(memory_format=torch.contiguous_format)
+            unet.to(memory_format=torch.contiguous_format)
+        crops = torch.rand(batch, 3, 256, 256, device=ctx.device)
+        comp = rd.Compositor(ctx, avatar, True)
+        timed("paste_sway_to_host_ms", lambda: comp.paste(crops, 0))
+        if hasattr(comp, "paste_yuv"):
+
+            def yuv():
+                host, ready = comp.paste_yuv(crops, 0)
+                if ready is not None:
+                    ready.synchronize()
+
+            timed("paste_sway_yuv_to_host_ms", yuv)
+        comp.idle = False
+        timed("paste_nosway_to_host_ms", lambda: comp.paste(crops, 0))
+    frames = comp.paste(crops, 0)
+
+    def encode_rgb(threads=None):
+        w = enc.VideoWriter(tmp / "e.mp4")
+        w.write(frames)
+        w.finish()
+
+    timed("encode_rgb_batch_ms", encode_rgb, reps=3)
+
+    def gil():
+        # How much does the encoder thread slow pure-Python work on the main thread?
+        def spin(n=300000):
+            t0 = time.perf_counter()
+            x = 0
+            for i in range(n):
+                x += i
+            return time.perf_counter() - t0
+
+        alone = spin()
+        th = threading.Thread(target=encode_rgb)
+        th.start()
+        busy = spin()
+        th.join()
+        prof["python_slowdown_during_encode"] = round(busy / alone, 2)
+
+    measure("gil", out, gil)
+
+    def raw_encode(fmt: str, thread_type: str, threads: int = 0) -> None:
+        # 250 frames (10 s) straight through PyAV: input format and x264 threading variants.
+        import av
+
+        rgb = np.ascontiguousarray(frames)
+        yuv = [
+            av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p").to_ndarray()
+            for f in rgb
+        ]
+        with av.open(str(tmp / "raw.mp4"), "w") as c:
+            st = c.add_stream("libx264", rate=25)
+            st.width = st.height = 512
+            st.pix_fmt = "yuv420p"
+            st.options = {"preset": "ultrafast", "crf": "26"}
+            st.codec_context.thread_type = thread_type
+            st.codec_context.thread_count = threads
+            t0 = time.perf_counter()
+            for i in range(250):
+                j = i % len(rgb)
+                if fmt == "rgb24":
+                    fr = av.VideoFrame.from_ndarray(rgb[j], format="rgb24")
+                else:
+                    fr = av.VideoFrame.from_ndarray(yuv[j], format="yuv420p")
+                for pk in st.encode(fr):
+                    c.mux(pk)
+            for pk in st.encode():
+                c.mux(pk)
+            prof[f"encode250_{fmt}_{thread_type}_{threads}_ms"] = round(
+                (time.perf_counter() - t0) * 1000, 1
+            )
+
+    for variant in (
+        ("rgb24", "SLICE", 0),
+        ("yuv420p", "SLICE", 0),
+        ("yuv420p", "FRAME", 0),
+        ("yuv420p", "SLICE", 8),
+        ("yuv420p", "FRAME", 8),
+    ):
+        measure("encode_" + "_".join(map(str, variant)), out, lambda v=variant: raw_encode(*v))
+
+    def whole(no_encode: bool):
+        real = enc.VideoWriter
+
+        class Null:
+            def __init__(self, *a, **k):
+                pass
+
+            def write(self, frames):
+                pass
+
+            def write_yuv420(self, planes, ready=None):
+                pass
+
+            def finish(self):
+                pass
+
+            def abort(self):
+                pass
+
+        if no_encode:
+            enc.VideoWriter = Null
+        try:
+            sync()
+            t0 = time.perf_counter()
+            rd.render(
+                rd.RenderRequest(
+                    avatar_png, wav, tmp / "w.mp4", batch_size=batch, cache_dir=tmp / "cache"
+                ),
+                ctx,
+            )
+            sync()
+            return round(time.perf_counter() - t0, 3)
+        finally:
+            enc.VideoWriter = real
+
+    prof["render_10s_no_encoder_s"] = measure("whole_noenc", out, lambda: whole(True))
+    prof["render_10s_s"] = measure("whole", out, lambda: whole(False))
+
+    def torch_prof():
+        from torch.profiler import ProfilerActivity
+        from torch.profiler import profile as tprof
+
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+        with tprof(activities=acts) as p:
+            whole(False)
+        key = "cuda_time_total" if cuda else "cpu_time_total"
+        table = p.key_averages().table(sort_by=key, row_limit=40)
+        table2 = p.key_averages().table(sort_by="cpu_time_total", row_limit=40)
+        dest = Path(os.environ.get("OUT", str(tmp)))
+        (dest / "lipsync_torch_profile.txt").write_text(table + "\n\n" + table2)
+
+    measure("torch_profiler", out, torch_prof)
+
+
 def measure(name: str, out: dict, fn):
     try:
         return fn()
@@ -275,6 +479,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny models on the CPU")
     parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument("--profile", action="store_true", help="per-stage profile of 10 s")
     args = parser.parse_args()
     import torch
 
@@ -351,6 +556,13 @@ def main() -> int:
 
             measure(f"render_{seconds}s", out, run)
         measure("components", out, lambda: components(ctx, args.batch_size, out, sync, tmp))
+        if args.profile:
+            longest = speech[durations[0]]
+            measure(
+                "profile",
+                out,
+                lambda: profile(ctx, args.batch_size, out, sync, tmp, avatar, longest),
+            )
         out["targets"] = {"total_10s_audio_s": 2.0, "first_chunk_10s_audio_s": 0.5}
         if device == "cuda":
             out["max_memory_gb"] = round(torch.cuda.max_memory_allocated() / 1e9, 2)

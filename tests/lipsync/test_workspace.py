@@ -93,3 +93,65 @@ def test_bad_avatar_shows_the_message(qtbot, service, avatar_files, short_speech
         ws.generate()
     assert "No face" in ws.status.text()
     assert ws.generate_button.isEnabled()
+
+
+def _make_pack(root, avatar_png):
+    """A saved headshot pack (real on-disk layout) with two portraits, one flagged."""
+    import shutil
+
+    from studio.pipelines.headshots.packs import Pack, PackImage
+
+    folder = root / "pack-1"
+    (folder / "drafts").mkdir(parents=True)
+    for i in (0, 1):
+        shutil.copyfile(avatar_png, folder / "drafts" / f"{i:03d}.jpg")
+    images = [
+        PackImage(0, 1, "drafts/000.jpg", "latents/000.npy", id_score=0.7),
+        PackImage(1, 2, "drafts/001.jpg", "latents/001.npy", flags=["blurred"]),
+    ]
+    Pack(folder, "studio", "a portrait", "", {}, {}, [], images=images).save()
+    return folder
+
+
+def test_pack_portraits_lists_unflagged_images(tmp_path, avatar_files):
+    from studio.ui.workspaces.lipsync import pack_portraits
+
+    folder = _make_pack(tmp_path, avatar_files[1])
+    assert pack_portraits(tmp_path) == [("studio #0", folder / "drafts" / "000.jpg")]
+    assert pack_portraits(tmp_path / "none") == []
+
+
+def test_pick_from_pack_render_and_screenshot(
+    qtbot, service, avatar_files, short_speech_wav, tmp_path, monkeypatch
+):
+    """Avatar from a headshot pack, audio, a finished render; the panel's screenshot is saved
+    (to $LIPSYNC_SCREENSHOT when set, for a look at the layout)."""
+    import os
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.workspaces.lipsync import PackPicker
+
+    folder = _make_pack(tmp_path / "packs", avatar_files[1])
+    ws = _workspace(qtbot, service, FakeMic())
+    ws.packs_root = lambda: tmp_path / "packs"
+    ws.resize(1000, 640)
+
+    def accept_picker():
+        picker = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PackPicker))
+        assert picker.list.count() == 1
+        picker.accept()
+
+    QTimer.singleShot(200, accept_picker)
+    ws.choose_from_pack()
+    assert ws.avatar_path == folder / "drafts" / "000.jpg"
+    ws.set_audio(short_speech_wav)
+    with qtbot.waitSignal(service.job_finished, timeout=120000):
+        ws.generate()
+    assert "Done" in ws.status.text()
+    qtbot.wait(300)
+    shot = ws.grab()
+    assert not shot.isNull()
+    target = os.environ.get("LIPSYNC_SCREENSHOT") or str(tmp_path / "panel.png")
+    assert shot.save(target)

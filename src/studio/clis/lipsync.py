@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bbox-shift", type=int, default=0, help="move the face crop (pixels)")
     p.add_argument("--smoothing", type=float, default=0.2, help="0..0.9 across frames")
     p.add_argument("--no-idle-motion", action="store_true", help="no head sway")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=25)
     p.add_argument("--max-seconds", type=float, default=300.0, help="longest audio accepted")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=main)

@@ -2,8 +2,9 @@
 
 Frames are made in chunks of at most ``chunk_seconds`` of audio: Whisper tokens for the chunk,
 batched single-step UNet and VAE decode (fp16 on CUDA), paste-back through the blend mask,
-subtle idle motion, then straight into the H.264 encoder. Progress is reported and cancel is
-checked per chunk; a cancelled render leaves no output file.
+subtle idle motion and yuv420p conversion, all on the device; each batch is copied back
+asynchronously and encoded by the writer's helper thread while the GPU works on the next one.
+Progress is reported and cancel is checked per chunk; a cancelled render leaves no output file.
 
 Idle motion is a slow, small head sway (rotation under a degree, a few pixels of drift) applied
 to the whole composited frame. Blinks are not done yet: they need an eye mask and a second
@@ -39,7 +40,7 @@ class RenderRequest:
     bbox_shift: int = 0
     smoothing: float = 0.2
     idle_motion: bool = True
-    batch_size: int = 16
+    batch_size: int = 25  # one second of video per UNet + VAE call
     chunk_seconds: float = 3.0
     max_seconds: float = DEFAULT_MAX_SECONDS
     cache_dir: Path | None = None
@@ -89,18 +90,22 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
         ctx.progress("Rendering", 0, total)
         for start, end in _chunks(total, chunk):
             tokens = stream.window(start, end)
-            images = []
             for b0 in range(start, end, request.batch_size):
                 b1 = min(end, b0 + request.batch_size)
                 feats = tokens[b0 - start : b1 - start]
-                images.append(_generate(unet, vae, latents, reference, feats, request, state))
-            frames = comp.paste(torch.cat(images), start)
-            writer.write(frames)
+                crops = _generate(unet, vae, latents, reference, feats, request, state)
+                # Each batch goes to the encoder as soon as it is queued on the GPU: no sync.
+                writer.write_yuv420(*comp.paste_yuv(crops, b0))
+            # The preview lags one chunk so that waiting for it never drains the GPU queue
+            # (the UNet's many small launches would then leave the GPU idle); the first
+            # chunk's is waited for, which is also when the first frames exist.
+            preview = comp.preview(wait=start == 0)
             if start == 0:
                 first_chunk = time.perf_counter() - t0
-            ctx.progress("Rendering", end, total, _preview(frames[-1]))
+            ctx.progress("Rendering", end, total, preview)
             ctx.check()
         writer.finish()
+        ctx.progress("Rendering", total, total, comp.preview(wait=True))
     except BaseException:
         writer.abort()
         raise
@@ -113,12 +118,6 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
         time.perf_counter() - t0,
         list(speech.warnings),
     )
-
-
-def _preview(frame: Any) -> Any:
-    from PIL import Image
-
-    return Image.fromarray(frame)
 
 
 def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
@@ -144,7 +143,11 @@ def _generate(
     import torch
 
     n = feats.shape[0]
-    pe = lm.positional_encoding(feats.shape[1]).to(feats.device, feats.dtype)[None]
+    pe = state.get("pe")
+    if pe is None or pe.shape[1] != feats.shape[1]:
+        # Made once per render: a host-to-device copy per batch would sync the stream.
+        pe = lm.positional_encoding(feats.shape[1]).to(feats.device, feats.dtype)[None]
+        state["pe"] = pe
     with torch.inference_mode():
         timestep = torch.zeros(1, device=latents.device, dtype=torch.long)
         pred = unet(
@@ -165,7 +168,9 @@ def _generate(
 
 
 class Compositor:
-    """Pastes generated crops into the avatar frame through the blend mask, adds idle sway."""
+    """Pastes generated crops into the avatar frame through the blend mask, adds idle sway,
+    and converts to the encoder's yuv420p on the device (half the bytes of RGB to copy back,
+    and no colour conversion on the CPU)."""
 
     def __init__(self, ctx: RunContext, avatar: Any, idle_motion: bool) -> None:
         import torch
@@ -181,9 +186,11 @@ class Compositor:
             mask, size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
         )[0]
         self.idle = idle_motion
+        self._last: Any = None
+        self._pending: list[tuple[Any, Any]] = []  # previews being copied back
 
-    def paste(self, crops: Any, start: int) -> Any:
-        """(n,3,256,256) in [0,1] -> (n,512,512,3) uint8 numpy frames."""
+    def composite(self, crops: Any, start: int) -> Any:
+        """(n,3,256,256) in [0,1] -> (n,3,512,512) float frames in [0,1] on the device."""
         import torch.nn.functional as F
 
         x0, y0, x1, y1 = self.box
@@ -196,7 +203,55 @@ class Compositor:
         frames[:, :, y0:y1, x0:x1] = region * (1 - self.mask) + gen * self.mask
         if self.idle:
             frames = self._sway(frames, start)
-        return (frames.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        return frames.clamp_(0, 1)
+
+    def paste(self, crops: Any, start: int) -> Any:
+        """(n,3,256,256) in [0,1] -> (n,512,512,3) uint8 RGB numpy frames."""
+        frames = self.composite(crops, start)
+        return (frames * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+    def paste_yuv(self, crops: Any, start: int) -> tuple[Any, Any]:
+        """Composite and convert to yuv420p; returns (host tensor, CUDA event or None) for
+        :meth:`VideoWriter.write_yuv420`. On CUDA the copy back is asynchronous."""
+        import torch
+
+        frames = self.composite(crops, start)
+        self._last = frames[-1]
+        planes = rgb_to_yuv420(frames)
+        if planes.device.type != "cuda":
+            return planes.cpu(), None
+        host = torch.empty(planes.shape, dtype=torch.uint8, pin_memory=True)
+        host.copy_(planes, non_blocking=True)
+        ready = torch.cuda.Event()
+        ready.record()
+        return host, ready
+
+    def preview(self, wait: bool = False) -> Any:
+        """A PIL preview: with ``wait``, of the last composited frame; otherwise of the one
+        before the last call (already on the host by now), and the current one starts its
+        asynchronous copy. None when there is nothing yet."""
+        import torch
+        from PIL import Image
+
+        if self._last is None:
+            return None
+        frame = (self._last * 255).round().byte().permute(1, 2, 0).contiguous()
+        if frame.device.type == "cuda":
+            host = torch.empty(frame.shape, dtype=torch.uint8, pin_memory=True)
+            host.copy_(frame, non_blocking=True)
+            ready = torch.cuda.Event()
+            ready.record()
+            self._pending.append((host, ready))
+        else:
+            self._pending.append((frame, None))
+        if not wait and len(self._pending) < 2:
+            return None
+        host, ready = self._pending.pop() if wait else self._pending.pop(0)
+        if wait:
+            self._pending.clear()
+        if ready is not None:
+            ready.synchronize()
+        return Image.fromarray(host.numpy())
 
     def _sway(self, frames: Any, start: int) -> Any:
         import torch
@@ -214,6 +269,23 @@ class Compositor:
         return F.grid_sample(
             frames, grid, mode="bilinear", padding_mode="border", align_corners=False
         )
+
+
+def rgb_to_yuv420(frames: Any) -> Any:
+    """(n,3,H,W) RGB in [0,1] -> (n, H*3/2, W) uint8 yuv420p: BT.601 limited range, chroma
+    averaged over 2x2 blocks (what FFmpeg's swscale produced here for untagged rgb24)."""
+    import torch
+    import torch.nn.functional as F
+
+    r, g, b = frames[:, 0], frames[:, 1], frames[:, 2]
+    y = 16 + 65.481 * r + 128.553 * g + 24.966 * b
+    rgb_small = F.avg_pool2d(frames, 2)
+    r2, g2, b2 = rgb_small[:, 0], rgb_small[:, 1], rgb_small[:, 2]
+    u = 128 - 37.797 * r2 - 74.203 * g2 + 112.0 * b2
+    v = 128 + 112.0 * r2 - 93.786 * g2 - 18.214 * b2
+    n, h, w = y.shape
+    flat = torch.cat([y.reshape(n, -1), u.reshape(n, -1), v.reshape(n, -1)], 1)
+    return flat.round_().clamp_(0, 255).to(torch.uint8).reshape(n, h * 3 // 2, w)
 
 
 __all__ = ["CROP", "RenderRequest", "RenderResult", "render"]

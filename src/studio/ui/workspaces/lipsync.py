@@ -14,19 +14,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QObject, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -90,6 +96,68 @@ class RecorderController(QObject):
         self.finished.emit(str(path))
 
 
+def pack_portraits(root: Path) -> list[tuple[str, Path]]:
+    """(caption, image path) for every saved headshot under ``root``: newest pack first, best
+    image first, flagged images left out; the refined image where there is one."""
+    from studio.pipelines.headshots.packs import list_packs
+
+    found = []
+    for pack in list_packs(root):
+        for im in pack.ranked():
+            path = pack.path(im.final) if im.final else pack.path(im.draft)
+            if im.hidden or not path.is_file():
+                continue
+            found.append((f"{pack.style or pack.folder.name} #{im.index}", path))
+    return found
+
+
+class PackPicker(QDialog):
+    """Thumbnails of the headshot packs' images; ``chosen()`` is the picked file."""
+
+    def __init__(self, root: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Portrait from a headshot pack")
+        self.resize(640, 480)
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(128, 128))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        for caption, path in pack_portraits(root):
+            pix = QPixmap(str(path)).scaled(
+                128,
+                128,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            item = QListWidgetItem(QIcon(pix), caption)
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            item.setToolTip(str(path))
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        empty = "No headshot packs yet: make one in the Headshots workspace."
+        layout.addWidget(QLabel(empty if not self.list.count() else "Pick a portrait:"))
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> Path | None:
+        item = self.list.currentItem()
+        return Path(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+
+def default_packs_root() -> Path:
+    from studio.core.paths import data_dir
+
+    return data_dir() / "headshots"  # where the Headshots workspace saves its packs
+
+
 class LipsyncWorkspace(QWidget):
     def __init__(
         self,
@@ -104,6 +172,7 @@ class LipsyncWorkspace(QWidget):
         self.audio_path: Path | None = None
         self.result_path: Path | None = None
         self.job_id: str | None = None
+        self.packs_root = default_packs_root  # tests point this at their own packs
         self.recorder = recorder or RecorderController(parent=self)
         self._build()
         self.recorder.level.connect(self._on_level)
@@ -122,7 +191,9 @@ class LipsyncWorkspace(QWidget):
         self.avatar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         pick_avatar = QPushButton("Choose photo…")
         pick_avatar.clicked.connect(self._choose_avatar)
-        self.audio_label = QLabel("No speech")
+        from_pack = QPushButton("From headshot pack…")
+        from_pack.clicked.connect(self.choose_from_pack)
+        self.audio_label = QLabel("No speech loaded")
         pick_audio = QPushButton("Load audio…")
         pick_audio.clicked.connect(self._choose_audio)
         self.device_box = QComboBox()
@@ -151,41 +222,63 @@ class LipsyncWorkspace(QWidget):
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
+        self.play_button = QPushButton("Play")
+        self.play_button.clicked.connect(self.play)
         self.save_button = QPushButton("Save as…")
         self.save_button.clicked.connect(self._save_as)
         self.progress = QProgressBar()
         self.preview = QLabel()
-        self.preview.setFixedSize(256, 256)
         self.status = QLabel("")
         self.status.setWordWrap(True)
 
-        form = QFormLayout()
-        form.addRow(self.avatar_label)
-        form.addRow(pick_avatar)
-        form.addRow("Speech", self.audio_label)
-        form.addRow(pick_audio)
+        avatar_box = QGroupBox("Avatar")
+        av = QVBoxLayout(avatar_box)
+        av.addWidget(self.avatar_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        avatar_buttons = QHBoxLayout()
+        avatar_buttons.addWidget(pick_avatar)
+        avatar_buttons.addWidget(from_pack)
+        av.addLayout(avatar_buttons)
+        speech_box = QGroupBox("Speech")
+        sp = QFormLayout(speech_box)
+        loaded = QHBoxLayout()
+        loaded.addWidget(self.audio_label, 1)
+        loaded.addWidget(pick_audio)
+        sp.addRow("File", loaded)
         mic = QHBoxLayout()
-        for w in (self.device_box, self.max_len, self.record_button):
-            mic.addWidget(w)
-        form.addRow("Microphone", mic)
-        form.addRow("Level", self.meter)
+        mic.addWidget(self.device_box, 1)
+        mic.addWidget(self.max_len)
+        mic.addWidget(self.record_button)
+        sp.addRow("Microphone", mic)
+        sp.addRow("Level", self.meter)
+        settings_box = QGroupBox("Settings")
+        form = QFormLayout(settings_box)
         form.addRow("Mouth openness", self.mouth)
         form.addRow("Face-box shift", self.shift)
         form.addRow("Smoothing", self.smoothing)
         form.addRow(self.idle)
+        left = QVBoxLayout()
+        for box in (avatar_box, speech_box, settings_box):
+            left.addWidget(box)
+        left.addStretch(1)
         buttons = QHBoxLayout()
-        for w in (self.generate_button, self.cancel_button, self.save_button):
+        for w in (self.generate_button, self.cancel_button, self.play_button, self.save_button):
             buttons.addWidget(w)
-        right = QVBoxLayout()
-        right.addWidget(self.preview)
-        right.addWidget(self.progress)
+        # One view: the live preview while rendering, the player once a video is done.
+        self.view = QStackedWidget()
+        self.view.setMinimumSize(384, 384)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setText("The video appears here while it renders.")
+        self.view.addWidget(self.preview)
         self.player_widget = self._make_player()
-        right.addWidget(self.player_widget)
+        self.view.addWidget(self.player_widget)
+        right = QVBoxLayout()
+        right.addWidget(self.view, 1)
+        right.addWidget(self.progress)
         right.addLayout(buttons)
         right.addWidget(self.status)
         layout = QHBoxLayout(self)
-        layout.addLayout(form, 1)
-        layout.addLayout(right, 2)
+        layout.addLayout(left, 2)
+        layout.addLayout(right, 3)
 
     def _make_player(self) -> QWidget:
         try:  # QtMultimedia needs pyside6-addons and libpulse0; without them show the path
@@ -198,6 +291,7 @@ class LipsyncWorkspace(QWidget):
         video.setMinimumSize(256, 256)
         self.player = QMediaPlayer(self)
         self.player.setVideoOutput(video)
+        self.player.mediaStatusChanged.connect(self._on_media_status)
         return video
 
     # -- inputs ---------------------------------------------------------------------------
@@ -225,6 +319,11 @@ class LipsyncWorkspace(QWidget):
         )
         if path:
             self.set_avatar(Path(path))
+
+    def choose_from_pack(self) -> None:
+        picker = PackPicker(self.packs_root(), self)
+        if picker.exec() == QDialog.DialogCode.Accepted and picker.chosen() is not None:
+            self.set_avatar(picker.chosen())
 
     def _choose_audio(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Speech", "", "Audio (*.wav *.mp3 *.m4a *.ogg)")
@@ -271,6 +370,9 @@ class LipsyncWorkspace(QWidget):
         )
         job = self.service.submit("lipsync.render", request, Priority.NORMAL, label="Lipsync")
         self.job_id = job.id
+        if self.player is not None:
+            self.player.stop()
+        self.view.setCurrentWidget(self.preview)
         self.progress.setValue(0)
         self.status.setText("Rendering…")
         self._update_buttons()
@@ -293,7 +395,15 @@ class LipsyncWorkspace(QWidget):
             qimg = QImage(
                 img.tobytes(), img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888
             ).copy()
-            self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(256, 256))
+            side = max(128, min(self.view.width(), self.view.height()))
+            self.preview.setPixmap(
+                QPixmap.fromImage(qimg).scaled(
+                    side,
+                    side,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
 
     def _on_finished(self, job: Any, result: Any) -> None:
         if not self._mine(job):
@@ -301,11 +411,24 @@ class LipsyncWorkspace(QWidget):
         self.job_id = None
         self.result_path = Path(result.output)
         note = " ".join(result.warnings)
-        self.status.setText(f"Done: {result.frames} frames in {result.seconds:.1f} s. {note}")
+        done = f"Done: {result.frames} frames in {result.seconds:.1f} s. {note}"
+        self.status.setText(done.strip())
+        self.progress.setFormat("Done")
         if self.player is not None:
             self.player.setSource(QUrl.fromLocalFile(str(self.result_path)))
-            self.player.play()
         self._update_buttons()
+
+    def play(self) -> None:
+        """Play the finished video in place of the preview (back to it at the end)."""
+        if self.player is not None and self.result_path is not None:
+            self.view.setCurrentWidget(self.player_widget)
+            self.player.play()
+
+    def _on_media_status(self, status: Any) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            self.view.setCurrentWidget(self.preview)
 
     def _on_failed(self, job: Any, message: str, detail: str) -> None:
         if self._mine(job):
@@ -334,3 +457,6 @@ class LipsyncWorkspace(QWidget):
         self.generate_button.setEnabled(ready and not busy)
         self.cancel_button.setEnabled(busy)
         self.save_button.setEnabled(self.result_path is not None and not busy)
+        self.play_button.setEnabled(
+            self.player is not None and self.result_path is not None and not busy
+        )
