@@ -11,13 +11,18 @@ the published InstantID shape), the Resampler, the SDXL VAE, TAESDXL and Real-ES
 (RRDBNet 23 blocks, through the canvas upscale pipeline). Text encoders are not timed: one
 prompt encoding per pack is negligible; random prompt embeddings stand in.
 
-Measured, through the production code in ``studio.pipelines.headshots.generate``:
+Measured, through the production code in ``studio.pipelines.headshots``:
 - ``draft_s_per_image``: batched drafts (batch ``--batch``), tiny-VAE decode, dlib scoring
-  (on a real photo, since random weights draw no faces);
-- ``refine_s_per_image`` (batched latent img2img + full VAE decode), ``upscale_s_per_image``;
-- ``pack_s``: the default pack, 40 drafts + top 10 refined and upscaled, end to end;
+  (on a real photo, since random weights draw no faces), one after another;
+- ``refine_s_per_image`` (batched latent img2img + full VAE decode), ``upscale_s_per_image``
+  (Real-ESRGAN + unsharp mask), ``score_s_per_image`` (dlib; missing where dlib is not
+  installed, e.g. on the GPU machine: its CPU cost is hidden on the tail threads);
+- ``pack_s`` (``pack_drafts_s`` + ``pack_refine_s``): the default pack, 40 drafts + top 10
+  refined and upscaled, through ``pack.run_drafts`` + ``pack.run_refine`` (files written,
+  CPU tails overlapped with the GPU) exactly as the app runs it;
 - ``baseline``: one diffusers ``StableDiffusionXLControlNetPipeline`` call per image with the
-  full VAE decode of every draft (+ the same refine/upscale), and ``speedup`` = baseline/pack.
+  full VAE decode of every draft (+ refine/upscale one after another), ``speedup`` =
+  baseline/pack. ``--profile`` prints a per-stage breakdown (NCHW vs NHWC, batch 4 vs 8).
 Every measurement is in its own try/except; errors are reported in the JSON.
 """
 
@@ -132,10 +137,10 @@ def build(smoke: bool, device: str, dtype: Any, tmp: Path,
                                        timestep_spacing="trailing")
     for m in (unet, controlnet, resampler, vae, tiny):
         m.to(device=device, dtype=dtype).eval()
-        if channels_last and m is not resampler:
-            m.to(memory_format=torch.channels_last)
     pipe = SimpleNamespace(unet=unet, vae=vae, scheduler=scheduler)
     models = generate.HeadshotModels(pipe, controlnet, resampler, tiny, device, dtype)
+    if channels_last:
+        generate.channels_last(models)
     # Real-ESRGAN x4plus state dict (basicsr key layout) installed into a temporary store.
     store = ModelStore(tmp / "models", load_catalogue())
     staged = store.staging_dir("realesrgan-x4plus")
@@ -165,6 +170,15 @@ def rrdb_state(nf: int, gc: int, blocks: int) -> dict[str, Any]:
         conv(name, nf, nf)
     conv("conv_last", 3, nf)
     return sd
+
+
+class NoFaceScorer:
+    """Stands in for dlib where it is not installed (the GPU machine): finds no face, so the
+    pack's scoring costs only the Tenengrad sharpness; ``score_s_per_image`` is then missing
+    and dlib's cost is measured on a CPU machine instead (it runs on the CPU tail threads)."""
+
+    def largest(self, rgb: Any) -> None:
+        return None
 
 
 class Bench:
@@ -247,6 +261,45 @@ class Bench:
                 if upscale:
                     do_upscale(rgb, self.ctx)
 
+    def production_pack(self, folder: Path, count: int, top_k: int) -> dict[str, float]:
+        """The default pack through ``pack.run_drafts`` + ``pack.run_refine`` (the code the
+        app runs: CPU tails overlapped with the GPU, files written, manifest saved)."""
+        import numpy as np
+
+        from studio.pipelines.headshots import pack as hp
+        from studio.pipelines.headshots import packs, styles
+
+        a, size = SimpleNamespace(**vars(self.args)), self.args.size
+        a.count, a.top_k = count, top_k
+        style = styles.get_style("corporate")
+        settings = dict(styles.DEFAULTS, steps=a.steps, guidance=a.guidance, size=size, seed=0,
+                        count=a.count, refine_top_k=a.top_k, upscale=True)
+        request = hp.PackRequest(selfies=[], count=a.count, size=size, refine_top_k=a.top_k,
+                                 batch_size=a.batch, folder=folder)
+        box = np.array([0.3, 0.25, 0.7, 0.75]) * size
+        kps = np.array([[0.4, 0.4], [0.6, 0.4], [0.5, 0.5], [0.42, 0.6], [0.58, 0.6]]) * size
+        identity = hp.Identity(np.random.default_rng(0).random(512).astype(np.float32),
+                               np.zeros(128, np.float32), kps, box)
+        pack = packs.Pack(folder=folder, style=style.id, prompt=style.render(""),
+                          negative_prompt=style.negative_prompt, settings=settings,
+                          models={}, selfies=[])
+        pack.save()
+        session = hp.Session(request, self.ctx, pack, identity, style, models=self.models,
+                             text=self.text, face_scorer=self.scorer or NoFaceScorer())
+        times = {}
+        _sync(self.device)
+        t0 = time.perf_counter()
+        hp.run_drafts(session)
+        _sync(self.device)
+        times["pack_drafts_s"] = time.perf_counter() - t0
+        hp.run_refine(session)
+        _sync(self.device)
+        times["pack_s"] = time.perf_counter() - t0
+        times["pack_refine_s"] = times["pack_s"] - times["pack_drafts_s"]
+        assert len(pack.images) == a.count and sum(bool(im.final) for im in pack.images) == min(
+            a.top_k, a.count)
+        return times
+
     def upscale(self) -> None:
         from studio.pipelines.headshots.pack import upscale as do_upscale
 
@@ -289,6 +342,66 @@ def measure(out: dict[str, Any], key: str, fn: Any) -> Any:
         return None
 
 
+def profile(bench: Bench, dev: str) -> dict[str, Any]:
+    """Per-stage breakdown and layout/batch A/B (``--profile``); each entry is also written to
+    stderr as soon as it is measured."""
+    import numpy as np
+    import torch
+
+    from studio.pipelines.headshots import generate
+    from studio.pipelines.headshots import pack as hp
+
+    res: dict[str, Any] = {}
+    m, a = bench.models, bench.args
+
+    def med(fn: Any, n: int = 3) -> float:
+        fn()
+        return float(np.median([_clock(fn, dev) for _ in range(n)]))
+
+    def put(key: str, fn: Any) -> None:
+        res[key] = measure(res, key, fn)
+        print(f"PROFILE {key} = {res[key]}", file=sys.stderr, flush=True)
+
+    def layout(fmt: Any) -> None:
+        for mod in (m.pipe.unet, m.controlnet, m.pipe.vae, m.tiny_vae):
+            mod.to(memory_format=fmt)
+
+    for name, fmt in (("nchw", torch.contiguous_format), ("nhwc", torch.channels_last)):
+        layout(fmt)
+        for b in (4, 8):
+            put(f"sample_b{b}_cfg_{name}_s_per_image", lambda b=b: med(
+                lambda: bench.sample(list(range(b)), a.steps), 2) / b)
+        lat = bench.sample(list(range(4)), a.steps)
+        put(f"decode_tiny_b4_{name}_s",
+            lambda lat=lat: med(lambda: generate.decode_tiny(m, lat)))
+        put(f"decode_full_upcast_{name}_s",
+            lambda lat=lat: med(lambda: generate.decode_full(m, lat[:1])))
+
+        def full_fp16(lat: Any = lat) -> None:  # what an fp16-safe VAE (fp16-fix) would cost
+            with torch.no_grad():
+                m.pipe.vae.decode(lat[:1] / m.pipe.vae.config.scaling_factor).sample.cpu()
+        put(f"decode_full_fp16_{name}_s", lambda: med(full_fp16))
+    from studio.pipelines.canvas.spandrel_models import load_spandrel, to_tensor, to_uint8
+    from studio.pipelines.canvas.upscale import ESRGAN_FILE, ESRGAN_ID
+
+    desc = load_spandrel(bench.ctx, ESRGAN_ID, ESRGAN_FILE, "ESRGAN")
+    x = to_tensor(bench.photo, bench.device, bench.dtype)
+    res["esrgan_dtype"] = str(next(desc.model.parameters()).dtype)
+    for name, fmt in (("nchw", torch.contiguous_format), ("nhwc", torch.channels_last)):
+        desc.model.to(memory_format=fmt)
+        with torch.inference_mode():
+            put(f"esrgan_forward_{name}_s", lambda: med(lambda: desc(x)))
+    desc.studio_nhwc = True
+    with torch.inference_mode():
+        big = to_uint8(desc(x))
+    put("esrgan_call_s", lambda: med(lambda: hp.esrgan(bench.photo, bench.ctx)))
+    put("sharpen_4096_s", lambda: med(lambda: hp.sharpen(big), 2))
+    put("jpeg97_4096_s", lambda: med(lambda: hp.packs.write_image(
+        big, Path(tempfile.gettempdir()) / "x.jpg", quality=97), 2))
+    put("score_4096_s", lambda: med(lambda: hp.score_image(
+        bench.scorer or NoFaceScorer(), big, np.zeros(128, np.float32)), 2))
+    return res
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny models on the CPU")
@@ -300,7 +413,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--guidance", type=float, default=1.8)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="NHWC UNet/ControlNet/VAEs (slower on the H100; the app keeps NCHW)")
+    parser.add_argument("--profile", action="store_true", help="per-stage breakdown only")
     args = parser.parse_args()
     import torch
 
@@ -323,7 +438,7 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         built = measure(out, "build", lambda: build(args.smoke, device, dtype, Path(tmp),
-                                                         args.channels_last))
+                                                         out["channels_last"]))
         if built is None:
             print(json.dumps(out, indent=1))
             return 1
@@ -334,6 +449,10 @@ def main() -> int:
         if bench.scorer is None:
             out.setdefault("errors", {})["scorer"] = bench.scorer_error
         dev = device
+        if args.profile:
+            out["profile"] = profile(bench, dev)
+            print(json.dumps(out, indent=1, default=str))
+            return 0
         measure(out, "warmup", lambda: (bench.drafts(args.batch),
                                         bench.refine(bench.drafts(1)[0], True)))
         t = measure(out, "score", lambda: _clock(bench.score, dev))
@@ -355,11 +474,11 @@ def main() -> int:
 
             out["draft_s_per_image_without_cfg"] = measure(out, "drafts_no_cfg", no_cfg)
 
-        def pack() -> None:
-            latents = torch.cat(bench.drafts(args.count))
-            bench.refine(latents[: args.top_k], True)
-
-        out["pack_s"] = measure(out, "pack", lambda: _clock(pack, dev))
+        measure(out, "pack_warmup", lambda: bench.production_pack(
+            Path(tmp) / "warm", args.batch, args.batch))
+        times = measure(out, "pack", lambda: bench.production_pack(
+            Path(tmp) / "pack", args.count, args.top_k))
+        out.update(times or {})
         if not args.skip_baseline:
             shortlist = measure(out, "baseline_latents", lambda: torch.cat(
                 bench.drafts(args.batch))[:1].repeat(args.top_k, 1, 1, 1))

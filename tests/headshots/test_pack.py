@@ -48,8 +48,10 @@ def test_pack_streams_scores_refines_and_saves(hs_context, selfie_file, tmp_path
 
     seen = _capture(hs_context, hook)
     result = run(_request(selfie_file, folder), hs_context)
-    # Drafts stream out one by one, each saved (and in the manifest) before it is reported.
-    assert states == [(i, i) for i in range(1, 6)]
+    # Drafts stream out one by one, in order, each saved (and in the manifest) before it is
+    # reported; the CPU tail may already have saved the next ones (it overlaps the GPU).
+    assert [done for done, _ in states] == list(range(1, 6))
+    assert all(saved >= done for done, saved in states)
     drafts = [s for s in seen if s[0] == "Drafts" and s[1] > 0]
     assert all(has_preview for *_, has_preview in drafts)
     assert [s[0] for s in seen].index("Refining") > [s[0] for s in seen].index("Drafts")
@@ -116,7 +118,8 @@ def test_cancel_keeps_finished_images_and_resumes(hs_context, selfie_file, tmp_p
     with pytest.raises(Cancelled):
         run(request, hs_context)
     kept = packs.load_pack(folder)
-    assert [im.index for im in kept.images] == [0, 1] and not kept.complete
+    # Images 0 and 1 were reported; the tail may have finished the rest of their batch too.
+    assert [im.index for im in kept.images] in ([0, 1], [0, 1, 2, 3]) and not kept.complete
     first = kept.path(kept.images[0].draft).read_bytes()
 
     hs_context.cancel = type(hs_context.cancel)()
@@ -142,7 +145,7 @@ def test_out_of_memory_mid_pack_keeps_images_and_low_memory_retry_resumes(
     request = _request(selfie_file, folder, count=4, refine_top_k=1, upscale=False)
     with pytest.raises(torch.OutOfMemoryError):
         run(request, hs_context)
-    assert len(packs.load_pack(folder).images) == 3
+    assert len(packs.load_pack(folder).images) in (3, 4)  # 3 reported, 4th may be saved
     assert getattr(run, "low_memory_mode", False)
     # What the service does next: the same request again, in low-memory mode.
     hs_context.progress = lambda *a, **k: None

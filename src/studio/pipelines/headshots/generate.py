@@ -47,12 +47,23 @@ def load_models(ctx: RunContext, base_id: str = BASE_ID, instantid_id: str = INS
         resampler = instantid.apply_instantid(pipe.unet, iid, device, dtype)
         controlnet = instantid.load_controlnet(iid, device, dtype)
         tiny = load_tiny_vae(ctx.store.require(tiny_vae_id), device, dtype) if use_tiny else None
+        # NCHW stays: on the H100 channels-last made the UNet + IdentityNet step 10% and the
+        # full VAE decode 40% slower (scripts/bench_headshots.py --profile).
         return HeadshotModels(pipe, controlnet, resampler, tiny, device, dtype)
 
     # The UNet is patched, so this pipeline must not be shared under the base model's key.
     key = f"headshots:{base_id}+{instantid_id}+{use_tiny}:{device}"
     entry = ctx.store.catalogue.get(base_id)
     return ctx.model(key, loader, entry.vram_bytes)
+
+
+def channels_last(models: HeadshotModels) -> None:
+    """NHWC weights for the convolutional models (an experiment: ``bench --channels-last``)."""
+    import torch
+
+    for m in (models.pipe.unet, models.controlnet, models.pipe.vae, models.tiny_vae):
+        if m is not None:
+            m.to(memory_format=torch.channels_last)
 
 
 @dataclass

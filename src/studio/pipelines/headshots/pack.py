@@ -9,14 +9,20 @@ Stages (each reported through ``ctx.progress``; ``ctx.check()`` between every st
 3. *Refining*: the best ``refine_top_k`` get a short img2img pass on their latents, the full
    VAE decode and (optionally) Real-ESRGAN x4 + a light unsharp mask.
 
+The CPU work of each image (writing, dlib scoring, duplicate check, sharpening, JPEG) runs on
+:mod:`overlap` tail threads while the GPU samples the next batch; results are reported in
+order on the calling thread (refining lives in :mod:`finishing`).
+
 Everything is written to the pack folder as it finishes (see :mod:`packs`). Cancel or an
-out-of-memory error keeps the finished images; running the same request again (the service
-does this in low-memory mode after an OOM) resumes the pack where it stopped.
+out-of-memory error keeps the finished images (the tail completes what it started); running
+the same request again (the service does this in low-memory mode after an OOM) resumes the
+pack where it stopped.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,14 +32,22 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import BadInput
-from studio.core.progress import null_progress
 from studio.pipelines import faces
 from studio.pipelines.context import RunContext
-from studio.pipelines.headshots import generate, instantid, packs, quality, styles
+from studio.pipelines.headshots import generate, instantid, overlap, packs, quality, styles
+from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
+    SCORE_SIDE,
+    UPSCALER_ID,
+    esrgan,
+    finish_images,
+    preview,
+    run_refine,
+    score_image,
+    sharpen,
+    upscale,
+)
 
-UPSCALER_ID = "realesrgan-x4plus"
 MAX_SELFIES = 3
-SCORE_SIDE = 512
 
 
 def _new_pack_id() -> str:
@@ -165,26 +179,6 @@ def keypoint_image(identity: Identity, index: int, seed: int, size: int, pose: b
     return instantid.draw_keypoints((size, size), kps)
 
 
-def score_image(dlib_scorer: quality.FaceScorer, rgb: np.ndarray,
-                descriptor: np.ndarray) -> tuple[bool, float, float]:
-    """(face found, identity score, sharpness of the face) for one generated image.
-
-    Scored at most 512 px wide: headshot faces stay well above dlib's 80 px minimum there,
-    and HOG detection costs per pixel (4x less than at 1024^2)."""
-    if max(rgb.shape[:2]) > SCORE_SIDE:
-        import cv2
-
-        f = SCORE_SIDE / max(rgb.shape[:2])
-        rgb = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)),
-                         interpolation=cv2.INTER_AREA)
-    face = dlib_scorer.largest(rgb)
-    if face is None:
-        return False, 0.0, quality.tenengrad(rgb)
-    chip = dlib_scorer.chip(rgb, face)
-    score = quality.identity_score(descriptor, dlib_scorer.descriptor(rgb, face))
-    return True, score, quality.tenengrad(chip)
-
-
 def flags_for(item: packs.PackImage) -> list[str]:
     out = []
     if not item.face_found:
@@ -202,16 +196,22 @@ class Session:
     """State shared by the stages of one run (models, conditioning, the pack)."""
 
     def __init__(self, request: PackRequest, ctx: RunContext, pack: packs.Pack,
-                 identity: Identity, style: styles.StylePack) -> None:
+                 identity: Identity, style: styles.StylePack, *, models: Any = None,
+                 text: Any = None, face_scorer: Any = None) -> None:
+        """``models``/``text``/``face_scorer`` are loaded from the store unless given (the
+        benchmark passes models built from configs)."""
         self.request, self.ctx, self.pack, self.identity, self.style = (
             request, ctx, pack, identity, style)
         self.settings = pack.settings
-        self.models = generate.load_models(ctx, request.base_model, request.instantid_model)
+        self.models = models or generate.load_models(ctx, request.base_model,
+                                                     request.instantid_model)
         guided = float(self.settings["guidance"]) > 1.0
-        self.text = generate.encode_text(self.models, pack.prompt, pack.negative_prompt, guided)
+        self.text = text or generate.encode_text(self.models, pack.prompt,
+                                                 pack.negative_prompt, guided)
         self.tokens = instantid.face_tokens(self.models.resampler, identity.embedding, 1, guided)
-        self.scorer = scorer(ctx)
+        self.scorer = face_scorer or scorer(ctx)
         self.thumbs: dict[int, np.ndarray] = {}
+        self.lock = threading.Lock()  # the manifest, written from the CPU-tail threads
 
     def kps(self, indices: list[int]) -> Any:
         size = self.settings["size"]
@@ -226,23 +226,34 @@ class Session:
             seeds=seeds, size=(s["size"], s["size"]), guidance=float(s["guidance"]),
             control_scale=float(s["control_strength"]), id_scale=float(s["id_strength"]), **kw)
 
-    def add_draft(self, index: int, seed: int, latent: Any, rgb: np.ndarray) -> packs.PackImage:
+    def add_draft(self, index: int, seed: int, latent: Any, rgb: np.ndarray,
+                  turn: tuple[threading.Event, threading.Event] | None = None
+                  ) -> packs.PackImage:
+        """Write, score and register one draft. ``turn`` (wait for, then set) lets threads
+        score drafts side by side while the duplicate check and the manifest go in order."""
         item = packs.PackImage(index=index, seed=seed, draft=f"drafts/{index:03d}.jpg",
                                latent=f"latents/{index:03d}.npy")
-        packs.write_latent(latent, self.pack.path(item.latent))
-        packs.write_image(rgb, self.pack.path(item.draft), quality=92)
-        item.face_found, item.id_score, item.sharpness = score_image(
-            self.scorer, rgb, self.identity.descriptor)
-        thumb = thumbnail(rgb)
-        for other, other_thumb in self.thumbs.items():
-            if quality.ssim(thumb, other_thumb) >= quality.DUPLICATE_SSIM:
-                item.duplicate_of = other
-                break
-        self.thumbs[index] = thumb
-        item.flags = flags_for(item)
-        self.pack.images = [im for im in self.pack.images if im.index != index] + [item]
-        self.pack.images.sort(key=lambda im: im.index)
-        self.pack.save()
+        try:
+            packs.write_latent(latent, self.pack.path(item.latent))
+            packs.write_image(rgb, self.pack.path(item.draft), quality=92)
+            item.face_found, item.id_score, item.sharpness = score_image(
+                self.scorer, rgb, self.identity.descriptor)
+            thumb = thumbnail(rgb)
+            if turn is not None:
+                turn[0].wait()
+            for other, other_thumb in list(self.thumbs.items()):
+                if quality.ssim(thumb, other_thumb) >= quality.DUPLICATE_SSIM:
+                    item.duplicate_of = other
+                    break
+            self.thumbs[index] = thumb
+            item.flags = flags_for(item)
+            with self.lock:
+                self.pack.images = [im for im in self.pack.images if im.index != index] + [item]
+                self.pack.images.sort(key=lambda im: im.index)
+                self.pack.save()
+        finally:
+            if turn is not None:
+                turn[1].set()  # also on failure: the next draft must not wait forever
         return item
 
 
@@ -298,82 +309,34 @@ def run_drafts(session: Session) -> None:
     todo = [i for i in range(count) if i not in done_idx]
     batch = 1 if ctx.low_memory else session.request.batch_size
     ctx.progress("Drafts", len(done_idx), count)
-    for start in range(0, len(todo), batch):
-        indices = todo[start:start + batch]
-        seeds = [int(s["seed"]) + i for i in indices]
-        latents = session.sample(indices, seeds, steps=int(s["steps"]))
-        images = generate.decode_tiny(session.models, latents)
-        for index, seed, latent, rgb in zip(indices, seeds, latents, images, strict=False):
-            session.add_draft(index, seed, latent, rgb)
-            done_idx.add(index)
-            ctx.progress("Drafts", len(done_idx), count, preview(rgb))
-        ctx.check()
 
+    def saved(result: tuple[packs.PackImage, np.ndarray]) -> None:
+        done_idx.add(result[0].index)
+        ctx.progress("Drafts", len(done_idx), count, preview(result[1]))
 
-def preview(rgb: np.ndarray) -> Any:
-    from PIL import Image
+    def save(index: int, seed: int, latent: Any, rgb: np.ndarray,
+             turn: Any) -> tuple[Any, np.ndarray]:
+        return session.add_draft(index, seed, latent, rgb, turn), rgb
 
-    return Image.fromarray(rgb)
-
-
-def finish_images(session: Session, items: list[packs.PackImage],
-                  on_done: Any = None) -> None:
-    """Refine drafts together (img2img on their latents, one batch), then per image: full
-    VAE decode, upscale, rescore, save."""
-    import torch
-
-    s, ctx = session.settings, session.ctx
-    start = torch.cat([torch.from_numpy(packs.read_latent(session.pack.path(im.latent)))[None]
-                       for im in items])
-    latents = session.sample([im.index for im in items], [im.seed + 7919 for im in items],
-                             steps=int(s["refine_steps"]), start=start,
-                             strength=float(s["refine_strength"]))
-    for item, latent in zip(items, latents, strict=False):
-        ctx.check()
-        rgb = generate.decode_full(session.models, latent[None], ctx.low_memory)[0]
-        if s.get("upscale"):
-            rgb = upscale(rgb, ctx)
-        _found, item.final_id_score, _sharp = score_image(session.scorer, rgb,
-                                                          session.identity.descriptor)
-        # JPEG q97, not PNG: a 4096^2 PNG takes 1-7 s to encode, longer than refining it.
-        item.final = f"final/{item.index:03d}.jpg"
-        packs.write_image(rgb, session.pack.path(item.final), quality=97)
-        session.pack.save()
-        if on_done is not None:
-            on_done(item, rgb)
-
-
-def upscale(rgb: np.ndarray, ctx: RunContext) -> np.ndarray:
-    """Real-ESRGAN x4 through the canvas upscaler, then a light unsharp mask."""
-    from PIL import Image, ImageFilter
-
-    from studio.pipelines.canvas.upscale import UpscaleRequest
-    from studio.pipelines.canvas.upscale import run as run_upscale
-
-    quiet = dataclasses.replace(ctx, progress=null_progress)
-    big = run_upscale(UpscaleRequest(image=rgb, tile=0 if not ctx.low_memory else 256), quiet)
-    sharp = Image.fromarray(big.image).filter(ImageFilter.UnsharpMask(radius=2, percent=40,
-                                                                      threshold=3))
-    return np.asarray(sharp)
-
-
-def run_refine(session: Session) -> None:
-    k = int(session.settings["refine_top_k"])
-    shortlist = session.pack.ranked()[:k]
-    todo = [im for im in shortlist if not im.final]
-    done = len(shortlist) - len(todo)
-    ctx = session.ctx
-    ctx.progress("Refining", done, len(shortlist))
-    batch = 1 if ctx.low_memory else session.request.batch_size
-
-    def finished(item: packs.PackImage, rgb: np.ndarray) -> None:
-        nonlocal done
-        done += 1
-        ctx.progress("Refining", done, len(shortlist), preview(rgb))
-
-    for start in range(0, len(todo), batch):
-        ctx.check()
-        finish_images(session, todo[start:start + batch], finished)
+    # Drafts are written and scored on tail threads while the GPU samples the next batch;
+    # the duplicate check (against the earlier drafts) and the manifest go in index order.
+    previous = threading.Event()
+    previous.set()
+    with overlap.Tail(overlap.default_workers()) as tail:
+        for start in range(0, len(todo), batch):
+            indices = todo[start:start + batch]
+            seeds = [int(s["seed"]) + i for i in indices]
+            latents = session.sample(indices, seeds, steps=int(s["steps"]),
+                                     on_step=lambda *_: tail.report())
+            images = generate.decode_tiny(session.models, latents)
+            for index, seed, latent, rgb in zip(indices, seeds, latents.cpu(), images,
+                                                strict=False):
+                turn = (previous, threading.Event())
+                tail.submit(save, index, seed, latent, rgb, turn, on_done=saved)
+                previous = turn[1]
+            tail.report()
+            ctx.check()
+        tail.finish()
 
 
 def run(request: PackRequest, ctx: RunContext) -> PackResult:
@@ -382,10 +345,10 @@ def run(request: PackRequest, ctx: RunContext) -> PackResult:
     style = resolve_style(request)
     if request.style.lower() != "custom":
         styles.check_prompt(request.custom_prompt)
-    for model_id in (request.base_model, request.instantid_model, request.face_model):
-        ctx.store.require(model_id)  # fail before any work when a model is missing
+    needed = [request.base_model, request.instantid_model, request.face_model]
     if request.upscale and request.refine_top_k:
-        ctx.store.require(UPSCALER_ID)
+        needed.append(UPSCALER_ID)
+    ctx.store.require_all(*needed)  # fail before any work, naming every missing model
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     identity, checks = analyse_selfies(request, ctx)
