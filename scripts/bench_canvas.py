@@ -4,10 +4,15 @@
     python scripts/bench_canvas.py            # CUDA, fp16 where the pipeline uses it
     python scripts/bench_canvas.py --smoke    # tiny sizes on the CPU, in seconds
 
-Random weights time exactly like trained ones. SAM, LaMa and the upscaler run through the
-production pipelines (`studio.pipelines.canvas.*`) over a temporary model store; SDXL fill
-runs the diffusers inpaint pipeline directly (no tokenizer files offline: prompt embeddings
-are given, and the two text encoders are timed on their own).
+Random weights time exactly like trained ones. Every timed job is the production `run()`
+of `studio.pipelines.canvas.*` over a temporary model store: SAM, LaMa and the upscaler load
+through the real loaders; fill runs `fill.run` (fast mode, LCM, guidance 1) over a warm
+real-size SDXL inpaint pipeline placed in the model cache (text encoders included, a small
+CLIP tokenizer written offline), once with SDXL's own VAE (fp32 upcast) and once with the
+optional fp16-fix VAE installed. Next to each pipeline number: model-only numbers and, on
+CUDA, a per-stage profile (each stage synchronised; the profile's total includes that cost).
+`--only sam_b,sam_h,lama,fill,upscale,cutout` picks sections; `BENCH_DETAIL_ON_CPU=1` runs the
+profiles and candidates on the CPU too (to check those code paths).
 """
 
 from __future__ import annotations
@@ -194,11 +199,88 @@ def _sam_state_dict(model_id: str, smoke: bool) -> dict:
     ).state_dict()
 
 
+class StageTimer:
+    """Per-stage wall time (device synchronised) by wrapping named callables in place."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.ms: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._undo: list[Any] = []
+
+    def wrap(self, owner: Any, name: str, label: str | None = None) -> None:
+        label = label or name
+        had = name in getattr(owner, "__dict__", {})
+        orig = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _sync(self.device)
+            t0 = time.perf_counter()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                _sync(self.device)
+                self.ms[label] = self.ms.get(label, 0.0) + (time.perf_counter() - t0) * 1000
+                self.calls[label] = self.calls.get(label, 0) + 1
+
+        setattr(owner, name, wrapper)
+        self._undo.append((owner, name, orig, had))
+
+    def restore(self) -> None:
+        for owner, name, orig, had in reversed(self._undo):
+            if had or isinstance(owner, type) or type(owner).__name__ == "module":
+                setattr(owner, name, orig)
+            else:
+                delattr(owner, name)
+        self._undo.clear()
+
+    def report(self, runs: int) -> dict:
+        return {
+            k: {"ms_per_run": round(v / runs, 2), "calls_per_run": self.calls[k] / runs}
+            for k, v in sorted(self.ms.items(), key=lambda kv: -kv[1])
+        }
+
+
+def _profile(fn: Any, device: str, runs: int, targets: list[tuple[Any, str, str]]) -> dict:
+    fn()  # warm
+    timer = StageTimer(device)
+    for owner, name, label in targets:
+        timer.wrap(owner, name, label)
+    try:
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(runs):
+            fn()
+        _sync(device)
+        total = (time.perf_counter() - t0) * 1000 / runs
+    finally:
+        timer.restore()
+    return {"total_ms_per_run": round(total, 2), "stages": timer.report(runs)}
+
+
+def _detail(ctx: Any) -> bool:
+    """Profiles and candidate variants: on CUDA (or on the CPU to check the code paths)."""
+    return ctx.is_cuda or bool(os.environ.get("BENCH_DETAIL_ON_CPU"))
+
+
+def _real_image(side: int) -> Any:
+    """A real photo (scikit-image's astronaut) scaled to side x side; noise if unavailable."""
+    import numpy as np
+
+    try:
+        import cv2
+        from skimage import data
+
+        return cv2.resize(data.astronaut(), (side, side), interpolation=cv2.INTER_CUBIC)
+    except Exception:  # noqa: BLE001
+        return np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
+
+
 def bench_lama(ctx: Any, sides: list[int], repeat: int) -> dict:
     import numpy as np
     import torch
 
-    from studio.pipelines.canvas import remove
+    from studio.pipelines.canvas import compose, remove
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     try:
@@ -211,22 +293,79 @@ def bench_lama(ctx: Any, sides: list[int], repeat: int) -> dict:
             torch.save(LaMa(in_nc=4, out_nc=3).state_dict(), folder / remove.LAMA_FILE)
 
     _install(ctx, remove.LAMA_ID, build_big_lama)
-    out: dict[str, Any] = {"dtype": "float32 (LaMa's FFT layers need it)"}
-    rng = np.random.default_rng(0)
+    out: dict[str, Any] = {"pipeline_dtype": getattr(remove, "LAMA_DTYPE_NOTE", "float32")}
     for side in sides:
-        image = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+        image = _real_image(side)
         mask = np.zeros((side, side), np.uint8)
         mask[side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 255
         # margin 1.0 -> the whole image is the window: the model runs at side x side
         req = remove.RemoveRequest(image=image, mask=mask, margin=1.0, max_side=side)
         out[f"remove_{side}"] = timed(lambda r=req: remove.run(r, ctx), ctx.device, repeat)
         desc = ctx.cache.get(f"{remove.LAMA_ID}:{ctx.device}", lambda: None)
-        x = torch.rand(1, 3, side, side, device=ctx.device)
-        m = (torch.rand(1, 1, side, side, device=ctx.device) > 0.5).float()
+        if _detail(ctx):
+            out[f"remove_{side}_profile"] = _profile(
+                lambda r=req: remove.run(r, ctx),
+                ctx.device,
+                3,
+                [
+                    (remove, "to_array", "to_array"),
+                    (remove, "check_mask", "check_mask"),
+                    (compose, "blend_alpha", "blend_alpha"),
+                    (compose, "context_window", "context_window"),
+                    (compose, "resize", "resize"),
+                    (compose, "paste_back", "paste_back"),
+                    (remove, "to_tensor", "to_tensor"),
+                    (remove, "to_uint8", "to_uint8"),
+                    (desc.model, "forward", "lama_model"),
+                ],
+            )
+        x = torch.from_numpy(image).permute(2, 0, 1)[None].to(ctx.device).float() / 255
+        m = torch.from_numpy(mask)[None, None].to(ctx.device).float() / 255
         with torch.inference_mode():
-            out[f"model_only_{side}"] = timed(lambda d=desc, a=x, b=m: d(a, b), ctx.device, repeat)
+            out[f"model_only_{side}_fp32"] = timed(
+                lambda d=desc, a=x, b=m: d(a, b), ctx.device, repeat
+            )
+        if _detail(ctx):
+            out[f"candidate_{side}_bf16_spatial_fp32_fourier"] = _lama_bf16_candidate(
+                desc.model, x, m, ctx.device, repeat
+            )
     ctx.cache.clear()
     return out
+
+
+def _lama_bf16_candidate(model: Any, x: Any, m: Any, device: str, repeat: int) -> dict:
+    """bf16 autocast for LaMa's spatial convolutions; its Fourier units stay fp32 (cuFFT has
+    no bf16). Reports time and the uint8 difference from fp32 on the same weights/image."""
+    import copy
+
+    import torch
+
+    cand = copy.deepcopy(model).float().eval()
+    for mod in cand.modules():
+        if type(mod).__name__ == "FourierUnit":
+
+            def fourier(t: Any, _orig: Any = mod.forward) -> Any:
+                with torch.autocast(device.split(":")[0], enabled=False):
+                    return _orig(t.float())
+
+            mod.forward = fourier
+
+    def run(mod: Any, bf16: bool) -> Any:
+        with (
+            torch.inference_mode(),
+            torch.autocast(device.split(":")[0], torch.bfloat16, enabled=bf16),
+        ):
+            return (mod(x, m).float().clamp(0, 1) * 255).round()
+
+    ref = run(model, False)
+    diff = (run(cand, True) - ref).abs()
+    hole = m.expand_as(diff) > 0.5
+    return {
+        **timed(lambda: run(cand, True), device, repeat),
+        "max_abs_diff_uint8_vs_fp32": int(diff.max()),
+        "mean_abs_diff_in_hole_uint8": round(float(diff[hole].mean()), 4),
+        "pixels_over_2_levels_pct": round(float((diff > 2).float().mean()) * 100, 4),
+    }
 
 
 def bench_upscale(ctx: Any, smoke: bool, repeat: int) -> dict:
@@ -266,8 +405,31 @@ def bench_upscale(ctx: Any, smoke: bool, repeat: int) -> dict:
     return out
 
 
+def _sdxl_vae(smoke: bool) -> Any:
+    from diffusers import AutoencoderKL
+
+    if smoke:
+        return AutoencoderKL(
+            block_out_channels=(8, 16),
+            layers_per_block=1,
+            latent_channels=4,
+            down_block_types=("DownEncoderBlock2D",) * 2,
+            up_block_types=("UpDecoderBlock2D",) * 2,
+            norm_num_groups=8,
+        )
+    return AutoencoderKL(
+        block_out_channels=(128, 256, 512, 512),
+        layers_per_block=2,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        sample_size=1024,
+        scaling_factor=0.13025,
+    )
+
+
 def _sdxl_parts(smoke: bool) -> dict:
-    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers import UNet2DConditionModel
 
     if smoke:
         unet = UNet2DConditionModel(
@@ -286,14 +448,7 @@ def _sdxl_parts(smoke: bool) -> dict:
             projection_class_embeddings_input_dim=6 * 8 + 32,
             cross_attention_dim=64,
         )
-        vae = AutoencoderKL(
-            block_out_channels=(8, 16),
-            layers_per_block=1,
-            latent_channels=4,
-            down_block_types=("DownEncoderBlock2D",) * 2,
-            up_block_types=("UpDecoderBlock2D",) * 2,
-            norm_num_groups=8,
-        )
+        vae = _sdxl_vae(smoke)
         return {"unet": unet, "vae": vae, "text_dim": 64, "pooled_dim": 32}
     unet = UNet2DConditionModel(
         sample_size=128,
@@ -311,117 +466,188 @@ def _sdxl_parts(smoke: bool) -> dict:
         projection_class_embeddings_input_dim=2816,
         cross_attention_dim=2048,
     )
-    vae = AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512),
-        layers_per_block=2,
-        latent_channels=4,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        sample_size=1024,
-        scaling_factor=0.13025,
-    )
+    vae = _sdxl_vae(smoke)
     return {"unet": unet, "vae": vae, "text_dim": 2048, "pooled_dim": 1280}
 
 
-def bench_fill(device: str, smoke: bool, repeat: int, steps: int) -> dict:
-    import numpy as np
-    import torch
-    from diffusers import LCMScheduler, StableDiffusionXLInpaintPipeline
-    from PIL import Image
-
-    from studio.pipelines.canvas import compose
-
-    dtype = torch.float16 if device.startswith("cuda") else torch.float32
-    torch.manual_seed(0)
-    parts = _sdxl_parts(smoke)
-    pipe = StableDiffusionXLInpaintPipeline(
-        vae=parts["vae"],
-        text_encoder=None,
-        text_encoder_2=None,
-        tokenizer=None,
-        tokenizer_2=None,
-        unet=parts["unet"],
-        scheduler=LCMScheduler(),
-        requires_aesthetics_score=False,
-    ).to(device, dtype)
-    pipe.set_progress_bar_config(disable=True)
-    side = 64 if smoke else 1024
-    image = Image.fromarray(
-        np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
-    )
-    mask = np.zeros((side, side), np.uint8)
-    mask[side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 255
-    embeds = torch.randn(1, 77, parts["text_dim"], device=device, dtype=dtype)
-    pooled = torch.randn(1, parts["pooled_dim"], device=device, dtype=dtype)
-
-    def fill() -> Any:
-        return pipe(
-            prompt_embeds=embeds,
-            pooled_prompt_embeds=pooled,
-            image=image,
-            mask_image=Image.fromarray(mask),
-            width=side,
-            height=side,
-            num_inference_steps=steps,
-            strength=1.0,
-            guidance_scale=1.0,
-            output_type="np",
-        ).images
-
-    out: dict[str, Any] = {
-        "size": f"{side}x{side}",
-        "steps": steps,
-        "scheduler": "LCM",
-        "guidance": "1.0 (no CFG, as LCM-LoRA fast mode)",
-        "note": "LoRA weights fused or absent: same cost",
+def _write_clip_tokenizer(folder: Path) -> None:
+    """A small CLIP tokenizer folder (letters + specials): prompts tokenize as in the app."""
+    folder.mkdir(parents=True, exist_ok=True)
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    vocab = {t: i for i, t in enumerate(letters + [c + "</w>" for c in letters])}
+    for special in ("<|startoftext|>", "<|endoftext|>", "!"):
+        vocab[special] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    special = {
+        "bos_token": "<|startoftext|>",
+        "eos_token": "<|endoftext|>",
+        "unk_token": "<|endoftext|>",
+        "pad_token": "!",
     }
-    with torch.inference_mode():
-        out["fill_diffusers_call"] = timed(fill, device, repeat)
-    frame = (fill()[0] * 255).astype(np.uint8)
-    alpha = compose.blend_alpha(mask, 8)
-    win = compose.Window(0, 0, side, side)
-    out["paste_back"] = timed(
-        lambda: compose.paste_back(np.asarray(image), frame, win, alpha), "cpu", repeat
-    )
-    if not smoke:
-        out["text_encoders"] = _bench_text_encoders(device, dtype, repeat)
-    return out
+    (folder / "special_tokens_map.json").write_text(json.dumps(special), encoding="utf-8")
+    config = {"model_max_length": 77, "tokenizer_class": "CLIPTokenizer", **special}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
 
 
-def _bench_text_encoders(device: str, dtype: Any, repeat: int) -> dict:
+def _sdxl_inpaint_pipe(device: str, dtype: Any, smoke: bool, tmp: Path) -> Any:
+    """The SDXL inpaint pipeline object the app's loader builds, from real-size configs."""
     import torch
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLInpaintPipeline
     from transformers import (
         CLIPTextConfig,
         CLIPTextModel,
         CLIPTextModelWithProjection,
+        CLIPTokenizer,
     )
 
-    enc1 = CLIPTextModel(
-        CLIPTextConfig(
-            hidden_size=768,
-            intermediate_size=3072,
-            num_hidden_layers=12,
-            num_attention_heads=12,
-            hidden_act="quick_gelu",
+    with torch.device(device):  # random init on the GPU: seconds instead of minutes
+        parts = _sdxl_parts(smoke)
+        dim1, dim2 = (32, 32) if smoke else (768, 1280)
+        common = {"vocab_size": 49408, "max_position_embeddings": 77}
+        enc1 = CLIPTextModel(
+            CLIPTextConfig(
+                hidden_size=dim1,
+                intermediate_size=dim1 * 4,
+                num_hidden_layers=2 if smoke else 12,
+                num_attention_heads=4 if smoke else 12,
+                hidden_act="quick_gelu",
+                **common,
+            )
         )
-    ).to(device, dtype)
-    enc2 = CLIPTextModelWithProjection(
-        CLIPTextConfig(
-            hidden_size=1280,
-            intermediate_size=5120,
-            num_hidden_layers=32,
-            num_attention_heads=20,
-            projection_dim=1280,
-            hidden_act="gelu",
+        enc2 = CLIPTextModelWithProjection(
+            CLIPTextConfig(
+                hidden_size=dim2,
+                intermediate_size=dim2 * 4,
+                num_hidden_layers=2 if smoke else 32,
+                num_attention_heads=4 if smoke else 20,
+                projection_dim=parts["pooled_dim"],
+                hidden_act="gelu",
+                **common,
+            )
         )
+    for name in ("tokenizer", "tokenizer_2"):
+        _write_clip_tokenizer(tmp / name)
+    pipe = StableDiffusionXLInpaintPipeline(
+        vae=parts["vae"],
+        text_encoder=enc1,
+        text_encoder_2=enc2,
+        tokenizer=CLIPTokenizer.from_pretrained(tmp / "tokenizer"),
+        tokenizer_2=CLIPTokenizer.from_pretrained(tmp / "tokenizer_2"),
+        unet=parts["unet"],
+        scheduler=EulerDiscreteScheduler(
+            beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
+        ),
+        requires_aesthetics_score=False,
     ).to(device, dtype)
-    ids = torch.randint(0, 49408, (1, 77), device=device)
+    pipe.set_progress_bar_config(disable=True)
+    # What fill._pipeline's loader adds; LCM-LoRA "loaded and fused" (fused = base model cost).
+    pipe._studio_base_scheduler = pipe.scheduler
+    pipe._studio_lcm = True
+    pipe._studio_fused = True
+    return pipe
+
+
+def bench_fill(ctx: Any, smoke: bool, repeat: int, steps: int) -> dict:
+    """The production ``fill.run`` (fast mode, LCM, no CFG) over a warm real-size pipeline."""
+    import numpy as np
+    import torch
+    from diffusers import LCMScheduler, StableDiffusionXLInpaintPipeline
+
+    from studio.pipelines.canvas import compose, fill
+
+    device, dtype = ctx.device, ctx.dtype
+    torch.manual_seed(0)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_fill_"))
+    pipe = _sdxl_inpaint_pipe(device, dtype, smoke, tmp)
+    for model_id in (fill.SDXL_INPAINT_ID, fill.LCM_LORA_ID):  # the store says "installed"
+        _install(ctx, model_id, lambda f: (f / "model_index.json").write_text("{}"))
+    ctx.cache.get(f"{fill.SDXL_INPAINT_ID}:{device}", lambda: pipe, 1)
+    side = 64 if smoke else 1024
+    image = _real_image(side)
+    mask = np.zeros((side, side), np.uint8)
+    mask[side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 255
+    req = fill.FillRequest(
+        image=image,
+        mask=mask,
+        prompt="a red balloon",
+        steps=steps,
+        guidance=1.0,
+        fast=True,
+        seed=1,
+        work_side=side,
+    )
+    out: dict[str, Any] = {
+        "size": f"{side}x{side}",
+        "steps": steps,
+        "scheduler": "LCM",
+        "guidance": "1.0 (no CFG)",
+        "strength": req.strength,
+        "vae_force_upcast": bool(pipe.vae.config.force_upcast),
+    }
+    run_once = lambda: fill.run(req, ctx)  # noqa: E731
+    out["fill_run"] = timed(run_once, device, repeat)
+    if not _detail(ctx):
+        return out
+    targets = lambda p: [  # noqa: E731
+        (StableDiffusionXLInpaintPipeline, "__call__", "diffusers_call"),
+        (fill, "_pipeline", "get_pipeline"),
+        (compose, "blend_alpha", "blend_alpha"),
+        (compose, "resize", "resize"),
+        (compose, "paste_back", "paste_back"),
+        (p, "encode_prompt", "encode_prompt"),
+        (p.image_processor, "preprocess", "image_preprocess"),
+        (p.mask_processor, "preprocess", "mask_preprocess"),
+        (p.vae, "encode", "vae_encode"),
+        (p.vae, "decode", "vae_decode"),
+        (p.vae, "to", "vae_dtype_casts"),
+        (p.unet, "forward", "unet"),
+        (LCMScheduler, "step", "scheduler_step"),
+        (p.image_processor, "postprocess", "postprocess"),
+    ]
+    out["fill_run_profile"] = _profile(run_once, device, 3, targets(pipe))
+    lat = torch.randn(1, 4, side // 8, side // 8, device=device, dtype=dtype)
+    img = torch.rand(1, 3, side, side, device=device, dtype=dtype) * 2 - 1
     with torch.inference_mode():
-        return timed(
-            lambda: (enc1(ids, output_hidden_states=True), enc2(ids, output_hidden_states=True)),
-            device,
-            repeat,
+        t = torch.tensor([500.0], device=device)
+        emb = torch.randn(1, 77, pipe.unet.config.cross_attention_dim, device=device, dtype=dtype)
+        pooled = pipe.text_encoder_2.config.projection_dim
+        cond = {
+            "text_embeds": torch.randn(1, pooled, device=device, dtype=dtype),
+            "time_ids": torch.tensor([[side, side, 0, 0, side, side]], device=device, dtype=dtype),
+        }
+        x9 = torch.randn(1, 9, side // 8, side // 8, device=device, dtype=dtype)
+        out["model_only_unet_step"] = timed(
+            lambda: pipe.unet(x9, t, emb, added_cond_kwargs=cond), device, repeat
         )
+        vae = pipe.vae
+        for name, dt in (("fp32", torch.float32), ("fp16", torch.float16)):
+            vae.to(dt)
+            out[f"model_only_vae_encode_{name}"] = timed(
+                lambda d=dt: vae.encode(img.to(d)).latent_dist.sample(), device, repeat
+            )
+            out[f"model_only_vae_decode_{name}"] = timed(
+                lambda d=dt: vae.decode(lat.to(d)).sample, device, repeat
+            )
+        vae.to(dtype)
+    # The optional fp16-safe VAE (same architecture, force_upcast off), installed in the store
+    # and loaded by the pipeline's own loader function: what a user who installed it runs.
+    try:
+        with torch.device(device):
+            fix_model = _sdxl_vae(smoke)
+        fix_model.register_to_config(force_upcast=False)
+        _install(ctx, fill.VAE_FIX_ID, fix_model.save_pretrained)
+        del fix_model
+        pipe.register_modules(
+            vae=fill._load_vae_fix(ctx.store.require(fill.VAE_FIX_ID), device, dtype)
+        )
+        ctx.cache.get(f"{fill.SDXL_INPAINT_ID}:{device}:vae-fp16-fix", lambda: pipe, 1)
+        out["fp16_fix_vae_fill_run"] = timed(run_once, device, repeat)
+        out["fp16_fix_vae_profile"] = _profile(run_once, device, 3, targets(pipe))
+    except Exception as exc:  # noqa: BLE001
+        out["fp16_fix_vae"] = {"error": f"{type(exc).__name__}: {exc}"}
+    ctx.cache.clear()
+    return out
 
 
 def _u2net(smoke: bool) -> Any:
@@ -570,7 +796,7 @@ def main() -> int:
             "sam_b": lambda: bench_sam(ctx, "sam-vit-b", args.smoke, repeat),
             "sam_h": lambda: bench_sam(ctx, "sam-vit-h", args.smoke, repeat),
             "lama": lambda: bench_lama(ctx, [64] if args.smoke else [1024, 2048], repeat),
-            "fill": lambda: bench_fill(device, args.smoke, repeat, steps),
+            "fill": lambda: bench_fill(ctx, args.smoke, repeat, steps),
             "upscale": lambda: bench_upscale(ctx, args.smoke, repeat),
             "cutout": lambda: bench_cutout(device, args.smoke, repeat),
         }

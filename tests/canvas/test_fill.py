@@ -92,3 +92,46 @@ def test_fill_bad_input(run_context, photo):
         run(FillRequest(image=photo, mask=_mask(photo), fast=True, steps=30), run_context)
     with pytest.raises(ModelMissing, match="SDXL"):
         run(FillRequest(image=photo, mask=_mask(photo)), run_context)
+
+
+@pytest.fixture(scope="session")
+def vae_fix_folder(tmp_path_factory):
+    """A tiny ``madebyollin/sdxl-vae-fp16-fix`` in its layout (config.json + safetensors)."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("vae_fix") / "sdxl-vae-fp16-fix"
+    AutoencoderKL(
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 16, 16, 16),
+        layers_per_block=1,
+        norm_num_groups=8,
+        latent_channels=4,
+        sample_size=64,
+        scaling_factor=0.13025,
+        force_upcast=False,
+    ).save_pretrained(folder, safe_serialization=True)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "diffusion_pytorch_model.safetensors",
+    ]
+    return folder
+
+
+def test_fill_uses_the_fp16_fix_vae_when_installed(run_context, sdxl, photo, vae_fix_folder):
+    from safetensors.torch import load_file
+
+    from studio.pipelines.canvas.fill import VAE_FIX_ID
+    from tests.fixtures.install import install_copy
+
+    install_copy(run_context.store, VAE_FIX_ID, vae_fix_folder)
+    req = FillRequest(image=photo, mask=_mask(photo), prompt="x", steps=2, seed=3, work_side=128)
+    res = run(req, run_context)
+    pipe = run_context.cache.get("sdxl-inpaint:cpu:vae-fp16-fix", lambda: None)
+    assert pipe is not None and pipe.vae.config.force_upcast is False
+    saved = load_file(vae_fix_folder / "diffusion_pytorch_model.safetensors")
+    key = "decoder.conv_out.weight"
+    assert (pipe.vae.state_dict()[key] == saved[key].to(pipe.vae.dtype)).all()
+    assert (res.images[0][res.alpha == 0] == photo[res.alpha == 0]).all()

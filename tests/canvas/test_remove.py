@@ -89,3 +89,25 @@ def test_blend_alpha_on_a_crop_equals_the_whole_image():
         feather = int(rng.integers(1, 12))
         whole = np.maximum(masks.feather(masks.grow(mask, feather), feather), mask)
         assert (compose.blend_alpha(mask, feather) == whole).all()
+
+
+def test_paste_back_blend_is_exact_at_the_ends_and_rounds_between():
+    import numpy as np
+
+    from studio.pipelines.canvas import compose
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        img = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+        win = compose.Window(5, 3, 45, 35)
+        patch = rng.integers(0, 256, (win.height, win.width, 3), dtype=np.uint8)
+        mask = np.zeros((40, 50), np.uint8)
+        mask[10:25, 12:30] = 255
+        alpha = compose.blend_alpha(mask, 3)
+        out = compose.paste_back(img, patch, win, alpha)
+        region, a = win.crop(out), win.crop(alpha)
+        assert (out[alpha == 0] == img[alpha == 0]).all()
+        assert (region[a == 255] == patch[a == 255]).all()
+        w = a.astype(np.float64)[:, :, None] / 255
+        ref = win.crop(img) * (1 - w) + patch * w
+        assert np.abs(region - ref).max() <= 0.5 + 1e-9  # correctly rounded blend

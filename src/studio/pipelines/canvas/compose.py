@@ -104,13 +104,19 @@ def paste_back(original: Any, patch: Any, window: Window, alpha: Any) -> Any:
     new = np.asarray(patch, dtype=np.uint8)
     if new.shape[:2] != region.shape[:2]:
         raise ValueError(f"patch {new.shape} does not match window {region.shape}")
-    full = weights == 255
-    region[full] = new[full]
-    soft = (weights > 0) & ~full  # only the feathered rim needs arithmetic
-    if soft.any():
-        a = weights[soft].astype(np.float32)[:, None] / 255.0
-        mixed = region[soft].astype(np.float32) * (1.0 - a) + new[soft].astype(np.float32) * a
-        region[soft] = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
+    box = mask_ops.bounding_box(weights)
+    if box is None:
+        return out
+    # Dense integer blend over the weights' bounding box only: boolean fancy indexing costs
+    # ~30 ms per megapixel, this a few. (o*(255-a) + n*a + 127) // 255 is o at a=0, n at 255.
+    ys, xs = slice(box[1], box[3]), slice(box[0], box[2])
+    a = weights[ys, xs].astype(np.uint16)[:, :, None]
+    o = region[ys, xs]
+    mixed = o.astype(np.uint16) * (255 - a)
+    mixed += new[ys, xs].astype(np.uint16) * a
+    mixed += 127
+    mixed //= 255
+    np.copyto(o, mixed, casting="unsafe")
     return out  # weight 0: the original bytes, untouched
 
 

@@ -14,10 +14,14 @@ from typing import Any
 from studio.core.errors import BadInput
 from studio.core.imageio import check_mask, to_array
 from studio.pipelines.canvas import compose
+from studio.pipelines.canvas.spandrel_models import to_tensor, to_uint8
 from studio.pipelines.context import RunContext
 
 SDXL_INPAINT_ID = "sdxl-inpaint"
 LCM_LORA_ID = "lcm-lora-sdxl"
+# Optional: SDXL's VAE overflows in fp16, so diffusers runs it in fp32 (force_upcast) and casts
+# it back and forth on every call. When this fp16-safe VAE is installed it replaces it.
+VAE_FIX_ID = "sdxl-vae-fp16-fix"
 
 
 @dataclass
@@ -60,21 +64,41 @@ def _check(request: FillRequest) -> None:
         raise BadInput("Guidance must not be negative.")
 
 
+def _load_vae_fix(folder: Any, device: str, dtype: Any) -> Any:
+    from diffusers import AutoencoderKL
+
+    try:
+        vae = AutoencoderKL.from_pretrained(folder, torch_dtype=dtype, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise BadInput(
+            "The fp16-fix SDXL VAE could not be loaded; delete and download it again.",
+            detail=repr(exc),
+        ) from exc
+    return vae.to(device).eval()
+
+
 def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
     from studio.pipelines.diffusion_loading import load_lora, load_sdxl_pipeline
 
-    folder = ctx.store.require(request.model)
-    lora_folder = ctx.store.require(LCM_LORA_ID) if request.fast else None
+    needed = [request.model] + ([LCM_LORA_ID] if request.fast else [])
+    folders = ctx.store.require_all(*needed)  # one message naming every missing model
+    folder, lora_folder = folders[0], (folders[1] if request.fast else None)
+    vae_folder = ctx.store.require(VAE_FIX_ID) if ctx.store.is_installed(VAE_FIX_ID) else None
     entry = ctx.store.catalogue.get(request.model)
 
     def loader() -> Any:
         pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True)
+        if vae_folder is not None:
+            pipe.register_modules(vae=_load_vae_fix(vae_folder, ctx.device, ctx.dtype))
         pipe._studio_base_scheduler = pipe.scheduler  # restored when fast mode is off
+        pipe._studio_lcm_scheduler = None  # made once: from_config on every run costs ms
         pipe._studio_lcm = False  # LCM-LoRA loaded
         pipe._studio_fused = False  # ... and merged into the UNet weights
+        pipe._studio_low_memory = None  # tiling/slicing state last set
         return pipe
 
-    pipe = ctx.model(f"{request.model}:{ctx.device}", loader, entry.vram_bytes)
+    key = f"{request.model}:{ctx.device}" + (":vae-fp16-fix" if vae_folder else "")
+    pipe = ctx.model(key, loader, entry.vram_bytes)
     if request.fast:
         from diffusers import LCMScheduler
 
@@ -88,7 +112,11 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
             pipe.set_adapters(["lcm"], [1.0])
             pipe.fuse_lora(adapter_names=["lcm"])
             pipe._studio_fused = True
-        pipe.scheduler = LCMScheduler.from_config(pipe._studio_base_scheduler.config)
+        if getattr(pipe, "_studio_lcm_scheduler", None) is None:
+            pipe._studio_lcm_scheduler = LCMScheduler.from_config(
+                pipe._studio_base_scheduler.config
+            )
+        pipe.scheduler = pipe._studio_lcm_scheduler
     else:
         if pipe._studio_fused:
             pipe.unfuse_lora()
@@ -96,12 +124,15 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
         if pipe._studio_lcm:
             pipe.disable_lora()
         pipe.scheduler = pipe._studio_base_scheduler
-    if ctx.low_memory:
-        pipe.vae.enable_tiling()
-        pipe.enable_attention_slicing()
-    else:
-        pipe.vae.disable_tiling()
-        pipe.disable_attention_slicing()
+    if getattr(pipe, "_studio_low_memory", None) != ctx.low_memory:
+        # Walking every attention module costs ~10 ms: only when the setting changes.
+        if ctx.low_memory:
+            pipe.vae.enable_tiling()
+            pipe.enable_attention_slicing()
+        else:
+            pipe.vae.disable_tiling()
+            pipe.disable_attention_slicing()
+        pipe._studio_low_memory = ctx.low_memory
     return pipe
 
 
@@ -109,7 +140,6 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
     """Fill the masked region from the prompt; the rest of the photo is untouched."""
     import numpy as np
     import torch
-    from PIL import Image
 
     _check(request)
     arr = to_array(request.image)
@@ -124,9 +154,13 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         max(64, round(window.width * scale / 64) * 64),
         max(64, round(window.height * scale / 64) * 64),
     )
-    crop = Image.fromarray(compose.resize(window.crop(arr), size))
-    hole = Image.fromarray(
-        compose.resize((window.crop(alpha) > 0).astype(np.uint8) * 255, size, nearest=True)
+    # Tensors on the device in [0, 1]: diffusers then skips its PIL -> numpy -> float path on
+    # the CPU (the same values: uint8 / 255 in float32 either way).
+    crop = to_tensor(compose.resize(window.crop(arr), size), ctx.device, torch.float32)
+    hole = to_tensor(
+        compose.resize((window.crop(alpha) > 0).astype(np.uint8) * 255, size, nearest=True),
+        ctx.device,
+        torch.float32,
     )
     seed = secrets.randbelow(2**31) if request.seed is None else int(request.seed)
     seeds = [seed + i for i in range(request.variations)]
@@ -152,13 +186,13 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         guidance_scale=guidance,
         num_images_per_prompt=request.variations,
         generator=generators,
-        output_type="np",
+        output_type="pt",
         callback_on_step_end=on_step,
     ).images
     ctx.check()
     images = []
-    for frame in out:
-        patch = np.clip(np.round(np.asarray(frame) * 255), 0, 255).astype(np.uint8)
+    for frame in out:  # 3xHxW in [0, 1]: to uint8 on the device, then download
+        patch = to_uint8(frame[None])
         patch = compose.resize(patch, (window.width, window.height))
         images.append(compose.paste_back(arr, patch, window, alpha))
     settings = {

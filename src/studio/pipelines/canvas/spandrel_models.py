@@ -38,14 +38,22 @@ def load_spandrel(ctx: RunContext, model_id: str, filename: str, expect_arch: st
 
 
 def to_tensor(arr: Any, device: str, dtype: Any) -> Any:
-    """``HxWxC`` (or ``HxW``) uint8 -> ``1xCxHxW`` float in [0, 1]."""
+    """``HxWxC`` (or ``HxW``) uint8 -> ``1xCxHxW`` float in [0, 1] on ``device``.
+
+    The uint8 pixels travel (a quarter of the bytes of floats) and are converted there.
+    """
+    import numpy as np
     import torch
 
-    t = torch.from_numpy(arr.copy())
+    a = np.asarray(arr)
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = np.ascontiguousarray(a) if a.flags.writeable else a.copy()
+    t = torch.from_numpy(a)
     t = t[:, :, None] if t.ndim == 2 else t
-    return t.permute(2, 0, 1)[None].to(device=device, dtype=dtype) / 255.0
+    t = t.to(device)
+    return t.permute(2, 0, 1)[None].to(dtype) / 255.0
 
 
 def to_uint8(t: Any) -> Any:
-    """``1xCxHxW`` float in [0, 1] -> ``HxWxC`` uint8 numpy."""
+    """``1xCxHxW`` float in [0, 1] -> ``HxWxC`` uint8 numpy (converted before the download)."""
     return (t[0].float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
