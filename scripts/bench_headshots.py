@@ -46,31 +46,55 @@ except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 SDXL_UNET = dict(
-    sample_size=128, in_channels=4, out_channels=4, layers_per_block=2,
+    sample_size=128,
+    in_channels=4,
+    out_channels=4,
+    layers_per_block=2,
     down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
     up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    block_out_channels=(320, 640, 1280), attention_head_dim=(5, 10, 20),
-    transformer_layers_per_block=(1, 2, 10), use_linear_projection=True,
-    addition_embed_type="text_time", addition_time_embed_dim=256,
-    projection_class_embeddings_input_dim=2816, cross_attention_dim=2048,
+    block_out_channels=(320, 640, 1280),
+    attention_head_dim=(5, 10, 20),
+    transformer_layers_per_block=(1, 2, 10),
+    use_linear_projection=True,
+    addition_embed_type="text_time",
+    addition_time_embed_dim=256,
+    projection_class_embeddings_input_dim=2816,
+    cross_attention_dim=2048,
 )
 TINY_UNET = dict(
-    sample_size=16, in_channels=4, out_channels=4, layers_per_block=1,
+    sample_size=16,
+    in_channels=4,
+    out_channels=4,
+    layers_per_block=1,
     down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), block_out_channels=(32, 64),
-    attention_head_dim=(2, 4), transformer_layers_per_block=(1, 2), use_linear_projection=True,
-    addition_embed_type="text_time", addition_time_embed_dim=8,
-    projection_class_embeddings_input_dim=6 * 8 + 32, cross_attention_dim=64,
+    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+    block_out_channels=(32, 64),
+    attention_head_dim=(2, 4),
+    transformer_layers_per_block=(1, 2),
+    use_linear_projection=True,
+    addition_embed_type="text_time",
+    addition_time_embed_dim=8,
+    projection_class_embeddings_input_dim=6 * 8 + 32,
+    cross_attention_dim=64,
 )
 SDXL_VAE = dict(
-    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-    block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
-    sample_size=1024, scaling_factor=0.13025, force_upcast=True,
+    down_block_types=("DownEncoderBlock2D",) * 4,
+    up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(128, 256, 512, 512),
+    layers_per_block=2,
+    latent_channels=4,
+    sample_size=1024,
+    scaling_factor=0.13025,
+    force_upcast=True,
 )
 TINY_VAE = dict(
-    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-    block_out_channels=(8, 16, 16, 16), layers_per_block=1, norm_num_groups=8,
-    latent_channels=4, scaling_factor=0.13025,
+    down_block_types=("DownEncoderBlock2D",) * 4,
+    up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(8, 16, 16, 16),
+    layers_per_block=1,
+    norm_num_groups=8,
+    latent_channels=4,
+    scaling_factor=0.13025,
 )
 
 
@@ -103,8 +127,9 @@ def ip_state(unet: Any, out_dim: int) -> dict[str, Any]:
     return state
 
 
-def build(smoke: bool, device: str, dtype: Any, tmp: Path,
-          channels_last: bool = False) -> tuple[Any, Any]:
+def build(
+    smoke: bool, device: str, dtype: Any, tmp: Path, channels_last: bool = False
+) -> tuple[Any, Any]:
     import torch
     from diffusers import (
         AutoencoderKL,
@@ -125,16 +150,26 @@ def build(smoke: bool, device: str, dtype: Any, tmp: Path,
     unet = UNet2DConditionModel(**(TINY_UNET if smoke else SDXL_UNET))
     cross = unet.config.cross_attention_dim
     controlnet = ControlNetModel.from_unet(
-        unet, **({"conditioning_embedding_out_channels": (8, 8, 16, 16)} if smoke else {}))
+        unet, **({"conditioning_embedding_out_channels": (8, 8, 16, 16)} if smoke else {})
+    )
     instantid.install_identity_processors(unet, ip_state(unet, cross), scale=0.8)
     resampler = instantid.build_classes()["Resampler"](
-        **(dict(dim=64, depth=1, heads=1, output_dim=cross) if smoke else {}))
+        **(dict(dim=64, depth=1, heads=1, output_dim=cross) if smoke else {})
+    )
     vae = AutoencoderKL(**(TINY_VAE if smoke else SDXL_VAE))
-    tiny = AutoencoderTiny(**(dict(encoder_block_out_channels=(8,) * 4,
-                                   decoder_block_out_channels=(8,) * 4) if smoke else {}))
-    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012,
-                                       beta_schedule="scaled_linear",
-                                       timestep_spacing="trailing")
+    tiny = AutoencoderTiny(
+        **(
+            dict(encoder_block_out_channels=(8,) * 4, decoder_block_out_channels=(8,) * 4)
+            if smoke
+            else {}
+        )
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        timestep_spacing="trailing",
+    )
     for m in (unet, controlnet, resampler, vae, tiny):
         m.to(device=device, dtype=dtype).eval()
     pipe = SimpleNamespace(unet=unet, vae=vae, scheduler=scheduler)
@@ -196,7 +231,8 @@ class Bench:
         n = 2 if self.guided else 1
         self.text = generate.TextConditioning(
             torch.randn(n, 77, cross, device=self.device, dtype=self.dtype),
-            torch.randn(n, pooled, device=self.device, dtype=self.dtype))
+            torch.randn(n, pooled, device=self.device, dtype=self.dtype),
+        )
         self.tokens = instantid.face_tokens(models.resampler, np.random.rand(512), 1, self.guided)
         kps = np.array([[0.4, 0.4], [0.6, 0.4], [0.5, 0.5], [0.42, 0.6], [0.58, 0.6]]) * size
         self.kps_image = instantid.draw_keypoints((size, size), kps)
@@ -223,9 +259,19 @@ class Bench:
 
         a = self.args
         return generate.sample(
-            self.models, self.ctx, text=self.text, tokens=self.tokens, kps=self.kps(len(seeds)),
-            seeds=seeds, size=(a.size, a.size), steps=steps, guidance=a.guidance,
-            control_scale=0.8, id_scale=0.8, **kw)
+            self.models,
+            self.ctx,
+            text=self.text,
+            tokens=self.tokens,
+            kps=self.kps(len(seeds)),
+            seeds=seeds,
+            size=(a.size, a.size),
+            steps=steps,
+            guidance=a.guidance,
+            control_scale=0.8,
+            id_scale=0.8,
+            **kw,
+        )
 
     def score(self) -> None:
         import numpy as np
@@ -253,9 +299,10 @@ class Bench:
         from studio.pipelines.headshots.pack import upscale as do_upscale
 
         for start in range(0, latents.shape[0], self.args.batch):
-            part = latents[start:start + self.args.batch]
-            lat = self.sample(list(range(part.shape[0])), self.args.steps, start=part,
-                              strength=0.35)
+            part = latents[start : start + self.args.batch]
+            lat = self.sample(
+                list(range(part.shape[0])), self.args.steps, start=part, strength=0.35
+            )
             for one in lat:
                 rgb = generate.decode_full(self.models, one[None])[0]
                 if upscale:
@@ -272,20 +319,52 @@ class Bench:
         a, size = SimpleNamespace(**vars(self.args)), self.args.size
         a.count, a.top_k = count, top_k
         style = styles.get_style("corporate")
-        settings = dict(styles.DEFAULTS, steps=a.steps, guidance=a.guidance, size=size, seed=0,
-                        count=a.count, refine_top_k=a.top_k, upscale=True)
-        request = hp.PackRequest(selfies=[], count=a.count, size=size, refine_top_k=a.top_k,
-                                 batch_size=a.batch, folder=folder)
+        settings = dict(
+            styles.DEFAULTS,
+            steps=a.steps,
+            guidance=a.guidance,
+            size=size,
+            seed=0,
+            count=a.count,
+            refine_top_k=a.top_k,
+            upscale=True,
+        )
+        request = hp.PackRequest(
+            selfies=[],
+            count=a.count,
+            size=size,
+            refine_top_k=a.top_k,
+            batch_size=a.batch,
+            folder=folder,
+        )
         box = np.array([0.3, 0.25, 0.7, 0.75]) * size
         kps = np.array([[0.4, 0.4], [0.6, 0.4], [0.5, 0.5], [0.42, 0.6], [0.58, 0.6]]) * size
-        identity = hp.Identity(np.random.default_rng(0).random(512).astype(np.float32),
-                               np.zeros(128, np.float32), kps, box)
-        pack = packs.Pack(folder=folder, style=style.id, prompt=style.render(""),
-                          negative_prompt=style.negative_prompt, settings=settings,
-                          models={}, selfies=[])
+        identity = hp.Identity(
+            np.random.default_rng(0).random(512).astype(np.float32),
+            np.zeros(128, np.float32),
+            kps,
+            box,
+        )
+        pack = packs.Pack(
+            folder=folder,
+            style=style.id,
+            prompt=style.render(""),
+            negative_prompt=style.negative_prompt,
+            settings=settings,
+            models={},
+            selfies=[],
+        )
         pack.save()
-        session = hp.Session(request, self.ctx, pack, identity, style, models=self.models,
-                             text=self.text, face_scorer=self.scorer or NoFaceScorer())
+        session = hp.Session(
+            request,
+            self.ctx,
+            pack,
+            identity,
+            style,
+            models=self.models,
+            text=self.text,
+            face_scorer=self.scorer or NoFaceScorer(),
+        )
         times = {}
         _sync(self.device)
         t0 = time.perf_counter()
@@ -297,7 +376,8 @@ class Bench:
         times["pack_s"] = time.perf_counter() - t0
         times["pack_refine_s"] = times["pack_s"] - times["pack_drafts_s"]
         assert len(pack.images) == a.count and sum(bool(im.final) for im in pack.images) == min(
-            a.top_k, a.count)
+            a.top_k, a.count
+        )
         return times
 
     def upscale(self) -> None:
@@ -312,12 +392,19 @@ class Bench:
         pipe = self.baseline_pipe()
         cond = torch.cat([self.text.embeds[-1:], self.tokens[-1:]], dim=1)
         neg = torch.cat([self.text.embeds[:1], self.tokens[:1]], dim=1)
-        pipe(prompt_embeds=cond, negative_prompt_embeds=neg if self.guided else None,
-             pooled_prompt_embeds=self.text.pooled[-1:],
-             negative_pooled_prompt_embeds=self.text.pooled[:1] if self.guided else None,
-             image=self.kps_image, num_inference_steps=self.args.steps,
-             guidance_scale=self.args.guidance, height=self.args.size, width=self.args.size,
-             generator=torch.Generator("cpu").manual_seed(seed), output_type="np")
+        pipe(
+            prompt_embeds=cond,
+            negative_prompt_embeds=neg if self.guided else None,
+            pooled_prompt_embeds=self.text.pooled[-1:],
+            negative_pooled_prompt_embeds=self.text.pooled[:1] if self.guided else None,
+            image=self.kps_image,
+            num_inference_steps=self.args.steps,
+            guidance_scale=self.args.guidance,
+            height=self.args.size,
+            width=self.args.size,
+            generator=torch.Generator("cpu").manual_seed(seed),
+            output_type="np",
+        )
         self.score()
 
     def baseline_pipe(self) -> Any:
@@ -326,9 +413,15 @@ class Bench:
 
             m = self.models
             self._pipe = StableDiffusionXLControlNetPipeline(
-                vae=m.pipe.vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
-                tokenizer_2=None, unet=m.pipe.unet, controlnet=m.controlnet,
-                scheduler=m.pipe.scheduler)
+                vae=m.pipe.vae,
+                text_encoder=None,
+                text_encoder_2=None,
+                tokenizer=None,
+                tokenizer_2=None,
+                unet=m.pipe.unet,
+                controlnet=m.controlnet,
+                scheduler=m.pipe.scheduler,
+            )
             self._pipe.set_progress_bar_config(disable=True)
         return self._pipe
 
@@ -369,17 +462,21 @@ def profile(bench: Bench, dev: str) -> dict[str, Any]:
     for name, fmt in (("nchw", torch.contiguous_format), ("nhwc", torch.channels_last)):
         layout(fmt)
         for b in (4, 8):
-            put(f"sample_b{b}_cfg_{name}_s_per_image", lambda b=b: med(
-                lambda: bench.sample(list(range(b)), a.steps), 2) / b)
+            put(
+                f"sample_b{b}_cfg_{name}_s_per_image",
+                lambda b=b: med(lambda: bench.sample(list(range(b)), a.steps), 2) / b,
+            )
         lat = bench.sample(list(range(4)), a.steps)
-        put(f"decode_tiny_b4_{name}_s",
-            lambda lat=lat: med(lambda: generate.decode_tiny(m, lat)))
-        put(f"decode_full_upcast_{name}_s",
-            lambda lat=lat: med(lambda: generate.decode_full(m, lat[:1])))
+        put(f"decode_tiny_b4_{name}_s", lambda lat=lat: med(lambda: generate.decode_tiny(m, lat)))
+        put(
+            f"decode_full_upcast_{name}_s",
+            lambda lat=lat: med(lambda: generate.decode_full(m, lat[:1])),
+        )
 
         def full_fp16(lat: Any = lat) -> None:  # what an fp16-safe VAE (fp16-fix) would cost
             with torch.no_grad():
                 m.pipe.vae.decode(lat[:1] / m.pipe.vae.config.scaling_factor).sample.cpu()
+
         put(f"decode_full_fp16_{name}_s", lambda: med(full_fp16))
     from studio.pipelines.canvas.spandrel_models import load_spandrel, to_tensor, to_uint8
     from studio.pipelines.canvas.upscale import ESRGAN_FILE, ESRGAN_ID
@@ -396,11 +493,21 @@ def profile(bench: Bench, dev: str) -> dict[str, Any]:
         big = to_uint8(desc(x))
     put("esrgan_call_s", lambda: med(lambda: hp.esrgan(bench.photo, bench.ctx)))
     put("sharpen_4096_s", lambda: med(lambda: hp.sharpen(big), 2))
-    put("jpeg97_4096_s", lambda: med(lambda: hp.packs.write_image(
-        big, Path(tempfile.gettempdir()) / "x.jpg", quality=97), 2))
-    put("score_4096_s", lambda: med(lambda: hp.score_image(
-        bench.scorer or NoFaceScorer(), big, np.zeros(128, np.float32)), 2))
+    put(
+        "jpeg97_4096_s",
+        lambda: med(
+            lambda: hp.packs.write_image(big, Path(tempfile.gettempdir()) / "x.jpg", quality=97), 2
+        ),
+    )
+    put(
+        "score_4096_s",
+        lambda: med(
+            lambda: hp.score_image(bench.scorer or NoFaceScorer(), big, np.zeros(128, np.float32)),
+            2,
+        ),
+    )
     return res
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -413,8 +520,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--guidance", type=float, default=1.8)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--channels-last", action="store_true",
-                        help="NHWC UNet/ControlNet/VAEs (slower on the H100; the app keeps NCHW)")
+    parser.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="NHWC UNet/ControlNet/VAEs (slower on the H100; the app keeps NCHW)",
+    )
     parser.add_argument("--profile", action="store_true", help="per-stage breakdown only")
     args = parser.parse_args()
     import torch
@@ -431,14 +541,21 @@ def main() -> int:
         args.steps = min(args.steps, 2)
     out: dict[str, Any] = {
         "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
-        "dtype": str(dtype).replace("torch.", ""), "torch": torch.__version__,
-        "size": args.size, "count": args.count, "top_k": args.top_k, "batch": args.batch,
-        "steps": args.steps, "guidance": args.guidance, "smoke": args.smoke,
+        "dtype": str(dtype).replace("torch.", ""),
+        "torch": torch.__version__,
+        "size": args.size,
+        "count": args.count,
+        "top_k": args.top_k,
+        "batch": args.batch,
+        "steps": args.steps,
+        "guidance": args.guidance,
+        "smoke": args.smoke,
         "channels_last": args.channels_last,
     }
     with tempfile.TemporaryDirectory() as tmp:
-        built = measure(out, "build", lambda: build(args.smoke, device, dtype, Path(tmp),
-                                                         out["channels_last"]))
+        built = measure(
+            out, "build", lambda: build(args.smoke, device, dtype, Path(tmp), out["channels_last"])
+        )
         if built is None:
             print(json.dumps(out, indent=1))
             return 1
@@ -453,8 +570,11 @@ def main() -> int:
             out["profile"] = profile(bench, dev)
             print(json.dumps(out, indent=1, default=str))
             return 0
-        measure(out, "warmup", lambda: (bench.drafts(args.batch),
-                                        bench.refine(bench.drafts(1)[0], True)))
+        measure(
+            out,
+            "warmup",
+            lambda: (bench.drafts(args.batch), bench.refine(bench.drafts(1)[0], True)),
+        )
         t = measure(out, "score", lambda: _clock(bench.score, dev))
         out["score_s_per_image"] = t
         t = measure(out, "drafts", lambda: _clock(lambda: bench.drafts(args.batch * 2), dev))
@@ -465,6 +585,7 @@ def main() -> int:
             out["refine_s_per_image"] = t and t / lat.shape[0]
         out["upscale_s_per_image"] = measure(out, "upscale", lambda: _clock(bench.upscale, dev))
         if args.guidance > 1.0:
+
             def no_cfg() -> float:
                 bench.args.guidance, bench.guided = 1.0, False
                 try:
@@ -474,14 +595,21 @@ def main() -> int:
 
             out["draft_s_per_image_without_cfg"] = measure(out, "drafts_no_cfg", no_cfg)
 
-        measure(out, "pack_warmup", lambda: bench.production_pack(
-            Path(tmp) / "warm", args.batch, args.batch))
-        times = measure(out, "pack", lambda: bench.production_pack(
-            Path(tmp) / "pack", args.count, args.top_k))
+        measure(
+            out,
+            "pack_warmup",
+            lambda: bench.production_pack(Path(tmp) / "warm", args.batch, args.batch),
+        )
+        times = measure(
+            out, "pack", lambda: bench.production_pack(Path(tmp) / "pack", args.count, args.top_k)
+        )
         out.update(times or {})
         if not args.skip_baseline:
-            shortlist = measure(out, "baseline_latents", lambda: torch.cat(
-                bench.drafts(args.batch))[:1].repeat(args.top_k, 1, 1, 1))
+            shortlist = measure(
+                out,
+                "baseline_latents",
+                lambda: torch.cat(bench.drafts(args.batch))[:1].repeat(args.top_k, 1, 1, 1),
+            )
 
             def baseline() -> None:
                 for seed in range(args.count):

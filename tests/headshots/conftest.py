@@ -28,8 +28,16 @@ def built_models(tmp_path_factory) -> dict[str, Path]:
     from tests.fixtures.face_models import build_tiny_antelopev2, build_tiny_instantid
 
     root = tmp_path_factory.mktemp("headshot_models")
-    out = {name: root / name for name in
-           ("realvisxl-v4-lightning", "instantid", "antelopev2", "taesdxl", "realesrgan-x4plus")}
+    out = {
+        name: root / name
+        for name in (
+            "realvisxl-v4-lightning",
+            "instantid",
+            "antelopev2",
+            "taesdxl",
+            "realesrgan-x4plus",
+        )
+    }
     build_tiny_sdxl(out["realvisxl-v4-lightning"])
     build_tiny_instantid(out["instantid"], out["realvisxl-v4-lightning"])
     build_tiny_antelopev2(out["antelopev2"])

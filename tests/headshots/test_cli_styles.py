@@ -42,10 +42,13 @@ def test_jobs_registered_without_heavy_imports():
     import subprocess
     import sys
 
-    code = ("import sys; from studio.pipelines.headshots import JOBS; "
-            "print(sorted(JOBS)); print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split("\n")
+    code = (
+        "import sys; from studio.pipelines.headshots import JOBS; "
+        "print(sorted(JOBS)); print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert out[0] == "['headshots.check', 'headshots.pack', 'headshots.reroll']"
     assert out[1] == "False"
 
@@ -56,7 +59,8 @@ def test_check_job_reports_each_selfie(run_context, photos):
 
     result = JOBS["headshots.check"](
         SelfieRequest([photos["astronaut"], photos["group"], photos["astronaut"][:, ::-1]]),
-        run_context)
+        run_context,
+    )
     assert [r.ok for r in result.reports] == [True, False, True]
     assert "faces found" in result.reports[1].message
     assert result.reports[0].crop.shape == (150, 150, 3)
@@ -76,8 +80,26 @@ def _parse(argv):
 def test_cli_runs_a_pack(hs_store, selfie_file, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STUDIO_MODELS_DIR", str(hs_store.root))
     out = tmp_path / "out"
-    args = _parse(["headshots", "--selfie", str(selfie_file), "--style", "linkedin", "-n", "3",
-                   "--size", "64", "--top-k", "1", "--batch", "3", "-o", str(out), "-q"])
+    args = _parse(
+        [
+            "headshots",
+            "--selfie",
+            str(selfie_file),
+            "--style",
+            "linkedin",
+            "-n",
+            "3",
+            "--size",
+            "64",
+            "--top-k",
+            "1",
+            "--batch",
+            "3",
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
     assert args.func(args) == 0
     exported = sorted(out.glob("headshot_*.jpg"))
     assert len(exported) == 1  # the refined one (the tiny model's drafts are all flagged)

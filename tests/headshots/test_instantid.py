@@ -43,8 +43,8 @@ def _tiny_unet(hs_store):
     from diffusers import UNet2DConditionModel
 
     return UNet2DConditionModel.from_pretrained(
-        hs_store.require("realvisxl-v4-lightning") / "unet", variant="fp16",
-        local_files_only=True).float()
+        hs_store.require("realvisxl-v4-lightning") / "unet", variant="fp16", local_files_only=True
+    ).float()
 
 
 def test_loader_reads_published_layout(hs_store):
@@ -78,15 +78,18 @@ def test_face_tokens_change_the_unet_output(hs_store):
     torch.manual_seed(0)
     x = torch.randn(1, 4, 8, 8)
     text = torch.randn(1, 77, unet.config.cross_attention_dim)
-    added = {"text_embeds": torch.randn(1, 32),
-             "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]])}
+    added = {
+        "text_embeds": torch.randn(1, 32),
+        "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]]),
+    }
 
     def run(emb: np.ndarray, scale: float) -> torch.Tensor:
         instantid.set_identity_scale(unet, scale)
         tok = instantid.face_tokens(resampler, emb, 1, guided=False)
         with torch.no_grad():
-            return unet(x, 10, encoder_hidden_states=torch.cat([text, tok], 1),
-                        added_cond_kwargs=added).sample
+            return unet(
+                x, 10, encoder_hidden_states=torch.cat([text, tok], 1), added_cond_kwargs=added
+            ).sample
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=512).astype(np.float32), rng.normal(size=512).astype(np.float32)
@@ -102,7 +105,8 @@ def test_controlnet_loads_and_conditions(hs_store):
 def test_wrong_or_damaged_weights(hs_store, tmp_path):
     folder = hs_store.require("instantid")
     proj, ip = instantid.split_ip_adapter(
-        instantid.load_ip_adapter_file(folder / instantid.IP_ADAPTER_FILE))
+        instantid.load_ip_adapter_file(folder / instantid.IP_ADAPTER_FILE)
+    )
     unet = _tiny_unet(hs_store)
     fewer = {k: v for k, v in ip.items() if not k.startswith("1.")}
     with pytest.raises(BadInput):

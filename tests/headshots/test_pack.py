@@ -17,8 +17,16 @@ FAST = {"steps": 2, "refine_steps": 2, "refine_strength": 0.5}
 
 
 def _request(selfie, folder, **kw):
-    base = dict(selfies=[selfie], count=5, size=64, batch_size=2, refine_top_k=2,
-                overrides=dict(FAST), folder=folder, seed=11)
+    base = dict(
+        selfies=[selfie],
+        count=5,
+        size=64,
+        batch_size=2,
+        refine_top_k=2,
+        overrides=dict(FAST),
+        folder=folder,
+        seed=11,
+    )
     base.update(kw)
     return PackRequest(**base)
 
@@ -97,13 +105,16 @@ def test_pack_streams_scores_refines_and_saves(hs_context, selfie_file, tmp_path
 
 
 def test_same_seed_same_image_whatever_the_batch(hs_context, selfie_file, tmp_path):
-    a = run(_request(selfie_file, tmp_path / "a", count=2, batch_size=2, refine_top_k=0,
-                     upscale=False), hs_context).pack
-    b = run(_request(selfie_file, tmp_path / "b", count=2, batch_size=1, refine_top_k=0,
-                     upscale=False), hs_context).pack
+    a = run(
+        _request(selfie_file, tmp_path / "a", count=2, batch_size=2, refine_top_k=0, upscale=False),
+        hs_context,
+    ).pack
+    b = run(
+        _request(selfie_file, tmp_path / "b", count=2, batch_size=1, refine_top_k=0, upscale=False),
+        hs_context,
+    ).pack
     for x, y in zip(a.images, b.images, strict=False):
-        np.testing.assert_allclose(np.load(a.path(x.latent)), np.load(b.path(y.latent)),
-                                   atol=2e-3)
+        np.testing.assert_allclose(np.load(a.path(x.latent)), np.load(b.path(y.latent)), atol=2e-3)
 
 
 def test_cancel_keeps_finished_images_and_resumes(hs_context, selfie_file, tmp_path):
@@ -132,7 +143,8 @@ def test_cancel_keeps_finished_images_and_resumes(hs_context, selfie_file, tmp_p
 
 
 def test_out_of_memory_mid_pack_keeps_images_and_low_memory_retry_resumes(
-        hs_context, selfie_file, tmp_path):
+    hs_context, selfie_file, tmp_path
+):
     import torch
 
     folder = tmp_path / "pack"
@@ -154,9 +166,13 @@ def test_out_of_memory_mid_pack_keeps_images_and_low_memory_retry_resumes(
     assert len(result.pack.images) == 4 and sum(bool(im.final) for im in result.pack.images) == 1
 
 
-@pytest.mark.parametrize("photo, message", [
-    ("coffee", "No face"), ("group", "faces found"),
-])
+@pytest.mark.parametrize(
+    "photo, message",
+    [
+        ("coffee", "No face"),
+        ("group", "faces found"),
+    ],
+)
 def test_bad_selfies(hs_context, photos, tmp_path, photo, message):
     with pytest.raises(BadInput, match=message):
         run(_request(photos[photo], tmp_path / "p"), hs_context)
@@ -186,10 +202,10 @@ def test_missing_model_fails_before_work(run_context, selfie_file, tmp_path):
     assert run_context.reports == []
 
 
-def test_export_disk_full_leaves_no_partial_files(hs_context, selfie_file, tmp_path,
-                                                  monkeypatch):
-    pack = run(_request(selfie_file, tmp_path / "pack", count=1, refine_top_k=0,
-                        upscale=False), hs_context).pack
+def test_export_disk_full_leaves_no_partial_files(hs_context, selfie_file, tmp_path, monkeypatch):
+    pack = run(
+        _request(selfie_file, tmp_path / "pack", count=1, refine_top_k=0, upscale=False), hs_context
+    ).pack
     from PIL import Image
 
     def full(self, fp, *a, **k):

@@ -70,7 +70,7 @@ def test_same_person_scores_high_under_crops_flips_and_light(scorer, photos):
         h, w = rgb.shape[:2]
         variants = {
             "flip": rgb[:, ::-1],
-            "crop": rgb[h // 20:, : w - w // 10],
+            "crop": rgb[h // 20 :, : w - w // 10],
             "darker": (rgb * 0.6).astype(np.uint8),
             "brighter": np.clip(rgb.astype(np.int16) + 40, 0, 255).astype(np.uint8),
             "jpeg-ish blur": cv2.GaussianBlur(rgb, (0, 0), 0.8),
@@ -100,8 +100,10 @@ def test_mean_descriptor_of_same_person_stays_close(scorer, photos):
 
 def test_tenengrad_orders_sharp_above_blurred(photos):
     rgb = photos["astronaut"]
-    scores = [quality.tenengrad(cv2.GaussianBlur(rgb, (0, 0), s)) if s else quality.tenengrad(rgb)
-              for s in (0, 1, 2, 4)]
+    scores = [
+        quality.tenengrad(cv2.GaussianBlur(rgb, (0, 0), s)) if s else quality.tenengrad(rgb)
+        for s in (0, 1, 2, 4)
+    ]
     assert scores == sorted(scores, reverse=True)
     assert scores[0] > 3 * scores[2] and scores[0] > 8 * scores[3]
 

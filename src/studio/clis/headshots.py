@@ -56,10 +56,16 @@ def main(args: argparse.Namespace) -> int:
 
         out = Path(args.output)
         request = PackRequest(
-            selfies=[Path(s) for s in args.selfie], style=args.style,
-            custom_prompt=args.prompt, count=args.count, size=args.size,
-            refine_top_k=args.top_k, upscale=not args.no_upscale, batch_size=args.batch,
-            seed=args.seed, folder=out / "pack",
+            selfies=[Path(s) for s in args.selfie],
+            style=args.style,
+            custom_prompt=args.prompt,
+            count=args.count,
+            size=args.size,
+            refine_top_k=args.top_k,
+            upscale=not args.no_upscale,
+            batch_size=args.batch,
+            seed=args.seed,
+            folder=out / "pack",
         )
         ctx = headless_context(quiet=args.quiet)
         result = run(request, ctx)
@@ -73,9 +79,12 @@ def main(args: argparse.Namespace) -> int:
             entry = ctx.store.catalogue.get(model_id)
             print(f"note: {entry.name} is licensed '{entry.licence}'.", file=sys.stderr)
     hidden = sum(bool(im.flags) for im in result.pack.images)
-    print(f"{len(written)} images written to {out} ({hidden} flagged drafts kept in "
-          f"{result.folder})")
+    print(
+        f"{len(written)} images written to {out} ({hidden} flagged drafts kept in {result.folder})"
+    )
     for im in result.pack.ranked()[:5]:
-        print(f"  #{im.index:03d} seed {im.seed} identity {im.id_score:.2f} "
-              f"sharpness {im.sharpness:.0f} {' '.join(im.flags)}")
+        print(
+            f"  #{im.index:03d} seed {im.seed} identity {im.id_score:.2f} "
+            f"sharpness {im.sharpness:.0f} {' '.join(im.flags)}"
+        )
     return 0

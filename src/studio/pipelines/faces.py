@@ -153,8 +153,9 @@ def crop_around(image: Any, face: Face, scale: float = 1.6, size: int = 256) -> 
     rgb = to_rgb_array(image)
     cx, cy = (face.bbox[0] + face.bbox[2]) / 2, (face.bbox[1] + face.bbox[3]) / 2
     half = max(face.width, face.height) * scale / 2
-    src = np.array([[cx - half, cy - half], [cx + half, cy - half], [cx - half, cy + half]],
-                   dtype=np.float32)
+    src = np.array(
+        [[cx - half, cy - half], [cx + half, cy - half], [cx - half, cy + half]], dtype=np.float32
+    )
     dst = np.array([[0, 0], [size, 0], [0, size]], dtype=np.float32)
     matrix = cv2.getAffineTransform(src, dst)
     return cv2.warpAffine(rgb, matrix, (size, size), borderMode=cv2.BORDER_REFLECT)

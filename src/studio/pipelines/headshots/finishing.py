@@ -22,8 +22,9 @@ SCORE_SIDE = 512
 _DLIB_LOCK = threading.Lock()
 
 
-def score_image(dlib_scorer: quality.FaceScorer, rgb: np.ndarray,
-                descriptor: np.ndarray) -> tuple[bool, float, float]:
+def score_image(
+    dlib_scorer: quality.FaceScorer, rgb: np.ndarray, descriptor: np.ndarray
+) -> tuple[bool, float, float]:
     """(face found, identity score, sharpness of the face) for one generated image.
 
     Scored at most 512 px wide: headshot faces stay well above dlib's 80 px minimum there,
@@ -32,8 +33,9 @@ def score_image(dlib_scorer: quality.FaceScorer, rgb: np.ndarray,
         import cv2
 
         f = SCORE_SIDE / max(rgb.shape[:2])
-        rgb = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)),
-                         interpolation=cv2.INTER_AREA)
+        rgb = cv2.resize(
+            rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)), interpolation=cv2.INTER_AREA
+        )
     # dlib's detector and network keep state per call: one thread at a time uses a scorer
     # (the tails run the resize, Tenengrad, sharpening and JPEG work side by side).
     with _DLIB_LOCK:
@@ -52,8 +54,12 @@ def preview(rgb: np.ndarray) -> Any:
     return Image.fromarray(rgb)
 
 
-def finish_images(session: Any, items: list[packs.PackImage], on_done: Any = None,
-                  tail: overlap.Tail | None = None) -> None:
+def finish_images(
+    session: Any,
+    items: list[packs.PackImage],
+    on_done: Any = None,
+    tail: overlap.Tail | None = None,
+) -> None:
     """Refine drafts together (img2img on their latents, one batch), then per image: full
     VAE decode and Real-ESRGAN on the GPU; sharpening, rescoring and the JPEG write run on
     ``tail``'s threads (a private one, finished here, when none is given) while the GPU goes
@@ -64,19 +70,33 @@ def finish_images(session: Any, items: list[packs.PackImage], on_done: Any = Non
     tail = tail or overlap.Tail(overlap.default_workers())
     s, ctx = session.settings, session.ctx
     try:
-        start = torch.cat([torch.from_numpy(packs.read_latent(session.pack.path(im.latent)))[
-            None] for im in items])
-        latents = session.sample([im.index for im in items], [im.seed + 7919 for im in items],
-                                 steps=int(s["refine_steps"]), start=start,
-                                 strength=float(s["refine_strength"]),
-                                 on_step=lambda *_: tail.report())
+        start = torch.cat(
+            [
+                torch.from_numpy(packs.read_latent(session.pack.path(im.latent)))[None]
+                for im in items
+            ]
+        )
+        latents = session.sample(
+            [im.index for im in items],
+            [im.seed + 7919 for im in items],
+            steps=int(s["refine_steps"]),
+            start=start,
+            strength=float(s["refine_strength"]),
+            on_step=lambda *_: tail.report(),
+        )
         for item, latent in zip(items, latents, strict=False):
             ctx.check()
             rgb = generate.decode_full(session.models, latent[None], ctx.low_memory)[0]
             if s.get("upscale"):
                 rgb = esrgan(rgb, ctx)
-            tail.submit(_finish_one, session, item, rgb, bool(s.get("upscale")),
-                        on_done=None if on_done is None else lambda r: on_done(*r))
+            tail.submit(
+                _finish_one,
+                session,
+                item,
+                rgb,
+                bool(s.get("upscale")),
+                on_done=None if on_done is None else lambda r: on_done(*r),
+            )
             tail.report()
         if own:
             tail.finish()
@@ -85,8 +105,9 @@ def finish_images(session: Any, items: list[packs.PackImage], on_done: Any = Non
             tail.close()
 
 
-def _finish_one(session: Any, item: packs.PackImage, rgb: np.ndarray,
-                upscaled: bool) -> tuple[packs.PackImage, np.ndarray]:
+def _finish_one(
+    session: Any, item: packs.PackImage, rgb: np.ndarray, upscaled: bool
+) -> tuple[packs.PackImage, np.ndarray]:
     """The CPU part of finishing one image (runs on a tail thread)."""
     if upscaled:
         rgb = sharpen(rgb)
@@ -118,16 +139,16 @@ def esrgan(rgb: np.ndarray, ctx: RunContext) -> np.ndarray:
             desc.model.to(memory_format=torch.channels_last)
             desc.studio_nhwc = True
     quiet = dataclasses.replace(ctx, progress=null_progress)
-    return run_upscale(UpscaleRequest(image=rgb, tile=0 if not ctx.low_memory else 256),
-                       quiet).image
+    return run_upscale(
+        UpscaleRequest(image=rgb, tile=0 if not ctx.low_memory else 256), quiet
+    ).image
 
 
 def sharpen(rgb: np.ndarray) -> np.ndarray:
     """The light unsharp mask applied after Real-ESRGAN (CPU, Pillow)."""
     from PIL import Image, ImageFilter
 
-    sharp = Image.fromarray(rgb).filter(ImageFilter.UnsharpMask(radius=2, percent=40,
-                                                                threshold=3))
+    sharp = Image.fromarray(rgb).filter(ImageFilter.UnsharpMask(radius=2, percent=40, threshold=3))
     return np.asarray(sharp)
 
 
@@ -155,5 +176,5 @@ def run_refine(session: Any) -> None:
     with overlap.Tail(overlap.default_workers()) as tail:
         for start in range(0, len(todo), batch):
             ctx.check()
-            finish_images(session, todo[start:start + batch], finished, tail)
+            finish_images(session, todo[start : start + batch], finished, tail)
         tail.finish()

@@ -32,8 +32,12 @@ class HeadshotModels:
     dtype: Any
 
 
-def load_models(ctx: RunContext, base_id: str = BASE_ID, instantid_id: str = INSTANTID_ID,
-                tiny_vae_id: str = TINY_VAE_ID) -> HeadshotModels:
+def load_models(
+    ctx: RunContext,
+    base_id: str = BASE_ID,
+    instantid_id: str = INSTANTID_ID,
+    tiny_vae_id: str = TINY_VAE_ID,
+) -> HeadshotModels:
     """Base SDXL patched with InstantID, IdentityNet, Resampler and (if installed) TAESDXL."""
     base = ctx.store.require(base_id)
     iid = ctx.store.require(instantid_id)
@@ -72,14 +76,18 @@ class TextConditioning:
     pooled: Any
 
 
-def encode_text(models: HeadshotModels, prompt: str, negative: str,
-                guided: bool) -> TextConditioning:
+def encode_text(
+    models: HeadshotModels, prompt: str, negative: str, guided: bool
+) -> TextConditioning:
     import torch
 
     with torch.no_grad():
         pos, neg, pooled, neg_pooled = models.pipe.encode_prompt(
-            prompt=prompt, device=models.device, num_images_per_prompt=1,
-            do_classifier_free_guidance=guided, negative_prompt=negative or None,
+            prompt=prompt,
+            device=models.device,
+            num_images_per_prompt=1,
+            do_classifier_free_guidance=guided,
+            negative_prompt=negative or None,
         )
     if guided:
         return TextConditioning(torch.cat([neg, pos]), torch.cat([neg_pooled, pooled]))
@@ -116,10 +124,23 @@ def kps_tensor(images: list[Any], device: str, dtype: Any) -> Any:
     return torch.from_numpy(arr).permute(0, 3, 1, 2).to(device=device, dtype=dtype)
 
 
-def sample(models: HeadshotModels, ctx: RunContext, *, text: TextConditioning, tokens: Any,
-           kps: Any, seeds: list[int], size: tuple[int, int], steps: int, guidance: float,
-           control_scale: float, id_scale: float, start: Any = None, strength: float = 1.0,
-           on_step: Callable[[int, int], None] | None = None) -> Any:
+def sample(
+    models: HeadshotModels,
+    ctx: RunContext,
+    *,
+    text: TextConditioning,
+    tokens: Any,
+    kps: Any,
+    seeds: list[int],
+    size: tuple[int, int],
+    steps: int,
+    guidance: float,
+    control_scale: float,
+    id_scale: float,
+    start: Any = None,
+    strength: float = 1.0,
+    on_step: Callable[[int, int], None] | None = None,
+) -> Any:
     """Denoise a batch; ``start`` latents + ``strength`` < 1 make it a refine (img2img) pass.
 
     ``tokens`` are the face tokens from :func:`instantid.face_tokens` (negatives first when
@@ -135,7 +156,7 @@ def sample(models: HeadshotModels, ctx: RunContext, *, text: TextConditioning, t
     noise = seed_noise(seeds, size, models.device, models.dtype)
     if start is not None and strength < 1.0:
         keep = max(1, min(steps, round(steps * strength)))
-        timesteps = timesteps[steps - keep:]
+        timesteps = timesteps[steps - keep :]
         if hasattr(scheduler, "set_begin_index"):
             scheduler.set_begin_index(steps - keep)
         latents = scheduler.add_noise(start.to(noise), noise, timesteps[:1].repeat(batch))
@@ -146,8 +167,9 @@ def sample(models: HeadshotModels, ctx: RunContext, *, text: TextConditioning, t
     face = _halves(tokens, batch, guided)
     added = {
         "text_embeds": _halves(text.pooled, batch, guided),
-        "time_ids": torch.tensor([[h, w, 0, 0, h, w]], device=models.device,
-                                 dtype=models.dtype).repeat(text_embeds.shape[0], 1),
+        "time_ids": torch.tensor(
+            [[h, w, 0, 0, h, w]], device=models.device, dtype=models.dtype
+        ).repeat(text_embeds.shape[0], 1),
     }
     cond = torch.cat([kps, kps]) if guided else kps
     unet_context = torch.cat([text_embeds, face], dim=1)
@@ -158,12 +180,21 @@ def sample(models: HeadshotModels, ctx: RunContext, *, text: TextConditioning, t
         model_in = scheduler.scale_model_input(model_in, t)
         with torch.no_grad():
             down, mid = models.controlnet(
-                model_in, t, encoder_hidden_states=face, controlnet_cond=cond,
-                conditioning_scale=control_scale, added_cond_kwargs=added, return_dict=False,
+                model_in,
+                t,
+                encoder_hidden_states=face,
+                controlnet_cond=cond,
+                conditioning_scale=control_scale,
+                added_cond_kwargs=added,
+                return_dict=False,
             )
             pred = pipe.unet(
-                model_in, t, encoder_hidden_states=unet_context, added_cond_kwargs=added,
-                down_block_additional_residuals=down, mid_block_additional_residual=mid,
+                model_in,
+                t,
+                encoder_hidden_states=unet_context,
+                added_cond_kwargs=added,
+                down_block_additional_residuals=down,
+                mid_block_additional_residual=mid,
                 return_dict=False,
             )[0]
         if guided:

@@ -46,7 +46,9 @@ def build_classes() -> dict[str, type]:
         inner = dim * mult
         # Index layout (0 norm, 1 in, 2 act, 3 out) matches the published keys.
         return nn.Sequential(
-            nn.LayerNorm(dim), nn.Linear(dim, inner, bias=False), nn.GELU(),
+            nn.LayerNorm(dim),
+            nn.Linear(dim, inner, bias=False),
+            nn.GELU(),
             nn.Linear(inner, dim, bias=False),
         )
 
@@ -80,17 +82,26 @@ def build_classes() -> dict[str, type]:
     class Resampler(nn.Module):
         """Face embedding (B, 1, 512) -> (B, num_queries, output_dim) tokens."""
 
-        def __init__(self, dim: int = 1280, depth: int = 4, dim_head: int = 64, heads: int = 20,
-                     num_queries: int = NUM_TOKENS, embedding_dim: int = 512,
-                     output_dim: int = 2048, ff_mult: int = 4) -> None:
+        def __init__(
+            self,
+            dim: int = 1280,
+            depth: int = 4,
+            dim_head: int = 64,
+            heads: int = 20,
+            num_queries: int = NUM_TOKENS,
+            embedding_dim: int = 512,
+            output_dim: int = 2048,
+            ff_mult: int = 4,
+        ) -> None:
             super().__init__()
             self.latents = nn.Parameter(torch.randn(1, num_queries, dim) / dim**0.5)
             self.proj_in = nn.Linear(embedding_dim, dim)
             self.proj_out = nn.Linear(dim, output_dim)
             self.norm_out = nn.LayerNorm(output_dim)
             self.layers = nn.ModuleList(
-                nn.ModuleList([PerceiverAttention(dim, dim_head, heads),
-                               feed_forward(dim, ff_mult)])
+                nn.ModuleList(
+                    [PerceiverAttention(dim, dim_head, heads), feed_forward(dim, ff_mult)]
+                )
                 for _ in range(depth)
             )
 
@@ -106,17 +117,28 @@ def build_classes() -> dict[str, type]:
     class IdentityAttnProcessor(nn.Module):
         """Decoupled cross-attention: text tokens, plus ``scale`` x attention to face tokens."""
 
-        def __init__(self, hidden_size: int, cross_attention_dim: int,
-                     num_tokens: int = NUM_TOKENS, scale: float = 0.8) -> None:
+        def __init__(
+            self,
+            hidden_size: int,
+            cross_attention_dim: int,
+            num_tokens: int = NUM_TOKENS,
+            scale: float = 0.8,
+        ) -> None:
             super().__init__()
             self.num_tokens, self.scale = num_tokens, scale
             self.to_k_ip = nn.Linear(cross_attention_dim, hidden_size, bias=False)
             self.to_v_ip = nn.Linear(cross_attention_dim, hidden_size, bias=False)
 
-        def __call__(self, attn: Any, hidden_states: torch.Tensor,
-                     encoder_hidden_states: torch.Tensor | None = None,
-                     attention_mask: torch.Tensor | None = None,
-                     temb: torch.Tensor | None = None, *args: Any, **kwargs: Any) -> torch.Tensor:
+        def __call__(
+            self,
+            attn: Any,
+            hidden_states: torch.Tensor,
+            encoder_hidden_states: torch.Tensor | None = None,
+            attention_mask: torch.Tensor | None = None,
+            temb: torch.Tensor | None = None,
+            *args: Any,
+            **kwargs: Any,
+        ) -> torch.Tensor:
             residual = hidden_states
             if attn.spatial_norm is not None:
                 hidden_states = attn.spatial_norm(hidden_states, temb)
@@ -142,11 +164,13 @@ def build_classes() -> dict[str, type]:
                 return t.view(batch, -1, attn.heads, head_dim).transpose(1, 2)
 
             q = split(query)
-            out = F.scaled_dot_product_attention(q, split(attn.to_k(context)),
-                                                 split(attn.to_v(context)))
+            out = F.scaled_dot_product_attention(
+                q, split(attn.to_k(context)), split(attn.to_v(context))
+            )
             if face is not None and self.scale != 0:
                 face_out = F.scaled_dot_product_attention(
-                    q, split(self.to_k_ip(face)), split(self.to_v_ip(face)))
+                    q, split(self.to_k_ip(face)), split(self.to_v_ip(face))
+                )
                 out = out + self.scale * face_out
             out = out.transpose(1, 2).reshape(batch, -1, attn.heads * head_dim).to(query.dtype)
             out = attn.to_out[1](attn.to_out[0](out))
@@ -163,8 +187,8 @@ def split_ip_adapter(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     """``(image_proj, ip_adapter)`` from ``ip-adapter.bin`` (nested, or flat with prefixes)."""
     if "image_proj" in state and "ip_adapter" in state:
         return dict(state["image_proj"]), dict(state["ip_adapter"])
-    proj = {k[len("image_proj."):]: v for k, v in state.items() if k.startswith("image_proj.")}
-    ip = {k[len("ip_adapter."):]: v for k, v in state.items() if k.startswith("ip_adapter.")}
+    proj = {k[len("image_proj.") :]: v for k, v in state.items() if k.startswith("image_proj.")}
+    ip = {k[len("ip_adapter.") :]: v for k, v in state.items() if k.startswith("ip_adapter.")}
     if not proj or not ip:
         raise BadInput(
             "The InstantID adapter file has an unexpected layout (no image_proj / ip_adapter "
@@ -181,12 +205,19 @@ def resampler_from_state(proj: dict[str, Any]) -> Any:
     inner_ff = int(proj["layers.0.1.1.weight"].shape[0])
     dim_head = 64 if dim % 64 == 0 else dim
     if int(proj["proj_in.weight"].shape[1]) != EMBEDDING_DIM:
-        raise BadInput("The InstantID adapter does not take ArcFace (512) face embeddings; "
-                       "download InstantID again.")
+        raise BadInput(
+            "The InstantID adapter does not take ArcFace (512) face embeddings; "
+            "download InstantID again."
+        )
     model = build_classes()["Resampler"](
-        dim=dim, depth=depth, dim_head=dim_head, heads=dim // dim_head, num_queries=queries,
+        dim=dim,
+        depth=depth,
+        dim_head=dim_head,
+        heads=dim // dim_head,
+        num_queries=queries,
         embedding_dim=int(proj["proj_in.weight"].shape[1]),
-        output_dim=int(proj["proj_out.weight"].shape[0]), ff_mult=inner_ff // dim,
+        output_dim=int(proj["proj_out.weight"].shape[0]),
+        ff_mult=inner_ff // dim,
     )
     _load_strict(model, proj, "image projection")
     return model
@@ -263,8 +294,7 @@ def load_controlnet(folder: Path, device: str, dtype: Any) -> Any:
     return net.to(device).eval()
 
 
-def apply_instantid(unet: Any, folder: Path, device: str, dtype: Any,
-                    scale: float = 0.8) -> Any:
+def apply_instantid(unet: Any, folder: Path, device: str, dtype: Any, scale: float = 0.8) -> Any:
     """Patch ``unet`` with the identity processors; return the loaded :class:`Resampler`."""
     proj, ip = split_ip_adapter(load_ip_adapter_file(Path(folder) / IP_ADAPTER_FILE))
     resampler = resampler_from_state(proj)
@@ -299,8 +329,14 @@ def draw_keypoints(size: tuple[int, int], kps: np.ndarray, radius: int | None = 
         a, b = kps[i], kps[2]
         length = float(np.hypot(*(a - b)))
         angle = math.degrees(math.atan2(a[1] - b[1], a[0] - b[0]))
-        poly = cv2.ellipse2Poly(tuple(int(v) for v in (a + b) / 2), (int(length / 2),
-                                max(1, radius // 2)), int(angle), 0, 360, 1)
+        poly = cv2.ellipse2Poly(
+            tuple(int(v) for v in (a + b) / 2),
+            (int(length / 2), max(1, radius // 2)),
+            int(angle),
+            0,
+            360,
+            1,
+        )
         cv2.fillConvexPoly(canvas, np.asarray(poly, dtype=np.int32), KPS_COLORS[i])
     canvas = (canvas * 0.6).astype(np.uint8)  # sticks dimmer than the points, as published
     for i, (x, y) in enumerate(kps):
@@ -308,9 +344,14 @@ def draw_keypoints(size: tuple[int, int], kps: np.ndarray, radius: int | None = 
     return Image.fromarray(canvas)
 
 
-def place_keypoints(kps: np.ndarray, bbox: np.ndarray, size: tuple[int, int],
-                    face_width: float = 0.34, centre: tuple[float, float] = (0.5, 0.42),
-                    jitter: np.ndarray | None = None) -> np.ndarray:
+def place_keypoints(
+    kps: np.ndarray,
+    bbox: np.ndarray,
+    size: tuple[int, int],
+    face_width: float = 0.34,
+    centre: tuple[float, float] = (0.5, 0.42),
+    jitter: np.ndarray | None = None,
+) -> np.ndarray:
     """Move a selfie's keypoints to a headshot framing: face box ``face_width`` of the width,
     centred at ``centre`` (fractions); ``jitter`` (dx, dy, dscale) varies the pose slightly."""
     w, h = size

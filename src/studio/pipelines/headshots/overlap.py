@@ -24,13 +24,15 @@ class Tail:
     """
 
     def __init__(self, workers: int = 1) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
-                                        thread_name_prefix="headshots-tail")
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="headshots-tail"
+        )
         self._pending: deque[tuple[Future[Any], Callable[[Any], None] | None]] = deque()
         self.lock = threading.Lock()  # for jobs that share state (the pack manifest)
 
-    def submit(self, fn: Callable[..., Any], *args: Any,
-               on_done: Callable[[Any], None] | None = None) -> None:
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None
+    ) -> None:
         self._pending.append((self._pool.submit(fn, *args), on_done))
 
     def report(self, wait: bool = False) -> None:

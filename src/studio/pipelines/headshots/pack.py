@@ -131,8 +131,9 @@ def face_analysis(ctx: RunContext, model_id: str) -> Any:
     )
 
 
-def analyse_selfies(request: PackRequest,
-                    ctx: RunContext) -> tuple[Identity, list[quality.SelfieCheck]]:
+def analyse_selfies(
+    request: PackRequest, ctx: RunContext
+) -> tuple[Identity, list[quality.SelfieCheck]]:
     """Validate every selfie (BadInput names the photo and the problem) and build the identity."""
     total = len(request.selfies)
     ctx.progress("Checking selfies", 0, total)
@@ -153,19 +154,25 @@ def analyse_selfies(request: PackRequest,
     identity = Identity(
         embedding=faces.mean_embedding(embeddings),
         descriptor=quality.mean_descriptor([c.descriptor for c in checks]),
-        kps=found[0].kps, bbox=found[0].bbox,
+        kps=found[0].kps,
+        bbox=found[0].bbox,
     )
     return identity, checks
 
 
 def _identity_dict(identity: Identity) -> dict[str, Any]:
-    return {k: np.asarray(v, dtype=np.float32).tolist() for k, v in
-            dataclasses.asdict(identity).items()}
+    return {
+        k: np.asarray(v, dtype=np.float32).tolist() for k, v in dataclasses.asdict(identity).items()
+    }
 
 
 def identity_from_pack(pack: packs.Pack) -> Identity:
-    return Identity(**{k: np.asarray(pack.identity[k], dtype=np.float32)
-                       for k in ("embedding", "descriptor", "kps", "bbox")})
+    return Identity(
+        **{
+            k: np.asarray(pack.identity[k], dtype=np.float32)
+            for k in ("embedding", "descriptor", "kps", "bbox")
+        }
+    )
 
 
 def keypoint_image(identity: Identity, index: int, seed: int, size: int, pose: bool) -> Any:
@@ -195,19 +202,35 @@ def flags_for(item: packs.PackImage) -> list[str]:
 class Session:
     """State shared by the stages of one run (models, conditioning, the pack)."""
 
-    def __init__(self, request: PackRequest, ctx: RunContext, pack: packs.Pack,
-                 identity: Identity, style: styles.StylePack, *, models: Any = None,
-                 text: Any = None, face_scorer: Any = None) -> None:
+    def __init__(
+        self,
+        request: PackRequest,
+        ctx: RunContext,
+        pack: packs.Pack,
+        identity: Identity,
+        style: styles.StylePack,
+        *,
+        models: Any = None,
+        text: Any = None,
+        face_scorer: Any = None,
+    ) -> None:
         """``models``/``text``/``face_scorer`` are loaded from the store unless given (the
         benchmark passes models built from configs)."""
         self.request, self.ctx, self.pack, self.identity, self.style = (
-            request, ctx, pack, identity, style)
+            request,
+            ctx,
+            pack,
+            identity,
+            style,
+        )
         self.settings = pack.settings
-        self.models = models or generate.load_models(ctx, request.base_model,
-                                                     request.instantid_model)
+        self.models = models or generate.load_models(
+            ctx, request.base_model, request.instantid_model
+        )
         guided = float(self.settings["guidance"]) > 1.0
-        self.text = text or generate.encode_text(self.models, pack.prompt,
-                                                 pack.negative_prompt, guided)
+        self.text = text or generate.encode_text(
+            self.models, pack.prompt, pack.negative_prompt, guided
+        )
         self.tokens = instantid.face_tokens(self.models.resampler, identity.embedding, 1, guided)
         self.scorer = face_scorer or scorer(ctx)
         self.thumbs: dict[int, np.ndarray] = {}
@@ -215,29 +238,52 @@ class Session:
 
     def kps(self, indices: list[int]) -> Any:
         size = self.settings["size"]
-        images = [keypoint_image(self.identity, i, self.settings["seed"], size,
-                                 bool(self.settings["pose"])) for i in indices]
+        images = [
+            keypoint_image(
+                self.identity, i, self.settings["seed"], size, bool(self.settings["pose"])
+            )
+            for i in indices
+        ]
         return generate.kps_tensor(images, self.models.device, self.models.dtype)
 
     def sample(self, indices: list[int], seeds: list[int], **kw: Any) -> Any:
         s = self.settings
         return generate.sample(
-            self.models, self.ctx, text=self.text, tokens=self.tokens, kps=self.kps(indices),
-            seeds=seeds, size=(s["size"], s["size"]), guidance=float(s["guidance"]),
-            control_scale=float(s["control_strength"]), id_scale=float(s["id_strength"]), **kw)
+            self.models,
+            self.ctx,
+            text=self.text,
+            tokens=self.tokens,
+            kps=self.kps(indices),
+            seeds=seeds,
+            size=(s["size"], s["size"]),
+            guidance=float(s["guidance"]),
+            control_scale=float(s["control_strength"]),
+            id_scale=float(s["id_strength"]),
+            **kw,
+        )
 
-    def add_draft(self, index: int, seed: int, latent: Any, rgb: np.ndarray,
-                  turn: tuple[threading.Event, threading.Event] | None = None
-                  ) -> packs.PackImage:
+    def add_draft(
+        self,
+        index: int,
+        seed: int,
+        latent: Any,
+        rgb: np.ndarray,
+        turn: tuple[threading.Event, threading.Event] | None = None,
+    ) -> packs.PackImage:
         """Write, score and register one draft. ``turn`` (wait for, then set) lets threads
         score drafts side by side while the duplicate check and the manifest go in order."""
-        item = packs.PackImage(index=index, seed=seed, draft=f"drafts/{index:03d}.jpg",
-                               latent=f"latents/{index:03d}.npy")
+        item = packs.PackImage(
+            index=index,
+            seed=seed,
+            draft=f"drafts/{index:03d}.jpg",
+            latent=f"latents/{index:03d}.npy",
+        )
         try:
             packs.write_latent(latent, self.pack.path(item.latent))
             packs.write_image(rgb, self.pack.path(item.draft), quality=92)
             item.face_found, item.id_score, item.sharpness = score_image(
-                self.scorer, rgb, self.identity.descriptor)
+                self.scorer, rgb, self.identity.descriptor
+            )
             thumb = thumbnail(rgb)
             if turn is not None:
                 turn[0].wait()
@@ -263,17 +309,26 @@ def thumbnail(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (128, 128), interpolation=cv2.INTER_AREA)
 
 
-def _open_pack(request: PackRequest, style: styles.StylePack, identity: Identity,
-               checks: list[quality.SelfieCheck]) -> packs.Pack:
+def _open_pack(
+    request: PackRequest,
+    style: styles.StylePack,
+    identity: Identity,
+    checks: list[quality.SelfieCheck],
+) -> packs.Pack:
     folder = pack_folder(request)
     if (folder / packs.MANIFEST).is_file():
         pack = packs.load_pack(folder)
         if pack.style != style.id or pack.settings.get("size") != request.size:
-            raise BadInput(f"{folder} already holds a different pack ({pack.style}, "
-                           f"{pack.settings.get('size')} px). Choose another folder.")
+            raise BadInput(
+                f"{folder} already holds a different pack ({pack.style}, "
+                f"{pack.settings.get('size')} px). Choose another folder."
+            )
         # Resume only what is really on disk; anything half-written is redone.
-        pack.images = [im for im in pack.images
-                       if pack.path(im.draft).is_file() and pack.path(im.latent).is_file()]
+        pack.images = [
+            im
+            for im in pack.images
+            if pack.path(im.draft).is_file() and pack.path(im.latent).is_file()
+        ]
         for im in pack.images:
             if im.final and not pack.path(im.final).is_file():
                 im.final = ""
@@ -281,22 +336,44 @@ def _open_pack(request: PackRequest, style: styles.StylePack, identity: Identity
         pack.complete = False
         return pack
     settings = {k: request.overrides.get(k, style.setting(k)) for k in styles.DEFAULTS}
-    settings.update(size=request.size, seed=request.seed, count=request.count,
-                    refine_top_k=request.refine_top_k, upscale=request.upscale)
+    settings.update(
+        size=request.size,
+        seed=request.seed,
+        count=request.count,
+        refine_top_k=request.refine_top_k,
+        upscale=request.upscale,
+    )
     selfies = []
     for i, check in enumerate(checks):
         rel = f"selfies/{i}.jpg"
         packs.write_image(check.chip, folder / rel, quality=95)
-        selfies.append({"name": check.name, "crop": rel, "sharpness": check.sharpness,
-                        "brightness": check.brightness})
-    models = {"base": request.base_model, "identity": request.instantid_model,
-              "faces": request.face_model, "scoring": "dlib_face_recognition_resnet_model_v1"}
+        selfies.append(
+            {
+                "name": check.name,
+                "crop": rel,
+                "sharpness": check.sharpness,
+                "brightness": check.brightness,
+            }
+        )
+    models = {
+        "base": request.base_model,
+        "identity": request.instantid_model,
+        "faces": request.face_model,
+        "scoring": "dlib_face_recognition_resnet_model_v1",
+    }
     if request.upscale:
         models["upscale"] = UPSCALER_ID
     custom = request.custom_prompt if style.id != "custom" else ""
-    pack = packs.Pack(folder=folder, style=style.id, prompt=style.render(custom),
-                      negative_prompt=style.negative_prompt, settings=settings, models=models,
-                      selfies=selfies, identity=_identity_dict(identity))
+    pack = packs.Pack(
+        folder=folder,
+        style=style.id,
+        prompt=style.render(custom),
+        negative_prompt=style.negative_prompt,
+        settings=settings,
+        models=models,
+        selfies=selfies,
+        identity=_identity_dict(identity),
+    )
     pack.save()
     return pack
 
@@ -314,8 +391,9 @@ def run_drafts(session: Session) -> None:
         done_idx.add(result[0].index)
         ctx.progress("Drafts", len(done_idx), count, preview(result[1]))
 
-    def save(index: int, seed: int, latent: Any, rgb: np.ndarray,
-             turn: Any) -> tuple[Any, np.ndarray]:
+    def save(
+        index: int, seed: int, latent: Any, rgb: np.ndarray, turn: Any
+    ) -> tuple[Any, np.ndarray]:
         return session.add_draft(index, seed, latent, rgb, turn), rgb
 
     # Drafts are written and scored on tail threads while the GPU samples the next batch;
@@ -324,13 +402,15 @@ def run_drafts(session: Session) -> None:
     previous.set()
     with overlap.Tail(overlap.default_workers()) as tail:
         for start in range(0, len(todo), batch):
-            indices = todo[start:start + batch]
+            indices = todo[start : start + batch]
             seeds = [int(s["seed"]) + i for i in indices]
-            latents = session.sample(indices, seeds, steps=int(s["steps"]),
-                                     on_step=lambda *_: tail.report())
+            latents = session.sample(
+                indices, seeds, steps=int(s["steps"]), on_step=lambda *_: tail.report()
+            )
             images = generate.decode_tiny(session.models, latents)
-            for index, seed, latent, rgb in zip(indices, seeds, latents.cpu(), images,
-                                                strict=False):
+            for index, seed, latent, rgb in zip(
+                indices, seeds, latents.cpu(), images, strict=False
+            ):
                 turn = (previous, threading.Event())
                 tail.submit(save, index, seed, latent, rgb, turn, on_done=saved)
                 previous = turn[1]

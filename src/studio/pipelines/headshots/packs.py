@@ -114,13 +114,17 @@ def list_packs(root: Path | str) -> list[Pack]:
 
 def _disk_error(exc: OSError, target: Path) -> BadInput:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return BadInput(f"The disk is full: could not write {target.name}. Free some space "
-                        "or choose another folder.", str(exc))
+        return BadInput(
+            f"The disk is full: could not write {target.name}. Free some space "
+            "or choose another folder.",
+            str(exc),
+        )
     return BadInput(f"Could not write {target}: {exc.strerror or exc}.", str(exc))
 
 
-def write_image(image: np.ndarray, path: Path, quality: int = 92,
-                exif: bytes | None = None) -> Path:
+def write_image(
+    image: np.ndarray, path: Path, quality: int = 92, exif: bytes | None = None
+) -> Path:
     """Save an RGB array (format by extension) atomically; BadInput on a full disk."""
     from PIL import Image
 
@@ -165,8 +169,10 @@ def image_metadata(pack: Pack, image: PackImage) -> dict[str, Any]:
         "models": pack.models,
         "settings": pack.settings,
         "scores": {
-            "id_score": image.id_score, "final_id_score": image.final_id_score,
-            "sharpness": image.sharpness, "duplicate_of": image.duplicate_of,
+            "id_score": image.id_score,
+            "final_id_score": image.final_id_score,
+            "sharpness": image.sharpness,
+            "duplicate_of": image.duplicate_of,
             "flags": image.flags,
         },
         "index": image.index,
@@ -182,8 +188,9 @@ def _exif(meta: dict[str, Any]) -> bytes:
     return exif.tobytes()
 
 
-def export_images(pack: Pack, indices: list[int], folder: Path | str, fmt: str = "jpeg",
-                  quality: int = 95) -> list[Path]:
+def export_images(
+    pack: Pack, indices: list[int], folder: Path | str, fmt: str = "jpeg", quality: int = 95
+) -> list[Path]:
     """Chosen images (final if refined, else draft) with embedded metadata + JSON sidecars."""
     from PIL import Image
 

@@ -87,14 +87,21 @@ class FaceScorer:
 
         h, w = rgb.shape[:2]
         scale = min(1.0, 900.0 / max(h, w))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (int(w * scale), int(h * scale)),
-                                                    interpolation=cv2.INTER_AREA)
+        small = (
+            rgb
+            if scale == 1.0
+            else cv2.resize(rgb, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+        )
         upsample = 1 if max(small.shape[:2]) < 700 else 0
         rects, scores, _ = self.detector.run(np.ascontiguousarray(small), upsample, 0.0)
         faces = [
             DetectedFace(
-                (int(r.left() / scale), int(r.top() / scale),
-                 int(r.right() / scale), int(r.bottom() / scale)),
+                (
+                    int(r.left() / scale),
+                    int(r.top() / scale),
+                    int(r.right() / scale),
+                    int(r.bottom() / scale),
+                ),
                 float(s),
             )
             for r, s in zip(rects, scores, strict=False)
@@ -199,9 +206,7 @@ def validate_selfie(scorer: FaceScorer, rgb: np.ndarray, name: str = "photo") ->
     main = faces[0]
     others = [f for f in faces[1:] if f.side >= SECOND_FACE_RATIO * main.side]
     if others:
-        raise BadInput(
-            f"{len(others) + 1} faces found in {name}. Use a photo with only you in it."
-        )
+        raise BadInput(f"{len(others) + 1} faces found in {name}. Use a photo with only you in it.")
     shorter = min(rgb.shape[:2])
     if main.side < MIN_FACE_PX or main.side < MIN_FACE_FRACTION * shorter:
         raise BadInput(

@@ -39,11 +39,17 @@ def reroll(request: RerollRequest, ctx: RunContext) -> packs.PackImage:
     seed = request.seed
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
-    style = styles.StylePack(pack.style, pack.style, pack.prompt, pack.negative_prompt,
-                             dict(pack.settings))
-    base = PackRequest(selfies=[], style=pack.style, folder=pack.folder,
-                       base_model=pack.models["base"], instantid_model=pack.models["identity"],
-                       face_model=pack.models["faces"])
+    style = styles.StylePack(
+        pack.style, pack.style, pack.prompt, pack.negative_prompt, dict(pack.settings)
+    )
+    base = PackRequest(
+        selfies=[],
+        style=pack.style,
+        folder=pack.folder,
+        base_model=pack.models["base"],
+        instantid_model=pack.models["identity"],
+        face_model=pack.models["faces"],
+    )
     session = Session(base, ctx, pack, identity_from_pack(pack), style)
     for im in pack.images:
         if im.index != old.index:

@@ -49,12 +49,14 @@ def run(request: SelfieRequest, ctx: RunContext) -> SelfieResult:
         except BadInput as exc:
             reports.append(SelfieReport(name, False, exc.user_message))
         else:
-            reports.append(SelfieReport(name, True, "", check.chip, check.sharpness,
-                                        check.brightness))
+            reports.append(
+                SelfieReport(name, True, "", check.chip, check.sharpness, check.brightness)
+            )
             descriptors.append(check.descriptor)
         ctx.progress("Checking selfies", i + 1, total)
     same = all(
         quality.identity_score(a, b) >= quality.MIN_ID_SCORE
-        for i, a in enumerate(descriptors) for b in descriptors[i + 1:]
+        for i, a in enumerate(descriptors)
+        for b in descriptors[i + 1 :]
     )
     return SelfieResult(reports, same)

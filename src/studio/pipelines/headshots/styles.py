@@ -17,8 +17,13 @@ from typing import Any
 from studio.core.errors import BadInput
 
 DEFAULTS: dict[str, Any] = {
-    "guidance": 1.8, "steps": 6, "refine_steps": 6, "refine_strength": 0.35,
-    "id_strength": 0.8, "control_strength": 0.8, "pose": True,
+    "guidance": 1.8,
+    "steps": 6,
+    "refine_steps": 6,
+    "refine_strength": 0.35,
+    "id_strength": 0.8,
+    "control_strength": 0.8,
+    "pose": True,
 }
 # Requests a headshot tool must refuse: sexual content, minors, and impersonation cues.
 _BLOCKED = re.compile(
@@ -63,13 +68,16 @@ def _parse(path: Path) -> StylePack:
         raw = json.loads(path.read_text(encoding="utf-8"))
         prompt = str(raw["prompt"]).strip()
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"The style file '{path.name}' is not a valid style pack.",
-                       str(exc)) from exc
+        raise BadInput(
+            f"The style file '{path.name}' is not a valid style pack.", str(exc)
+        ) from exc
     if not prompt.replace("{custom}", "").strip(" ,"):
         raise BadInput(f"The style '{raw.get('name', path.stem)}' has an empty prompt.")
     thumb = raw.get("thumbnail")
     return StylePack(
-        id=str(raw.get("id", path.stem)), name=str(raw.get("name", path.stem)), prompt=prompt,
+        id=str(raw.get("id", path.stem)),
+        name=str(raw.get("name", path.stem)),
+        prompt=prompt,
         negative_prompt=str(raw.get("negative_prompt", "")),
         defaults={**DEFAULTS, **dict(raw.get("defaults", {}))},
         thumbnail=(path.parent / thumb) if thumb else None,

@@ -53,12 +53,16 @@ def pixmap(image: Any, side: int = 160) -> QPixmap:
     """A PIL image or RGB array as a scaled pixmap."""
     import numpy as np
 
-    arr = np.ascontiguousarray(np.asarray(image.convert("RGB") if hasattr(image, "convert")
-                                          else image, dtype=np.uint8)[:, :, :3])
+    arr = np.ascontiguousarray(
+        np.asarray(image.convert("RGB") if hasattr(image, "convert") else image, dtype=np.uint8)[
+            :, :, :3
+        ]
+    )
     h, w = arr.shape[:2]
     qimg = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(qimg).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.SmoothTransformation)
+    return QPixmap.fromImage(qimg).scaled(
+        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
 
 
 def packs_root() -> Path:
@@ -191,8 +195,9 @@ class HeadshotsWorkspace(QWidget):
 
     # ---- selfies ---------------------------------------------------------------------------
     def _browse(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add selfies", "",
-                                                "Images (*.jpg *.jpeg *.png *.webp *.heic)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add selfies", "", "Images (*.jpg *.jpeg *.png *.webp *.heic)"
+        )
         self.add_selfies([Path(f) for f in files])
 
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
@@ -206,8 +211,12 @@ class HeadshotsWorkspace(QWidget):
         """Add photos (at most three in all) and check them on the device thread."""
         self.selfies = (self.selfies + [f for f in files if f not in self.selfies])[:3]
         self.selfie_status.setText("Checking…")
-        job = self.service.submit("headshots.check", SelfieRequest(list(self.selfies)),
-                                  Priority.INTERACTIVE, "Check selfies")
+        job = self.service.submit(
+            "headshots.check",
+            SelfieRequest(list(self.selfies)),
+            Priority.INTERACTIVE,
+            "Check selfies",
+        )
         self._jobs[job.id] = "check"
 
     def clear_selfies(self) -> None:
@@ -222,8 +231,9 @@ class HeadshotsWorkspace(QWidget):
             item = QListWidgetItem(report.name if report.ok else f"✗ {report.name}")
             if report.ok:
                 item.setIcon(QIcon(pixmap(report.crop, 150)))
-                item.setToolTip(f"sharpness {report.sharpness:.0f}, "
-                                f"brightness {report.brightness:.0f}")
+                item.setToolTip(
+                    f"sharpness {report.sharpness:.0f}, brightness {report.brightness:.0f}"
+                )
             else:
                 item.setToolTip(report.message)
             self.accepted[report.name] = report.ok
@@ -237,10 +247,14 @@ class HeadshotsWorkspace(QWidget):
     def build_request(self) -> PackRequest:
         good = [p for p in self.selfies if self.accepted.get(p.name, False)]
         return PackRequest(
-            selfies=good, style=self.style_box.currentData() or "corporate",
-            custom_prompt=self.prompt.text(), count=self.count.value(),
-            size=self.size.value(), refine_top_k=self.top_k.value(),
-            upscale=self.upscale.isChecked(), seed=int.from_bytes(__import__("os").urandom(3)),
+            selfies=good,
+            style=self.style_box.currentData() or "corporate",
+            custom_prompt=self.prompt.text(),
+            count=self.count.value(),
+            size=self.size.value(),
+            refine_top_k=self.top_k.value(),
+            upscale=self.upscale.isChecked(),
+            seed=int.from_bytes(__import__("os").urandom(3)),
         )
 
     def generate(self) -> None:
@@ -271,8 +285,12 @@ class HeadshotsWorkspace(QWidget):
         if self.pack is None or not items:
             return
         index = items[0].data(Qt.ItemDataRole.UserRole)
-        job = self.service.submit("headshots.reroll", RerollRequest(self.pack.folder, index),
-                                  Priority.NORMAL, f"Re-roll #{index}")
+        job = self.service.submit(
+            "headshots.reroll",
+            RerollRequest(self.pack.folder, index),
+            Priority.NORMAL,
+            f"Re-roll #{index}",
+        )
         self._jobs[job.id] = "reroll"
 
     # ---- signals ---------------------------------------------------------------------------
@@ -339,8 +357,10 @@ class HeadshotsWorkspace(QWidget):
             item = QListWidgetItem(icon, label)
             item.setData(Qt.ItemDataRole.UserRole, im.index)
             item.setData(Qt.ItemDataRole.UserRole + 1, bool(im.flags))
-            item.setToolTip(f"seed {im.seed}\nidentity {im.id_score:.2f}\nsharpness "
-                            f"{im.sharpness:.0f}\n{', '.join(im.flags) or 'ok'}")
+            item.setToolTip(
+                f"seed {im.seed}\nidentity {im.id_score:.2f}\nsharpness "
+                f"{im.sharpness:.0f}\n{', '.join(im.flags) or 'ok'}"
+            )
             self.gallery.addItem(item)
         self._apply_filter()
 
@@ -352,8 +372,11 @@ class HeadshotsWorkspace(QWidget):
             item.setHidden(flagged and not show)
 
     def visible_indices(self) -> list[int]:
-        return [self.gallery.item(i).data(Qt.ItemDataRole.UserRole)
-                for i in range(self.gallery.count()) if not self.gallery.item(i).isHidden()]
+        return [
+            self.gallery.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.gallery.count())
+            if not self.gallery.item(i).isHidden()
+        ]
 
     def refresh_past_packs(self) -> None:
         self.past.clear()
@@ -372,8 +395,11 @@ class HeadshotsWorkspace(QWidget):
         if self.pack is None:
             self.export_status.setText("Generate or open a pack first.")
             return []
-        indices = [it.data(Qt.ItemDataRole.UserRole) for it in self.gallery.selectedItems()
-                   if it.data(Qt.ItemDataRole.UserRole) is not None]
+        indices = [
+            it.data(Qt.ItemDataRole.UserRole)
+            for it in self.gallery.selectedItems()
+            if it.data(Qt.ItemDataRole.UserRole) is not None
+        ]
         if not indices:
             self.export_status.setText("Select images in the gallery first.")
             return []
@@ -383,8 +409,9 @@ class HeadshotsWorkspace(QWidget):
                 return []
             folder = Path(chosen)
         try:
-            written = packs.export_images(self.pack, indices, folder,
-                                          self.export_format.currentData())
+            written = packs.export_images(
+                self.pack, indices, folder, self.export_format.currentData()
+            )
         except StudioError as exc:
             self.export_status.setText(exc.user_message)
             return []
