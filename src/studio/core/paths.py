@@ -45,6 +45,11 @@ def cache_dir() -> Path:
     return _base("cache")
 
 
+def headshot_packs_dir() -> Path:
+    """Where headshot packs are saved (the Lipsync avatar picker reads them too)."""
+    return data_dir() / "headshots"
+
+
 def default_models_dir() -> Path:
     env = os.environ.get("STUDIO_MODELS_DIR")
     return Path(env) if env else data_dir() / "models"

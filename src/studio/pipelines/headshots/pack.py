@@ -94,9 +94,9 @@ class Identity:
 def pack_folder(request: PackRequest) -> Path:
     if request.folder is not None:
         return Path(request.folder)
-    from studio.core.paths import data_dir
+    from studio.core.paths import headshot_packs_dir
 
-    return data_dir() / "headshots" / request.pack_id
+    return headshot_packs_dir() / request.pack_id
 
 
 def resolve_style(request: PackRequest) -> styles.StylePack:

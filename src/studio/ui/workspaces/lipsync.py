@@ -153,9 +153,9 @@ class PackPicker(QDialog):
 
 
 def default_packs_root() -> Path:
-    from studio.core.paths import data_dir
+    from studio.core.paths import headshot_packs_dir
 
-    return data_dir() / "headshots"  # where the Headshots workspace saves its packs
+    return headshot_packs_dir()
 
 
 class LipsyncWorkspace(QWidget):
