@@ -2,7 +2,10 @@
 
 A style pack: ``id``, ``name``, ``prompt`` (a template; ``{custom}`` is replaced by the user's
 extra text), ``negative_prompt``, ``defaults`` (guidance, steps, refine_steps,
-refine_strength, id_strength, control_strength, pose) and an optional ``thumbnail`` file name.
+refine_strength, id_strength, control_strength, pose) and an optional ``thumbnail``: an image
+path relative to the styles folder (``thumbs/<id>.png``, illustrations drawn by
+``scripts/make_style_thumbnails.py``); ``StylePack.thumbnail`` is None when it is unset or the
+file is missing.
 """
 
 from __future__ import annotations
@@ -73,15 +76,22 @@ def _parse(path: Path) -> StylePack:
         ) from exc
     if not prompt.replace("{custom}", "").strip(" ,"):
         raise BadInput(f"The style '{raw.get('name', path.stem)}' has an empty prompt.")
-    thumb = raw.get("thumbnail")
     return StylePack(
         id=str(raw.get("id", path.stem)),
         name=str(raw.get("name", path.stem)),
         prompt=prompt,
         negative_prompt=str(raw.get("negative_prompt", "")),
         defaults={**DEFAULTS, **dict(raw.get("defaults", {}))},
-        thumbnail=(path.parent / thumb) if thumb else None,
+        thumbnail=_thumbnail(path.parent, raw.get("thumbnail")),
     )
+
+
+def _thumbnail(folder: Path, name: Any) -> Path | None:
+    """The style's preview image, relative to the styles folder; None when unset or missing."""
+    if not name or not isinstance(name, str):
+        return None
+    path = folder / name
+    return path if path.is_file() else None
 
 
 def list_styles(folder: Path | None = None) -> list[StylePack]:

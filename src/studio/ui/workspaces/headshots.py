@@ -2,8 +2,9 @@
 
 1. *Selfies*: add 1-3 photos (button or drag and drop); each is checked at once by a
    ``headshots.check`` job, showing its aligned face crop or why it was rejected.
-2. *Style*: a style pack (or a custom prompt), images, size, refine top-k, upscale; the
-   licences of the face models (some non-commercial) are shown here.
+2. *Style*: a style pack, picked from a list or its illustrative thumbnail (or a custom
+   prompt), images, size, refine top-k, upscale; the licences of the face models (some
+   non-commercial) are shown here.
 3. *Generate & review*: one ``headshots.pack`` job; the gallery fills as drafts arrive, with
    progress, ETA and cancel; then best first with scores, flagged ones hidden unless asked;
    re-roll one image (``headshots.reroll``). Past packs can be reopened.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,6 +48,7 @@ from studio.pipelines.headshots.styles import list_styles
 from studio.services.jobs import Priority
 
 FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
+THUMB = 104  # style thumbnail size in the Style step (the files are 256 px)
 
 
 def pixmap(image: Any, side: int = 160) -> QPixmap:
@@ -66,7 +68,7 @@ def pixmap(image: Any, side: int = 160) -> QPixmap:
 
 
 def packs_root() -> Path:
-    return paths.data_dir() / "headshots"
+    return paths.headshot_packs_dir()
 
 
 class HeadshotsWorkspace(QWidget):
@@ -113,12 +115,28 @@ class HeadshotsWorkspace(QWidget):
     def _style_tab(self) -> QWidget:
         page = QWidget()
         self.style_box = QComboBox()
+        # the same choices as thumbnails (illustrations of each style, not generated samples)
+        self.style_list = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
+        self.style_list.setIconSize(QSize(THUMB, THUMB))
+        self.style_list.setGridSize(QSize(THUMB + 24, THUMB + 26))
+        self.style_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.style_list.setMovement(QListWidget.Movement.Static)
+        self.style_list.setUniformItemSizes(True)
+        self.style_list.setMinimumHeight(THUMB + 40)
         try:
             for style in list_styles():
                 self.style_box.addItem(style.name, style.id)
+                self._add_style_item(style.name, style.id, style.thumbnail)
         except StudioError as exc:
             self.style_box.addItem(f"(styles unreadable: {exc.user_message})", "")
+            self._add_style_item("(styles unreadable)", "", None)
         self.style_box.addItem("Custom prompt", "custom")
+        self._add_style_item("Custom prompt", "custom", None)
+        self.style_box.currentIndexChanged.connect(self.style_list.setCurrentRow)
+        self.style_list.currentRowChanged.connect(
+            lambda row: row >= 0 and self.style_box.setCurrentIndex(row)
+        )
+        self.style_list.setCurrentRow(self.style_box.currentIndex())
         self.prompt = QLineEdit(placeholderText="extra details, e.g. 'red tie, glasses'")
         self.count = QSpinBox(minimum=1, maximum=200, value=40)
         self.size = QSpinBox(minimum=64, maximum=2048, singleStep=64, value=1024)
@@ -126,6 +144,7 @@ class HeadshotsWorkspace(QWidget):
         self.upscale = QCheckBox("Upscale x4", checked=True)
         form = QFormLayout(page)
         form.addRow("Style", self.style_box)
+        form.addRow("", self.style_list)
         form.addRow("Prompt", self.prompt)
         form.addRow("Images", self.count)
         form.addRow("Size (px)", self.size)
@@ -135,6 +154,31 @@ class HeadshotsWorkspace(QWidget):
         self.licences.setWordWrap(True)
         form.addRow("Models", self.licences)
         return page
+
+    def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
+        image = QPixmap(str(thumbnail)) if thumbnail is not None else QPixmap()
+        if image.isNull():  # no thumbnail (custom prompt, or a missing file): a plain tile
+            image = QPixmap(THUMB, THUMB)
+            image.fill(QColor(224, 226, 230))
+            painter = QPainter(image)
+            painter.setPen(QColor(110, 114, 122))
+            font = painter.font()
+            font.setPixelSize(THUMB // 3)
+            painter.setFont(font)
+            painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "✎" if style_id else "?")
+            painter.end()
+        image = image.scaled(
+            THUMB,
+            THUMB,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        icon = QIcon(image)
+        icon.addPixmap(image, QIcon.Mode.Selected)  # untinted: the label shows the selection
+        item = QListWidgetItem(icon, name)
+        item.setData(Qt.ItemDataRole.UserRole, style_id)
+        item.setToolTip(f"{name} (illustration, not a generated sample)" if thumbnail else name)
+        self.style_list.addItem(item)
 
     def _licence_text(self) -> str:
         lines = []
