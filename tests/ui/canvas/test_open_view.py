@@ -87,3 +87,15 @@ def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
     assert bar.value() == start + 100
     workspace.panel.fit_button.click()
     assert abs(view.zoom - fitted) < 1e-6
+
+
+def test_empty_view_tells_how_to_open_a_photo(qtbot):
+    from studio.ui.canvas.view import CanvasView
+
+    view = CanvasView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    empty = view.grab().toImage()
+    centre = [empty.pixelColor(x, 200).lightness() for x in range(150, 450)]
+    assert max(centre) > 150  # light hint text on the dark background

@@ -56,6 +56,9 @@ def checkerboard() -> QBrush:
     return QBrush(tile)
 
 
+EMPTY_HINT = "Open a photo (Ctrl+O), drop one here, or paste one (Ctrl+V)"
+
+
 class CanvasView(QGraphicsView):
     """Shows the image with its mask; emits pointer actions in image coordinates."""
 
@@ -118,6 +121,20 @@ class CanvasView(QGraphicsView):
         self._stroking = False
         self._pan_from: QPointF | None = None
         self._space = False
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        """With no image yet, say how to get one (an empty dark square explains nothing)."""
+        super().drawForeground(painter, rect)
+        if not self.image_item.pixmap().isNull():
+            return
+        painter.save()
+        painter.resetTransform()  # draw in viewport pixels, whatever the zoom
+        painter.setPen(QColor(200, 200, 206))
+        font = painter.font()
+        font.setPointSize(13)
+        painter.setFont(font)
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
+        painter.restore()
 
     # ---- content -----------------------------------------------------------------------------
     def set_image(self, arr: Any, fit: bool = False) -> None:
