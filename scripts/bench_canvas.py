@@ -32,6 +32,8 @@ try:
     import studio  # noqa: F401
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_configs beside this script
+from bench_configs import SDXL_UNET, SDXL_VAE, TINY_SDXL_UNET, TINY_SDXL_VAE  # noqa: E402
 
 
 def _sync(device: str) -> None:
@@ -408,65 +410,16 @@ def bench_upscale(ctx: Any, smoke: bool, repeat: int) -> dict:
 def _sdxl_vae(smoke: bool) -> Any:
     from diffusers import AutoencoderKL
 
-    if smoke:
-        return AutoencoderKL(
-            block_out_channels=(8, 16),
-            layers_per_block=1,
-            latent_channels=4,
-            down_block_types=("DownEncoderBlock2D",) * 2,
-            up_block_types=("UpDecoderBlock2D",) * 2,
-            norm_num_groups=8,
-        )
-    return AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512),
-        layers_per_block=2,
-        latent_channels=4,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        sample_size=1024,
-        scaling_factor=0.13025,
-    )
+    return AutoencoderKL(**(TINY_SDXL_VAE if smoke else SDXL_VAE))
 
 
 def _sdxl_parts(smoke: bool) -> dict:
     from diffusers import UNet2DConditionModel
 
-    if smoke:
-        unet = UNet2DConditionModel(
-            sample_size=16,
-            in_channels=9,
-            out_channels=4,
-            layers_per_block=1,
-            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-            block_out_channels=(32, 64),
-            attention_head_dim=(2, 4),
-            transformer_layers_per_block=(1, 2),
-            use_linear_projection=True,
-            addition_embed_type="text_time",
-            addition_time_embed_dim=8,
-            projection_class_embeddings_input_dim=6 * 8 + 32,
-            cross_attention_dim=64,
-        )
-        vae = _sdxl_vae(smoke)
-        return {"unet": unet, "vae": vae, "text_dim": 64, "pooled_dim": 32}
-    unet = UNet2DConditionModel(
-        sample_size=128,
-        in_channels=9,
-        out_channels=4,
-        layers_per_block=2,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        block_out_channels=(320, 640, 1280),
-        attention_head_dim=(5, 10, 20),
-        transformer_layers_per_block=(1, 2, 10),
-        use_linear_projection=True,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=256,
-        projection_class_embeddings_input_dim=2816,
-        cross_attention_dim=2048,
-    )
+    unet = UNet2DConditionModel(**dict(TINY_SDXL_UNET if smoke else SDXL_UNET, in_channels=9))
     vae = _sdxl_vae(smoke)
+    if smoke:
+        return {"unet": unet, "vae": vae, "text_dim": 64, "pooled_dim": 32}
     return {"unet": unet, "vae": vae, "text_dim": 2048, "pooled_dim": 1280}
 
 

@@ -45,57 +45,10 @@ try:
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-SDXL_UNET = dict(
-    sample_size=128,
-    in_channels=4,
-    out_channels=4,
-    layers_per_block=2,
-    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    block_out_channels=(320, 640, 1280),
-    attention_head_dim=(5, 10, 20),
-    transformer_layers_per_block=(1, 2, 10),
-    use_linear_projection=True,
-    addition_embed_type="text_time",
-    addition_time_embed_dim=256,
-    projection_class_embeddings_input_dim=2816,
-    cross_attention_dim=2048,
-)
-TINY_UNET = dict(
-    sample_size=16,
-    in_channels=4,
-    out_channels=4,
-    layers_per_block=1,
-    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-    block_out_channels=(32, 64),
-    attention_head_dim=(2, 4),
-    transformer_layers_per_block=(1, 2),
-    use_linear_projection=True,
-    addition_embed_type="text_time",
-    addition_time_embed_dim=8,
-    projection_class_embeddings_input_dim=6 * 8 + 32,
-    cross_attention_dim=64,
-)
-SDXL_VAE = dict(
-    down_block_types=("DownEncoderBlock2D",) * 4,
-    up_block_types=("UpDecoderBlock2D",) * 4,
-    block_out_channels=(128, 256, 512, 512),
-    layers_per_block=2,
-    latent_channels=4,
-    sample_size=1024,
-    scaling_factor=0.13025,
-    force_upcast=True,
-)
-TINY_VAE = dict(
-    down_block_types=("DownEncoderBlock2D",) * 4,
-    up_block_types=("UpDecoderBlock2D",) * 4,
-    block_out_channels=(8, 16, 16, 16),
-    layers_per_block=1,
-    norm_num_groups=8,
-    latent_channels=4,
-    scaling_factor=0.13025,
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_configs beside this script
+from bench_configs import SDXL_UNET, SDXL_VAE  # noqa: E402
+from bench_configs import TINY_SDXL_UNET as TINY_UNET  # noqa: E402
+from bench_configs import TINY_SDXL_VAE as TINY_VAE  # noqa: E402
 
 
 def _sync(device: str) -> None:
