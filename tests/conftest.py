@@ -43,3 +43,23 @@ def run_context(store):
     ctx = RunContext(store=store, cache=ModelCache(), device="cpu", progress=progress)
     ctx.reports = reports  # type: ignore[attr-defined]
     return ctx
+
+
+@pytest.fixture
+def start_cpu_service(qtbot):
+    """Start real CPU InferenceServices (default runners: every workspace's JOBS); each is
+    shut down at teardown, and must stop in time."""
+    started = []
+
+    def start(store, **kwargs):
+        from studio.services.inference import InferenceService
+
+        svc = InferenceService(store, device="cpu", **kwargs)
+        with qtbot.waitSignal(svc.device_ready, timeout=30000):
+            svc.start()
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in started:
+        assert svc.shutdown(30)

@@ -8,17 +8,12 @@ import pytest
 from studio.pipelines.canvas.fill import FillRequest
 from studio.pipelines.canvas.remove import RemoveRequest
 from studio.pipelines.canvas.segment import SegmentRequest
-from studio.services.inference import InferenceService
 from studio.services.jobs import JobState, Priority
 
 
 @pytest.fixture
-def service(qtbot, store):
-    svc = InferenceService(store, device="cpu")  # the default runners: every workspace's JOBS
-    with qtbot.waitSignal(svc.device_ready, timeout=30000):
-        svc.start()
-    yield svc
-    assert svc.shutdown(30)
+def service(start_cpu_service, store):
+    return start_cpu_service(store)  # the default runners: every workspace's JOBS
 
 
 def _mask(photo):

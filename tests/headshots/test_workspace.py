@@ -7,16 +7,10 @@ import json
 import pytest
 from PIL import Image
 
-from studio.services.inference import InferenceService
-
 
 @pytest.fixture
-def service(qtbot, hs_store):
-    svc = InferenceService(hs_store, device="cpu")  # default runners: the real headshots JOBS
-    with qtbot.waitSignal(svc.device_ready, timeout=30000):
-        svc.start()
-    yield svc
-    assert svc.shutdown(30)
+def service(start_cpu_service, hs_store):
+    return start_cpu_service(hs_store)  # default runners: the real headshots JOBS
 
 
 @pytest.fixture

@@ -35,14 +35,8 @@ class FakeMic:
 
 
 @pytest.fixture
-def service(qtbot, lipsync_ctx):
-    from studio.services.inference import InferenceService
-
-    svc = InferenceService(lipsync_ctx.store, device="cpu")
-    with qtbot.waitSignal(svc.device_ready, timeout=30000):
-        svc.start()
-    yield svc
-    assert svc.shutdown(30)
+def service(start_cpu_service, lipsync_ctx):
+    return start_cpu_service(lipsync_ctx.store)
 
 
 def _workspace(qtbot, service, mic):

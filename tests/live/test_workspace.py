@@ -7,26 +7,17 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from studio.services.inference import InferenceService  # noqa: E402
 from studio.ui.workspaces.live import FrameSource, LiveWorkspace  # noqa: E402
 
 
-def _service(qtbot, store):
-    svc = InferenceService(store, device="cpu")
-    with qtbot.waitSignal(svc.device_ready, timeout=30000):
-        svc.start()
-    return svc
-
-
 @pytest.fixture
-def workspace(qtbot, live_store):
-    svc = _service(qtbot, live_store)
+def workspace(qtbot, live_store, start_cpu_service):
+    svc = start_cpu_service(live_store)
     ws = LiveWorkspace(svc, live_store)
     qtbot.addWidget(ws)
     ws.frame_size.setCurrentIndex(0)  # 256 x 256 keeps the CPU test quick
     yield ws, svc
     ws.stop()
-    svc.shutdown()
 
 
 def test_stream_shows_frames_and_applies_prompt_changes(qtbot, workspace, tmp_path):

@@ -5,18 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.services.inference import InferenceService
 from studio.ui.canvas.workspace import CanvasWorkspace
 from tests.canvas.conftest import built, install, photo, sdxl, sdxl_folders  # noqa: F401
 
 
 @pytest.fixture
-def service(qtbot, store):
-    svc = InferenceService(store, device="cpu")  # the default runners: the real canvas JOBS
-    with qtbot.waitSignal(svc.device_ready, timeout=30000):
-        svc.start()
-    yield svc
-    assert svc.shutdown(30)
+def service(start_cpu_service, store):
+    return start_cpu_service(store)  # the default runners: the real canvas JOBS
 
 
 @pytest.fixture
