@@ -54,6 +54,19 @@ def test_upscale_x4_tiled_matches_whole(run_context, install, photo):
     assert reports[-1] == ("Upscaling", 6, 6)
 
 
+def test_upscale_keeps_a_cutouts_transparency(run_context, install, photo):
+    install("realesrgan-x4plus")
+    rgb = photo[:40, :56]
+    alpha = np.zeros((40, 56), np.uint8)
+    alpha[10:30, 20:40] = 255
+    rgba = np.dstack([rgb, alpha])
+    out = JOBS["canvas.upscale"](UpscaleRequest(image=rgba, tile=0), run_context).image
+    opaque = JOBS["canvas.upscale"](UpscaleRequest(image=rgb, tile=0), run_context).image
+    assert out.shape == (160, 224, 4)
+    assert np.array_equal(out[:, :, :3], opaque)  # colour goes through the model unchanged
+    assert out[80, 120, 3] == 255 and out[5, 5, 3] == 0  # inside stays opaque, outside clear
+
+
 def test_upscale_refuses_results_too_large(run_context, install):
     install("realesrgan-x4plus")
     big = np.zeros((5000, 5000, 3), np.uint8)

@@ -109,7 +109,8 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     assert [r.op for r in ws.doc.edits()] == ["Cut out", "Refine cut-out"]
     ws.panel.upscale_button.click()
     wait_done(qtbot, ws)
-    assert ws.doc.image.shape == (384, 512, 3)
+    assert ws.doc.image.shape == (384, 512, 4)  # still a cut-out: transparency kept
+    assert (ws.doc.image[::4, ::4, 3][:, :20] < 128).all()  # what was cut away stays clear
     assert ws.doc.mask.shape == (384, 512)
     assert [r.op for r in ws.doc.edits()] == ["Cut out", "Refine cut-out", "Upscale x4"]
     assert ws.view.image_item.pixmap().width() == 512

@@ -11,6 +11,7 @@ from typing import Any
 
 from studio.core.errors import BadInput
 from studio.core.imageio import MAX_PIXELS, to_array
+from studio.pipelines.canvas import compose
 from studio.pipelines.canvas.spandrel_models import load_spandrel, to_tensor, to_uint8
 from studio.pipelines.context import RunContext
 
@@ -28,7 +29,7 @@ class UpscaleRequest:
 
 @dataclass
 class UpscaleResult:
-    image: Any  # (4H)x(4W)x3 uint8
+    image: Any  # (4H)x(4W)x3 uint8, or x4 (RGBA) when the input had transparency
     scale: int
 
 
@@ -54,6 +55,7 @@ def run(request: UpscaleRequest, ctx: RunContext) -> UpscaleResult:
     import torch
 
     arr = to_array(request.image)
+    alpha = _alpha(request.image)  # a cut-out keeps its transparency
     h, w = arr.shape[:2]
     desc = load_spandrel(ctx, request.model, ESRGAN_FILE, "ESRGAN")
     s = int(desc.scale)
@@ -81,7 +83,19 @@ def run(request: UpscaleRequest, ctx: RunContext) -> UpscaleResult:
             ]
             done += 1
             ctx.progress("Upscaling", done, total)
+    if alpha is not None:  # the model sees colour only; the mask is resized smoothly
+        out = np.dstack([out, compose.resize(alpha, (w * s, h * s))])
     return UpscaleResult(image=out, scale=s)
+
+
+def _alpha(image: Any) -> Any:
+    """The alpha channel of an RGBA array or PIL image, or None (opaque images)."""
+    import numpy as np
+
+    if hasattr(image, "mode"):
+        return np.array(image.getchannel("A")) if image.mode in ("RGBA", "LA") else None
+    arr = np.asarray(image)
+    return np.ascontiguousarray(arr[:, :, 3]) if arr.ndim == 3 and arr.shape[2] == 4 else None
 
 
 run.low_memory_mode = True  # type: ignore[attr-defined]

@@ -191,7 +191,7 @@ class CanvasActions:
         from studio.pipelines.canvas.upscale import UpscaleRequest
 
         return self._action(
-            "upscale", "canvas.upscale", UpscaleRequest(image=self.doc.rgb()), "Upscale x4"
+            "upscale", "canvas.upscale", UpscaleRequest(image=self.doc.image), "Upscale x4"
         )
 
     def current_cutout(self) -> ImageCommand | None:
