@@ -35,6 +35,24 @@ def test_history_strip_jumps_back_and_forward(workspace, photo_file):
     assert (ws.doc.image == photo // 2).all()
 
 
+def test_undo_history_is_capped_by_memory(workspace, photo_file, monkeypatch):
+    from studio.ui.canvas import document
+
+    assert document.undo_limit(1024 * 1024) == 100
+    assert document.undo_limit(8192 * 8192) == 10  # 256 MB snapshots: keep only 10 steps
+    ws = workspace
+    monkeypatch.setattr(document, "UNDO_BUDGET_BYTES", 1)  # as if the photo were huge
+    ws.open_path(photo_file)
+    img = ws.doc.image
+    for i in range(12):
+        ws.doc.apply_image((img + i + 1).astype(np.uint8), f"Edit {i}", {})
+    assert ws.doc.stack.count() == 10 and ws.doc.history_trimmed
+    first = ws.history.item(0)
+    assert first.text() == "Earliest kept"
+    ws.history.itemClicked.emit(first)
+    assert (ws.doc.image == (img + 2).astype(np.uint8)).all()  # edits 0 and 1 were dropped
+
+
 def test_before_after_slider_and_hold_key(workspace, photo_file, qtbot):
     ws = workspace
     edited(ws, photo_file)

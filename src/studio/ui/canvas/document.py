@@ -81,6 +81,14 @@ class ImageCommand(QUndoCommand):
         self.doc._set_image(self.before_image, self.before_sel)
 
 
+UNDO_BUDGET_BYTES = 1_500_000_000  # image snapshots kept for undo, roughly
+
+
+def undo_limit(pixels: int) -> int:
+    """How many steps to keep: each holds about one RGBA snapshot; 10 to 100 steps."""
+    return max(10, min(100, UNDO_BUDGET_BYTES // max(1, pixels * 4)))
+
+
 class CanvasDocument(QObject):
     """The image being edited (HxWx3 or HxWx4 uint8), the selection and the undo stack."""
 
@@ -99,6 +107,11 @@ class CanvasDocument(QObject):
         self.revision = 0  # bumps on every image change: the SAM embedding key
 
     # ---- state ---------------------------------------------------------------------------
+    @property
+    def history_trimmed(self) -> bool:
+        """True once the oldest steps may have been dropped to stay within memory."""
+        return self.stack.undoLimit() > 0 and self.stack.count() >= self.stack.undoLimit()
+
     @property
     def has_image(self) -> bool:
         return self.image is not None
@@ -146,6 +159,7 @@ class CanvasDocument(QObject):
 
         arr = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
         self.stack.clear()
+        self.stack.setUndoLimit(undo_limit(arr.shape[0] * arr.shape[1]))
         self.uid = next(_doc_ids)
         self.revision = 0
         self.image = arr

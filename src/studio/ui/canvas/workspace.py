@@ -324,10 +324,14 @@ class CanvasWorkspace(CanvasActions, QWidget):
         self.history.clear()
         if not self.doc.has_image:
             return
-        first = QListWidgetItem(thumbnail(self.doc.original), "Original")
+        stack = self.doc.stack
+        oldest = stack.command(0) if stack.count() else None
+        if self.doc.history_trimmed and isinstance(oldest, ImageCommand):
+            first = QListWidgetItem(thumbnail(oldest.before_image), "Earliest kept")
+        else:
+            first = QListWidgetItem(thumbnail(self.doc.original), "Original")
         first.setData(Qt.ItemDataRole.UserRole, 0)
         self.history.addItem(first)
-        stack = self.doc.stack
         for i in range(stack.count()):
             cmd = stack.command(i)
             if isinstance(cmd, ImageCommand):
