@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from studio.pipelines.lipsync import models as lm
 
 FRAME = 512  # output video size
 CROP = 256  # MuseTalk's face crop
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: eye positions for blinks
 FRAME_MARGIN = 2.3  # frame side as a multiple of the face box: head and shoulders
 UPPER_BOUNDARY = 0.5  # the blend mask only covers the crop below this fraction (mouth, chin)
 
@@ -47,6 +48,7 @@ class PreparedAvatar:
     mask: np.ndarray  # (256, 256) float32 blend weights for the generated crop
     mask_source: str  # "face-parsing" or "geometric"
     from_cache: bool = False
+    eyes: np.ndarray | None = None  # (2, 2) eye centres in frame pixels, for blinks
 
 
 def default_cache_dir() -> Path:
@@ -88,7 +90,8 @@ def prepare_avatar(request: PrepareAvatarRequest, ctx: RunContext) -> PreparedAv
 
     face = find_single_face(ctx, image)
     ctx.check()
-    frame, box = _frame_and_box(image, face.box, request.bbox_shift)
+    frame, box, to_frame = _frame_and_box(image, face.box, request.bbox_shift)
+    eyes = None if face.keypoints is None else to_frame(np.asarray(face.keypoints[:2], np.float32))
     crop = _resize(frame[box[1] : box[3], box[0] : box[2]], CROP)
     ctx.progress("Preparing avatar", 1, stages)
     latents = encode_latents(ctx, crop)
@@ -97,7 +100,7 @@ def prepare_avatar(request: PrepareAvatarRequest, ctx: RunContext) -> PreparedAv
     mask, source = blend_mask(ctx, crop)
     ctx.check()
     ctx.progress("Preparing avatar", 3, stages)
-    avatar = PreparedAvatar(key, folder, frame, box, latents, mask, source)
+    avatar = PreparedAvatar(key, folder, frame, box, latents, mask, source, eyes=eyes)
     _save(avatar, root)
     ctx.progress("Preparing avatar", stages, stages)
     return avatar
@@ -126,8 +129,9 @@ def _resize(img: np.ndarray, size: int) -> np.ndarray:
 
 def _frame_and_box(
     image: np.ndarray, face: tuple[float, float, float, float], shift: int
-) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """A square head-and-shoulders frame (edge-padded where the photo ends) and the face crop."""
+) -> tuple[np.ndarray, tuple[int, int, int, int], Any]:
+    """A square head-and-shoulders frame (edge-padded where the photo ends), the face crop,
+    and a function mapping photo points (n, 2) to frame pixels."""
     import cv2
 
     x0, y0, x1, y1 = face
@@ -158,7 +162,11 @@ def _frame_and_box(
         int(ccx - half) + int(2 * half),
         int(ccy - half) + int(2 * half),
     )
-    return frame, box
+
+    def to_frame(points: np.ndarray) -> np.ndarray:
+        return ((points - np.array([fx, fy], np.float32)) * scale).astype(np.float32)
+
+    return frame, box, to_frame
 
 
 def encode_latents(ctx: RunContext, crop: np.ndarray) -> np.ndarray:
@@ -257,6 +265,7 @@ def _save(avatar: PreparedAvatar, root: Path) -> None:
             "box": list(avatar.box),
             "mask_source": avatar.mask_source,
             "version": CACHE_VERSION,
+            "eyes": None if avatar.eyes is None else avatar.eyes.tolist(),
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if avatar.folder.exists():
@@ -282,4 +291,5 @@ def _load(folder: Path) -> PreparedAvatar:
         np.load(folder / "mask.npy"),
         meta["mask_source"],
         from_cache=True,
+        eyes=None if meta.get("eyes") is None else np.asarray(meta["eyes"], np.float32),
     )

@@ -7,8 +7,7 @@ asynchronously and encoded by the writer's helper thread while the GPU works on 
 Progress is reported and cancel is checked per chunk; a cancelled render leaves no output file.
 
 Idle motion is a slow, small head sway (rotation under a degree, a few pixels of drift) applied
-to the whole composited frame. Blinks are not done yet: they need an eye mask and a second
-generated region, which MuseTalk does not provide.
+to the whole composited frame, plus blinks (``blinks.py``) folded into the same sampling grid.
 """
 
 from __future__ import annotations
@@ -186,6 +185,13 @@ class Compositor:
             mask, size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
         )[0]
         self.idle = idle_motion
+        eyes = getattr(avatar, "eyes", None)
+        self.lid_shift = None
+        if idle_motion and eyes is not None:
+            from studio.pipelines.lipsync.blinks import lid_shift_field
+
+            # in grid_sample's normalised units (2 / height per pixel)
+            self.lid_shift = lid_shift_field(eyes, FRAME, ctx.device) * (2.0 / FRAME)
         self._last: Any = None
         self._pending: list[tuple[Any, Any]] = []  # previews being copied back
 
@@ -266,6 +272,13 @@ class Compositor:
         cos, sin = torch.cos(angle) * 1.01, torch.sin(angle) * 1.01  # 1 % zoom hides the edges
         theta = torch.stack([torch.stack([cos, -sin, dx], 1), torch.stack([sin, cos, dy], 1)], 1)
         grid = F.affine_grid(theta.to(frames.dtype), list(frames.shape), align_corners=False)
+        if self.lid_shift is not None:
+            from studio.pipelines.lipsync.blinks import closure
+
+            shut = torch.tensor([closure(i) for i in range(start, start + n)], device=frames.device)
+            if bool((shut > 0).any()):
+                grid = grid.clone()
+                grid[..., 1] -= shut[:, None, None].to(grid.dtype) * self.lid_shift.to(grid.dtype)
         return F.grid_sample(
             frames, grid, mode="bilinear", padding_mode="border", align_corners=False
         )
