@@ -275,10 +275,13 @@ class Compositor:
         if self.lid_shift is not None:
             from studio.pipelines.lipsync.blinks import closure
 
-            shut = torch.tensor([closure(i) for i in range(start, start + n)], device=frames.device)
-            if bool((shut > 0).any()):
+            amounts = [closure(i) for i in range(start, start + n)]
+            if any(amounts):  # decided on the host: no GPU sync between blinks
+                shut = torch.tensor(amounts, dtype=grid.dtype)
+                if frames.device.type == "cuda":  # pinned + async: no wait for the GPU queue
+                    shut = shut.pin_memory().to(frames.device, non_blocking=True)
                 grid = grid.clone()
-                grid[..., 1] -= shut[:, None, None].to(grid.dtype) * self.lid_shift.to(grid.dtype)
+                grid[..., 1] -= shut[:, None, None] * self.lid_shift.to(grid.dtype)
         return F.grid_sample(
             frames, grid, mode="bilinear", padding_mode="border", align_corners=False
         )
