@@ -215,3 +215,12 @@ def test_screen_and_file_sources_show_a_preview(qtbot, workspace, tmp_path):
     assert ws.source.latest().shape == (40, 60, 3) and not screen.timer.isActive()
     _choose(ws.source_kind, "None (text to image)")
     assert ws.source is None and ws.source_view.text() == "No source"
+
+
+def test_speed_choice_reaches_the_frame_loop(workspace):
+    ws, _svc = workspace
+    assert ws.controls.get().optimise == "auto"  # quick start by default
+    ws.speed.setCurrentIndex(ws.speed.findData("compile"))
+    assert ws.controls.get().optimise == "compile"
+    ws.speed.setCurrentIndex(ws.speed.findData("eager"))
+    assert ws.controls.get().optimise == "eager"

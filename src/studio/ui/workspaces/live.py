@@ -50,6 +50,13 @@ __all__ = ["FrameSource", "LiveWorkspace", "to_qimage"]
 
 SIZES = (256, 384, 512, 640, 768)
 VAES = (("Tiny VAE (TAESD, fastest)", "taesd"), ("Model's own VAE (sharper)", None))
+# On an H100: CUDA graph ~10 ms/frame from the first frame; torch.compile ~7 ms/frame after
+# about a minute of compiling on first use (scripts/bench_live.py).
+SPEEDS = (
+    ("Quick start (CUDA graph on a GPU)", "auto"),
+    ("Fastest (torch.compile, ~1 min warm-up)", "compile"),
+    ("Plain (no graph capture)", "eager"),
+)
 to_qimage = rgb_to_qimage
 
 
@@ -89,6 +96,9 @@ class LiveWorkspace(QWidget):
         for px in SIZES:
             self.frame_size.addItem(f"{px} x {px}", px)
         self.frame_size.setCurrentIndex(SIZES.index(512))
+        self.speed = QComboBox()
+        for label, mode in SPEEDS:
+            self.speed.addItem(label, mode)
         self.start_button = QPushButton("Start")
         self.freeze_button = QPushButton("Freeze frame", enabled=False)
         self.save_button = QPushButton("Save...", enabled=False)
@@ -109,6 +119,7 @@ class LiveWorkspace(QWidget):
         form.addRow("Strength", strength_row)
         form.addRow("Seed", self.seed)
         form.addRow("Size", self.frame_size)
+        form.addRow("Speed", self.speed)
         frame_buttons = QHBoxLayout()
         for b in (self.freeze_button, self.save_button, self.canvas_button):
             frame_buttons.addWidget(b)
@@ -138,6 +149,9 @@ class LiveWorkspace(QWidget):
         self.prompt.textChanged.connect(self._prompt_changed)
         self.strength.valueChanged.connect(self._strength_changed)
         self.seed.valueChanged.connect(lambda v: self.controls.update(seed=int(v)))
+        self.speed.currentIndexChanged.connect(
+            lambda _i: self.controls.update(optimise=self.speed.currentData())
+        )
         self.frame_size.currentIndexChanged.connect(self._size_changed)
         self.model.activated.connect(self._models_changed)
         self.vae.activated.connect(self._models_changed)
@@ -322,6 +336,7 @@ class LiveWorkspace(QWidget):
             height=side,
             model_id=self.model.currentData() or "sd-turbo",
             vae_id=self.vae.currentData(),
+            optimise=self.speed.currentData(),
         )
         request = LiveStreamRequest(
             controls=self.controls,
