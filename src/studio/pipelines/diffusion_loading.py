@@ -75,12 +75,18 @@ def load_sd_pipeline(
 
 
 def load_sdxl_pipeline(
-    folder: Path, device: str, dtype: Any, inpaint: bool = False, cls_name: str | None = None
+    folder: Path,
+    device: str,
+    dtype: Any,
+    inpaint: bool = False,
+    cls_name: str | None = None,
+    **components: Any,
 ) -> Any:
-    """An SDXL pipeline (``StableDiffusionXLInpaintPipeline`` when ``inpaint``)."""
+    """An SDXL pipeline (``StableDiffusionXLInpaintPipeline`` when ``inpaint``); ``components``
+    (e.g. ``vae=``) replace the folder's own, which are then not loaded at all."""
     if cls_name is None:
         cls_name = "StableDiffusionXLInpaintPipeline" if inpaint else "StableDiffusionXLPipeline"
-    return _load(cls_name, folder, device, dtype)
+    return _load(cls_name, folder, device, dtype, **components)
 
 
 def load_tiny_vae(folder: Path, device: str, dtype: Any) -> Any:

@@ -87,9 +87,10 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
     entry = ctx.store.catalogue.get(request.model)
 
     def loader() -> Any:
-        pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True)
-        if vae_folder is not None:
-            pipe.register_modules(vae=_load_vae_fix(vae_folder, ctx.device, ctx.dtype))
+        extra = {}
+        if vae_folder is not None:  # passed in, so SDXL's own VAE is never loaded
+            extra["vae"] = _load_vae_fix(vae_folder, ctx.device, ctx.dtype)
+        pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True, **extra)
         pipe._studio_base_scheduler = pipe.scheduler  # restored when fast mode is off
         pipe._studio_lcm_scheduler = None  # made once: from_config on every run costs ms
         pipe._studio_lcm = False  # LCM-LoRA loaded
