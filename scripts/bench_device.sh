@@ -3,6 +3,9 @@
 # (diffusers and friends, which the GPU image lacks), then run each bench_*.py named on the
 # command line (default: all), each under a time limit, writing JSON (and stderr) to $OUT.
 # Usage: OUT=/tmp/out scripts/bench_device.sh [canvas live lipsync headshots]
+# Fill wheels/ first on a machine with PyPI (the folder is git-ignored):
+#   pip download --no-deps -d wheels diffusers peft spandrel segment-anything platformdirs \
+#     einops av
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-out}"; mkdir -p "$out"
