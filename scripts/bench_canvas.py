@@ -33,14 +33,14 @@ try:
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_configs beside this script
-from bench_configs import SDXL_UNET, SDXL_VAE, TINY_SDXL_UNET, TINY_SDXL_VAE  # noqa: E402
-
-
-def _sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+from bench_configs import (  # noqa: E402
+    SDXL_UNET,
+    SDXL_VAE,
+    TINY_SDXL_UNET,
+    TINY_SDXL_VAE,
+    rrdb_state,  # noqa: E402
+)
+from bench_configs import sync as _sync  # noqa: E402
 
 
 def timed(fn: Any, device: str, repeat: int, warmup: int = 1) -> dict[str, float]:
@@ -378,22 +378,7 @@ def bench_upscale(ctx: Any, smoke: bool, repeat: int) -> dict:
 
     nf, nb, side = (16, 1, 64) if smoke else (64, 23, 1024)
     torch.manual_seed(0)
-    sd: dict[str, Any] = {}
-
-    def conv(name: str, cout: int, cin: int) -> None:
-        sd[f"{name}.weight"] = torch.randn(cout, cin, 3, 3) * 0.02
-        sd[f"{name}.bias"] = torch.zeros(cout)
-
-    gc = 32
-    conv("conv_first", nf, 3)
-    for b in range(nb):
-        for r in (1, 2, 3):
-            for i in range(1, 5):
-                conv(f"body.{b}.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
-            conv(f"body.{b}.rdb{r}.conv5", nf, nf + 4 * gc)
-    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
-        conv(name, nf, nf)
-    conv("conv_last", 3, nf)
+    sd = rrdb_state(nf, 32, nb)
     _install(
         ctx, upscale.ESRGAN_ID, lambda f: torch.save({"params_ema": sd}, f / upscale.ESRGAN_FILE)
     )

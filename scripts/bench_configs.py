@@ -1,7 +1,41 @@
-"""Published architecture shapes shared by the benchmark scripts (real size and tiny smoke).
+"""What the benchmark scripts share: published architecture shapes (real size and tiny smoke),
+a Real-ESRGAN state dict in its published key layout, and a device sync for timing.
 
 Real-size models built from these with random weights time exactly like the trained ones.
 """
+
+from typing import Any
+
+
+def sync(device: str) -> None:
+    """Wait for queued GPU work, so wall-clock timings measure it."""
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def rrdb_state(nf: int, gc: int, blocks: int) -> dict[str, Any]:
+    """Random RRDBNet weights keyed like ``RealESRGAN_x4plus.pth``'s ``params_ema``."""
+    import torch
+
+    sd: dict[str, Any] = {}
+
+    def conv(name: str, cout: int, cin: int) -> None:
+        sd[f"{name}.weight"] = torch.randn(cout, cin, 3, 3) * 0.02
+        sd[f"{name}.bias"] = torch.zeros(cout)
+
+    conv("conv_first", nf, 3)
+    for b in range(blocks):
+        for r in (1, 2, 3):
+            for i in range(1, 5):
+                conv(f"body.{b}.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
+            conv(f"body.{b}.rdb{r}.conv5", nf, nf + 4 * gc)
+    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
+        conv(name, nf, nf)
+    conv("conv_last", 3, nf)
+    return sd
+
 
 # SDXL base UNet (stabilityai/stable-diffusion-xl-base-1.0 unet/config.json); inpainting
 # variants take in_channels=9.

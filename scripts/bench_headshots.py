@@ -46,16 +46,10 @@ except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_configs beside this script
-from bench_configs import SDXL_UNET, SDXL_VAE  # noqa: E402
+from bench_configs import SDXL_UNET, SDXL_VAE, rrdb_state  # noqa: E402
 from bench_configs import TINY_SDXL_UNET as TINY_UNET  # noqa: E402
 from bench_configs import TINY_SDXL_VAE as TINY_VAE  # noqa: E402
-
-
-def _sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+from bench_configs import sync as _sync  # noqa: E402
 
 
 def _clock(fn: Any, device: str) -> float:
@@ -137,27 +131,6 @@ def build(
     store.commit("realesrgan-x4plus", staged, hash_tree(staged))
     ctx = RunContext(store=store, cache=ModelCache(), device=device)
     return models, ctx
-
-
-def rrdb_state(nf: int, gc: int, blocks: int) -> dict[str, Any]:
-    import torch
-
-    sd: dict[str, Any] = {}
-
-    def conv(name: str, cout: int, cin: int) -> None:
-        sd[f"{name}.weight"] = torch.randn(cout, cin, 3, 3) * 0.02
-        sd[f"{name}.bias"] = torch.zeros(cout)
-
-    conv("conv_first", nf, 3)
-    for b in range(blocks):
-        for r in (1, 2, 3):
-            for i in range(1, 5):
-                conv(f"body.{b}.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
-            conv(f"body.{b}.rdb{r}.conv5", nf, nf + 4 * gc)
-    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
-        conv(name, nf, nf)
-    conv("conv_last", 3, nf)
-    return sd
 
 
 class NoFaceScorer:

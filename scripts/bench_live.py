@@ -25,6 +25,8 @@ try:
     import studio  # noqa: F401
 except ImportError:  # running from a checkout without an install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_configs beside this script
+from bench_configs import sync as _sync  # noqa: E402
 
 REAL = {
     "unet": dict(
@@ -112,13 +114,6 @@ def build_engine(cfg: dict, device: str, dtype):  # type: ignore[no-untyped-def]
     )
     engine = LiveEngine(unet, text, None, vae, sched.alphas_cumprod, "epsilon", device, dtype)
     return engine, text
-
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize()
 
 
 def time_frames(engine, mode: str, txt2img: bool, size: int, iters: int, warmup: int) -> dict:  # type: ignore[no-untyped-def]
