@@ -50,7 +50,7 @@ def test_wizard_from_selfies_to_export(qtbot, service, workspace, tmp_path, phot
     step = ws.style_step
     step.style_box.setCurrentIndex(step.style_box.findData("studio-white"))
     step.count.setValue(3)
-    step.size.setValue(64)
+    step.image_size.setValue(64)
     step.top_k.setValue(1)
     shown = []
     service.job_progress.connect(lambda job, u: shown.append(ws.gallery.count()))
@@ -105,7 +105,7 @@ def test_cancel_keeps_finished_images(qtbot, service, workspace, tmp_path, photo
     Image.fromarray(photos["astronaut"]).save(good)
     _finish(qtbot, service, lambda: ws.add_selfies([good]))
     ws.style_step.count.setValue(6)
-    ws.style_step.size.setValue(64)
+    ws.style_step.image_size.setValue(64)
     ws.style_step.top_k.setValue(0)
 
     def cancel_after_first(job, update):

@@ -212,7 +212,7 @@ class HeadshotsWorkspace(QWidget):
             style=step.style_box.currentData() or "corporate",
             custom_prompt=step.prompt.text(),
             count=step.count.value(),
-            size=step.size.value(),
+            size=step.image_size.value(),
             refine_top_k=step.top_k.value(),
             upscale=step.upscale.isChecked(),
             seed=int.from_bytes(os.urandom(3)),
