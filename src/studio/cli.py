@@ -78,7 +78,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from studio.ui.app import run_gui
+    from studio.ui.shell.app import run_gui
 
     return run_gui()
 

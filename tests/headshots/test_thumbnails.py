@@ -53,7 +53,7 @@ class _Service:
 def test_style_step_shows_a_thumbnail_per_style(qtbot, store, tmp_path, monkeypatch):
     from PySide6.QtCore import Qt
 
-    from studio.ui.workspaces import headshots
+    from studio.ui.workspaces.headshots import workspace as headshots
 
     monkeypatch.setattr(headshots, "packs_root", lambda: tmp_path / "packs")
     ws = headshots.HeadshotsWorkspace(_Service(), store)
@@ -64,7 +64,7 @@ def test_style_step_shows_a_thumbnail_per_style(qtbot, store, tmp_path, monkeypa
     qtbot.waitExposed(ws)
 
     packs = styles.list_styles()
-    items = [ws.style_list.item(i) for i in range(ws.style_list.count())]
+    items = [ws.style_step.style_list.item(i) for i in range(ws.style_step.style_list.count())]
     assert [it.text() for it in items] == [s.name for s in packs] + ["Custom prompt"]
     for it, s in zip(items[:-1], packs, strict=True):
         assert it.data(Qt.ItemDataRole.UserRole) == s.id
@@ -72,11 +72,11 @@ def test_style_step_shows_a_thumbnail_per_style(qtbot, store, tmp_path, monkeypa
         assert not it.icon().pixmap(104, 104).isNull()
 
     # the list and the combo box pick the same style, either way round
-    ws.style_list.setCurrentRow(2)
-    assert ws.style_box.currentData() == packs[2].id
-    ws.style_box.setCurrentIndex(ws.style_box.findData("custom"))
-    assert ws.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == "custom"
-    ws.style_box.setCurrentIndex(ws.style_box.findData("studio-white"))
+    ws.style_step.style_list.setCurrentRow(2)
+    assert ws.style_step.style_box.currentData() == packs[2].id
+    ws.style_step.style_box.setCurrentIndex(ws.style_step.style_box.findData("custom"))
+    assert ws.style_step.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == "custom"
+    ws.style_step.style_box.setCurrentIndex(ws.style_step.style_box.findData("studio-white"))
     assert ws.build_request().style == "studio-white"
 
     if os.environ.get("STUDIO_SCREENSHOT"):

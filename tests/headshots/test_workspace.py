@@ -6,6 +6,8 @@ import json
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 
 @pytest.fixture
@@ -15,7 +17,7 @@ def service(start_cpu_service, hs_store):
 
 @pytest.fixture
 def workspace(qtbot, service, hs_store):
-    from studio.ui.workspaces.headshots import HeadshotsWorkspace
+    from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
 
     ws = HeadshotsWorkspace(service, hs_store)
     qtbot.addWidget(ws)
@@ -31,7 +33,7 @@ def _finish(qtbot, service, action, timeout=120000):
     return blocker.args[1]
 
 
-def test_wizard_from_selfies_to_export(qtbot, service, workspace, tmp_path, photos):
+def test_wizard_from_selfies_to_export(qtbot, service, workspace, tmp_path, photos, monkeypatch):
     ws = workspace
     good, group = tmp_path / "me.jpg", tmp_path / "friends.jpg"
     Image.fromarray(photos["astronaut"]).save(good)
@@ -42,13 +44,14 @@ def test_wizard_from_selfies_to_export(qtbot, service, workspace, tmp_path, phot
     assert ws.selfie_list.count() == 2
     assert ws.accepted == {"me.jpg": True, "friends.jpg": False}
     assert "faces found" in ws.selfie_status.text()
-    assert "non-commercial" in ws.licences.text()
+    assert "non-commercial" in ws.style_step.licences.text()
 
     # 2. Style and sizes (tiny models: 64 px).
-    ws.style_box.setCurrentIndex(ws.style_box.findData("studio-white"))
-    ws.count.setValue(3)
-    ws.size.setValue(64)
-    ws.top_k.setValue(1)
+    step = ws.style_step
+    step.style_box.setCurrentIndex(step.style_box.findData("studio-white"))
+    step.count.setValue(3)
+    step.image_size.setValue(64)
+    step.top_k.setValue(1)
     shown = []
     service.job_progress.connect(lambda job, u: shown.append(ws.gallery.count()))
 
@@ -72,10 +75,26 @@ def test_wizard_from_selfies_to_export(qtbot, service, workspace, tmp_path, phot
     _finish(qtbot, service, ws.reroll)
     assert ws.pack.image(index).seed != old_seed and ws.gallery.count() == 3
 
-    # 4. Export the selection.
+    # The gallery's thumbnails are decoded on a worker and arrive after the items.
+    qtbot.waitUntil(lambda: not ws.gallery.workers.busy, timeout=30000)
+    for i in range(3):
+        icon = ws.gallery.item(i).icon().pixmap(160).toImage()
+        assert icon.width() == 160 or icon.height() == 160
+        assert icon.pixelColor(icon.width() // 2, icon.height() // 2).alpha() == 255
+
+    # 4. Export the selection: the button asks for a folder (its clicked(bool) must not be
+    # taken for one) and the files are written on a worker.
     ws.gallery.item(0).setSelected(True)
-    written = ws.export_selected(tmp_path / "out")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "out"))
+    ws.tabs.setCurrentIndex(3)
+    with qtbot.waitSignal(ws.exported, timeout=30000) as exported:
+        qtbot.mouseClick(ws.export_button, Qt.MouseButton.LeftButton)
+        assert not ws.export_button.isEnabled()  # until the worker is done
+    written = exported.args[0]
+    assert ws.export_button.isEnabled()
     assert len(written) >= 1 and written[0].suffix == ".jpg"
+    assert written[0].parent == tmp_path / "out" and written[0].is_file()
+    assert "exported to" in ws.export_status.text()
     meta = json.loads(written[0].with_suffix(".json").read_text())
     assert meta["style"] == "studio-white" and result.folder.exists()
 
@@ -85,9 +104,9 @@ def test_cancel_keeps_finished_images(qtbot, service, workspace, tmp_path, photo
     good = tmp_path / "me.jpg"
     Image.fromarray(photos["astronaut"]).save(good)
     _finish(qtbot, service, lambda: ws.add_selfies([good]))
-    ws.count.setValue(6)
-    ws.size.setValue(64)
-    ws.top_k.setValue(0)
+    ws.style_step.count.setValue(6)
+    ws.style_step.image_size.setValue(64)
+    ws.style_step.top_k.setValue(0)
 
     def cancel_after_first(job, update):
         if update.stage == "Drafts" and update.done == 1:

@@ -40,7 +40,8 @@ def service(start_cpu_service, lipsync_ctx):
 
 
 def _workspace(qtbot, service, mic):
-    from studio.ui.workspaces.lipsync import LipsyncWorkspace, RecorderController
+    from studio.ui.workspaces.lipsync.recorder import RecorderController
+    from studio.ui.workspaces.lipsync.workspace import LipsyncWorkspace
 
     ws = LipsyncWorkspace(service, service.store, recorder=RecorderController(mic))
     qtbot.addWidget(ws)
@@ -108,7 +109,7 @@ def _make_pack(root, avatar_png):
 
 
 def test_pack_portraits_lists_unflagged_images(tmp_path, avatar_files):
-    from studio.ui.workspaces.lipsync import pack_portraits
+    from studio.ui.workspaces.lipsync.pack_picker import pack_portraits
 
     folder = _make_pack(tmp_path, avatar_files[1])
     assert pack_portraits(tmp_path) == [("studio #0", folder / "drafts" / "000.jpg")]
@@ -125,7 +126,7 @@ def test_pick_from_pack_render_and_screenshot(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.workspaces.lipsync import PackPicker
+    from studio.ui.workspaces.lipsync.pack_picker import PackPicker
 
     folder = _make_pack(tmp_path / "packs", avatar_files[1])
     ws = _workspace(qtbot, service, FakeMic())

@@ -13,15 +13,15 @@ def test_live_canvas_source_reads_the_canvas_workspace(qtbot, store):
 
     from studio.core.settings import Settings
     from studio.services.inference import InferenceService
-    from studio.ui.live_sources import CanvasSource
-    from studio.ui.main_window import MainWindow
+    from studio.ui.shell.main_window import MainWindow
+    from studio.ui.workspaces.live.sources import CanvasSource
 
     gpu = InferenceService(store, device="cpu", runners={})
     downloads = InferenceService(store, device="none", runners={}, name="downloads")
     window = MainWindow(Settings(), store, gpu, downloads)
     qtbot.addWidget(window)
     live = window.workspaces["live"]
-    picker = live.source_kind
+    picker = live.panel.source_kind
     assert picker.model().item(picker.findText("Canvas")).isEnabled()
     live.use_canvas()
     assert isinstance(live.source, CanvasSource)

@@ -12,6 +12,7 @@ every ``ctx.check()`` of a running job gives a waiting job of higher priority it
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Mapping
@@ -94,6 +95,9 @@ class InferenceService(QObject):
         self.jobs: dict[str, Job] = {}  # every job of this session, for the jobs panel/stats
         self._running: list[Job] = []  # stack: a preempting job sits on top of the one it paused
         self._stopping = False
+        self._housekeeping_lock = threading.Lock()
+        self._pending_budget: int | None = None  # set on the GUI thread, applied on the device's
+        self._reserved_bytes = 0  # sampled on the device thread
         for sig, slot in (
             (self._t_started, self._on_started),
             (self._t_progress, self._on_progress),
@@ -145,6 +149,20 @@ class InferenceService(QObject):
     def vram_status(self) -> tuple[int, int]:
         """(bytes held by warm models, budget in bytes; 0 = unlimited)."""
         return self.cache.used_bytes, self.cache.budget_bytes
+
+    def set_cache_budget(self, budget_bytes: int) -> None:
+        """Set the warm-model budget in bytes (0 = unlimited). The device thread applies it,
+        evicting what no longer fits, before its next job (at once while it is not running)."""
+        with self._housekeeping_lock:
+            self._pending_budget = int(budget_bytes)
+        if not self._thread.isRunning():
+            self._housekeeping()
+
+    def memory_reserved(self) -> int:
+        """CUDA bytes reserved on this service's device, as last sampled on its thread (before
+        and after each job); 0 on CPU."""
+        with self._housekeeping_lock:
+            return self._reserved_bytes
 
     def begin_shutdown(self) -> None:
         """Cancel every job and stop taking new ones; returns at once (see :meth:`shutdown`)."""
@@ -200,8 +218,25 @@ class InferenceService(QObject):
                 break
             if self._stopping:  # taken just as shutdown began: never start it
                 job.cancel_token.cancel()
+            self._housekeeping()
             self._run(job)
+            self._housekeeping()
         log.info("%s thread stopped", self.name)
+
+    def _housekeeping(self) -> None:
+        """Apply a budget set from the GUI thread and sample the device's reserved memory."""
+        with self._housekeeping_lock:
+            budget, self._pending_budget = self._pending_budget, None
+        if budget is not None:
+            self.cache.budget_bytes = budget
+            self.cache.fit()
+        info, reserved = self.device_info, 0
+        if info is not None and info.is_cuda:
+            import torch
+
+            reserved = int(torch.cuda.memory_reserved(info.device))
+        with self._housekeeping_lock:
+            self._reserved_bytes = reserved
 
     def _run(self, job: Job) -> None:
         """Run one job; whatever happens, it ends with exactly one terminal signal."""

@@ -6,10 +6,10 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from studio.core import autosave
 from studio.core.export import read_settings
-from studio.ui.canvas import autosave
-from studio.ui.canvas.workspace import CanvasWorkspace
-from tests.ui.canvas.conftest import square_mask
+from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
+from tests.canvas.conftest import square_mask
 
 
 def edited(ws, photo_file):
@@ -36,7 +36,7 @@ def test_history_strip_jumps_back_and_forward(workspace, photo_file):
 
 
 def test_undo_history_is_capped_by_memory(workspace, photo_file, monkeypatch):
-    from studio.ui.canvas import document
+    from studio.ui.workspaces.canvas import document
 
     assert document.undo_limit(1024 * 1024) == 100
     assert document.undo_limit(8192 * 8192) == 10  # 256 MB snapshots: keep only 10 steps

@@ -3,8 +3,8 @@
 The stream is one ``live.stream`` job at BATCH priority: it renders frame after frame on the
 service's device thread and, between frames, gives way to any other queued job. Prompt,
 strength, seed and model edits go into the job's :class:`LiveControls` and apply to the next
-frame. Frames come from a :class:`~studio.ui.live_sources.FrameSource` (the Canvas, a webcam,
-a screen region or an image file; ``latest()`` is called on the device thread), so tests
+frame. Frames come from a :class:`~studio.ui.workspaces.live.sources.FrameSource` (the Canvas,
+a webcam, a screen region or an image file; ``latest()`` is called on the device thread), so tests
 drive the workspace with any source. A source that stops (camera unplugged) stops the stream
 with a message; the workspace itself keeps running.
 """
@@ -15,18 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -35,29 +28,12 @@ from studio.core.errors import BadInput
 from studio.pipelines.live.jobs import LiveStreamRequest
 from studio.pipelines.live.session import LiveControls, refused_term
 from studio.services.jobs import Priority
-from studio.ui.live_sources import (
-    CameraSource,
-    CanvasSource,
-    FrameSource,
-    ImageView,
-    RegionDialog,
-    ScreenSource,
-    SourcePicker,
-    rgb_to_qimage,
-)
+from studio.ui.widgets.image_view import ImageView
+from studio.ui.workspaces.live.panel import LivePanel, heading
+from studio.ui.workspaces.live.source_picker import RegionDialog
+from studio.ui.workspaces.live.sources import CameraSource, CanvasSource, FrameSource, ScreenSource
 
-__all__ = ["FrameSource", "LiveWorkspace", "to_qimage"]
-
-SIZES = (256, 384, 512, 640, 768)
-VAES = (("Tiny VAE (TAESD, fastest)", "taesd"), ("Model's own VAE (sharper)", None))
-# On an H100: CUDA graph ~10 ms/frame from the first frame; torch.compile ~7 ms/frame after
-# about a minute of compiling on first use (scripts/bench_live.py).
-SPEEDS = (
-    ("Quick start (CUDA graph on a GPU)", "auto"),
-    ("Fastest (torch.compile, ~1 min warm-up)", "compile"),
-    ("Plain (no graph capture)", "eager"),
-)
-to_qimage = rgb_to_qimage
+__all__ = ["LiveWorkspace"]
 
 
 class LiveWorkspace(QWidget):
@@ -80,86 +56,32 @@ class LiveWorkspace(QWidget):
         self._source_version = -1
         self._prompt_refused = False
 
-        self.source_kind = SourcePicker()
-        self.model = QComboBox()
-        for entry in store.catalogue:
-            if entry.task == "live":
-                self.model.addItem(entry.name, entry.id)
-        self.vae = QComboBox()
-        for label, vae_id in VAES:
-            self.vae.addItem(label, vae_id)
-        self.prompt = QLineEdit(placeholderText="Describe the picture, e.g. 'a watercolour fox'")
-        self.strength = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=50)
-        self.strength_label = QLabel("0.50", minimumWidth=32)
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
-        self.frame_size = QComboBox()
-        for px in SIZES:
-            self.frame_size.addItem(f"{px} x {px}", px)
-        self.frame_size.setCurrentIndex(SIZES.index(512))
-        self.speed = QComboBox()
-        for label, mode in SPEEDS:
-            self.speed.addItem(label, mode)
-        self.start_button = QPushButton("Start")
-        self.freeze_button = QPushButton("Freeze frame", enabled=False)
-        self.save_button = QPushButton("Save...", enabled=False)
-        self.canvas_button = QPushButton("Send to Canvas", enabled=False)
-        self.status = QLabel("Stopped", wordWrap=True)
-        self.error = QLabel(wordWrap=True, styleSheet="color: #e74c3c")
-        self.source_view = ImageView("No source (text to image)")
+        self.panel = LivePanel(store)
         self.output_view = ImageView("Press Start")
-
-        strength_row = QHBoxLayout()
-        strength_row.addWidget(self.strength, 1)
-        strength_row.addWidget(self.strength_label)
-        form = QFormLayout()
-        form.addRow("Source", self.source_kind)
-        form.addRow("Model", self.model)
-        form.addRow("VAE", self.vae)
-        form.addRow("Prompt", self.prompt)
-        form.addRow("Strength", strength_row)
-        form.addRow("Seed", self.seed)
-        form.addRow("Size", self.frame_size)
-        form.addRow("Speed", self.speed)
-        frame_buttons = QHBoxLayout()
-        for b in (self.freeze_button, self.save_button, self.canvas_button):
-            frame_buttons.addWidget(b)
-        self.start_button.setMinimumHeight(32)
-        side = QVBoxLayout()
-        side.addLayout(form)
-        side.addWidget(self.start_button)
-        side.addLayout(frame_buttons)
-        side.addWidget(self.status)
-        side.addWidget(self.error)
-        side.addWidget(_heading("Source"))
-        side.addWidget(self.source_view, 1)
-        side_widget = QWidget()
-        side_widget.setLayout(side)
-        side_widget.setMinimumWidth(400)
-        side_widget.setMaximumWidth(520)
         output = QVBoxLayout()
-        output.addWidget(_heading("Output"))
+        output.addWidget(heading("Output"))
         output.addWidget(self.output_view, 1)
         layout = QHBoxLayout(self)
-        layout.addWidget(side_widget, 1)
+        layout.addWidget(self.panel, 1)
         layout.addLayout(output, 2)
 
         self._preview_timer = QTimer(self, interval=100, timeout=self._refresh_preview)
         self._preview_timer.start()
 
-        self.prompt.textChanged.connect(self._prompt_changed)
-        self.strength.valueChanged.connect(self._strength_changed)
-        self.seed.valueChanged.connect(lambda v: self.controls.update(seed=int(v)))
-        self.speed.currentIndexChanged.connect(
-            lambda _i: self.controls.update(optimise=self.speed.currentData())
+        self.panel.prompt.textChanged.connect(self._prompt_changed)
+        self.panel.strength.valueChanged.connect(self._strength_changed)
+        self.panel.seed.valueChanged.connect(lambda v: self.controls.update(seed=int(v)))
+        self.panel.speed.currentIndexChanged.connect(
+            lambda _i: self.controls.update(optimise=self.panel.speed.currentData())
         )
-        self.frame_size.currentIndexChanged.connect(self._size_changed)
-        self.model.activated.connect(self._models_changed)
-        self.vae.activated.connect(self._models_changed)
-        self.source_kind.activated.connect(self._source_chosen)
-        self.start_button.clicked.connect(self.toggle)
-        self.freeze_button.clicked.connect(self.freeze)
-        self.save_button.clicked.connect(self._save)
-        self.canvas_button.clicked.connect(lambda: self.send_to_canvas.emit(self.frozen))
+        self.panel.frame_size.currentIndexChanged.connect(self._size_changed)
+        self.panel.model.activated.connect(self._models_changed)
+        self.panel.vae.activated.connect(self._models_changed)
+        self.panel.source_kind.activated.connect(self._source_chosen)
+        self.panel.start_button.clicked.connect(self.toggle)
+        self.panel.freeze_button.clicked.connect(self.freeze)
+        self.panel.save_button.clicked.connect(self._save)
+        self.panel.canvas_button.clicked.connect(lambda: self.send_to_canvas.emit(self.frozen))
         service.job_progress.connect(self._on_progress)
         service.job_failed.connect(self._on_failed)
         service.job_cancelled.connect(self._on_ended)
@@ -169,7 +91,7 @@ class LiveWorkspace(QWidget):
     def set_canvas_source(self, provider: Callable[[], Any] | None) -> None:
         """``provider()`` returns the Canvas image (RGB uint8 array, or None when empty)."""
         self.canvas_provider = provider
-        self.source_kind.set_canvas_available(provider is not None)
+        self.panel.source_kind.set_canvas_available(provider is not None)
 
     def use_canvas(self) -> None:
         if self.canvas_provider is None:
@@ -198,7 +120,7 @@ class LiveWorkspace(QWidget):
             old.failed.disconnect(self._source_failed)
             old.stop()  # no deleteLater: a stopping stream may still read it on its thread
         self._source_version = -1
-        self.source_view.show_text("Waiting for the source..." if source else "No source")
+        self.panel.source_view.show_text("Waiting for the source..." if source else "No source")
         if source is not None:
             source.failed.connect(self._source_failed)
             source.start()
@@ -209,8 +131,8 @@ class LiveWorkspace(QWidget):
             self.start()
 
     def _source_chosen(self) -> None:
-        kind, device = self.source_kind.current()
-        self.error.clear()
+        kind, device = self.panel.source_kind.current()
+        self.panel.error.clear()
         if kind == "none":
             self.set_source(None)
         elif kind == "canvas":
@@ -234,23 +156,23 @@ class LiveWorkspace(QWidget):
         kinds = {CanvasSource: "canvas", CameraSource: "camera", ScreenSource: "screen"}
         source = self.source
         kind = "none" if source is None else kinds.get(type(source), "file")
-        self.source_kind.select(kind, getattr(source, "device", None))
+        self.panel.source_kind.select(kind, getattr(source, "device", None))
 
     def _source_failed(self, message: str) -> None:
         self._show_error(message)
         was_running = self.running
         self.stop()
         self.set_source(None)
-        self.source_kind.refresh()
-        self.source_view.show_text("Source stopped")
+        self.panel.source_kind.refresh()
+        self.panel.source_view.show_text("Source stopped")
         if was_running:
-            self.status.setText("Stopped: the source stopped")
+            self.panel.status.setText("Stopped: the source stopped")
 
     def _refresh_preview(self) -> None:
         source = self.source
         if source is None or source.error is not None or source.version == self._source_version:
             if isinstance(source, CanvasSource) and source.empty:
-                self.source_view.show_text("The Canvas is empty: open or paint an image")
+                self.panel.source_view.show_text("The Canvas is empty: open or paint an image")
             return
         self._source_version = source.version
         try:
@@ -258,7 +180,7 @@ class LiveWorkspace(QWidget):
         except BadInput:
             return
         if frame is not None:
-            self.source_view.show_image(frame)
+            self.panel.source_view.show_image(frame)
 
     # -- controls --------------------------------------------------------------------------
     @property
@@ -281,19 +203,19 @@ class LiveWorkspace(QWidget):
             return
         if self._prompt_refused:
             self._prompt_refused = False
-            self.error.clear()
+            self.panel.error.clear()
         self.controls.update(prompt=text)
 
     def _strength_changed(self, value: int) -> None:
-        self.strength_label.setText(f"{value / 100:.2f}")
+        self.panel.strength_label.setText(f"{value / 100:.2f}")
         self.controls.update(strength=value / 100)
 
     def _size_changed(self) -> None:
-        side = int(self.frame_size.currentData())
+        side = int(self.panel.frame_size.currentData())
         self.controls.update(width=side, height=side)
 
     def _models_changed(self) -> None:
-        model_id, vae_id = self.model.currentData(), self.vae.currentData()
+        model_id, vae_id = self.panel.model.currentData(), self.panel.vae.currentData()
         missing = [m for m in (model_id, vae_id) if m and not self.store.is_installed(m)]
         if missing and self.running:
             # Keep the stream on the models it has rather than stopping it.
@@ -303,20 +225,20 @@ class LiveWorkspace(QWidget):
                 "The stream keeps using the current model."
             )
             settings = self.controls.get()
-            self.model.setCurrentIndex(max(0, self.model.findData(settings.model_id)))
-            self.vae.setCurrentIndex(max(0, self.vae.findData(settings.vae_id)))
+            self.panel.model.setCurrentIndex(max(0, self.panel.model.findData(settings.model_id)))
+            self.panel.vae.setCurrentIndex(max(0, self.panel.vae.findData(settings.vae_id)))
             return
         if missing:
             name = self.store.catalogue.get(missing[0]).name
             self._show_error(f"{name} is not installed yet: download it in Tools > Models.")
         else:
-            self.error.clear()
+            self.panel.error.clear()
         self.controls.update(model_id=model_id, vae_id=vae_id)
         if self.running:
-            self.status.setText("Switching model...")
+            self.panel.status.setText("Switching model...")
 
     def _show_error(self, message: str) -> None:
-        self.error.setText(message)
+        self.panel.error.setText(message)
 
     # -- stream ----------------------------------------------------------------------------
     def toggle(self) -> None:
@@ -325,18 +247,18 @@ class LiveWorkspace(QWidget):
     def start(self) -> None:
         if self.running:
             return
-        self.error.clear()
+        self.panel.error.clear()
         self._prompt_refused = False
-        side = int(self.frame_size.currentData())
+        side = int(self.panel.frame_size.currentData())
         self.controls.update(
-            prompt=self.prompt.text(),
-            strength=self.strength.value() / 100,
-            seed=self.seed.value(),
+            prompt=self.panel.prompt.text(),
+            strength=self.panel.strength.value() / 100,
+            seed=self.panel.seed.value(),
             width=side,
             height=side,
-            model_id=self.model.currentData() or "sd-turbo",
-            vae_id=self.vae.currentData(),
-            optimise=self.speed.currentData(),
+            model_id=self.panel.model.currentData() or "sd-turbo",
+            vae_id=self.panel.vae.currentData(),
+            optimise=self.panel.speed.currentData(),
         )
         request = LiveStreamRequest(
             controls=self.controls,
@@ -347,8 +269,8 @@ class LiveWorkspace(QWidget):
         self.job_id = job.id
         self._times.clear()
         self.last_frame, self.skipped_frames = None, 0
-        self.start_button.setText("Stop")
-        self.status.setText("Starting...")
+        self.panel.start_button.setText("Stop")
+        self.panel.status.setText("Starting...")
 
     def _remember_frame(self, frame: Any) -> None:  # device thread: one atomic assignment
         if frame.skipped:
@@ -364,8 +286,8 @@ class LiveWorkspace(QWidget):
 
     def _stopped(self) -> None:
         self.job_id = None
-        self.start_button.setText("Start")
-        self.status.setText("Stopped")
+        self.panel.start_button.setText("Start")
+        self.panel.status.setText("Stopped")
 
     def hideEvent(self, event: Any) -> None:  # noqa: N802 - leaving the workspace stops it
         self.stop()
@@ -384,15 +306,15 @@ class LiveWorkspace(QWidget):
             return
         if update.preview is None:
             if update.stage.startswith("Loading"):
-                self.status.setText("Loading the model...")
+                self.panel.status.setText("Loading the model...")
             return
         now = time.perf_counter()
         self._times = [t for t in self._times if now - t < 2.0] + [now]
         fps = (len(self._times) - 1) / (now - self._times[0]) if len(self._times) > 1 else 0.0
         self.last_image = update.preview
         self.output_view.show_image(update.preview)
-        self.status.setText(self._readout(update.done, fps))
-        self.freeze_button.setEnabled(True)
+        self.panel.status.setText(self._readout(update.done, fps))
+        self.panel.freeze_button.setEnabled(True)
 
     def _readout(self, index: int, fps: float) -> str:
         parts = [f"Frame {index}", f"{fps:.1f} fps"]
@@ -419,8 +341,8 @@ class LiveWorkspace(QWidget):
         if self.last_image is None:
             return
         self.frozen = self.last_image.copy()
-        self.save_button.setEnabled(True)
-        self.canvas_button.setEnabled(True)
+        self.panel.save_button.setEnabled(True)
+        self.panel.canvas_button.setEnabled(True)
 
     def save_frozen(self, path: str) -> None:
         if self.frozen is not None:
@@ -433,9 +355,3 @@ class LiveWorkspace(QWidget):
                 self.save_frozen(path)
             except (OSError, ValueError) as exc:
                 self._show_error(f"Could not save {path}: {exc}")
-
-
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet("font-weight: bold")
-    return label

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from studio.services.jobs import JobState
-from tests.ui.canvas.conftest import square_mask
+from tests.canvas.conftest import square_mask
 
 
 def start(ws, photo_file, mask=True):
@@ -16,7 +16,7 @@ def start(ws, photo_file, mask=True):
 
 
 def wait_done(qtbot, ws, timeout=120000):
-    qtbot.waitUntil(lambda: ws.action_job is None, timeout=timeout)
+    qtbot.waitUntil(lambda: ws.controller.action_job is None, timeout=timeout)
 
 
 @pytest.mark.slow
@@ -27,7 +27,7 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
     progress = []
     ws.service.job_progress.connect(lambda j, u: progress.append(u.stage))
     ws.panel.remove_button.click()
-    job = ws.action_job
+    job = ws.controller.action_job
     assert job.kind == "canvas.remove" and ws.panel.cancel_button.isEnabled()
     assert not ws.panel.fill_button.isEnabled()
     wait_done(qtbot, ws)
@@ -75,7 +75,7 @@ def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_fil
     start(ws, photo_file)
     p.steps.setValue(150)
     p.work_side.setValue(128)
-    job = ws.fill()
+    job = ws.controller.fill()
     qtbot.waitUntil(
         lambda: job.last_progress is not None and job.last_progress.done >= 1, timeout=60000
     )

@@ -90,7 +90,7 @@ def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
 
 
 def test_empty_view_tells_how_to_open_a_photo(qtbot):
-    from studio.ui.canvas.view import CanvasView
+    from studio.ui.workspaces.canvas.view import CanvasView
 
     view = CanvasView()
     qtbot.addWidget(view)

@@ -29,7 +29,7 @@ def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-u
 
 
 def create_main_window(settings: Settings | None = None, store: ModelStore | None = None):  # type: ignore[no-untyped-def]
-    from studio.ui.main_window import MainWindow
+    from studio.ui.shell.main_window import MainWindow
 
     settings = settings or Settings.load()
     store = store or ModelStore(settings.resolved_models_dir(), load_catalogue())
@@ -43,7 +43,7 @@ def create_main_window(settings: Settings | None = None, store: ModelStore | Non
 def run_gui() -> int:
     from PySide6.QtWidgets import QApplication
 
-    from studio.ui.errors import install_excepthook
+    from studio.ui.shell.errors import install_excepthook
 
     path = setup_logging()
     log.info("Studio starting; log at %s", path)

@@ -20,19 +20,11 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from studio.ui.widgets.images import to_qimage
+
 MASK_COLOUR = (255, 40, 140)  # a pink that stands out on skin, sky and foliage alike
 DRAG_THRESHOLD = 4  # screen pixels before a press becomes a box drag
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
-
-
-def to_qimage(arr: Any) -> QImage:
-    """An HxWx3 / HxWx4 uint8 array as a QImage (copied, so the array may change)."""
-    import numpy as np
-
-    arr = np.ascontiguousarray(arr)
-    h, w = arr.shape[:2]
-    fmt = QImage.Format.Format_RGBA8888 if arr.shape[2] == 4 else QImage.Format.Format_RGB888
-    return QImage(arr.data, w, h, arr.strides[0], fmt).copy()
 
 
 def mask_overlay(mask: Any, colour: tuple[int, int, int] = MASK_COLOUR) -> QImage:

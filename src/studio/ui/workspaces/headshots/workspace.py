@@ -11,15 +11,18 @@
 4. *Export*: the chosen images as JPEG (q95) or WebP with metadata and JSON sidecars.
 
 Widgets never call pipelines: they submit jobs and follow the service's signals by job id.
+The Style step (``style_step.py``) and the gallery (``gallery.py``) sit beside this module;
+thumbnails and exports run on an I/O worker, never on the GUI thread.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,12 +30,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -44,27 +45,15 @@ from studio.pipelines.headshots import packs
 from studio.pipelines.headshots.pack import PackRequest
 from studio.pipelines.headshots.reroll import RerollRequest
 from studio.pipelines.headshots.selfies import SelfieRequest
-from studio.pipelines.headshots.styles import list_styles
 from studio.services.jobs import Priority
+from studio.ui.widgets.images import thumbnail_icon
+from studio.ui.widgets.worker import IoWorkers
+from studio.ui.workspaces.headshots.gallery import INDEX, Gallery
+from studio.ui.workspaces.headshots.style_step import StyleStep
 
-FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
-THUMB = 104  # style thumbnail size in the Style step (the files are 256 px)
+__all__ = ["HeadshotsWorkspace"]
 
-
-def pixmap(image: Any, side: int = 160) -> QPixmap:
-    """A PIL image or RGB array as a scaled pixmap."""
-    import numpy as np
-
-    arr = np.ascontiguousarray(
-        np.asarray(image.convert("RGB") if hasattr(image, "convert") else image, dtype=np.uint8)[
-            :, :, :3
-        ]
-    )
-    h, w = arr.shape[:2]
-    qimg = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(qimg).scaled(
-        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-    )
+log = logging.getLogger(__name__)
 
 
 def packs_root() -> Path:
@@ -72,6 +61,10 @@ def packs_root() -> Path:
 
 
 class HeadshotsWorkspace(QWidget):
+    """Selfies, style, generate & review, export: one tab each."""
+
+    exported = Signal(list)  # the files an export wrote (empty when it failed)
+
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.store = service, store
@@ -79,10 +72,12 @@ class HeadshotsWorkspace(QWidget):
         self.accepted: dict[str, bool] = {}
         self.pack: packs.Pack | None = None
         self._jobs: dict[str, str] = {}  # job id -> what it is ("check", "pack", "reroll")
+        self.workers = IoWorkers(self)  # exports
         self.setAcceptDrops(True)
+        self.style_step = StyleStep(store.catalogue)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._selfie_tab(), "1 Selfies")
-        self.tabs.addTab(self._style_tab(), "2 Style")
+        self.tabs.addTab(self.style_step, "2 Style")
         self.tabs.addTab(self._gallery_tab(), "3 Generate && review")
         self.tabs.addTab(self._export_tab(), "4 Export")
         layout = QVBoxLayout(self)
@@ -112,99 +107,18 @@ class HeadshotsWorkspace(QWidget):
         lay.addWidget(self.selfie_status)
         return page
 
-    def _style_tab(self) -> QWidget:
-        page = QWidget()
-        self.style_box = QComboBox()
-        # the same choices as thumbnails (illustrations of each style, not generated samples)
-        self.style_list = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
-        self.style_list.setIconSize(QSize(THUMB, THUMB))
-        self.style_list.setGridSize(QSize(THUMB + 24, THUMB + 26))
-        self.style_list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.style_list.setMovement(QListWidget.Movement.Static)
-        self.style_list.setUniformItemSizes(True)
-        self.style_list.setMinimumHeight(THUMB + 40)
-        try:
-            for style in list_styles():
-                self.style_box.addItem(style.name, style.id)
-                self._add_style_item(style.name, style.id, style.thumbnail)
-        except StudioError as exc:
-            self.style_box.addItem(f"(styles unreadable: {exc.user_message})", "")
-            self._add_style_item("(styles unreadable)", "", None)
-        self.style_box.addItem("Custom prompt", "custom")
-        self._add_style_item("Custom prompt", "custom", None)
-        self.style_box.currentIndexChanged.connect(self.style_list.setCurrentRow)
-        self.style_list.currentRowChanged.connect(
-            lambda row: row >= 0 and self.style_box.setCurrentIndex(row)
-        )
-        self.style_list.setCurrentRow(self.style_box.currentIndex())
-        self.prompt = QLineEdit(placeholderText="extra details, e.g. 'red tie, glasses'")
-        self.count = QSpinBox(minimum=1, maximum=200, value=40)
-        self.size = QSpinBox(minimum=64, maximum=2048, singleStep=64, value=1024)
-        self.top_k = QSpinBox(minimum=0, maximum=50, value=10)
-        self.upscale = QCheckBox("Upscale x4", checked=True)
-        form = QFormLayout(page)
-        form.addRow("Style", self.style_box)
-        form.addRow("", self.style_list)
-        form.addRow("Prompt", self.prompt)
-        form.addRow("Images", self.count)
-        form.addRow("Size (px)", self.size)
-        form.addRow("Refine best", self.top_k)
-        form.addRow("", self.upscale)
-        self.licences = QLabel(self._licence_text())
-        self.licences.setWordWrap(True)
-        form.addRow("Models", self.licences)
-        return page
-
-    def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
-        image = QPixmap(str(thumbnail)) if thumbnail is not None else QPixmap()
-        if image.isNull():  # no thumbnail (custom prompt, or a missing file): a plain tile
-            image = QPixmap(THUMB, THUMB)
-            image.fill(QColor(224, 226, 230))
-            painter = QPainter(image)
-            painter.setPen(QColor(110, 114, 122))
-            font = painter.font()
-            font.setPixelSize(THUMB // 3)
-            painter.setFont(font)
-            painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "✎" if style_id else "?")
-            painter.end()
-        image = image.scaled(
-            THUMB,
-            THUMB,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-        icon = QIcon(image)
-        icon.addPixmap(image, QIcon.Mode.Selected)  # untinted: the label shows the selection
-        item = QListWidgetItem(icon, name)
-        item.setData(Qt.ItemDataRole.UserRole, style_id)
-        item.setToolTip(f"{name} (illustration, not a generated sample)" if thumbnail else name)
-        self.style_list.addItem(item)
-
-    def _licence_text(self) -> str:
-        lines = []
-        for model_id in FACE_MODELS:
-            if model_id in self.store.catalogue:
-                e = self.store.catalogue.get(model_id)
-                mark = " — <b>non-commercial use only</b>" if not e.commercial_use else ""
-                lines.append(f"{e.name}: {e.licence}{mark}")
-        lines.append("Identity scoring: dlib face recognition ResNet (MIT, ships with Studio)")
-        return "<br>".join(lines)
-
     def _gallery_tab(self) -> QWidget:
         page = QWidget()
         self.generate_button = QPushButton("Generate", clicked=self.generate)
         self.cancel_button = QPushButton("Cancel", clicked=self.cancel, enabled=False)
         self.reroll_button = QPushButton("Re-roll selected", clicked=self.reroll)
         self.show_flagged = QCheckBox("Show flagged")
-        self.show_flagged.toggled.connect(self._apply_filter)
+        self.show_flagged.toggled.connect(lambda on: self.gallery.set_show_flagged(on))
         self.past = QComboBox(minimumContentsLength=14)
         self.past.activated.connect(self._open_past)
         self.progress = QProgressBar()
         self.eta = QLabel("")
-        self.gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(160, 160))
-        self.gallery.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.gallery = Gallery()
         top = QHBoxLayout()  # two short rows: the workspace must fit a 700 px window
         for w in (self.generate_button, self.cancel_button, self.reroll_button):
             top.addWidget(w)
@@ -229,7 +143,9 @@ class HeadshotsWorkspace(QWidget):
         self.export_format = QComboBox()
         self.export_format.addItem("JPEG (quality 95)", "jpeg")
         self.export_format.addItem("WebP", "webp")
-        self.export_button = QPushButton("Export selected…", clicked=self.export_selected)
+        # a lambda: clicked(bool) must not land in export_selected's folder
+        self.export_button = QPushButton("Export selected…")
+        self.export_button.clicked.connect(lambda: self.export_selected())
         self.export_status = QLabel("Select images in the gallery, then export them.")
         form = QFormLayout(page)
         form.addRow("Format", self.export_format)
@@ -274,7 +190,7 @@ class HeadshotsWorkspace(QWidget):
         for report in result.reports:
             item = QListWidgetItem(report.name if report.ok else f"✗ {report.name}")
             if report.ok:
-                item.setIcon(QIcon(pixmap(report.crop, 150)))
+                item.setIcon(thumbnail_icon(report.crop, 150))
                 item.setToolTip(
                     f"sharpness {report.sharpness:.0f}, brightness {report.brightness:.0f}"
                 )
@@ -290,15 +206,16 @@ class HeadshotsWorkspace(QWidget):
     # ---- generate --------------------------------------------------------------------------
     def build_request(self) -> PackRequest:
         good = [p for p in self.selfies if self.accepted.get(p.name, False)]
+        step = self.style_step
         return PackRequest(
             selfies=good,
-            style=self.style_box.currentData() or "corporate",
-            custom_prompt=self.prompt.text(),
-            count=self.count.value(),
-            size=self.size.value(),
-            refine_top_k=self.top_k.value(),
-            upscale=self.upscale.isChecked(),
-            seed=int.from_bytes(__import__("os").urandom(3)),
+            style=step.style_box.currentData() or "corporate",
+            custom_prompt=step.prompt.text(),
+            count=step.count.value(),
+            size=step.image_size.value(),
+            refine_top_k=step.top_k.value(),
+            upscale=step.upscale.isChecked(),
+            seed=int.from_bytes(os.urandom(3)),
         )
 
     def generate(self) -> None:
@@ -310,7 +227,7 @@ class HeadshotsWorkspace(QWidget):
         request.folder = packs_root() / request.pack_id
         self.pack = None
         self._pack_folder = request.folder
-        self.gallery.clear()
+        self.gallery.clear_images()
         self.progress.setValue(0)
         job = self.service.submit("headshots.pack", request, Priority.BATCH, "Headshot pack")
         self._jobs[job.id] = "pack"
@@ -328,7 +245,7 @@ class HeadshotsWorkspace(QWidget):
         items = self.gallery.selectedItems()
         if self.pack is None or not items:
             return
-        index = items[0].data(Qt.ItemDataRole.UserRole)
+        index = items[0].data(INDEX)
         job = self.service.submit(
             "headshots.reroll",
             RerollRequest(self.pack.folder, index),
@@ -347,8 +264,7 @@ class HeadshotsWorkspace(QWidget):
         self.progress.setFormat(f"{update.stage} %v/%m")
         self.eta.setText(f"about {update.eta_s:.0f} s left" if update.eta_s else "")
         if update.preview is not None and update.stage == "Drafts":
-            item = QListWidgetItem(QIcon(pixmap(update.preview)), f"#{update.done}")
-            self.gallery.addItem(item)  # streamed: shown before its scores are in
+            self.gallery.add_preview(update.preview, f"#{update.done}")
 
     def _on_finished(self, job: Any, result: Any) -> None:
         kind = self._jobs.pop(job.id, None)
@@ -389,38 +305,11 @@ class HeadshotsWorkspace(QWidget):
     # ---- review ----------------------------------------------------------------------------
     def show_pack(self, pack: packs.Pack) -> None:
         """Fill the gallery best first, with scores; flagged images hidden unless asked."""
-        from PIL import Image
-
         self.pack = pack
-        self.gallery.clear()
-        for im in pack.ranked():
-            with Image.open(pack.path(im.final or im.draft)) as img:
-                img.thumbnail((320, 320))
-                icon = QIcon(pixmap(img))
-            label = f"#{im.index} id {im.id_score:.2f}" + (" ★" if im.final else "")
-            item = QListWidgetItem(icon, label)
-            item.setData(Qt.ItemDataRole.UserRole, im.index)
-            item.setData(Qt.ItemDataRole.UserRole + 1, bool(im.flags))
-            item.setToolTip(
-                f"seed {im.seed}\nidentity {im.id_score:.2f}\nsharpness "
-                f"{im.sharpness:.0f}\n{', '.join(im.flags) or 'ok'}"
-            )
-            self.gallery.addItem(item)
-        self._apply_filter()
-
-    def _apply_filter(self) -> None:
-        show = self.show_flagged.isChecked()
-        for i in range(self.gallery.count()):
-            item = self.gallery.item(i)
-            flagged = bool(item.data(Qt.ItemDataRole.UserRole + 1))
-            item.setHidden(flagged and not show)
+        self.gallery.show_pack(pack)
 
     def visible_indices(self) -> list[int]:
-        return [
-            self.gallery.item(i).data(Qt.ItemDataRole.UserRole)
-            for i in range(self.gallery.count())
-            if not self.gallery.item(i).isHidden()
-        ]
+        return self.gallery.visible_indices()
 
     def refresh_past_packs(self) -> None:
         self.past.clear()
@@ -435,29 +324,41 @@ class HeadshotsWorkspace(QWidget):
             self.show_pack(packs.load_pack(folder))
 
     # ---- export ----------------------------------------------------------------------------
-    def export_selected(self, folder: Path | None = None) -> list[Path]:
+    def export_selected(self, folder: Path | None = None) -> bool:
+        """Export the selected images (asking for a folder unless given) on an I/O worker;
+        True when it started. ``exported`` reports the files written."""
         if self.pack is None:
             self.export_status.setText("Generate or open a pack first.")
-            return []
-        indices = [
-            it.data(Qt.ItemDataRole.UserRole)
-            for it in self.gallery.selectedItems()
-            if it.data(Qt.ItemDataRole.UserRole) is not None
-        ]
+            return False
+        indices = self.gallery.selected_indices()
         if not indices:
             self.export_status.setText("Select images in the gallery first.")
-            return []
+            return False
         if folder is None:
             chosen = QFileDialog.getExistingDirectory(self, "Export to")
             if not chosen:
-                return []
+                return False
             folder = Path(chosen)
-        try:
-            written = packs.export_images(
-                self.pack, indices, folder, self.export_format.currentData()
-            )
-        except StudioError as exc:
-            self.export_status.setText(exc.user_message)
-            return []
+        pack, fmt, target = self.pack, self.export_format.currentData(), Path(folder)
+        self.export_button.setEnabled(False)
+        self.export_status.setText(f"Exporting {len(indices)} image(s)…")
+        self.workers.run(
+            lambda: packs.export_images(pack, indices, target, fmt),
+            lambda written: self._export_done(written, target),
+            self._export_failed,
+        )
+        return True
+
+    def _export_done(self, written: list[Path], folder: Path) -> None:
+        self.export_button.setEnabled(True)
         self.export_status.setText(f"{len(written)} image(s) exported to {folder}.")
-        return written
+        self.exported.emit(written)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self.export_button.setEnabled(True)
+        if isinstance(exc, StudioError):
+            self.export_status.setText(exc.user_message)
+        else:
+            log.error("export failed", exc_info=exc)
+            self.export_status.setText(f"The export failed: {exc}")
+        self.exported.emit([])

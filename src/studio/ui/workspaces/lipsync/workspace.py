@@ -1,34 +1,30 @@
 """The Lipsync workspace: pick an avatar, record or load speech, render a talking-head MP4.
 
 Rendering is a ``lipsync.render`` job on the service; the widget binds to its signals,
-filtered by job id. Recording runs a :class:`~studio.pipelines.lipsync.recorder.Recorder` on a
-plain worker thread (audio capture is not GPU work) through :class:`RecorderController`, whose
-backend tests replace with a fake microphone.
+filtered by job id. Recording goes through :class:`RecorderController` (``recorder.py``, whose
+backend tests replace with a fake microphone); a portrait can come from a headshot pack
+(``pack_picker.py``).
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -37,119 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.pipelines.lipsync.recorder import InputBackend, Recorder
 from studio.pipelines.lipsync.render import RenderRequest
 from studio.services.jobs import Priority
+from studio.ui.widgets.images import to_pixmap
+from studio.ui.workspaces.lipsync.pack_picker import PackPicker
+from studio.ui.workspaces.lipsync.recorder import RecorderController
 
-
-class RecorderController(QObject):
-    """Qt face of the recorder: ``level`` while recording, then ``finished(path)`` or ``failed``."""
-
-    level = Signal(float, float)
-    finished = Signal(str)
-    failed = Signal(str)
-
-    def __init__(self, backend: InputBackend | None = None, parent: QObject | None = None):
-        super().__init__(parent)
-        self.backend = backend
-        self.recorder: Recorder | None = None
-        self._thread: threading.Thread | None = None
-
-    def devices(self) -> list[Any]:
-        return Recorder(self.backend).devices()
-
-    def start(self, device: int | None, max_seconds: float, folder: Path) -> None:
-        self.recorder = Recorder(self.backend, max_seconds=max_seconds, on_level=self.level.emit)
-        self._thread = threading.Thread(
-            target=self._run, args=(self.recorder, device, folder), daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self.recorder is not None:
-            self.recorder.stop()
-
-    def join(self, timeout: float = 5.0) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self, recorder: Recorder, device: int | None, folder: Path) -> None:
-        from studio.core.errors import StudioError
-        from studio.pipelines.lipsync.audio import write_wav
-
-        try:
-            rec = recorder.record(device)
-        except StudioError as exc:
-            kept = getattr(exc, "recording", None)
-            if kept is not None and kept.samples.shape[1]:
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"recording-{time.strftime('%Y%m%d-%H%M%S')}.wav"
-                write_wav(path, kept.samples, kept.rate)
-                self.finished.emit(str(path))
-                self.failed.emit(f"{exc.user_message} Saved as {path.name}.")
-            else:
-                self.failed.emit(exc.user_message)
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"recording-{time.strftime('%Y%m%d-%H%M%S')}.wav"
-        write_wav(path, rec.samples, rec.rate)
-        self.finished.emit(str(path))
-
-
-def pack_portraits(root: Path) -> list[tuple[str, Path]]:
-    """(caption, image path) for every saved headshot under ``root``: newest pack first, best
-    image first, flagged images left out; the refined image where there is one."""
-    from studio.pipelines.headshots.packs import list_packs
-
-    found = []
-    for pack in list_packs(root):
-        for im in pack.ranked():
-            path = pack.path(im.final) if im.final else pack.path(im.draft)
-            if im.hidden or not path.is_file():
-                continue
-            found.append((f"{pack.style or pack.folder.name} #{im.index}", path))
-    return found
-
-
-class PackPicker(QDialog):
-    """Thumbnails of the headshot packs' images; ``chosen()`` is the picked file."""
-
-    def __init__(self, root: Path, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Portrait from a headshot pack")
-        self.resize(640, 480)
-        self.list = QListWidget()
-        self.list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.list.setIconSize(QSize(128, 128))
-        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
-        for caption, path in pack_portraits(root):
-            pix = QPixmap(str(path)).scaled(
-                128,
-                128,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            item = QListWidgetItem(QIcon(pix), caption)
-            item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
-            self.list.addItem(item)
-        if self.list.count():
-            self.list.setCurrentRow(0)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        empty = "No headshot packs yet: make one in the Headshots workspace."
-        layout.addWidget(QLabel(empty if not self.list.count() else "Pick a portrait:"))
-        layout.addWidget(self.list)
-        layout.addWidget(buttons)
-
-    def chosen(self) -> Path | None:
-        item = self.list.currentItem()
-        return Path(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+__all__ = ["LipsyncWorkspace"]
 
 
 def default_packs_root() -> Path:
@@ -391,19 +281,8 @@ class LipsyncWorkspace(QWidget):
         self.progress.setValue(update.done)
         self.progress.setFormat(f"{update.stage}: %v/%m")
         if update.preview is not None:
-            img = update.preview.convert("RGB")
-            qimg = QImage(
-                img.tobytes(), img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888
-            ).copy()
             side = max(128, min(self.view.width(), self.view.height()))
-            self.preview.setPixmap(
-                QPixmap.fromImage(qimg).scaled(
-                    side,
-                    side,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
+            self.preview.setPixmap(to_pixmap(update.preview, side))
 
     def _on_finished(self, job: Any, result: Any) -> None:
         if not self._mine(job):

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core.settings import Settings
 from studio.services.inference import InferenceService
-from studio.ui.canvas.workspace import CanvasWorkspace
-from studio.ui.main_window import MainWindow
+from studio.ui.shell.main_window import MainWindow
+from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
 
 
-def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, monkeypatch, photo_file):
-    # The lead wires studio.ui.workspaces.canvas to this class; do the same here.
-    module = types.ModuleType("studio.ui.workspaces.canvas")
-    module.CanvasWorkspace = CanvasWorkspace
-    monkeypatch.setitem(sys.modules, "studio.ui.workspaces.canvas", module)
+def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
     gpu = InferenceService(store, device="cpu")
     downloads = InferenceService(store, device="none", runners={}, name="downloads")
     win = MainWindow(Settings(), store, gpu, downloads)
@@ -29,7 +22,7 @@ def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, monkeypatch, 
     assert isinstance(canvas, CanvasWorkspace)
     win.show()
     canvas.open_path(photo_file)
-    canvas.mask_op("invert")
+    canvas.controller.mask_op("invert")
 
     def press(button):
         QTimer.singleShot(0, lambda: canvas.close_box.button(button).click())

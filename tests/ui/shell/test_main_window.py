@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from studio.core.errors import ModelMissing
+from studio.core.errors import ModelMissing, format_size
 from studio.core.settings import Settings
 from studio.models.catalogue import load_catalogue
 from studio.models.download import run_download
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import JobState
-from studio.ui.main_window import MainWindow
+from studio.ui.shell.main_window import MainWindow
+from tests.fixtures.install import install_built
 
 
 def steps(request, ctx):
@@ -115,7 +118,7 @@ def test_failure_shows_error_dialog(window, qtbot):
     assert "Traceback" in window.last_error_box.detailedText()
 
 
-def test_models_dialog_lists_downloads_and_deletes(window, qtbot):
+def test_models_dialog_lists_and_downloads(window, qtbot):
     dialog = window.open_models(select="taesd")
     catalogue = list(window.store.catalogue)
     assert dialog.table.rowCount() == len(catalogue)
@@ -134,9 +137,36 @@ def test_models_dialog_lists_downloads_and_deletes(window, qtbot):
             dialog.table.item(r, 4).text() == "installed" for r in range(dialog.table.rowCount())
         )
     )
-    dialog.select("taesd")
-    dialog.delete_selected(confirm=False)
-    assert not window.store.is_installed("taesd")
+
+
+def test_models_dialog_delete_asks_then_deletes_on_a_worker(window, qtbot, caplog):
+    store = window.store
+    install_built(store, "taesd", lambda d: (d / "config.json").write_text("{}"))
+    entry = store.catalogue.get("taesd")
+    dialog = window.open_models(select="taesd")
+    assert dialog.selected_ids() == ["taesd"]
+
+    # The button asks first (its clicked(bool) is not a "confirm" flag); No keeps the model.
+    qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    box = dialog.confirm_box
+    assert box is not None and box.isVisible()
+    assert entry.name in box.text() and format_size(entry.size_bytes) in box.text()
+    box.button(QMessageBox.StandardButton.No).click()
+    assert store.is_installed("taesd") and dialog.confirm_box is None
+
+    caplog.set_level(logging.INFO, logger="studio.ui.dialogs.models")
+    qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    dialog.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    assert not dialog.delete_button.isEnabled() and not dialog.download_button.isEnabled()
+    assert dialog.status.text().startswith("Deleting taesd")
+    qtbot.waitUntil(dialog.delete_button.isEnabled, timeout=10000)
+    assert not store.is_installed("taesd")
+    assert dialog.status.text() == "Deleted taesd."
+    row = next(
+        r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == entry.name
+    )
+    assert dialog.table.item(row, 4).text() == "not installed"
+    assert any("deleted model taesd" in r.getMessage() for r in caplog.records)
 
 
 def test_about_lists_every_licence(window):
@@ -144,13 +174,18 @@ def test_about_lists_every_licence(window):
     assert about.table.rowCount() == len(window.store.catalogue)
 
 
-def test_settings_dialog_saves_and_applies_budget(window):
+def test_settings_dialog_saves_and_applies_budget(window, qtbot):
     dialog = window.open_settings()
     dialog.vram.setValue(6.0)
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
     dialog.accept()
     assert Settings.load().vram_budget_gb == 6.0 and Settings.load().device == "cpu"
-    assert window.gpu.cache.budget_bytes == 6_000_000_000
+    # The device thread applies the budget (evicting what no longer fits) before its next job.
+    with qtbot.waitSignal(window.gpu.job_finished, timeout=30000):
+        window.gpu.submit("t.steps", {"n": 1})
+    assert window.gpu.vram_status() == (0, 6_000_000_000)
+    window.update_status()
+    assert "/ 6.0 GB" in window.vram_label.text()
 
 
 def test_window_state_persists(qtbot, tmp_path, window):

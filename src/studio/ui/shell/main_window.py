@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -26,36 +25,24 @@ from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
-from studio.ui.about_dialog import AboutDialog
-from studio.ui.errors import show_error
-from studio.ui.jobs_panel import JobsPanel
-from studio.ui.models_dialog import ModelsDialog
-from studio.ui.settings_dialog import SettingsDialog
-from studio.ui.workspaces.placeholder import PlaceholderWorkspace
+from studio.ui.dialogs.about import AboutDialog
+from studio.ui.dialogs.models import ModelsDialog
+from studio.ui.dialogs.settings import SettingsDialog
+from studio.ui.shell.errors import show_error
+from studio.ui.shell.jobs_panel import JobsPanel
+from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
+from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
+from studio.ui.workspaces.lipsync.workspace import LipsyncWorkspace
+from studio.ui.workspaces.live.workspace import LiveWorkspace
 
 log = logging.getLogger(__name__)
 
-WORKSPACES = [
-    (
-        "canvas",
-        "Canvas",
-        "CanvasWorkspace",
-        "Open a photo, select an object and remove it, fill it from a prompt, cut out the "
-        "background or upscale.",
-    ),
-    (
-        "headshots",
-        "Headshots",
-        "HeadshotsWorkspace",
-        "Turn 1-3 selfies into a scored pack of portraits in chosen styles.",
-    ),
-    (
-        "lipsync",
-        "Lipsync",
-        "LipsyncWorkspace",
-        "Animate a portrait with recorded or loaded speech into a talking-head video.",
-    ),
-    ("live", "Live", "LiveWorkspace", "Real-time image-to-image and text-to-image."),
+# (key, title, page class): the order of the navigation list
+WORKSPACES: list[tuple[str, str, type[QWidget]]] = [
+    ("canvas", "Canvas", CanvasWorkspace),
+    ("headshots", "Headshots", HeadshotsWorkspace),
+    ("lipsync", "Lipsync", LipsyncWorkspace),
+    ("live", "Live", LiveWorkspace),
 ]
 
 
@@ -88,8 +75,8 @@ class MainWindow(QMainWindow):
         )
         self.pages = QStackedWidget()
         self.workspaces: dict[str, QWidget] = {}
-        for key, title, cls_name, blurb in WORKSPACES:
-            page = self._make_workspace(key, title, cls_name, blurb)
+        for key, title, page_class in WORKSPACES:
+            page = page_class(self.gpu, self.store)  # type: ignore[call-arg]
             page.setObjectName(f"workspace-{key}")
             self.workspaces[key] = page
             self.pages.addWidget(page)
@@ -131,27 +118,22 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     # ---- construction ------------------------------------------------------------------------
-    def _make_workspace(self, key: str, title: str, cls_name: str, blurb: str) -> QWidget:
-        try:
-            module = importlib.import_module(f"studio.ui.workspaces.{key}")
-        except ModuleNotFoundError:
-            return PlaceholderWorkspace(title, blurb)
-        return getattr(module, cls_name)(self.gpu, self.store)  # type: ignore[no-any-return]
-
     def _link_workspaces(self) -> None:
-        """Live can send a frozen frame to the Canvas and stream the Canvas image."""
+        """Live can send a frozen frame to the Canvas and stream the Canvas image (the shell
+        links them: the workspace packages never import each other)."""
         live, canvas = self.workspaces["live"], self.workspaces["canvas"]
-        if hasattr(live, "send_to_canvas") and hasattr(canvas, "open_bytes"):
-            live.send_to_canvas.connect(self.send_image_to_canvas)
-        if hasattr(live, "set_canvas_source") and hasattr(canvas, "current_image"):
-            live.set_canvas_source(canvas.current_image)
+        assert isinstance(live, LiveWorkspace) and isinstance(canvas, CanvasWorkspace)
+        live.send_to_canvas.connect(self.send_image_to_canvas)
+        live.set_canvas_source(canvas.current_image)
 
     def send_image_to_canvas(self, image: object) -> None:
         import io
 
+        canvas = self.workspaces["canvas"]
+        assert isinstance(canvas, CanvasWorkspace)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")  # type: ignore[attr-defined]
-        if self.workspaces["canvas"].open_bytes(buffer.getvalue(), "Live frame"):
+        if canvas.open_bytes(buffer.getvalue(), "Live frame"):
             self.nav.setCurrentRow(0)
 
     def _build_menus(self, dock: QDockWidget) -> None:
@@ -159,7 +141,7 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut="Ctrl+Q", triggered=self.close)
         file_menu.addAction(quit_action)
         tools = self.menuBar().addMenu("&Tools")
-        self.models_action = QAction("&Models…", self, triggered=self.open_models)
+        self.models_action = QAction("&Models…", self, triggered=lambda: self.open_models())
         self.settings_action = QAction("&Settings…", self, triggered=self.open_settings)
         tools.addAction(self.models_action)
         tools.addAction(self.settings_action)
@@ -186,8 +168,7 @@ class MainWindow(QMainWindow):
             budget = int(self.settings.vram_budget_gb * 1e9)
             if not budget and self.device_info is not None and self.device_info.total_bytes:
                 budget = int(self.device_info.total_bytes * 0.8)
-            self.gpu.cache.budget_bytes = budget
-            self.gpu.cache.fit()
+            self.gpu.set_cache_budget(budget)  # evictions happen on the device thread
             self.update_status()
 
         dialog.accepted.connect(apply)
@@ -205,9 +186,7 @@ class MainWindow(QMainWindow):
         limit = format_size(budget) if budget else "no limit"
         text = f"Models in memory: {format_size(used)} / {limit}"
         if self.device_info is not None and self.device_info.is_cuda:
-            import torch  # already imported by the device thread
-
-            reserved = torch.cuda.memory_reserved(self.device_info.device)
+            reserved = self.gpu.memory_reserved()  # sampled on the device thread
             text = f"VRAM used: {format_size(reserved)} · " + text
         self.vram_label.setText(text)
         waiting = self.gpu.queue_depth() + self.downloads.queue_depth()

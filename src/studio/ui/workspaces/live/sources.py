@@ -14,39 +14,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QPixmap, QScreen
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QSizePolicy,
-    QSpinBox,
-    QWidget,
-)
+from PySide6.QtCore import QObject, QRect, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QScreen
 
 from studio.core.errors import BadInput
-
-
-def qimage_to_rgb(image: QImage) -> Any:
-    """A QImage as an H x W x 3 uint8 numpy array (a copy; rows may be padded in Qt)."""
-    import numpy as np
-
-    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, stride = rgb.height(), rgb.width(), rgb.bytesPerLine()
-    buffer = np.frombuffer(rgb.constBits(), np.uint8, count=stride * h)
-    return buffer.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
-
-
-def rgb_to_qimage(rgb: Any) -> QImage:
-    """An RGB array (or a PIL image) as a QImage that owns its pixels."""
-    import numpy as np
-
-    array = np.ascontiguousarray(np.asarray(rgb.convert("RGB") if hasattr(rgb, "convert") else rgb))
-    h, w = array.shape[:2]
-    return QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+from studio.ui.widgets.images import qimage_to_array
 
 
 class FrameSource(QObject):
@@ -131,7 +103,7 @@ class VideoSinkSource(FrameSource):
             if self._video_frame is not None and self._converted != self._version:
                 image = self._video_frame.toImage()
                 if not image.isNull():
-                    self._frame = qimage_to_rgb(image)
+                    self._frame = qimage_to_array(image)
                 self._converted = self._version
             return self._frame
 
@@ -243,7 +215,7 @@ class ScreenSource(FrameSource):
                 "at least 8 x 8 pixels?). Pick the region again."
             )
             return None
-        frame = qimage_to_rgb(pixmap.toImage())
+        frame = qimage_to_array(pixmap.toImage())
         self.push(frame)
         return frame
 
@@ -290,7 +262,7 @@ class CanvasSource(FrameSource):
         if image is not None:
             from studio.pipelines.live.frames import to_rgb_array
 
-            image = qimage_to_rgb(image) if isinstance(image, QImage) else to_rgb_array(image)
+            image = qimage_to_array(image) if isinstance(image, QImage) else to_rgb_array(image)
             self.push(image)
         return image
 
@@ -301,148 +273,3 @@ class CanvasSource(FrameSource):
 
     def stop(self) -> None:
         self.timer.stop()
-
-
-class RegionDialog(QDialog):
-    """Pick a screen region by position and size (kept inside the screen)."""
-
-    def __init__(
-        self,
-        screen: QScreen | None = None,
-        region: QRect | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Screen region")
-        self.target_screen = screen or QGuiApplication.primaryScreen()
-        geometry = self.target_screen.geometry()
-        start = region or QRect(0, 0, min(512, geometry.width()), min(512, geometry.height()))
-        self.left = QSpinBox(minimum=0, maximum=geometry.width() - 8, value=start.x())
-        self.top = QSpinBox(minimum=0, maximum=geometry.height() - 8, value=start.y())
-        self.width_box = QSpinBox(minimum=8, maximum=geometry.width(), value=start.width())
-        self.height_box = QSpinBox(minimum=8, maximum=geometry.height(), value=start.height())
-        form = QFormLayout(self)
-        for label, box in (
-            ("Left", self.left),
-            ("Top", self.top),
-            ("Width", self.width_box),
-            ("Height", self.height_box),
-        ):
-            box.setSuffix(" px")
-            form.addRow(label, box)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def region(self) -> QRect:
-        """The chosen region, clipped to the screen."""
-        g = self.target_screen.geometry()
-        x, y = self.left.value(), self.top.value()
-        w = min(self.width_box.value(), g.width() - x)
-        h = min(self.height_box.value(), g.height() - y)
-        return QRect(x, y, max(8, w), max(8, h))
-
-
-class SourcePicker(QComboBox):
-    """The source list: none, Canvas, each camera (or "No camera found"), screen, file.
-
-    Items carry ``(kind, camera device or None)``; the list follows camera hot-plugging.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.canvas_available = False
-        self.media_devices = _media_devices(self)
-        if self.media_devices is not None:
-            self.media_devices.videoInputsChanged.connect(self.refresh)
-        self.refresh()
-
-    def set_canvas_available(self, available: bool) -> None:
-        self.canvas_available = available
-        self.refresh()
-
-    def current(self) -> tuple[str, Any]:
-        return self.currentData()  # type: ignore[no-any-return]
-
-    def refresh(self) -> None:
-        """Rebuild the list (cameras come and go), keeping the current choice."""
-        kind, device = self.current() if self.count() else ("none", None)
-        self.clear()
-        self.addItem("None (text to image)", ("none", None))
-        self.addItem("Canvas", ("canvas", None))
-        self._enable(1, self.canvas_available)
-        cameras = available_cameras() if self.media_devices is not None else []
-        for camera in cameras:
-            self.addItem(f"Camera: {camera.description()}", ("camera", camera))
-        if not cameras:
-            self.addItem("No camera found", ("nocamera", None))
-            self._enable(self.count() - 1, False)
-        self.addItem("Screen region...", ("screen", None))
-        self.addItem("Image file...", ("file", None))
-        self.select(kind, device)
-
-    def select(self, kind: str, device: Any = None) -> None:
-        for i in range(self.count()):
-            item_kind, item_device = self.itemData(i)
-            if item_kind == kind and _same_device(item_device, device):
-                self.setCurrentIndex(i)
-                return
-        self.setCurrentIndex(0)
-
-    def _enable(self, index: int, enabled: bool) -> None:
-        item = self.model().item(index)  # type: ignore[attr-defined]
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        item.setFlags(item.flags() | flags if enabled else item.flags() & ~flags)
-
-
-class ImageView(QLabel):
-    """Shows an image scaled to fit, re-scaled when the view is resized."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, alignment=Qt.AlignmentFlag.AlignCenter)
-        self._pixmap: QPixmap | None = None
-        # Ignored: the pixmap must never force the layout wider than the window.
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setMinimumSize(192, 192)
-        self.setStyleSheet("background: #202020; color: #bbbbbb; border-radius: 4px;")
-
-    def show_image(self, image: Any) -> None:
-        self._pixmap = QPixmap.fromImage(rgb_to_qimage(image))
-        self._rescale()
-
-    def show_text(self, text: str) -> None:
-        self._pixmap = None
-        self.clear()
-        self.setText(text)
-
-    def _rescale(self) -> None:
-        if self._pixmap is not None:
-            self.setPixmap(
-                self._pixmap.scaled(
-                    self.size(),
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._rescale()
-
-
-def _media_devices(parent: QObject) -> Any:
-    """A QMediaDevices (camera hot-plug notices); None where QtMultimedia cannot load."""
-    try:
-        from PySide6.QtMultimedia import QMediaDevices
-    except ImportError:  # pyside6-addons or libpulse missing: no webcam, the rest works
-        return None
-    return QMediaDevices(parent)
-
-
-def _same_device(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is b
-    return bool(a.id() == b.id())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QIODevice, QSize, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QColorDialog,
     QFileDialog,
@@ -32,13 +32,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import autosave
 from studio.core.errors import StudioError
-from studio.ui.canvas import autosave
-from studio.ui.canvas.actions import CanvasActions
-from studio.ui.canvas.document import CanvasDocument, ImageCommand
-from studio.ui.canvas.panel import ToolPanel
-from studio.ui.canvas.view import CanvasView, to_qimage
-from studio.ui.errors import show_error
+from studio.ui.shell.errors import show_error
+from studio.ui.widgets.images import thumbnail_icon
+from studio.ui.workspaces.canvas.controller import CanvasController
+from studio.ui.workspaces.canvas.document import CanvasDocument, ImageCommand
+from studio.ui.workspaces.canvas.panel import ToolPanel
+from studio.ui.workspaces.canvas.view import CanvasView
+
+__all__ = ["CanvasWorkspace"]
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +51,16 @@ AUTOSAVE_DELAY_MS = 2000
 THUMB = 64
 
 
-def thumbnail(arr: Any, side: int = THUMB) -> QIcon:
-    pix = QPixmap.fromImage(to_qimage(arr)).scaled(
-        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-    )
-    return QIcon(pix)
-
-
-class CanvasWorkspace(CanvasActions, QWidget):
+class CanvasWorkspace(QWidget):
     """Image view in the middle, history strip below, tool panel on the right."""
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
-        QWidget.__init__(self, parent)
+        super().__init__(parent)
         self.service, self.store = service, store
         self.doc = CanvasDocument(self)
         self.view = CanvasView()
         self.panel = ToolPanel()
+        self.controller = CanvasController(self.doc, self.view, self.panel, service, self)
         self.last_error_box: QMessageBox | None = None
         self.close_box: QMessageBox | None = None
         self.export_quality = 92
@@ -114,7 +111,6 @@ class CanvasWorkspace(CanvasActions, QWidget):
         self._autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self._autosave_timer.timeout.connect(self.autosave_now)
         self._connect()
-        self.init_actions()
         self._pending_restore = autosave.load()
         if self._pending_restore is not None:
             stamp = time.strftime("%d %b %H:%M", time.localtime(self._pending_restore.saved_at))
@@ -132,10 +128,11 @@ class CanvasWorkspace(CanvasActions, QWidget):
         p.compare.valueChanged.connect(lambda value: v.set_split(value / 100))
         p.colour_button.clicked.connect(self._pick_colour)
         for key, button in p.tool_buttons.items():
-            button.toggled.connect(lambda on, k=key: on and self.set_tool(k))
+            button.toggled.connect(lambda on, k=key: on and self.controller.set_tool(k))
         p.brush_size.valueChanged.connect(lambda value: setattr(v, "brush_size", value))
         v.files_dropped.connect(lambda paths: self.open_path(paths[0]))
         v.image_dropped.connect(self.open_qimage)
+        self.controller.state_changed.connect(self._refresh_enabled)
         d.image_changed.connect(self._on_image_changed)
         d.selection_changed.connect(self._on_selection_changed)
         d.stack.indexChanged.connect(self._on_stack_changed)
@@ -200,7 +197,7 @@ class CanvasWorkspace(CanvasActions, QWidget):
         except StudioError as exc:
             self.last_error_box = show_error(self, exc.user_message, exc.detail)
             return False
-        self.cancel_action()
+        self.controller.cancel_action()
         self.doc.open(image, name)
         autosave.clear()
         self.panel.status.setText(
@@ -263,7 +260,7 @@ class CanvasWorkspace(CanvasActions, QWidget):
         """False when the user chose to keep working (or the export was cancelled)."""
         if self.doc.dirty and not self.confirm_discard():
             return False
-        self.cancel_action()
+        self.controller.cancel_action()
         self._autosave_timer.stop()
         autosave.clear()
         return True
@@ -306,7 +303,7 @@ class CanvasWorkspace(CanvasActions, QWidget):
 
     def _on_selection_changed(self) -> None:
         self.view.set_mask(self.doc.mask)
-        self.sync_clicks()
+        self.controller.sync_clicks()
         self._refresh_enabled()
 
     def _on_stack_changed(self, _value: Any = None) -> None:
@@ -327,15 +324,15 @@ class CanvasWorkspace(CanvasActions, QWidget):
         stack = self.doc.stack
         oldest = stack.command(0) if stack.count() else None
         if self.doc.history_trimmed and isinstance(oldest, ImageCommand):
-            first = QListWidgetItem(thumbnail(oldest.before_image), "Earliest kept")
+            first = QListWidgetItem(thumbnail_icon(oldest.before_image, THUMB), "Earliest kept")
         else:
-            first = QListWidgetItem(thumbnail(self.doc.original), "Original")
+            first = QListWidgetItem(thumbnail_icon(self.doc.original, THUMB), "Original")
         first.setData(Qt.ItemDataRole.UserRole, 0)
         self.history.addItem(first)
         for i in range(stack.count()):
             cmd = stack.command(i)
             if isinstance(cmd, ImageCommand):
-                item = QListWidgetItem(thumbnail(cmd.after_image), cmd.text())
+                item = QListWidgetItem(thumbnail_icon(cmd.after_image, THUMB), cmd.text())
                 item.setData(Qt.ItemDataRole.UserRole, i + 1)
                 if i >= stack.index():
                     item.setForeground(Qt.GlobalColor.gray)  # undone: still one click away
@@ -362,12 +359,13 @@ class CanvasWorkspace(CanvasActions, QWidget):
         ):
             w.setEnabled(has)
         selected = has and self.doc.mask is not None and bool(self.doc.mask.any())
-        p.remove_button.setEnabled(selected and self.action_job is None)
-        p.fill_button.setEnabled(selected and self.action_job is None)
-        cutout = self.current_cutout() is not None
+        idle = self.controller.action_job is None
+        p.remove_button.setEnabled(selected and idle)
+        p.fill_button.setEnabled(selected and idle)
+        cutout = self.controller.current_cutout() is not None
         p.edit_cutout_button.setEnabled(cutout)
         p.apply_cutout_button.setEnabled(cutout and self.doc.mask is not None)
-        if self.action_job is not None:
+        if not idle:
             p.set_busy(True)
 
     def _pick_colour(self) -> None:

@@ -16,7 +16,7 @@ def at(view, x, y) -> QPoint:
 
 
 def wait_selected(qtbot, ws):
-    qtbot.waitUntil(lambda: ws.segment_job is None, timeout=30000)
+    qtbot.waitUntil(lambda: ws.controller.segment_job is None, timeout=30000)
 
 
 def test_clicks_run_sam_jobs_and_update_the_mask(
@@ -45,7 +45,7 @@ def test_clicks_run_sam_jobs_and_update_the_mask(
     assert ws.doc.selection.labels == (1, 0)
     assert ws.doc.stack.count() == 2
     ws.doc.stack.undo()
-    assert ws.doc.selection.labels == (1,) and ws.clicks.labels == [1]
+    assert ws.doc.selection.labels == (1,) and ws.controller.clicks.labels == [1]
 
 
 def test_drag_draws_a_box(workspace, qtbot, install, photo_file):
@@ -69,10 +69,10 @@ def test_drag_draws_a_box(workspace, qtbot, install, photo_file):
 def test_missing_sam_model_reports_and_keeps_the_mask(workspace, qtbot, photo_file):
     ws = workspace
     ws.open_path(photo_file)
-    ws.add_point(10, 10, 1)
+    ws.controller.add_point(10, 10, 1)
     wait_selected(qtbot, ws)
     assert "not installed" in ws.panel.status.text()
-    assert not ws.doc.mask.any() and ws.clicks.points == []
+    assert not ws.doc.mask.any() and ws.controller.clicks.points == []
 
 
 def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):

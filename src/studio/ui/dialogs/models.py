@@ -1,6 +1,12 @@
-"""The Models dialog: every catalogue model, installed or not, with download and delete."""
+"""The Models dialog: every catalogue model, installed or not, with download and delete.
+
+Downloads are jobs on the downloads service; a delete (after the user confirms it) runs on an
+I/O worker, with the buttons disabled until it is done.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -24,6 +30,9 @@ from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
+from studio.ui.widgets.worker import IoWorkers
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ["Model", "Task", "Size", "Licence", "Status"]
 
@@ -45,8 +54,12 @@ class ModelsDialog(QDialog):
         self.table.verticalHeader().hide()
         self.download_button = QPushButton("Download")
         self.delete_button = QPushButton("Delete")
-        self.download_button.clicked.connect(self.download_selected)
-        self.delete_button.clicked.connect(self.delete_selected)
+        # lambdas: clicked(bool) must not land in a parameter
+        self.download_button.clicked.connect(lambda: self.download_selected())
+        self.delete_button.clicked.connect(lambda: self.delete_selected())
+        self.status = QLabel("")
+        self.workers = IoWorkers(self)
+        self.confirm_box: QMessageBox | None = None
         note = QLabel(
             f"Models are stored in {store.root}. Rows marked non-commercial may not be used "
             "for commercial work."
@@ -62,6 +75,7 @@ class ModelsDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        layout.addWidget(self.status)
         layout.addWidget(close)
         self._pending: dict[str, str] = {}  # job id -> model id
         downloads.job_progress.connect(self._on_progress)
@@ -124,17 +138,55 @@ class ModelsDialog(QDialog):
         self.refresh()
         return jobs
 
-    def delete_selected(self, confirm: bool = True) -> None:
+    def delete_selected(self) -> QMessageBox | None:
+        """Ask before deleting the selected installed models; the box (also kept as
+        ``confirm_box`` while open) deletes them on a worker when the user says yes."""
         ids = [i for i in self.selected_ids() if self.store.is_installed(i)]
-        if not ids:
-            return
-        if confirm:
-            answer = QMessageBox.question(self, "Delete models", f"Delete {', '.join(ids)}?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        for model_id in ids:
-            self.store.delete(model_id)
+        if not ids or self.workers.busy:
+            return None
+        entries = [self.store.catalogue.get(i) for i in ids]
+        listing = "\n".join(f"{e.name} ({format_size(e.size_bytes)})" for e in entries)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete models",
+            f"Delete {len(ids)} model(s) from this computer?\n\n{listing}\n\n"
+            "They can be downloaded again later.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("deleteModelsBox")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.accepted.connect(lambda: self._delete(ids))
+        box.finished.connect(lambda _result: setattr(self, "confirm_box", None))
+        box.open()
+        self.confirm_box = box
+        return box
+
+    def _delete(self, ids: list[str]) -> None:
+        store = self.store
+
+        def delete_all() -> list[str]:
+            for model_id in ids:
+                store.delete(model_id)
+                log.info("deleted model %s from %s", model_id, store.root)
+            return ids
+
+        self._set_busy(True, f"Deleting {', '.join(ids)}…")
+        self.workers.run(delete_all, self._deleted, self._delete_failed)
+
+    def _deleted(self, ids: list[str]) -> None:
+        self._set_busy(False, f"Deleted {', '.join(ids)}.")
         self.refresh()
+
+    def _delete_failed(self, exc: BaseException) -> None:
+        log.error("deleting models failed", exc_info=exc)
+        self._set_busy(False, f"Could not delete the model: {exc}")
+        self.refresh()
+
+    def _set_busy(self, busy: bool, message: str) -> None:
+        self.download_button.setEnabled(not busy)
+        self.delete_button.setEnabled(not busy)
+        self.status.setText(message)
 
     def _on_progress(self, job: Job, update) -> None:  # type: ignore[no-untyped-def]
         model_id = self._pending.get(job.id)

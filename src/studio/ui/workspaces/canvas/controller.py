@@ -1,8 +1,9 @@
-"""Canvas actions: selection (SAM clicks, brush, mask ops) and the model jobs.
+"""Canvas controller: selection (SAM clicks, brush, mask ops) and the model jobs.
 
-A mixin of :class:`~studio.ui.canvas.workspace.CanvasWorkspace`, kept apart so each module
-stays small. Jobs are bound back by id: results of jobs this workspace did not submit (or of
-a click that a newer click replaced) are ignored.
+It owns no widgets: it reads the tool panel, edits the :class:`CanvasDocument`, draws stroke
+previews on the view and submits jobs to the service. Jobs are bound back by id: results of
+jobs this workspace did not submit (or of a click that a newer click replaced) are ignored.
+``state_changed`` tells the workspace to refresh which buttons are enabled.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from PySide6.QtCore import QObject, Signal
+
 from studio.core.errors import StudioError
+from studio.services.inference import InferenceService
 from studio.services.jobs import Job, JobState, Priority
-from studio.ui.canvas.document import ImageCommand, Selection
+from studio.ui.widgets.images import thumbnail_icon
+from studio.ui.workspaces.canvas.document import CanvasDocument, ImageCommand, Selection
+from studio.ui.workspaces.canvas.panel import ToolPanel
+from studio.ui.workspaces.canvas.view import CanvasView
 
 
 @dataclass
@@ -22,15 +29,21 @@ class _Clicks:
     box: tuple[float, float, float, float] | None = None
 
 
-class CanvasActions:
-    """Selection tools and jobs; expects ``doc``, ``view``, ``panel``, ``service``."""
+class CanvasController(QObject):
+    """Selection tools and jobs of one Canvas workspace."""
 
-    doc: Any
-    view: Any
-    panel: Any
-    service: Any
+    state_changed = Signal()  # a job started or ended, or a cut-out changed: refresh buttons
 
-    def init_actions(self) -> None:
+    def __init__(
+        self,
+        doc: CanvasDocument,
+        view: CanvasView,
+        panel: ToolPanel,
+        service: InferenceService,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.doc, self.view, self.panel, self.service = doc, view, panel, service
         self.action_job: Job | None = None
         self.segment_job: Job | None = None
         self.fill_command: ImageCommand | None = None
@@ -221,7 +234,7 @@ class CanvasActions:
             apply_mask(source, mask, bg), "Refine cut-out", dict(cmd.record.settings)
         )
         new.cutout = (source, mask, bg)
-        self._refresh_enabled()  # type: ignore[attr-defined]
+        self.state_changed.emit()
 
     def cancel_action(self) -> None:
         if self.action_job is not None:
@@ -269,7 +282,7 @@ class CanvasActions:
         if job is self.action_job:
             self.action_job = None
             self.panel.set_busy(False)
-            self._refresh_enabled()  # type: ignore[attr-defined]
+            self.state_changed.emit()
         if job is self.segment_job:
             self.segment_job = None
         return action if uid == self.doc.uid else None
@@ -307,15 +320,13 @@ class CanvasActions:
                 {"model": job.request.model, "background": list(bg) if bg else "transparent"},
             )
             cmd.cutout = (job.request.image, result.mask, bg)
-            self._refresh_enabled()  # type: ignore[attr-defined]
+            self.state_changed.emit()
         elif action == "upscale":
             self.doc.apply_image(
                 result.image, "Upscale x4", {"model": job.request.model, "scale": result.scale}
             )
 
     def _apply_fill(self, result: Any) -> None:
-        from studio.ui.canvas.workspace import thumbnail
-
         settings = {k: v for k, v in result.settings.items() if k != "seeds"}
         settings["seed"] = result.seeds[0]
         self.fill_images, self.fill_seeds = list(result.images), list(result.seeds)
@@ -325,7 +336,7 @@ class CanvasActions:
         lst.clear()
         for i, (image, seed) in enumerate(zip(result.images, result.seeds, strict=True)):
             lst.addItem(f"{i + 1}")
-            lst.item(i).setIcon(thumbnail(image, 56))
+            lst.item(i).setIcon(thumbnail_icon(image, 56))
             lst.item(i).setToolTip(f"Seed {seed}")
         lst.setCurrentRow(0)
         lst.blockSignals(False)
