@@ -128,6 +128,7 @@ def test_bytes_missing_counts_only_what_is_still_to_fetch(tmp_path):
     assert bytes_missing(store, ["big", "small"]) == 4800
     install_built(store, "small", lambda d: (d / "file.bin").write_bytes(b"y"))
     assert bytes_missing(store, ["big", "small"]) == 3800
+    assert bytes_missing(store, ["big", "small"], reinstall=True) == 4800
     check_disk_space(store, ["big", "small"])  # a few KB always fit
 
 

@@ -280,7 +280,7 @@ def download_model(
     """Download, verify and install one catalogue model; returns its installed folder."""
     cancel = cancel or CancelToken()
     entry = store.catalogue.get(model_id)
-    check_disk_space(store, [model_id])
+    check_disk_space(store, [model_id], reinstall=True)  # it is fetched even if installed
     staged = store.staging_dir(model_id)
     commit = ""
     if entry.hub is not None:
@@ -296,12 +296,13 @@ def download_model(
     return folder
 
 
-def bytes_missing(store: ModelStore, model_ids: list[str]) -> int:
-    """Bytes still to download for ``model_ids``: catalogue sizes of those not installed,
-    less what earlier attempts left in their staging folders (resumed, not fetched again)."""
+def bytes_missing(store: ModelStore, model_ids: list[str], reinstall: bool = False) -> int:
+    """Bytes still to download for ``model_ids``: catalogue sizes of those not installed (all
+    of them with ``reinstall``: the old copy stays until the new one is committed), less what
+    earlier attempts left in their staging folders (resumed, not fetched again)."""
     total = 0
     for model_id in dict.fromkeys(model_ids):
-        if store.is_installed(model_id):
+        if store.is_installed(model_id) and not reinstall:
             continue
         staged = store.root / ".staging" / model_id
         have = sum(p.stat().st_size for p in staged.rglob("*") if p.is_file())
@@ -309,10 +310,10 @@ def bytes_missing(store: ModelStore, model_ids: list[str]) -> int:
     return total
 
 
-def check_disk_space(store: ModelStore, model_ids: list[str]) -> None:
+def check_disk_space(store: ModelStore, model_ids: list[str], reinstall: bool = False) -> None:
     """DownloadFailed, before anything is fetched, when the store's disk cannot hold
-    ``model_ids`` (with 1% to spare)."""
-    needed = bytes_missing(store, model_ids)
+    ``model_ids`` (with 1% to spare); see :func:`bytes_missing`."""
+    needed = bytes_missing(store, model_ids, reinstall)
     if not needed:
         return
     folder = store.root

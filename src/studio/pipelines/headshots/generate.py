@@ -40,8 +40,7 @@ def load_models(
     tiny_vae_id: str = TINY_VAE_ID,
 ) -> HeadshotModels:
     """Base SDXL patched with InstantID, IdentityNet, Resampler and (if installed) TAESDXL."""
-    base = ctx.store.require(base_id)
-    iid = ctx.store.require(instantid_id)
+    base, iid = ctx.store.require_all(base_id, instantid_id)  # one message names both
     use_tiny = tiny_vae_id in ctx.store.catalogue and ctx.store.is_installed(tiny_vae_id)
     device, dtype = ctx.device, ctx.dtype
 
