@@ -59,9 +59,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-_OPENER = urllib.request.build_opener(_SameOriginAuthRedirect)
-
-
 def max_body_bytes(expected: int) -> int | None:
     """The most bytes accepted for a file expected to be ``expected`` long (None: unknown)."""
     return expected + max(SIZE_TOLERANCE, expected // 100) if expected > 0 else None
@@ -96,7 +93,8 @@ def download_url(
         request.add_header("Range", f"bytes={have}-")
     limit = max_body_bytes(file.size_bytes)
     try:
-        response = _OPENER.open(request, timeout=timeout_s)
+        opener = urllib.request.build_opener(_SameOriginAuthRedirect)
+        response = opener.open(request, timeout=timeout_s)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # already complete: fall through to verification
             response = None
