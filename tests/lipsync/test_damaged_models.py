@@ -89,3 +89,28 @@ def test_valid_marker_still_installed(lipsync_ctx):
     manifest = json.loads((store.model_dir("whisper-tiny") / MARKER).read_text())
     assert store.is_installed("whisper-tiny") and not store.marker_damaged("whisper-tiny")
     assert store.manifest("whisper-tiny") == manifest
+
+
+def test_cli_with_a_damaged_whisper_says_so_without_traceback(
+    lipsync_ctx, avatar_files, short_speech_wav, tmp_path, monkeypatch, capsys
+):
+    import argparse
+
+    import studio.services.headless as headless
+    from studio.clis import lipsync as cli
+
+    _truncate(lipsync_ctx.store.model_dir("whisper-tiny") / "model.safetensors")
+    monkeypatch.setattr(headless, "headless_context", lambda quiet=False: lipsync_ctx)
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    out = tmp_path / "out.mp4"
+    args = parser.parse_args(
+        ["lipsync", "--avatar", str(avatar_files[1]), "--audio", str(short_speech_wav)]
+        + ["-o", str(out)]
+    )
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert "Whisper tiny (audio features)' is damaged" in err
+    assert "studio models download whisper-tiny --force" in err
+    assert "Traceback" not in err
+    assert not out.exists()
