@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,12 @@ def test_hub_file_larger_than_the_hub_says_is_stopped(servers, tmp_path):
         download_model(store, "h", hub_metadata=lambda url: meta)
     assert not store.is_installed("h")
     assert not list(store.root.rglob("w.bin*"))
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_disk_filling_up_during_a_download_fails_clearly(servers, tmp_path):
+    _, a_url, _, _ = servers
+    (tmp_path / "f.bin.part").symlink_to("/dev/full")  # every write: "No space left"
+    with pytest.raises(DownloadFailed, match="Could not save file.bin .*No space left"):
+        download_url(_file(f"{a_url}/file.bin"), tmp_path / "f.bin")
+    assert not (tmp_path / "f.bin").exists()

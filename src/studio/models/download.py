@@ -116,28 +116,35 @@ def download_url(
             if limit is not None and total > limit:
                 part.unlink(missing_ok=True)
                 raise _too_large(file, total)
-            with open(part, "ab" if resumed else "wb") as out:
-                while True:
-                    if cancel.cancelled:
-                        raise Cancelled()
-                    try:
-                        chunk = response.read(CHUNK)
-                    except (http.client.IncompleteRead, OSError) as exc:
-                        out.write(getattr(exc, "partial", b""))  # keep what arrived
-                        raise DownloadFailed(
-                            f"The download of {file.filename} was interrupted; run it again "
-                            "to resume where it stopped.",
-                            str(exc),
-                        ) from exc
-                    if not chunk:
-                        break
-                    if limit is not None and have + len(chunk) > limit:
-                        out.close()
-                        part.unlink(missing_ok=True)
-                        raise _too_large(file, have + len(chunk))
-                    out.write(chunk)
-                    have += len(chunk)
-                    progress(f"Downloading {file.filename}", have, max(total, have))
+            try:
+                with open(part, "ab" if resumed else "wb") as out:
+                    while True:
+                        if cancel.cancelled:
+                            raise Cancelled()
+                        try:
+                            chunk = response.read(CHUNK)
+                        except (http.client.IncompleteRead, OSError) as exc:
+                            out.write(getattr(exc, "partial", b""))  # keep what arrived
+                            raise DownloadFailed(
+                                f"The download of {file.filename} was interrupted; run it again "
+                                "to resume where it stopped.",
+                                str(exc),
+                            ) from exc
+                        if not chunk:
+                            break
+                        if limit is not None and have + len(chunk) > limit:
+                            out.close()
+                            part.unlink(missing_ok=True)
+                            raise _too_large(file, have + len(chunk))
+                        out.write(chunk)
+                        have += len(chunk)
+                        progress(f"Downloading {file.filename}", have, max(total, have))
+            except OSError as exc:  # the disk filled up or the folder became unwritable
+                raise DownloadFailed(
+                    f"Could not save {file.filename} to {part.parent}: {exc.strerror or exc}. "
+                    "Free some disk space and run the download again; it resumes.",
+                    str(exc),
+                ) from exc
             if length and have < total:  # the connection closed early: keep the part
                 raise DownloadFailed(
                     f"The download of {file.filename} was interrupted; run it again "
