@@ -8,6 +8,7 @@ import time
 import pytest
 
 from studio.core.errors import BadInput
+from studio.pipelines.jobspec import JobSpec
 from studio.services.inference import InferenceService
 from studio.services.jobs import JobState, Priority
 
@@ -49,9 +50,6 @@ def oom_once(request, ctx):
     return "ok-low-memory"
 
 
-oom_once.low_memory_mode = True  # type: ignore[attr-defined]
-
-
 def oom_always(request, ctx):
     raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
@@ -60,7 +58,7 @@ RUNNERS = {
     "t.steps": steps,
     "t.bad": bad,
     "t.crash": crash,
-    "t.oom": oom_once,
+    "t.oom": JobSpec(oom_once, low_memory=True),
     "t.oom_always": oom_always,
 }
 
@@ -83,14 +81,13 @@ def test_signals_in_order_and_result(qtbot, service):
     events = _record(service)
     job = service.submit("t.steps", {"n": 3, "value": 42}, label="a")
     _wait_done(qtbot, service, job)
-    assert events == [
-        ("queued", "a"),
-        ("started", "a"),
-        ("progress", "a", 1),
-        ("progress", "a", 2),
-        ("progress", "a", 3),
-        ("finished", "a", 42),
-    ]
+    # Progress may collapse to the newest update when the GUI thread is busy; the last one
+    # always arrives, before the outcome.
+    assert events[:2] == [("queued", "a"), ("started", "a")]
+    assert events[-2:] == [("progress", "a", 3), ("finished", "a", 42)]
+    done = [e[2] for e in events if e[0] == "progress"]
+    assert done == sorted(set(done)) and set(done) <= {1, 2, 3}
+    assert len(events) == 3 + len(done)
     assert job.state is JobState.FINISHED
     assert set(job.stage_seconds) == {"step"}
     assert job.duration_s is not None and job.duration_s >= 0

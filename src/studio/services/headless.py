@@ -11,6 +11,7 @@ from studio.core.settings import Settings
 from studio.models.catalogue import load_catalogue
 from studio.models.store import ModelStore
 from studio.pipelines.context import RunContext
+from studio.services.execute import bind_device
 from studio.services.model_cache import ModelCache
 
 
@@ -32,6 +33,7 @@ def headless_context(settings: Settings | None = None, *, quiet: bool = False) -
     info = resolve_device(settings.device)
     if info.warning and not quiet:
         print(f"warning: {info.warning}", file=sys.stderr)
+    bind_device(info.device)
     return RunContext(
         store=default_store(settings),
         cache=ModelCache(),

@@ -207,6 +207,3 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         "seeds": seeds,
     }
     return FillResult(images=images, seeds=seeds, window=window, alpha=alpha, settings=settings)
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]
