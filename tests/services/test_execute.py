@@ -192,6 +192,22 @@ def test_models_of_a_paused_job_are_never_evicted(store):
     assert not cache.pinned()
 
 
+def test_progress_names_models_as_the_catalogue_does(store, run_context):
+    from studio.pipelines.context import readable_model_name
+
+    catalogue = store.catalogue
+    assert readable_model_name("lama-big:cpu", catalogue) == "LaMa (big-lama) object removal"
+    assert readable_model_name("live.engine:sd-turbo+taesd:cuda:1", catalogue) == (
+        "SD-Turbo + TAESD tiny VAE (SD 1.x/2.x)"
+    )
+    assert readable_model_name("headshots:dlib-scorer", catalogue) == "dlib-scorer"
+    run_context.model("sam:sam-vit-b:cpu", lambda: "predictor")
+    assert run_context.reports == [
+        ("Loading Segment Anything ViT-B", 0, 1),
+        ("Loading Segment Anything ViT-B", 1, 1),
+    ]
+
+
 def test_execute_runs_without_qt(tmp_path):
     code = textwrap.dedent("""
         import sys

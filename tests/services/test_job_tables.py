@@ -33,6 +33,8 @@ def test_low_memory_modes_come_from_the_tables():
         "live.frame",
         "live.stream",
     }
+    # Only a pack's progress must arrive whole: each draft's preview joins the gallery.
+    assert [k for k, s in workspace_jobs().items() if s.every_update] == ["headshots.pack"]
 
 
 def test_importing_the_workspace_packages_imports_no_runner():

@@ -11,6 +11,9 @@ A workspace package (``studio.pipelines.canvas`` ...) holds, for example::
 is imported only when a job of that kind first runs, so importing a workspace package (the
 service does at start-up) stays cheap. ``low_memory`` says the runner honours
 ``ctx.low_memory``: after running out of memory the executor retries it once in that mode.
+``every_update=True``: the GUI must see every progress update (a pack's drafts each add a
+preview to a gallery); by default a GUI that falls behind gets only the newest one (a live
+stream's frames replace each other).
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ WORKSPACES = ("canvas", "headshots", "lipsync", "live")
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job kind: its runner (``"module:function"`` or the function itself) and whether
-    it has a low-memory mode."""
+    """One job kind: its runner (``"module:function"`` or the function itself), whether it
+    has a low-memory mode, and whether every progress update must reach the GUI."""
 
     target: str | Runner
     low_memory: bool = False
+    every_update: bool = False
 
     def resolve(self) -> Runner:
         """The runner function, importing its module on first use."""

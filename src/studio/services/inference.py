@@ -6,7 +6,8 @@ exactly one of ``job_finished(job, result)``, ``job_failed(job, message, detail)
 ``job_cancelled(job)``. A job cancelled while queued goes straight from queued to cancelled.
 When the GUI thread falls behind (a live stream reports every frame), progress updates of a
 job collapse to the newest one: only the latest stage/done/ETA/preview is delivered, and the
-last update before the outcome always is.
+last update before the outcome always is. Kinds declared with ``every_update=True`` (a pack
+whose drafts each add a preview) get every update, in order.
 
 Interactive jobs run before queued batch work, and also between the steps of a running job:
 every ``ctx.check()`` of a running job gives a waiting job of higher priority its turn.
@@ -33,7 +34,7 @@ from studio.core.device import DeviceInfo
 from studio.core.errors import Cancelled, StudioError
 from studio.core.progress import ProgressUpdate
 from studio.models.store import ModelStore
-from studio.pipelines.jobspec import JobSpec, Runner, workspace_jobs
+from studio.pipelines.jobspec import JobSpec, Runner, as_spec, workspace_jobs
 from studio.services.execute import JobTimer, RunRecord, bind_device, execute, oom_message
 from studio.services.jobs import Job, JobQueue, JobState, Priority
 from studio.services.model_cache import ModelCache
@@ -98,7 +99,7 @@ class InferenceService(QObject):
         self.jobs: dict[str, Job] = {}
         self._finished_ids: deque[str] = deque()
         self._running: list[Job] = []  # stack: a preempting job sits on top of the one it paused
-        self._pending_progress: dict[str, ProgressUpdate] = {}
+        self._pending_progress: dict[str, list[ProgressUpdate]] = {}
         self._progress_lock = threading.Lock()
         self._reserved_bytes = 0
         self._stopping = False
@@ -232,7 +233,8 @@ class InferenceService(QObject):
         job.started_at = time.time()
         self._running.append(job)
         self._t_started.emit(job)
-        timer = JobTimer(sink=lambda update: self._post_progress(job, update))
+        every_update = as_spec(self.runners[job.kind]).every_update
+        timer = JobTimer(sink=lambda update: self._post_progress(job, update, every_update))
         record = RunRecord()
         preempt = self._preempt_hook(job)
         job.cancel_token.on_check.append(preempt)
@@ -285,12 +287,16 @@ class InferenceService(QObject):
 
         return between_steps
 
-    def _post_progress(self, job: Job, update: ProgressUpdate) -> None:
+    def _post_progress(self, job: Job, update: ProgressUpdate, every_update: bool) -> None:
         # Keep only the newest update; signal only when the last signal was taken, so a GUI
         # that falls behind gets the latest frame instead of a growing backlog.
         with self._progress_lock:
-            signal_now = job.id not in self._pending_progress
-            self._pending_progress[job.id] = update
+            pending = self._pending_progress.get(job.id)
+            signal_now = pending is None
+            if pending is not None and every_update:
+                pending.append(update)
+            else:
+                self._pending_progress[job.id] = [update]
         if signal_now:
             self._t_progress.emit(job)
 
@@ -351,11 +357,10 @@ class InferenceService(QObject):
     @Slot(object)
     def _on_progress(self, job: Job) -> None:
         with self._progress_lock:
-            update = self._pending_progress.pop(job.id, None)
-        if update is None:
-            return
-        job.last_progress = update
-        self.job_progress.emit(job, update)
+            updates = self._pending_progress.pop(job.id, [])
+        for update in updates:
+            job.last_progress = update
+            self.job_progress.emit(job, update)
 
     @Slot(object, object)
     def _on_finished(self, job: Job, result: Any) -> None:

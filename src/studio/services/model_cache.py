@@ -116,6 +116,18 @@ def model_size_bytes(model: Any) -> int:
     return measure(model)[0]
 
 
+def _release(evicted: list[CachedModel]) -> None:
+    """Drop the evicted models; return GPU memory to the driver only when one was there.
+
+    Host memory is freed by reference counting: a full ``gc.collect()`` per evicted image
+    embedding would cost more than the embedding.
+    """
+    on_device = any(item.on_device for item in evicted)
+    evicted.clear()
+    if on_device and "torch" in sys.modules:  # without torch there is no GPU memory to free
+        free_gpu_memory()
+
+
 class _Hold:
     """The keys one job has used, pinned until the job ends (or :meth:`release`)."""
 
@@ -235,21 +247,19 @@ class ModelCache:
         with self._lock:
             if key in self._pins or key not in self._items:
                 return False
-            item = self._items.pop(key)
+            evicted = [self._items.pop(key)]
             self._note_eviction([key])
         log.info("model %s evicted", key)
-        del item
-        free_gpu_memory()
+        _release(evicted)
         return True
 
     def clear(self) -> None:
         """Drop every model no running job holds."""
         with self._lock:
             keys = [k for k in self._items if k not in self._pins]
-            for key in keys:
-                del self._items[key]
+            evicted = [self._items.pop(key) for key in keys]
             self._note_eviction(keys)
-        free_gpu_memory()
+        _release(evicted)
 
     def fit(self) -> None:
         """Evict until the models held fit the (possibly lowered) budgets."""
@@ -291,8 +301,7 @@ class ModelCache:
             self._note_eviction(keys)
         if evicted:
             log.info("models evicted: %s", keys)
-            evicted.clear()
-            free_gpu_memory()
+            _release(evicted)
 
     def _note_eviction(self, keys: list[str]) -> None:
         self.evictions.extend(keys)

@@ -15,7 +15,10 @@ from __future__ import annotations
 from studio.pipelines.jobspec import JobSpec
 
 JOBS: dict[str, JobSpec] = {
-    "headshots.pack": JobSpec("studio.pipelines.headshots.pack:run", low_memory=True),
+    # every_update: each draft's preview goes into the gallery as it arrives
+    "headshots.pack": JobSpec(
+        "studio.pipelines.headshots.pack:run", low_memory=True, every_update=True
+    ),
     "headshots.reroll": JobSpec("studio.pipelines.headshots.reroll:reroll", low_memory=True),
     "headshots.check": JobSpec("studio.pipelines.headshots.selfies:run"),
 }
