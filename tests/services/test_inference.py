@@ -290,10 +290,11 @@ def test_finished_jobs_drop_their_payloads_and_history_stays_bounded(qtbot, stor
     svc.start()
     payload_refs = []
     jobs = []
-    for i in range(40):
+    for _ in range(40):
         payload = Payload()
         payload_refs.append(weakref.ref(payload))
-        jobs.append(svc.submit("t.steps", {"n": 1, "value": i, "payload": payload}))
+        # The payload is the request's and the result's: neither may outlive delivery.
+        jobs.append(svc.submit("t.steps", {"n": 1, "value": payload, "payload": payload}))
         del payload
     _wait_done(qtbot, svc, *jobs, timeout=30000)
     qtbot.waitUntil(lambda: len(svc.jobs) == 5)
