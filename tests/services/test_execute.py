@@ -234,3 +234,15 @@ def test_execute_runs_without_qt(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "42"
+
+
+def test_a_cli_runs_jobs_through_the_same_executor(capsys):
+    from studio.services.headless import run_job
+
+    calls: list[bool] = []
+    jobs = {"t.oom": JobSpec(oom_once, low_memory=True)}
+    assert run_job("t.oom", {"modes": calls}, jobs=jobs) == "small-tiles"
+    assert calls == [False, True]  # the CLI gets the out-of-memory retry too
+    err = capsys.readouterr().err
+    assert "Out of memory: retrying in low-memory mode: 0/1" in err
+    assert "Loading job-model: 1/1" in err

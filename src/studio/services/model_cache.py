@@ -291,12 +291,10 @@ class ModelCache:
             for key in list(self._items):  # least recently used first
                 if used + incoming <= budget:
                     break
-                candidate = self._items[key]
-                if candidate.on_device != on_device or key in self._pins or key == keep:
+                if self._items[key].on_device != on_device or key in self._pins or key == keep:
                     continue
                 evicted.append(self._items.pop(key))
-                used -= candidate.size_bytes
-            candidate = None  # no reference may keep an evicted model alive
+                used -= evicted[-1].size_bytes
             keys = [i.key for i in evicted]
             self._note_eviction(keys)
         if evicted:
