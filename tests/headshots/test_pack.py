@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from studio.core.errors import BadInput, Cancelled, ModelMissing
+from studio.pipelines import headshots
 from studio.pipelines.headshots import packs
 from studio.pipelines.headshots.pack import PackRequest, run
 from studio.pipelines.headshots.reroll import RerollRequest, reroll
@@ -158,7 +159,7 @@ def test_out_of_memory_mid_pack_keeps_images_and_low_memory_retry_resumes(
     with pytest.raises(torch.OutOfMemoryError):
         run(request, hs_context)
     assert len(packs.load_pack(folder).images) in (3, 4)  # 3 reported, 4th may be saved
-    assert getattr(run, "low_memory_mode", False)
+    assert headshots.JOBS["headshots.pack"].low_memory
     # What the service does next: the same request again, in low-memory mode.
     hs_context.progress = lambda *a, **k: None
     hs_context.low_memory = True

@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.core.errors import BadInput
 from studio.core.imageio import check_mask, to_array
+from studio.pipelines import prompt_filter
 from studio.pipelines.canvas import compose
 from studio.pipelines.canvas.spandrel_models import to_tensor, to_uint8
 from studio.pipelines.context import RunContext
@@ -62,6 +63,7 @@ def _check(request: FillRequest) -> None:
         raise BadInput("Strength must be above 0 and at most 1.")
     if request.guidance < 0:
         raise BadInput("Guidance must not be negative.")
+    prompt_filter.check_prompt(request.prompt, "Describe what should fill the area instead.")
 
 
 def _load_vae_fix(folder: Any, device: str, dtype: Any) -> Any:
@@ -207,6 +209,3 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         "seeds": seeds,
     }
     return FillResult(images=images, seeds=seeds, window=window, alpha=alpha, settings=settings)
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

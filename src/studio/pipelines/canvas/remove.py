@@ -61,6 +61,3 @@ def run(request: RemoveRequest, ctx: RunContext) -> RemoveResult:
     result = compose.paste_back(arr, patch, window, alpha)
     ctx.progress("Removing", 1, 1)
     return RemoveResult(image=result, window=window, alpha=alpha)
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

@@ -96,6 +96,3 @@ def _alpha(image: Any) -> Any:
         return np.array(image.getchannel("A")) if image.mode in ("RGBA", "LA") else None
     arr = np.asarray(image)
     return np.ascontiguousarray(arr[:, :, 3]) if arr.ndim == 3 and arr.shape[2] == 4 else None
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

@@ -63,6 +63,3 @@ def reroll(request: RerollRequest, ctx: RunContext) -> packs.PackImage:
         finish_images(session, [item])
     ctx.progress("Re-roll", 1, 1, preview(rgb))
     return item
-
-
-reroll.low_memory_mode = True  # type: ignore[attr-defined]
