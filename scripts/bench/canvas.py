@@ -24,11 +24,19 @@ SECTIONS = ("sam_b", "sam_h", "lama", "fill", "upscale", "cutout")
 
 
 def photo(side: int) -> np.ndarray:
-    """A real photo (scikit-image's astronaut) scaled to ``side`` x ``side``."""
-    import cv2
-    from skimage import data
+    """A real photo (scikit-image's astronaut) scaled to ``side`` x ``side``; a smooth
+    synthetic picture where scikit-image is not installed (the GPU machine)."""
+    from PIL import Image
 
-    return cv2.resize(data.astronaut(), (side, side), interpolation=cv2.INTER_CUBIC)
+    try:
+        from skimage import data
+
+        image = Image.fromarray(data.astronaut())
+    except ImportError:
+        y, x = np.mgrid[0:512, 0:512] / 512.0
+        rgb = np.stack([x, y, (x + y) / 2], axis=-1) * 255
+        image = Image.fromarray(rgb.astype(np.uint8))
+    return np.asarray(image.resize((side, side), Image.Resampling.BICUBIC)).copy()
 
 
 def centre_mask(side: int) -> np.ndarray:

@@ -22,10 +22,9 @@ SECTIONS = ("img2img_eager", "img2img_cuda_graph", "img2img_compile", "txt2img_e
 
 def camera(side: int) -> Any:
     """A source of distinct frames: a real photo with a moving bright bar."""
-    import cv2
-    from skimage import data
+    from scripts.bench.canvas import photo
 
-    base = cv2.resize(data.astronaut(), (side, side))
+    base = photo(side)
     count = iter(range(10**9))
 
     def next_frame() -> np.ndarray:
