@@ -138,7 +138,7 @@ def run_soak(jobs: int, smoke: bool, device: str, root: Path) -> dict[str, Any]:
     out["service_stopped"] = stopped
     span = max(1, session.jobs - warm_jobs)
     for key in ("rss_mb", "cuda_allocated_mb"):
-        if key in out["end"]:
+        if key in out.get("end", {}) and "after_warmup" in out:
             grown = out["end"][key] - out["after_warmup"][key]
             out[f"growth_{key[:-3]}_mb_per_100_jobs"] = round(grown * 100 / span, 2)
     return out
