@@ -8,8 +8,9 @@ is always full size), SAM ViT-H and LaMa on a GPU.
 
 Prints RSS (and CUDA allocated memory) at start (service ready, no model loaded), after the
 warm-up (the first cycles: models loaded) and at the end, samples every 100 jobs, and
-``growth_mb_per_100_jobs`` (end minus warm-up, per 100 jobs after the warm-up). Not a timed
-test: a flat session has a growth near 0.
+``growth_rss_mb_per_100_jobs`` (end minus warm-up, per 100 jobs after the warm-up), and the
+reference counts of ``True`` and ``None`` (they must not fall). Not a timed test: a flat
+session has a growth near 0.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ CLICKS_PER_REMOVAL = 4
 WARMUP_CYCLES = 2
 
 
-def memory(device: str) -> dict[str, float]:
+def memory(device: str) -> dict[str, Any]:
     gc.collect()
     out = {"rss_mb": rss_mb()}
+    # References to True and None: constant in a healthy session. (PySide6 6.12 on Python
+    # 3.11 drops one per Signal.emit() / processEvents(); at zero the interpreter aborts.)
+    out["refs_true"], out["refs_none"] = sys.getrefcount(True), sys.getrefcount(None)
     if device.startswith("cuda"):
         import torch
 
@@ -40,51 +44,70 @@ def memory(device: str) -> dict[str, float]:
 
 
 class Session:
-    """Drives the service from the (Qt) main thread, one job at a time."""
+    """Submits the jobs one after another from the Qt main thread, as the canvas does: the
+    next job goes in when the service reports the previous one finished. The whole session
+    runs inside one ``app.exec()`` (no ``processEvents()`` polling from Python)."""
 
-    def __init__(self, app: Any, service: Any, image: np.ndarray, model: str) -> None:
-        self.app, self.service, self.model = app, service, model
-        self.image, self.revision, self.jobs = image, 0, 0
+    def __init__(
+        self, app: Any, service: Any, image: np.ndarray, model: str, total: int, device: str
+    ) -> None:
+        self.app, self.service, self.model, self.device = app, service, model, device
+        self.image, self.revision, self.jobs, self.total = image, 0, 0, total
+        self.rng = np.random.default_rng(0)
         self.failures: list[str] = []
-        self._result: Any = None
+        self.points: dict[str, Any] = {}
+        self.samples: list[dict[str, Any]] = []
+        self.warm_jobs = WARMUP_CYCLES * (CLICKS_PER_REMOVAL + 1)
         service.job_finished.connect(self._finished)
-        service.job_failed.connect(lambda job, message, detail: self.failures.append(message))
+        service.job_failed.connect(self._failed)
 
-    def _finished(self, job: Any, result: Any) -> None:
-        self._result = result
+    def start(self) -> None:
+        self.points["start"] = memory(self.device)
+        self._submit()
 
-    def wait(self, job: Any) -> Any:
-        from PySide6.QtCore import QEventLoop
-
-        while not job.state.done:
-            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.001)
-        self.app.processEvents()  # deliver the finished signal
-        result, self._result = self._result, None
-        self.jobs += 1
-        return result
-
-    def cycle(self, rng: np.random.Generator) -> None:
+    def _submit(self) -> None:
         from studio.pipelines.canvas.remove import RemoveRequest
         from studio.pipelines.canvas.segment import SegmentRequest
         from studio.services.jobs import Priority
 
         side = self.image.shape[0]
-        key = f"soak-revision-{self.revision}"
-        for _ in range(CLICKS_PER_REMOVAL):
-            point = (float(rng.integers(0, side)), float(rng.integers(0, side)))
+        if self.jobs % (CLICKS_PER_REMOVAL + 1) < CLICKS_PER_REMOVAL:
+            point = (float(self.rng.integers(0, side)), float(self.rng.integers(0, side)))
             request = SegmentRequest(
-                image=self.image, points=[point], labels=[1], model=self.model, image_key=key
+                image=self.image,
+                points=[point],
+                labels=[1],
+                model=self.model,
+                image_key=f"soak-revision-{self.revision}",
             )
-            self.wait(self.service.submit("canvas.segment", request, Priority.INTERACTIVE))
+            self.service.submit("canvas.segment", request, Priority.INTERACTIVE)
+            return
         mask = np.zeros(self.image.shape[:2], np.uint8)
-        x, y = (int(v) for v in rng.integers(0, side - side // 8, 2))
+        x, y = (int(v) for v in self.rng.integers(0, side - side // 8, 2))
         mask[y : y + side // 8, x : x + side // 8] = 255
-        result = self.wait(
-            self.service.submit("canvas.remove", RemoveRequest(image=self.image, mask=mask))
-        )
-        if result is not None:
+        self.service.submit("canvas.remove", RemoveRequest(image=self.image, mask=mask))
+
+    def _finished(self, job: Any, result: Any) -> None:
+        if job.kind == "canvas.remove":  # the result is the next revision of the picture
             self.image, self.revision = result.image, self.revision + 1
+        self._next()
+
+    def _failed(self, job: Any, message: str, detail: str) -> None:
+        self.failures.append(message)
+        self._next()
+
+    def _next(self) -> None:
+        self.jobs += 1
+        if self.jobs == self.warm_jobs:
+            self.points["after_warmup"] = {"jobs": self.jobs, **memory(self.device)}
+        if self.jobs % 100 == 0:
+            self.samples.append({"jobs": self.jobs, **memory(self.device)})
+            print(f"soak: {self.samples[-1]}", file=sys.stderr, flush=True)
+        if self.jobs >= self.total and self.jobs % (CLICKS_PER_REMOVAL + 1) == 0:
+            self.points["end"] = {"jobs": self.jobs, **memory(self.device)}
+            self.app.quit()
+        else:
+            self._submit()
 
 
 def run_soak(jobs: int, smoke: bool, device: str, root: Path) -> dict[str, Any]:
@@ -103,40 +126,25 @@ def run_soak(jobs: int, smoke: bool, device: str, root: Path) -> dict[str, Any]:
     builder = RunContext(store=store, cache=ModelCache(), device=device)
     install(builder, "tiny" if smoke else "real", model, "lama-big")
     del builder
-    service = InferenceService(store, device=device)
-    service.start()
-    while service.device_info is None:
-        app.processEvents()
-        time.sleep(0.01)
     side = 256 if smoke else 1536
-    session = Session(app, service, photo(side), model)
-    rng = np.random.default_rng(0)
-    out: dict[str, Any] = {"device": device, "smoke": smoke, "image": f"{side}x{side}"}
-    out["start"] = memory(device)
+    service = InferenceService(store, device=device)
+    session = Session(app, service, photo(side), model, jobs, device)
+    service.device_ready.connect(lambda info: session.start())
     t0 = time.perf_counter()
-    samples: list[dict[str, Any]] = []
-    warm_jobs = 0
+    service.start()
     try:
-        for _ in range(WARMUP_CYCLES):
-            session.cycle(rng)
-        warm_jobs = session.jobs
-        out["after_warmup"] = {"jobs": warm_jobs, **memory(device)}
-        next_sample = 100
-        while session.jobs < jobs:
-            session.cycle(rng)
-            if session.jobs >= next_sample:
-                samples.append({"jobs": session.jobs, **memory(device)})
-                next_sample += 100
-                print(f"soak: {samples[-1]}", file=sys.stderr, flush=True)
-        out["end"] = {"jobs": session.jobs, **memory(device)}
+        app.exec()
     finally:
-        out["jobs_kept_by_service"] = len(service.jobs)
+        kept = len(service.jobs)
         stopped = service.shutdown(60)
-    out["samples"] = samples
+    out: dict[str, Any] = {"device": device, "smoke": smoke, "image": f"{side}x{side}"}
+    out.update(session.points)
+    out["samples"] = session.samples
+    out["jobs_kept_by_service"] = kept
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["failures"] = session.failures[:5]
     out["service_stopped"] = stopped
-    span = max(1, session.jobs - warm_jobs)
+    span = max(1, session.jobs - session.warm_jobs)
     for key in ("rss_mb", "cuda_allocated_mb"):
         if key in out.get("end", {}) and "after_warmup" in out:
             grown = out["end"][key] - out["after_warmup"][key]
