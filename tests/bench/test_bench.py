@@ -84,6 +84,7 @@ def test_soak_smoke(capsys, qapp):
     assert out["end"]["jobs"] >= 30 and out["after_warmup"]["jobs"] == 10
     for point in ("start", "after_warmup", "end"):
         assert out[point]["rss_mb"] > 0
+        assert out[point]["refs_true"] > 0 and out[point]["refs_none"] > 0
     assert isinstance(out["growth_rss_mb_per_100_jobs"], float)
     assert out["failures"] == [] and out["service_stopped"] is True
 
