@@ -200,15 +200,29 @@ def save_image(
         kwargs["pnginfo"] = info
     elif ext in (".jpg", ".jpeg", ".webp"):
         if ext != ".webp" and image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
+            image = flatten(image)  # JPEG has no alpha: composite, as the GUI export does
         kwargs["quality"] = quality
     elif ext not in (".tif", ".tiff"):
         raise BadInput(f"Cannot save '{path.name}': use .png, .jpg, .webp or .tif.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    image.save(tmp, format=_FORMAT_BY_EXT[ext], **kwargs)
-    tmp.replace(path)  # never leave a half-written file under the real name
+    from studio.core.outputs import atomic_path
+
+    # never leave a half-written file under the real name
+    with atomic_path(path) as tmp:
+        image.save(tmp, format=_FORMAT_BY_EXT[ext], **kwargs)
     return path
+
+
+def flatten(image: Any, background: tuple[int, int, int] = (255, 255, 255)) -> Any:
+    """An RGB copy of ``image`` with any transparency composited over ``background``."""
+    from PIL import Image
+
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode == "P" and "transparency" not in image.info:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    base = Image.new("RGBA", rgba.size, (*background, 255))
+    return Image.alpha_composite(base, rgba).convert("RGB")
 
 
 _FORMAT_BY_EXT = {
