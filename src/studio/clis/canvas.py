@@ -90,7 +90,7 @@ def register(subparsers: Any) -> None:
             p.add_argument("--fast", action="store_true", help="LCM-LoRA, few steps")
             p.add_argument(
                 "--work-side",
-                type=opt.bounded_int(256, 2048),
+                type=opt.bounded_int(64, 2048),
                 default=1024,
                 help="working resolution of the region's longer side",
             )
