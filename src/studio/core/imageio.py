@@ -21,10 +21,10 @@ MAX_PIXELS = 16384 * 16384
 MAX_SIDE = 30000
 
 
-def _open(source: Any) -> Any:
+def _open(source: Any, label: str | None = None) -> Any:
     from PIL import Image, UnidentifiedImageError
 
-    name = str(source) if isinstance(source, (str, Path)) else "the image"
+    name = label or (str(source) if isinstance(source, (str, Path)) else "the image")
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
@@ -32,7 +32,7 @@ def _open(source: Any) -> Any:
         if path.stat().st_size == 0:
             raise BadInput(f"The file '{path.name}' is empty.", str(path))
         fp: Any = path
-        name = path.name
+        name = label or path.name
     elif isinstance(source, (bytes, bytearray)):
         if not source:
             raise BadInput("The image data is empty.")
@@ -66,14 +66,17 @@ def check_size(width: int, height: int, name: str = "The image") -> None:
         )
 
 
-def load_image(source: Any, mode: str = "RGB") -> Any:
+def load_image(source: Any, mode: str = "RGB", *, name: str | None = None) -> Any:
     """Decode ``source`` (path, bytes or file object) to a PIL image in ``mode``, upright.
 
-    Raises :class:`BadInput` for anything that is not a complete, supported, sane-sized image.
+    Every workspace opens user images through this function. Raises :class:`BadInput` for
+    anything that is not a complete, supported, sane-sized image (the size is checked from
+    the header, before decoding: a decompression bomb never reaches memory). ``name`` is
+    the file name used in messages (for bytes and file objects).
     """
     from PIL import Image, ImageOps
 
-    img, name = _open(source)
+    img, name = _open(source, name)
     fmt = (img.format or "").upper()
     if fmt not in SUPPORTED_FORMATS:
         raise BadInput(
