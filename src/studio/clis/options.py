@@ -88,14 +88,16 @@ def input_file(text: str) -> Path:
     return path
 
 
-def model_id(*tasks: str, extra: tuple[str, ...] = ()) -> Callable[[str], str]:
-    """A catalogue id whose task is one of ``tasks`` (or one of the ``extra`` words);
-    the message lists the valid ids."""
+def model_id(*tasks: str, extra: tuple[str, ...] = (), prefix: str = "") -> Callable[[str], str]:
+    """A catalogue id whose task is one of ``tasks`` (and which starts with ``prefix``), or
+    one of the ``extra`` words; the message lists the valid ids."""
 
     def convert(text: str) -> str:
         from studio.models.catalogue import load_catalogue
 
-        valid = [e.id for e in load_catalogue() if e.task in tasks] + list(extra)
+        valid = [
+            e.id for e in load_catalogue() if e.task in tasks and e.id.startswith(prefix)
+        ] + list(extra)
         if text not in valid:
             raise argparse.ArgumentTypeError(
                 f"'{text}' is not a model for this ({'/'.join(tasks)}); use one of: "
