@@ -74,9 +74,7 @@ def check_output(
     if extensions is not None:
         allowed = tuple(e.lower() for e in extensions)
         if path.suffix.lower() not in allowed:
-            raise BadInput(
-                f"'{path.name}' has the wrong extension: this writes {' or '.join(allowed)} files."
-            )
+            raise BadInput(f"'{path.name}' has the wrong extension: use {', '.join(allowed)}.")
     if path.is_dir():
         raise BadInput(f"'{path}' is a folder; give a file name to write.")
     blocker = _blocking_file(path)
