@@ -145,10 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     from studio.core.logs import setup_logging
 
     setup_logging()
-    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if argv and not argv[0].startswith("-") and argv[0] not in _commands(parser):
-        argv = ["gui", *argv]  # studio photo.png: "Open with" from a file manager
+    argv = route(list(sys.argv[1:] if argv is None else argv), parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the message (or the help)
@@ -165,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+
+
+def route(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``studio photo.png [more.png]`` means ``studio gui photo.png ...`` ("Open with")."""
+    if argv and not argv[0].startswith("-") and argv[0] not in _commands(parser):
+        return ["gui", *argv]
+    return argv
 
 
 def _commands(parser: argparse.ArgumentParser) -> set[str]:
