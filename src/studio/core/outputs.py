@@ -71,12 +71,12 @@ def check_output(
     path = Path(path)
     if not path.name or path.name in (".", ".."):
         raise BadInput(f"'{path}' is not a file name.")
+    if path.is_dir():
+        raise BadInput(f"'{path}' is a folder; give a file name to write.")
     if extensions is not None:
         allowed = tuple(e.lower() for e in extensions)
         if path.suffix.lower() not in allowed:
             raise BadInput(f"'{path.name}' has the wrong extension: use {', '.join(allowed)}.")
-    if path.is_dir():
-        raise BadInput(f"'{path}' is a folder; give a file name to write.")
     blocker = _blocking_file(path)
     if blocker is not None:
         raise BadInput(f"Cannot write '{path}': '{blocker}' is a file, not a folder.")
