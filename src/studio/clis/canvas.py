@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studio.clis import options as opt
+from studio import cli_options as opt
 from studio.core.errors import BadInput, StudioError
 
 OPS = ("segment", "remove", "fill", "cutout", "upscale")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studio.clis import options as opt
+from studio import cli_options as opt
 from studio.core.errors import BadInput, StudioError
 
 MAX_COUNT = 1000

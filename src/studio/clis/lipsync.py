@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from studio.clis import options as opt
+from studio import cli_options as opt
 from studio.core.errors import StudioError
 
 

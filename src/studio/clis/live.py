@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from studio.clis import options as opt
+from studio import cli_options as opt
 from studio.core.errors import StudioError
 
 MAX_SIDE = 2048  # as the live session allows
