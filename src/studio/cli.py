@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import pkgutil
 import sys
@@ -83,8 +84,6 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    import inspect
-
     from studio.ui.app import run_gui
 
     paths = [str(p) for p in getattr(args, "paths", None) or []]

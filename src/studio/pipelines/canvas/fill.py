@@ -64,12 +64,14 @@ def _check(request: FillRequest) -> None:
         raise BadInput("Fast mode uses 2 to 12 steps (4 to 8 work best).")
     if not 0.0 < request.strength <= 1.0:
         raise BadInput("Strength must be above 0 and at most 1.")
-    if not math.isfinite(request.guidance) or not 0 <= request.guidance <= 50:
+    if not math.isfinite(request.guidance) or request.guidance > 50:
         raise BadInput("Guidance must be between 0 and 50.")
     if request.seed is not None and not 0 <= int(request.seed) <= masks.MAX_SEED:
         raise BadInput(f"The seed must be between 0 and {masks.MAX_SEED}.")
     masks.check_blend(request.feather_px, request.margin)
     masks.check_side(request.work_side, "working size")
+    if request.guidance < 0:
+        raise BadInput("Guidance must not be negative.")
 
 
 def _load_vae_fix(folder: Any, device: str, dtype: Any) -> Any:
