@@ -18,7 +18,12 @@ def to_rgb_array(frame: Any) -> Any:
         from studio.core.imageio import load_image
 
         # the shared loader: format, size and decompression-bomb checks before decoding
-        return np.asarray(load_image(frame))
+        try:
+            return np.asarray(load_image(frame))
+        except BadInput as exc:
+            raise BadInput(
+                f"Could not read the image {Path(frame).name}: {exc.user_message}", exc.detail
+            ) from None
     if hasattr(frame, "convert") and hasattr(frame, "size"):  # PIL image
         return np.asarray(frame.convert("RGB"))
     array = np.asarray(frame)
