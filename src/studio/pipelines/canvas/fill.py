@@ -53,6 +53,10 @@ class FillResult:
 
 
 def _check(request: FillRequest) -> None:
+    import math
+
+    from studio.pipelines.canvas import masks
+
     if not 1 <= request.variations <= 8:
         raise BadInput("Choose between 1 and 8 variations.")
     if not 1 <= request.steps <= 150:
@@ -61,6 +65,12 @@ def _check(request: FillRequest) -> None:
         raise BadInput("Fast mode uses 2 to 12 steps (4 to 8 work best).")
     if not 0.0 < request.strength <= 1.0:
         raise BadInput("Strength must be above 0 and at most 1.")
+    if not math.isfinite(request.guidance) or request.guidance > 50:
+        raise BadInput("Guidance must be between 0 and 50.")
+    if request.seed is not None and not 0 <= int(request.seed) <= masks.MAX_SEED:
+        raise BadInput(f"The seed must be between 0 and {masks.MAX_SEED}.")
+    masks.check_blend(request.feather_px, request.margin)
+    masks.check_side(request.work_side, "working size")
     if request.guidance < 0:
         raise BadInput("Guidance must not be negative.")
     prompt_filter.check_prompt(request.prompt, "Describe what should fill the area instead.")

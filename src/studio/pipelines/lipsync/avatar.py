@@ -107,15 +107,10 @@ def prepare_avatar(request: PrepareAvatarRequest, ctx: RunContext) -> PreparedAv
 
 
 def _decode_image(data: bytes, name: str) -> np.ndarray:
-    import io
+    from studio.core.imageio import load_image
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        img = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-        return np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise BadInput(f"'{name}' is not an image Studio can read.", detail=repr(exc)) from exc
+    # the shared loader: format, size and decompression-bomb checks before decoding
+    return np.asarray(load_image(data, name=name))
 
 
 def _resize(img: np.ndarray, size: int) -> np.ndarray:
