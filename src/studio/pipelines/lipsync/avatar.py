@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.cachefiles import try_write_cache
 from studio.core.errors import BadInput
 from studio.pipelines.context import RunContext
 from studio.pipelines.lipsync import models as lm
@@ -101,7 +102,8 @@ def prepare_avatar(request: PrepareAvatarRequest, ctx: RunContext) -> PreparedAv
     ctx.check()
     ctx.progress("Preparing avatar", 3, stages)
     avatar = PreparedAvatar(key, folder, frame, box, latents, mask, source, eyes=eyes)
-    _save(avatar, root)
+    # The cache only saves time next run: a full or read-only cache disk must not fail the job.
+    try_write_cache(lambda: _save(avatar, root), "lipsync avatar cache", root)
     ctx.progress("Preparing avatar", stages, stages)
     return avatar
 
