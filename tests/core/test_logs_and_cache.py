@@ -94,3 +94,21 @@ def test_cache_write_failure_is_skipped_with_one_warning(tmp_path, caplog):
 def test_cache_write_does_not_hide_bugs():
     with pytest.raises(ZeroDivisionError):
         try_write_cache(lambda: 1 / 0, "avatar cache")
+
+
+def test_stderr_fallback_follows_a_replaced_stderr(clean_root_logger, tmp_path, monkeypatch):
+    import io
+    import sys
+
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where STUDIO_HOME's folder should be")
+    monkeypatch.setenv("STUDIO_HOME", str(blocker))
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    setup_logging()  # falls back to the stderr of this moment
+    first.close()  # e.g. a console or capture that went away
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("studio.test").warning("still shown")
+    assert "still shown" in second.getvalue()
+    assert "Logging error" not in second.getvalue()

@@ -37,6 +37,19 @@ class _FileHandler(logging.handlers.RotatingFileHandler):
                     handler.handle(record)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes, not what it was at set-up
+    (a replaced or closed stream, e.g. a redirected console, must not break logging)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 def _fall_back_to_stderr(
     failed: logging.Handler | None, exc: OSError, path: Path | None = None
 ) -> None:
@@ -49,7 +62,7 @@ def _fall_back_to_stderr(
         except OSError:
             pass  # closing flushes, which fails the same way
     if not any(getattr(h, "_studio_stderr", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderr()
         handler.setLevel(logging.WARNING)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         handler._studio_stderr = True  # type: ignore[attr-defined]
