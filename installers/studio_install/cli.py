@@ -83,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--package",
         default="",
-        help="what to install: a wheel file or a requirement (default: the newest "
-        "studio-*.whl next to this installer, else 'studio' from the index)",
+        help="what to install: a wheel file, a source folder or a requirement (default: "
+        "the newest studio-*.whl next to this installer, else the checkout around it, else "
+        "'studio' from the index)",
     )
     p.add_argument("--index-url", default="", help="package index for Studio (pip's option)")
     p.add_argument(
@@ -138,10 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _source(args: argparse.Namespace, installer_dir: Path) -> plan.Source:
-    spec = args.package
-    if not spec:
-        wheel = plan.local_wheel(p.name for p in installer_dir.glob("studio-*.whl"))
-        spec = str(installer_dir / wheel) if wheel else plan.PACKAGE
+    spec = args.package or plan.package_spec(
+        installer_dir,
+        [p.name for p in installer_dir.glob("studio-*.whl")],
+        (installer_dir.parent / "pyproject.toml").is_file()
+        and (installer_dir.parent / "src" / "studio").is_dir(),
+    )
     return plan.Source(spec, args.index_url, tuple(args.find_links), args.no_index, args.no_deps)
 
 

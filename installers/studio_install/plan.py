@@ -47,6 +47,16 @@ def local_wheel(names: Iterable[str]) -> str | None:
     return max(found)[1] if found else None
 
 
+def package_spec(installer_dir: PurePath, names: Iterable[str], in_source_tree: bool) -> str:
+    """What to install when ``--package`` is not given: the newest Studio wheel next to the
+    installer (a release archive), else the source tree the installer sits in (a downloaded
+    checkout: pip builds it), else ``studio`` from the package index."""
+    wheel = local_wheel(names)
+    if wheel:
+        return str(installer_dir / wheel)
+    return str(installer_dir.parent) if in_source_tree else PACKAGE
+
+
 def pip(layout: Layout, *args: str) -> list[str]:
     return [str(layout.python), "-m", "pip", "--disable-pip-version-check", *args]
 

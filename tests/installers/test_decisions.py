@@ -218,6 +218,14 @@ def test_local_wheel_is_the_newest_studio_wheel():
     assert plan.local_wheel(["README.md"]) is None
 
 
+def test_default_package_wheel_then_checkout_then_index():
+    here = PureWindowsPath(r"C:\Downloads\studio\installers")
+    wheels = ["studio-0.1.0-py3-none-any.whl"]
+    assert plan.package_spec(here, wheels, True) == str(here / wheels[0])
+    assert plan.package_spec(here, [], True) == r"C:\Downloads\studio"
+    assert plan.package_spec(here, [], False) == "studio"
+
+
 def test_onnxruntime_gpu_build_replaces_the_cpu_build_only_with_cuda():
     lay = layout_for(WINDOWS)
     source = plan.Source()

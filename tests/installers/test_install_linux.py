@@ -31,7 +31,7 @@ def _install(home: Path, links: Path, *extra: str) -> subprocess.CompletedProces
         str(INSTALLERS / "linux" / "install.sh"),
         "--python", sys.executable,
         "--site-packages-from", sys.executable,
-        "--no-index", "--find-links", str(links),
+        "--package", "studio", "--no-index", "--find-links", str(links),
         *extra,
     ]  # fmt: skip
     env = clean_env(home, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
