@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -157,6 +158,7 @@ def _ask(question: str) -> bool:
 
 def _uninstall(target: Target, layout: Layout, remove_models: bool | None) -> int:
     setup_log(Path(tempfile.gettempdir()) / "studio-uninstall.log")
+    os.chdir(target.home)  # Windows cannot delete a folder some process is in
     settings = Path(layout.config) / "settings.json"
     text = settings.read_text(encoding="utf-8") if settings.is_file() else None
     uninstall(layout, Path(models_dir(target, layout, text)), remove_models, _ask)

@@ -193,7 +193,7 @@ def windows_shortcut_scripts(layout: Layout) -> list[str]:
                 layout.uninstaller,
                 "",
                 layout.icon,
-                layout.app,
+                layout.data.parent,  # not the app folder: it is deleted
                 "Remove Studio (asks before removing downloaded models)",
             )
         )
@@ -205,6 +205,9 @@ def uninstaller_script(target: Target, layout: Layout, base_python: str) -> str:
     Python the venv was made from, since uninstalling deletes the venv."""
     script = layout.installer_copy / "install.py"
     if target.system == "windows":
-        return f'@echo off\r\n"{base_python}" "{script}" --uninstall %*\r\npause\r\n'
+        # One line: cmd reads a batch file line by line, and this one is deleted while it
+        # runs; leaving the app folder first lets Windows delete that folder.
+        run = f'"{base_python}" "{script}" --uninstall %*'
+        return f'@echo off\r\ncd /d "%USERPROFILE%" & {run} & pause & exit /b\r\n'
     quote = lambda s: "'" + str(s).replace("'", "'\"'\"'") + "'"  # noqa: E731
     return f'#!/bin/sh\nexec {quote(base_python)} {quote(script)} --uninstall "$@"\n'

@@ -117,9 +117,9 @@ def step_torch(layout: Layout, options: Options, choice: TorchChoice) -> None:
     if options.torch == "skip":
         LOG.info("Leaving PyTorch as it is (--torch skip).")
         return
-    probe = _python_json(Path(layout.python), plan.TORCH_PROBE)
-    if options.torch != "reinstall" and plan.torch_satisfied(probe, choice):
-        assert isinstance(probe, dict)
+    found = _python_json(Path(layout.python), plan.TORCH_PROBE)
+    probe = found if isinstance(found, dict) else None
+    if options.torch != "reinstall" and probe and plan.torch_satisfied(probe, choice):
         LOG.info("PyTorch %s is already installed and fits this machine.", probe["version"])
         return
     run(plan.torch_install(layout, choice, options.torch_index_url), "install PyTorch")

@@ -269,15 +269,16 @@ def test_windows_shortcut_script_makes_a_start_menu_link():
     assert f"New-Item -ItemType Directory -Force -Path '{programs}'" in app
     assert app.strip().endswith("$link.Save()")
     assert "Uninstall Studio.lnk" in remove and r"app\uninstall.bat'" in remove
+    assert r"$link.WorkingDirectory = 'C:\Users\O''Hara\AppData\Local'" in remove
 
 
 def test_uninstaller_scripts_run_the_installer_copy():
     win = plan.uninstaller_script(WINDOWS, layout_for(WINDOWS), r"C:\Python312\python.exe")
-    assert win.startswith("@echo off\r\n")
-    assert (
-        r'"C:\Python312\python.exe" "C:\Users\Ann\AppData\Local\Studio\app\installer\install.py"'
-        " --uninstall %*"
-    ) in win
+    assert win == (
+        '@echo off\r\ncd /d "%USERPROFILE%" & "C:\\Python312\\python.exe" '
+        '"C:\\Users\\Ann\\AppData\\Local\\Studio\\app\\installer\\install.py" --uninstall %* '
+        "& pause & exit /b\r\n"
+    )
     sh = plan.uninstaller_script(LINUX, layout_for(LINUX), "/usr/bin/python3")
     assert sh == (
         "#!/bin/sh\nexec '/usr/bin/python3' "
