@@ -13,7 +13,8 @@ foreach ($candidate in $candidates) {
         $python = (& $exe @pre -c "import sys; assert sys.version_info >= (3, 11); print(sys.executable)" 2>$null)
     } catch { continue }
     if ($LASTEXITCODE -ne 0 -or -not $python) { continue }
-    & $python.Trim() $installer --python $python.Trim() @args
+    $python = "$python".Trim()
+    & $python $installer --python $python @args
     exit $LASTEXITCODE
 }
 Write-Host @'
