@@ -160,6 +160,30 @@ def test_header_without_cuda_version_uses_the_driver_table():
     assert cuda_for_driver("581.57") == (13, 0) and cuda_for_driver("390.1") is None
 
 
+# Captured on the project's GPU machine (2026-12-02): ``nvidia-smi | head -12`` and the query.
+H200_HEADER = """\
+Wed Dec  2 01:22:31 2026
++-----------------------------------------------------------------------------------------+
+| NVIDIA-SMI 580.159.04             Driver Version: 580.159.04     CUDA Version: 13.0     |
++-----------------------------------------+------------------------+----------------------+
+| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |
+| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |
+|                                         |                        |               MIG M. |
+|=========================================+========================+======================|
+|   0  NVIDIA H200                    On  |   00000000:00:06.0 Off |                    0 |
+| N/A   40C    P0            108W /  700W |       0MiB / 143771MiB |      0%      Default |
+"""
+H200_QUERY = "NVIDIA H200, 580.159.04, 143771, 9.0\n"
+
+
+def test_real_h200_output_picks_cu130():
+    gpu = parse_nvidia_smi(H200_HEADER, H200_QUERY)
+    assert gpu == Gpu("NVIDIA H200", "580.159.04", (13, 0), 143771, (9, 0))
+    assert choose_torch(gpu).tag == "cu130"
+    header_only = parse_nvidia_smi(H200_HEADER, "")
+    assert header_only is not None and header_only.name == "NVIDIA H200"
+
+
 def test_header_alone_names_the_card():
     gpu = parse_nvidia_smi(_header("580.65.06", "13.0", "NVIDIA H200"), "")
     assert gpu is not None and gpu.name == "NVIDIA H200" and gpu.cuda == (13, 0)
