@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-.venv/bin/ruff check src tests scripts
-.venv/bin/ruff format --check src tests scripts
+.venv/bin/ruff check src tests scripts installers
+.venv/bin/ruff format --check src tests scripts installers
 .venv/bin/mypy
 .venv/bin/lint-imports --no-logo

@@ -51,14 +51,15 @@ class StylePack:
 
 
 def styles_dir() -> Path:
-    """``$STUDIO_STYLES_DIR``, else ``studio/resources/styles`` when packaged, else the
-    checkout's ``resources/styles``."""
+    """``$STUDIO_STYLES_DIR``, else the package data ``studio/resources/styles`` (found through
+    ``importlib.resources``, so an installed wheel and a checkout read the same files)."""
+    from importlib import resources
+
     env = os.environ.get("STUDIO_STYLES_DIR")
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    packaged = here.parents[2] / "resources" / "styles"
-    return packaged if packaged.is_dir() else here.parents[4] / "resources" / "styles"
+    # Installed wheels and checkouts are folders on disk (no zip imports), so this is a Path.
+    return Path(str(resources.files("studio.resources").joinpath("styles")))
 
 
 def _parse(path: Path) -> StylePack:

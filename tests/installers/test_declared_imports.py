@@ -1,0 +1,69 @@
+"""Every package the app imports at run time is declared in ``[project] dependencies``
+itself (not just pulled in by another package, which may drop it): a wheel installed by pip
+alone must run."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib import metadata
+
+from tests.installers.conftest import ROOT
+
+
+def _imported_top_level() -> set[str]:
+    names: set[str] = set()
+    for path in (ROOT / "src" / "studio").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"studio", "__future__"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+# Declared packages that are installed as several distributions (a meta package).
+PARTS = {"pyside6": {"pyside6-essentials", "pyside6-addons", "shiboken6"}}
+
+
+def _declared() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_name(r) for r in project["dependencies"]}
+    return names.union(*(PARTS.get(n, set()) for n in names))
+
+
+def _providers() -> dict[str, set[str]]:
+    """Top-level module -> distributions, from each distribution's file list (some wheels'
+    ``top_level.txt`` omits a package: dlib-bin names only its extension module)."""
+    provided: dict[str, set[str]] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        for file in dist.files or []:
+            top = file.parts[0]
+            if top.endswith((".dist-info", ".data")) or top in ("..", "__pycache__"):
+                continue
+            provided.setdefault(top.split(".")[0], set()).add(name)
+    return provided
+
+
+def test_every_run_time_import_is_declared():
+    provided = _providers()
+    declared = _declared()
+    missing = {}
+    for module in sorted(_imported_top_level()):
+        dists = {_name(d) for d in provided.get(module, [])}
+        if not dists & declared:
+            missing[module] = sorted(dists) or "not installed"
+    assert not missing, f"imported but not declared in [project] dependencies: {missing}"
+
+
+def test_the_check_sees_scipy_and_scikit_image():
+    imported = _imported_top_level()
+    assert {"scipy", "skimage", "torch", "PySide6"} <= imported
+    assert {"scipy", "scikit-image"} <= _declared()
