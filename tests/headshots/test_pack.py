@@ -115,7 +115,9 @@ def test_same_seed_same_image_whatever_the_batch(hs_context, selfie_file, tmp_pa
         hs_context,
     ).pack
     for x, y in zip(a.images, b.images, strict=False):
-        np.testing.assert_allclose(np.load(a.path(x.latent)), np.load(b.path(y.latent)), rtol=1e-3, atol=2e-3)
+        np.testing.assert_allclose(
+            np.load(a.path(x.latent)), np.load(b.path(y.latent)), rtol=1e-3, atol=2e-3
+        )
 
 
 def test_cancel_keeps_finished_images_and_resumes(hs_context, selfie_file, tmp_path):
