@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from studio.services.jobs import JobState
-from tests.canvas.conftest import square_mask
+from tests.canvas.conftest import open_file, square_mask
 
 
-def start(ws, photo_file, mask=True):
-    ws.open_path(photo_file)
+def start(qtbot, ws, photo_file, mask=True):
+    open_file(qtbot, ws, photo_file)
     if mask:
         ws.doc.set_mask(square_mask(ws.doc.image.shape), "Brush")
 
@@ -23,7 +23,7 @@ def wait_done(qtbot, ws, timeout=120000):
 def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, photo_file, photo):
     install("lama-big")
     ws = workspace
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     progress = []
     ws.service.job_progress.connect(lambda j, u: progress.append(u.stage))
     ws.panel.remove_button.click()
@@ -48,7 +48,7 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
 
 def test_fill_variations_pick_one_in_one_undo_step(workspace, qtbot, sdxl, photo_file, photo):
     ws, p = workspace, workspace.panel
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     p.prompt.setText("a red balloon")
     p.steps.setValue(2)
     p.variations.setValue(2)
@@ -72,7 +72,7 @@ def test_fill_variations_pick_one_in_one_undo_step(workspace, qtbot, sdxl, photo
 
 def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_file, photo):
     ws, p = workspace, workspace.panel
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     p.steps.setValue(150)
     p.work_side.setValue(128)
     job = ws.controller.fill()
@@ -89,7 +89,7 @@ def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_fil
 def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     install("rembg-u2net", "realesrgan-x4plus")
     ws, p = workspace, workspace.panel
-    start(ws, photo_file, mask=False)
+    start(qtbot, ws, photo_file, mask=False)
     assert p.background.currentData() == "transparent"
     p.cutout_button.click()
     wait_done(qtbot, ws)
@@ -121,7 +121,7 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
 
 def test_missing_model_fails_cleanly(workspace, qtbot, photo_file, photo):
     ws = workspace
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     ws.panel.remove_button.click()
     wait_done(qtbot, ws, 30000)
     assert "LaMa" in ws.panel.status.text() and "not installed" in ws.panel.status.text()

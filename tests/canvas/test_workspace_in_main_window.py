@@ -9,6 +9,7 @@ from studio.core.settings import Settings
 from studio.services.inference import InferenceService
 from studio.ui.shell.main_window import MainWindow
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
+from tests.canvas.conftest import open_file
 
 
 def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
@@ -21,7 +22,7 @@ def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
     canvas = win.workspaces["canvas"]
     assert isinstance(canvas, CanvasWorkspace)
     win.show()
-    canvas.open_path(photo_file)
+    open_file(qtbot, canvas, photo_file)
     canvas.controller.mask_op("invert")
 
     def press(button):
