@@ -215,6 +215,29 @@ class ToolPanel(QWidget):
         self.steps.setValue(6 if on else 30)
         self.guidance.setValue(1.0 if on else 7.0)  # LCM: guidance 1 = no CFG, half the work
 
+    def refresh(self, *, has_image: bool, selected: bool, idle: bool, cutout: bool) -> None:
+        """Enable what makes sense now (no image: only Open; nothing selected: no Remove)."""
+        for w in (
+            self.export_button,
+            self.grow_button,
+            self.shrink_button,
+            self.feather_button,
+            self.invert_button,
+            self.clear_button,
+            self.fit_button,
+            self.actual_button,
+            self.compare,
+            self.upscale_button,
+            self.cutout_button,
+        ):
+            w.setEnabled(has_image)
+        self.remove_button.setEnabled(selected and idle)
+        self.fill_button.setEnabled(selected and idle)
+        self.edit_cutout_button.setEnabled(cutout)
+        self.apply_cutout_button.setEnabled(cutout and has_image)
+        if not idle:
+            self.set_busy(True)
+
     def set_busy(self, busy: bool) -> None:
         for button in (
             self.remove_button,

@@ -31,6 +31,7 @@ from studio.ui.shell.errors import show_error
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.canvas.controller import CanvasController
 from studio.ui.workspaces.canvas.document import CanvasDocument
+from studio.ui.workspaces.canvas.files import decode, unsaved_edits_box
 from studio.ui.workspaces.canvas.history import HistoryStrip
 from studio.ui.workspaces.canvas.panel import ToolPanel
 from studio.ui.workspaces.canvas.recovery import Autosaver, RestoreBar
@@ -43,34 +44,6 @@ log = logging.getLogger(__name__)
 
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff);;All files (*)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
-
-
-def _decode(source: Any) -> Any:
-    """A path, encoded bytes or a QImage as an RGB uint8 array (runs on an I/O thread)."""
-    import numpy as np
-
-    from studio.core.imageio import load_image
-
-    if isinstance(source, QImage):  # QImage (not QPixmap) may be used off the GUI thread
-        from studio.ui.widgets.images import qimage_to_array
-
-        return _decode(_png_bytes(qimage_to_array(source, alpha=source.hasAlphaChannel())))
-    if hasattr(source, "mode") and hasattr(source, "save"):  # a PIL image (a Live frame)
-        return _decode(_png_bytes(np.asarray(source)))
-    if isinstance(source, np.ndarray):
-        return _decode(_png_bytes(source))
-    return np.ascontiguousarray(np.asarray(load_image(source), dtype=np.uint8))
-
-
-def _png_bytes(array: Any) -> bytes:
-    """In-memory images go through imageio like any file: one set of size and mode checks."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=0)
-    return buffer.getvalue()
 
 
 class CanvasWorkspace(QWidget):
@@ -226,7 +199,7 @@ class CanvasWorkspace(QWidget):
         serial, edits = self._open_serial, self._edits
         self.panel.status.setText(f"Opening {name}…")
         self.io.run(
-            lambda: _decode(source),
+            lambda: decode(source),
             lambda image: self._opened(serial, edits, image, name),
             lambda exc: serial == self._open_serial and self._show_failure(exc, self.open_failed),
         )
@@ -328,20 +301,7 @@ class CanvasWorkspace(QWidget):
 
         The box is ``self.close_box`` while it is open, so tests can press its buttons.
         """
-        buttons = (
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved edits",
-            f"The canvas has edits that are not exported. Export them before you {doing}?",
-            buttons,
-            self,
-        )
-        box.setObjectName("unsavedEditsBox")
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box = unsaved_edits_box(self, doing)
         self.close_box = box
         try:
             answer = box.exec()
@@ -421,31 +381,13 @@ class CanvasWorkspace(QWidget):
             self.view.set_split(self.panel.compare.value() / 100)
 
     def _refresh_enabled(self) -> None:
-        has = self.doc.has_image
-        p = self.panel
-        for w in (
-            p.export_button,
-            p.grow_button,
-            p.shrink_button,
-            p.feather_button,
-            p.invert_button,
-            p.clear_button,
-            p.fit_button,
-            p.actual_button,
-            p.compare,
-            p.upscale_button,
-            p.cutout_button,
-        ):
-            w.setEnabled(has)
-        selected = has and self.doc.mask is not None and bool(self.doc.mask.any())
-        idle = self.controller.action_job is None
-        p.remove_button.setEnabled(selected and idle)
-        p.fill_button.setEnabled(selected and idle)
-        cutout = self.controller.current_cutout() is not None
-        p.edit_cutout_button.setEnabled(cutout)
-        p.apply_cutout_button.setEnabled(cutout and self.doc.mask is not None)
-        if not idle:
-            p.set_busy(True)
+        doc = self.doc
+        self.panel.refresh(
+            has_image=doc.has_image,
+            selected=doc.has_image and doc.mask is not None and bool(doc.mask.any()),
+            idle=self.controller.action_job is None,
+            cutout=self.controller.current_cutout() is not None,
+        )
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.panel.colour, self, "Background colour")
