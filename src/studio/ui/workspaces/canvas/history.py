@@ -43,6 +43,7 @@ class HistoryStrip(QListWidget):
             first = QListWidgetItem(thumbnail_icon(doc.original, THUMB), "Original")
         first.setData(Qt.ItemDataRole.UserRole, 0)
         self.addItem(first)
+        current = 0  # the entry the image shows now is the selected one
         for i in range(stack.count()):
             cmd = stack.command(i)
             if isinstance(cmd, ImageCommand):
@@ -50,7 +51,10 @@ class HistoryStrip(QListWidget):
                 item.setData(Qt.ItemDataRole.UserRole, i + 1)
                 if i >= stack.index():
                     item.setForeground(Qt.GlobalColor.gray)  # undone: still one click away
+                else:
+                    current = self.count()
                 self.addItem(item)
+        self.setCurrentRow(current)
 
     def _jump(self, item: QListWidgetItem) -> None:
         self.doc.stack.setIndex(int(item.data(Qt.ItemDataRole.UserRole)))

@@ -114,6 +114,8 @@ class CanvasWorkspace(QWidget):
         p, v, d = self.panel, self.view, self.doc
         p.open_button.clicked.connect(lambda: self.open_dialog())
         p.export_button.clicked.connect(lambda: self.export_dialog())
+        p.undo_button.clicked.connect(lambda: d.stack.undo())
+        p.redo_button.clicked.connect(lambda: d.stack.redo())
         p.fit_button.clicked.connect(lambda: v.fit())
         p.actual_button.clicked.connect(lambda: v.actual_size())
         p.compare.valueChanged.connect(lambda value: v.set_split(value / 100))
@@ -387,6 +389,8 @@ class CanvasWorkspace(QWidget):
             selected=doc.has_image and doc.mask is not None and bool(doc.mask.any()),
             idle=self.controller.action_job is None,
             cutout=self.controller.current_cutout() is not None,
+            can_undo=doc.stack.canUndo(),
+            can_redo=doc.stack.canRedo(),
         )
 
     def _pick_colour(self) -> None:
