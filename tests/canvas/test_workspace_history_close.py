@@ -191,7 +191,7 @@ def test_autosave_restores_after_a_crash(workspace, photo_file, qtbot, service, 
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: not again.restore_bar.isHidden(), timeout=10000)
     assert "astronaut.png" in again.restore_label.text()
-    again.restore_button.click()
+    qtbot.mouseClick(again.restore_button, Qt.MouseButton.LeftButton)
     assert again.restore_bar.isHidden()
     assert (again.doc.image == photo // 2).all() and (again.doc.mask == mask).all()
     assert again.doc.dirty
