@@ -171,6 +171,24 @@ def test_can_close_asks_when_there_are_unsaved_edits(workspace, qtbot, photo_fil
     assert ws.can_close()
 
 
+def test_save_on_close_exports_before_closing(workspace, qtbot, photo_file, tmp_path):
+    from tests.canvas.test_workspace_buttons import choose_file
+
+    ws = workspace
+    edited(qtbot, ws, photo_file)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    answer(ws, QMessageBox.StandardButton.Save)
+    choose_file(blocker / "out.png")  # cannot be written: the close is called off
+    assert not ws.can_close()
+    assert ws.doc.dirty and ws.isEnabled() and "out.png" in ws.last_error_box.text()
+    out = tmp_path / "kept.png"
+    answer(ws, QMessageBox.StandardButton.Save)
+    choose_file(out)
+    assert ws.can_close()  # returns once the file is written
+    assert read_settings(out)["edits"][-1]["op"] == "Fill" and not ws.doc.dirty
+
+
 def test_opening_another_image_asks_too(workspace, qtbot, photo_file):
     ws = workspace
     edited(qtbot, ws, photo_file)
@@ -220,6 +238,13 @@ def test_discarding_the_autosave(workspace, photo_file, qtbot, service, store):
 
 
 def test_screenshot_with_image_and_mask(workspace, qtbot, photo_file, tmp_path):
+    """The grabbed window shows the image, the pink mask over the selection only, and the
+    history strip with both steps."""
+    from PySide6.QtGui import QImage
+
+    from studio.ui.widgets.images import qimage_to_array
+    from tests.canvas.test_workspace_select import at
+
     ws = workspace
     open_file(qtbot, ws, photo_file)
     mask = np.zeros(ws.doc.image.shape[:2], np.uint8)
@@ -229,5 +254,20 @@ def test_screenshot_with_image_and_mask(workspace, qtbot, photo_file, tmp_path):
     ws.doc.set_mask(mask, "Brush")
     shot = tmp_path / "canvas_workspace.png"
     assert ws.grab().save(str(shot))
-    assert shot.stat().st_size > 10000
-    ws.grab().save("/tmp/canvas_workspace.png")
+    pixels = qimage_to_array(QImage(str(shot)))
+    view = ws.view
+
+    def shown(x, y):  # the screenshot's colour at image pixel (x, y)
+        pos = view.viewport().mapTo(ws, at(view, x, y))
+        return pixels[pos.y(), pos.x()].astype(int)
+
+    image = ws.doc.image
+    inside, outside = shown(60, 45), shown(10, 85)
+    assert inside[0] - inside[1] > image[45, 60, 0] - int(image[45, 60, 1]) + 40  # pink tint
+    assert np.abs(outside - image[85, 10]).max() <= 12  # the image itself, untinted
+    strip = ws.history.mapTo(ws, ws.history.visualItemRect(ws.history.item(1)).center())
+    assert ws.history.labels() == ["Original", "Fill"] and strip.y() > pos_bottom(view, ws)
+
+
+def pos_bottom(view, ws):
+    return view.mapTo(ws, view.rect().bottomLeft()).y()

@@ -9,7 +9,7 @@ autosaving run on I/O threads (:class:`IoWorkers`); their results come back as s
 
 from __future__ import annotations
 
-import logging
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ from studio.ui.workspaces.canvas.view import CanvasView
 
 __all__ = ["CanvasWorkspace"]
 
-log = logging.getLogger(__name__)
 
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff);;All files (*)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
@@ -225,9 +224,9 @@ class CanvasWorkspace(QWidget):
     def _show_failure(self, exc: BaseException, signal: Any) -> bool:
         if isinstance(exc, StudioError):
             message, detail = exc.user_message, exc.detail
-        else:
-            message, detail = f"Something went wrong: {exc}", repr(exc)
-        log.warning("%s (%s)", message, detail)  # the box points at the log: say it there
+        else:  # a bug, not bad input: the traceback goes behind "Show Details" and the log
+            message = f"Something went wrong: {exc}"
+            detail = "".join(traceback.format_exception(exc))
         self.last_error_box = show_error(self, message, detail)
         self.panel.status.setText(message)
         signal.emit(message)
