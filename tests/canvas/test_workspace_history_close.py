@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core import autosave
@@ -154,7 +155,7 @@ def test_export_while_editing_keeps_the_new_edits_unsaved(workspace, qtbot, phot
 def answer(ws, button):
     def press():
         assert ws.close_box is not None
-        ws.close_box.button(button).click()
+        QTest.mouseClick(ws.close_box.button(button), Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, press)
 

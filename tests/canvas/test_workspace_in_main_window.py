@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core.settings import Settings
@@ -26,7 +27,9 @@ def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
     canvas.controller.mask_op("invert")
 
     def press(button):
-        QTimer.singleShot(0, lambda: canvas.close_box.button(button).click())
+        QTimer.singleShot(
+            0, lambda: QTest.mouseClick(canvas.close_box.button(button), Qt.MouseButton.LeftButton)
+        )
 
     press(QMessageBox.StandardButton.Cancel)
     assert not win.close()

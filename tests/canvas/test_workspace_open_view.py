@@ -108,7 +108,7 @@ def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
     )
     QApplication.sendEvent(view.viewport(), wheel)
     assert view.zoom > fitted * 1.5
-    workspace.panel.actual_button.click()
+    qtbot.mouseClick(workspace.panel.actual_button, Qt.MouseButton.LeftButton)
     assert abs(view.zoom - 1.0) < 1e-6
     view.set_zoom(20.0)
     bar = view.horizontalScrollBar()
@@ -118,7 +118,7 @@ def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
     qtbot.mouseMove(vp, QPoint(200, 300))
     qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=QPoint(200, 300))
     assert bar.value() == start + 100
-    workspace.panel.fit_button.click()
+    qtbot.mouseClick(workspace.panel.fit_button, Qt.MouseButton.LeftButton)
     assert abs(view.zoom - fitted) < 1e-6
 
 

@@ -80,7 +80,7 @@ def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):
     ws, view = workspace, workspace.view
     open_file(qtbot, ws, photo_file)
     ws.panel.brush_size.setValue(10)
-    ws.panel.tool_buttons["brush"].click()
+    qtbot.mouseClick(ws.panel.tool_buttons["brush"], Qt.MouseButton.LeftButton)
     assert view.tool == "brush"
     vp = view.viewport()
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 20, 50))
@@ -93,18 +93,18 @@ def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):
     assert ws.doc.stack.count() == 1  # one stroke, one undo step
     assert ws.panel.remove_button.isEnabled()
 
-    ws.panel.tool_buttons["eraser"].click()
+    qtbot.mouseClick(ws.panel.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 60, 50))
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=at(view, 60, 50))
     assert ws.doc.mask[50, 60] == 0 and ws.doc.mask[50, 20] == 255
 
     painted = ws.doc.mask.copy()
     ws.panel.mask_px.setValue(3)
-    ws.panel.grow_button.click()
+    qtbot.mouseClick(ws.panel.grow_button, Qt.MouseButton.LeftButton)
     assert (ws.doc.mask == masks.grow(painted, 3)).all()
-    ws.panel.invert_button.click()
+    qtbot.mouseClick(ws.panel.invert_button, Qt.MouseButton.LeftButton)
     assert (ws.doc.mask == 255 - masks.grow(painted, 3)).all()
-    ws.panel.clear_button.click()
+    qtbot.mouseClick(ws.panel.clear_button, Qt.MouseButton.LeftButton)
     assert not ws.doc.mask.any() and not ws.panel.remove_button.isEnabled()
     for _ in range(3):
         ws.doc.stack.undo()
