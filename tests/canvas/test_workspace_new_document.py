@@ -107,6 +107,5 @@ def test_a_newer_open_wins_over_a_slower_older_one(workspace, qtbot, photo_file,
     ws.open_path(photo_file)
     with qtbot.waitSignal(ws.image_opened) as opened:
         ws.open_path(second)
-    ws.io.wait()
-    qtbot.wait(50)  # let any late result arrive: it must be dropped
+    qtbot.waitUntil(lambda: not ws.io.busy)  # every result has arrived: the older one dropped
     assert opened.args == ["second.png"] and ws.doc.source_name == "second.png"
