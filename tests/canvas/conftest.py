@@ -116,6 +116,12 @@ def photo_file(tmp_path, photo):
     return path
 
 
+def open_file(qtbot, ws, path, timeout=15000):
+    """``ws.open_path(path)`` and wait until the background decode shows the new image."""
+    with qtbot.waitSignal(ws.image_opened, timeout=timeout):
+        assert ws.open_path(path)
+
+
 def square_mask(shape, y0=30, y1=60, x0=40, x1=80):
     mask = np.zeros(shape[:2], np.uint8)
     mask[y0:y1, x0:x1] = 255

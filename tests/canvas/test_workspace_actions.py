@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from studio.services.jobs import JobState
-from tests.canvas.conftest import square_mask
+from tests.canvas.conftest import open_file, square_mask
 
 
-def start(ws, photo_file, mask=True):
-    ws.open_path(photo_file)
+def start(qtbot, ws, photo_file, mask=True):
+    open_file(qtbot, ws, photo_file)
     if mask:
         ws.doc.set_mask(square_mask(ws.doc.image.shape), "Brush")
 
@@ -23,10 +24,10 @@ def wait_done(qtbot, ws, timeout=120000):
 def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, photo_file, photo):
     install("lama-big")
     ws = workspace
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     progress = []
     ws.service.job_progress.connect(lambda j, u: progress.append(u.stage))
-    ws.panel.remove_button.click()
+    qtbot.mouseClick(ws.panel.remove_button, Qt.MouseButton.LeftButton)
     job = ws.controller.action_job
     assert job.kind == "canvas.remove" and ws.panel.cancel_button.isEnabled()
     assert not ws.panel.fill_button.isEnabled()
@@ -48,13 +49,13 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
 
 def test_fill_variations_pick_one_in_one_undo_step(workspace, qtbot, sdxl, photo_file, photo):
     ws, p = workspace, workspace.panel
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     p.prompt.setText("a red balloon")
     p.steps.setValue(2)
     p.variations.setValue(2)
     p.seed.setValue(5)
     p.work_side.setValue(128)
-    p.fill_button.click()
+    qtbot.mouseClick(p.fill_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
     assert p.variation_list.isVisible() and p.variation_list.count() == 2
     first = ws.doc.image.copy()
@@ -72,14 +73,14 @@ def test_fill_variations_pick_one_in_one_undo_step(workspace, qtbot, sdxl, photo
 
 def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_file, photo):
     ws, p = workspace, workspace.panel
-    start(ws, photo_file)
+    start(qtbot, ws, photo_file)
     p.steps.setValue(150)
     p.work_side.setValue(128)
     job = ws.controller.fill()
     qtbot.waitUntil(
         lambda: job.last_progress is not None and job.last_progress.done >= 1, timeout=60000
     )
-    p.cancel_button.click()
+    qtbot.mouseClick(p.cancel_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
     assert job.state is JobState.CANCELLED
     assert "cancelled" in p.status.text() and p.fill_button.isEnabled()
@@ -89,25 +90,25 @@ def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_fil
 def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     install("rembg-u2net", "realesrgan-x4plus")
     ws, p = workspace, workspace.panel
-    start(ws, photo_file, mask=False)
+    start(qtbot, ws, photo_file, mask=False)
     assert p.background.currentData() == "transparent"
-    p.cutout_button.click()
+    qtbot.mouseClick(p.cutout_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
     assert ws.doc.image.shape == (96, 128, 4)
     assert (ws.doc.image[:, :, :3] == photo).all()
     # the cut-out's mask stays editable: load it, paint, apply
     assert p.edit_cutout_button.isEnabled()
-    p.edit_cutout_button.click()
+    qtbot.mouseClick(p.edit_cutout_button, Qt.MouseButton.LeftButton)
     alpha = ws.doc.image[:, :, 3].copy()
     assert (ws.doc.mask == alpha).all()
     edited = ws.doc.mask.copy()
     edited[:, :20] = 0
     edited[40:50, 60:70] = 255
     ws.doc.set_mask(edited, "Brush")
-    p.apply_cutout_button.click()
+    qtbot.mouseClick(p.apply_cutout_button, Qt.MouseButton.LeftButton)
     assert (ws.doc.image[:, :, 3] == edited).all() and (ws.doc.image[:, :, :3] == photo).all()
     assert [r.op for r in ws.doc.edits()] == ["Cut out", "Refine cut-out"]
-    ws.panel.upscale_button.click()
+    qtbot.mouseClick(ws.panel.upscale_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
     assert ws.doc.image.shape == (384, 512, 4)  # still a cut-out: transparency kept
     assert (ws.doc.image[::4, ::4, 3][:, :20] < 128).all()  # what was cut away stays clear
@@ -121,8 +122,8 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
 
 def test_missing_model_fails_cleanly(workspace, qtbot, photo_file, photo):
     ws = workspace
-    start(ws, photo_file)
-    ws.panel.remove_button.click()
+    start(qtbot, ws, photo_file)
+    qtbot.mouseClick(ws.panel.remove_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws, 30000)
     assert "LaMa" in ws.panel.status.text() and "not installed" in ws.panel.status.text()
     assert (ws.doc.image == photo).all() and ws.panel.remove_button.isEnabled()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core.settings import Settings
 from studio.services.inference import InferenceService
 from studio.ui.shell.main_window import MainWindow
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
+from tests.canvas.conftest import open_file
 
 
 def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
@@ -21,11 +23,13 @@ def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
     canvas = win.workspaces["canvas"]
     assert isinstance(canvas, CanvasWorkspace)
     win.show()
-    canvas.open_path(photo_file)
+    open_file(qtbot, canvas, photo_file)
     canvas.controller.mask_op("invert")
 
     def press(button):
-        QTimer.singleShot(0, lambda: canvas.close_box.button(button).click())
+        QTimer.singleShot(
+            0, lambda: QTest.mouseClick(canvas.close_box.button(button), Qt.MouseButton.LeftButton)
+        )
 
     press(QMessageBox.StandardButton.Cancel)
     assert not win.close()

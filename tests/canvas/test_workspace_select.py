@@ -8,6 +8,7 @@ from studio.pipelines.canvas import masks
 from studio.pipelines.canvas.segment import SegmentRequest
 from studio.pipelines.canvas.segment import run as segment
 from studio.services.jobs import Priority
+from tests.canvas.conftest import open_file
 
 
 def at(view, x, y) -> QPoint:
@@ -24,7 +25,7 @@ def test_clicks_run_sam_jobs_and_update_the_mask(
 ):
     install("sam-vit-b")
     ws, view = workspace, workspace.view
-    ws.open_path(photo_file)
+    open_file(qtbot, ws, photo_file)
     submitted = []
     ws.service.job_queued.connect(submitted.append)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at(view, 60, 40))
@@ -51,7 +52,7 @@ def test_clicks_run_sam_jobs_and_update_the_mask(
 def test_drag_draws_a_box(workspace, qtbot, install, photo_file):
     install("sam-vit-b")
     ws, view = workspace, workspace.view
-    ws.open_path(photo_file)
+    open_file(qtbot, ws, photo_file)
     vp = view.viewport()
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 20, 20))
     qtbot.mouseMove(vp, at(view, 50, 40))
@@ -68,7 +69,7 @@ def test_drag_draws_a_box(workspace, qtbot, install, photo_file):
 
 def test_missing_sam_model_reports_and_keeps_the_mask(workspace, qtbot, photo_file):
     ws = workspace
-    ws.open_path(photo_file)
+    open_file(qtbot, ws, photo_file)
     ws.controller.add_point(10, 10, 1)
     wait_selected(qtbot, ws)
     assert "not installed" in ws.panel.status.text()
@@ -77,9 +78,9 @@ def test_missing_sam_model_reports_and_keeps_the_mask(workspace, qtbot, photo_fi
 
 def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):
     ws, view = workspace, workspace.view
-    ws.open_path(photo_file)
+    open_file(qtbot, ws, photo_file)
     ws.panel.brush_size.setValue(10)
-    ws.panel.tool_buttons["brush"].click()
+    qtbot.mouseClick(ws.panel.tool_buttons["brush"], Qt.MouseButton.LeftButton)
     assert view.tool == "brush"
     vp = view.viewport()
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 20, 50))
@@ -92,18 +93,18 @@ def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):
     assert ws.doc.stack.count() == 1  # one stroke, one undo step
     assert ws.panel.remove_button.isEnabled()
 
-    ws.panel.tool_buttons["eraser"].click()
+    qtbot.mouseClick(ws.panel.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 60, 50))
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=at(view, 60, 50))
     assert ws.doc.mask[50, 60] == 0 and ws.doc.mask[50, 20] == 255
 
     painted = ws.doc.mask.copy()
     ws.panel.mask_px.setValue(3)
-    ws.panel.grow_button.click()
+    qtbot.mouseClick(ws.panel.grow_button, Qt.MouseButton.LeftButton)
     assert (ws.doc.mask == masks.grow(painted, 3)).all()
-    ws.panel.invert_button.click()
+    qtbot.mouseClick(ws.panel.invert_button, Qt.MouseButton.LeftButton)
     assert (ws.doc.mask == 255 - masks.grow(painted, 3)).all()
-    ws.panel.clear_button.click()
+    qtbot.mouseClick(ws.panel.clear_button, Qt.MouseButton.LeftButton)
     assert not ws.doc.mask.any() and not ws.panel.remove_button.isEnabled()
     for _ in range(3):
         ws.doc.stack.undo()

@@ -2,7 +2,8 @@
 
 Files go to ``<data dir>/autosave/canvas/``. ``state.json`` is written last (under a temporary
 name, then renamed), so a crash in the middle of a save leaves the previous complete snapshot
-(or none) and never a half one.
+(or none) and never a half one. Saving encodes three PNGs: the Canvas calls these functions
+on one background thread, one at a time.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def save(snapshot: Snapshot, folder: Path | None = None) -> Path:
     tmp.write_text(json.dumps(state, default=str), encoding="utf-8")
     tmp.replace(state_path)
     return folder
+
+
+def exists(folder: Path | None = None) -> bool:
+    """Whether a snapshot may be there (a cheap check before :func:`load` decodes it)."""
+    return ((folder or autosave_dir()) / STATE).is_file()
 
 
 def load(folder: Path | None = None) -> Snapshot | None:

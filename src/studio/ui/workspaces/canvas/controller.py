@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
 
 from studio.core.errors import StudioError
 from studio.services.inference import InferenceService
@@ -236,6 +237,27 @@ class CanvasController(QObject):
         new.cutout = (source, mask, bg)
         self.state_changed.emit()
 
+    def reset(self) -> None:
+        """A new document: cancel the old one's job, forget its clicks and variations."""
+        self.cancel_action()
+        if self.segment_job is not None and self.segment_job.state is JobState.QUEUED:
+            self.service.cancel(self.segment_job.id)
+        self.segment_job = None  # a late result belongs to the old document: ignored
+        self.clicks = _Clicks()
+        self._stroke = None
+        self._forget_variations()
+        if self.action_job is None:
+            self.panel.progress.setValue(0)
+            self.panel.progress.setFormat("Ready")
+
+    def _forget_variations(self) -> None:
+        self.fill_command, self.fill_images, self.fill_seeds = None, [], []
+        lst = self.panel.variation_list
+        lst.blockSignals(True)
+        lst.clear()
+        lst.blockSignals(False)
+        lst.setVisible(False)
+
     def cancel_action(self) -> None:
         if self.action_job is not None:
             self.service.cancel(self.action_job.id)
@@ -255,7 +277,12 @@ class CanvasController(QObject):
             self.panel.status.setText(str(exc))
             return None
         self.action_job = job
+        focus = QApplication.focusWidget()
         self.panel.set_busy(True)
+        if focus is not None and not focus.isEnabled():
+            # The clicked button is disabled now: Qt would hand the focus to the next field
+            # (the prompt), where B types a letter. The image is what the user looks at.
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
         self.panel.progress.setValue(0)
         self.panel.progress.setFormat(f"{label}: waiting")
         self.panel.status.setText(f"{label}: queued")
@@ -279,13 +306,17 @@ class CanvasController(QObject):
     def _end(self, job: Job) -> str | None:
         """Forget the job; its action name, or None if it is not ours (or for another image)."""
         action, uid = self._jobs.pop(job.id, (None, 0))
+        ours = uid == self.doc.uid
         if job is self.action_job:
             self.action_job = None
             self.panel.set_busy(False)
+            if not ours:  # the document it worked on was closed: nothing to report
+                self.panel.progress.setValue(0)
+                self.panel.progress.setFormat("Ready")
             self.state_changed.emit()
         if job is self.segment_job:
             self.segment_job = None
-        return action if uid == self.doc.uid else None
+        return action if ours else None
 
     def _on_finished(self, job: Job, result: Any) -> None:
         latest = job is self.segment_job
@@ -303,7 +334,7 @@ class CanvasController(QObject):
         self.panel.progress.setValue(100)
         self.panel.progress.setFormat(f"{job.title}: done")
         self.panel.status.setText(f"{job.title} done. Undo with Ctrl+Z.")
-        self.panel.variation_list.setVisible(False)
+        self._forget_variations()
         if action == "remove":
             self.doc.apply_image(
                 result.image,

@@ -40,24 +40,34 @@ class MaskCommand(QUndoCommand):
         super().__init__(text)
         self.doc, self.before, self.after = doc, before, after
 
+    def copy(self) -> MaskCommand:
+        return MaskCommand(self.doc, self.before, self.after, self.text())
+
     def redo(self) -> None:
-        self.doc._set_selection(self.after)
+        if not self.doc._replaying:
+            self.doc._set_selection(self.after)
 
     def undo(self) -> None:
-        self.doc._set_selection(self.before)
+        if not self.doc._replaying:
+            self.doc._set_selection(self.before)
 
 
 class ImageCommand(QUndoCommand):
     """An image edit; the selection is reset (its clicks belong to the old pixels)."""
 
     def __init__(
-        self, doc: CanvasDocument, after_image: Any, record: EditRecord, after_mask: Any = None
+        self,
+        doc: CanvasDocument,
+        after_image: Any,
+        record: EditRecord,
+        after_mask: Any = None,
+        before: tuple[Any, Selection] | None = None,
     ):
         super().__init__(record.op)
         import numpy as np
 
         self.doc, self.record = doc, record
-        self.before_image, self.before_sel = doc.image, doc.selection
+        self.before_image, self.before_sel = before or (doc.image, doc.selection)
         self.after_image = after_image
         h, w = after_image.shape[:2]
         mask = after_mask if after_mask is not None else np.zeros((h, w), np.uint8)
@@ -74,11 +84,28 @@ class ImageCommand(QUndoCommand):
         ):
             self.doc._set_image(image, self.after_sel)
 
+    def copy(self) -> ImageCommand:
+        twin = ImageCommand(
+            self.doc,
+            self.after_image,
+            self.record,
+            self.after_sel.mask,
+            (self.before_image, self.before_sel),
+        )
+        twin.cutout = self.cutout
+        return twin
+
+    def pixels(self) -> int:
+        """The largest snapshot this step holds, in pixels."""
+        return max(_pixels(self.before_image), _pixels(self.after_image))
+
     def redo(self) -> None:
-        self.doc._set_image(self.after_image, self.after_sel)
+        if not self.doc._replaying:
+            self.doc._set_image(self.after_image, self.after_sel)
 
     def undo(self) -> None:
-        self.doc._set_image(self.before_image, self.before_sel)
+        if not self.doc._replaying:
+            self.doc._set_image(self.before_image, self.before_sel)
 
 
 UNDO_BUDGET_BYTES = 1_500_000_000  # image snapshots kept for undo, roughly
@@ -87,6 +114,10 @@ UNDO_BUDGET_BYTES = 1_500_000_000  # image snapshots kept for undo, roughly
 def undo_limit(pixels: int) -> int:
     """How many steps to keep: each holds about one RGBA snapshot; 10 to 100 steps."""
     return max(10, min(100, UNDO_BUDGET_BYTES // max(1, pixels * 4)))
+
+
+def _pixels(image: Any) -> int:
+    return 0 if image is None else int(image.shape[0]) * int(image.shape[1])
 
 
 class CanvasDocument(QObject):
@@ -105,12 +136,15 @@ class CanvasDocument(QObject):
         self.source_name = ""
         self.uid = 0
         self.revision = 0  # bumps on every image change: the SAM embedding key
+        self.trimmed = False  # steps were dropped when the limit shrank
+        self._replaying = False  # True while the stack is rebuilt: commands change nothing
 
     # ---- state ---------------------------------------------------------------------------
     @property
     def history_trimmed(self) -> bool:
         """True once the oldest steps may have been dropped to stay within memory."""
-        return self.stack.undoLimit() > 0 and self.stack.count() >= self.stack.undoLimit()
+        limit = self.stack.undoLimit()
+        return self.trimmed or (limit > 0 and self.stack.count() >= limit)
 
     @property
     def has_image(self) -> bool:
@@ -162,14 +196,15 @@ class CanvasDocument(QObject):
         self.stack.setUndoLimit(undo_limit(arr.shape[0] * arr.shape[1]))
         self.uid = next(_doc_ids)
         self.revision = 0
+        self.trimmed = False
         self.image = arr
         self.original = arr if original is None else np.asarray(original, dtype=np.uint8)
         self.source_name = name
         self.selection = Selection(np.zeros(arr.shape[:2], np.uint8))
         self.stack.setClean()
-        self.opened.emit()
         self.image_changed.emit()
         self.selection_changed.emit()
+        self.opened.emit()  # last: listeners see the new image and selection
 
     # ---- edits (each one undoable) -----------------------------------------------------------
     def set_selection(self, selection: Selection, text: str) -> None:
@@ -191,7 +226,53 @@ class CanvasDocument(QObject):
             mask,
         )
         self.stack.push(cmd)
-        return cmd
+        return self._fit_history(cmd)
+
+    # ---- memory cap ---------------------------------------------------------------------------
+    def _fit_history(self, newest: ImageCommand) -> ImageCommand:
+        """Recompute the step limit from the largest snapshot held (an upscale x4 makes each
+        new step 16x larger); returns ``newest`` or, after a rebuild, its copy."""
+        largest = max(
+            [_pixels(self.original)]
+            + [
+                c.pixels()
+                for c in map(self.stack.command, range(self.stack.count()))
+                if isinstance(c, ImageCommand)
+            ]
+        )
+        limit = undo_limit(largest)
+        if limit == self.stack.undoLimit():
+            return newest
+        kept = self._rebuild(limit)
+        return kept[-1] if kept and isinstance(kept[-1], ImageCommand) else newest
+
+    def _rebuild(self, limit: int) -> list[Any]:
+        """Refill the stack under a new limit, keeping the newest steps, the position and
+        the saved (clean) state. QUndoStack only takes a new limit while it is empty."""
+        stack = self.stack
+        count, index, clean = stack.count(), stack.index(), stack.cleanIndex()
+        first = max(0, count - limit)  # called right after a push: index == count
+        kept = [stack.command(i).copy() for i in range(first, count)]
+        self._replaying = True
+        stack.blockSignals(True)
+        try:
+            stack.clear()
+            stack.setUndoLimit(limit)
+            for cmd in kept:
+                stack.push(cmd)  # no-ops: the document already shows their result
+            if clean >= first:
+                stack.setIndex(clean - first)
+                stack.setClean()
+            else:
+                stack.resetClean()  # the saved state was dropped: stays unsaved
+            stack.setIndex(max(0, index - first))
+        finally:
+            stack.blockSignals(False)
+            self._replaying = False
+        self.trimmed = self.trimmed or first > 0
+        stack.indexChanged.emit(stack.index())
+        stack.cleanChanged.emit(stack.isClean())
+        return kept
 
     # ---- called by the commands ---------------------------------------------------------------
     def _set_selection(self, selection: Selection) -> None:

@@ -57,6 +57,12 @@ class ToolPanel(QWidget):
         files.addWidget(self.open_button)
         files.addWidget(self.export_button)
         layout.addLayout(files)
+        steps = QHBoxLayout()
+        self.undo_button = _button("Undo", "Undo the last step (Ctrl+Z)")
+        self.redo_button = _button("Redo", "Redo (Ctrl+Y or Ctrl+Shift+Z)")
+        steps.addWidget(self.undo_button)
+        steps.addWidget(self.redo_button)
+        layout.addLayout(steps)
 
         # ---- selection -----------------------------------------------------------------------
         select = QGroupBox("Select")
@@ -214,6 +220,40 @@ class ToolPanel(QWidget):
         # Fast mode needs few steps and low guidance; switch to sensible values.
         self.steps.setValue(6 if on else 30)
         self.guidance.setValue(1.0 if on else 7.0)  # LCM: guidance 1 = no CFG, half the work
+
+    def refresh(
+        self,
+        *,
+        has_image: bool,
+        selected: bool,
+        idle: bool,
+        cutout: bool,
+        can_undo: bool = False,
+        can_redo: bool = False,
+    ) -> None:
+        """Enable what makes sense now (no image: only Open; nothing selected: no Remove)."""
+        self.undo_button.setEnabled(can_undo)
+        self.redo_button.setEnabled(can_redo)
+        for w in (
+            self.export_button,
+            self.grow_button,
+            self.shrink_button,
+            self.feather_button,
+            self.invert_button,
+            self.clear_button,
+            self.fit_button,
+            self.actual_button,
+            self.compare,
+            self.upscale_button,
+            self.cutout_button,
+        ):
+            w.setEnabled(has_image)
+        self.remove_button.setEnabled(selected and idle)
+        self.fill_button.setEnabled(selected and idle)
+        self.edit_cutout_button.setEnabled(cutout)
+        self.apply_cutout_button.setEnabled(cutout and has_image)
+        if not idle:
+            self.set_busy(True)
 
     def set_busy(self, busy: bool) -> None:
         for button in (

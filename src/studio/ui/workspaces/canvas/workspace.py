@@ -3,29 +3,22 @@
 Widgets never run models: every action is a job on the inference service (a click is an
 INTERACTIVE ``canvas.segment`` job, so it overtakes a running fill), bound back by job id.
 Results become undoable edits of the :class:`CanvasDocument`; unsaved work is autosaved and
-``can_close()`` asks before anything is thrown away.
+``can_close()`` asks before anything is thrown away. Decoding a photo, writing an export and
+autosaving run on I/O threads (:class:`IoWorkers`); their results come back as signals.
 """
 
 from __future__ import annotations
 
-import logging
-import time
+import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QIODevice, QSize, Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QColorDialog,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QListView,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -33,26 +26,32 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import autosave
-from studio.core.errors import StudioError
+from studio.core.errors import BadInput, StudioError
 from studio.ui.shell.errors import show_error
-from studio.ui.widgets.images import thumbnail_icon
+from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.canvas.controller import CanvasController
-from studio.ui.workspaces.canvas.document import CanvasDocument, ImageCommand
+from studio.ui.workspaces.canvas.document import CanvasDocument
+from studio.ui.workspaces.canvas.files import decode, unsaved_edits_box
+from studio.ui.workspaces.canvas.history import HistoryStrip
 from studio.ui.workspaces.canvas.panel import ToolPanel
+from studio.ui.workspaces.canvas.recovery import Autosaver, RestoreBar
+from studio.ui.workspaces.canvas.shortcuts import CanvasKeys
 from studio.ui.workspaces.canvas.view import CanvasView
 
 __all__ = ["CanvasWorkspace"]
 
-log = logging.getLogger(__name__)
 
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff);;All files (*)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
-AUTOSAVE_DELAY_MS = 2000
-THUMB = 64
 
 
 class CanvasWorkspace(QWidget):
     """Image view in the middle, history strip below, tool panel on the right."""
+
+    image_opened = Signal(str)  # the name, once the new document is shown
+    open_failed = Signal(str)  # the message shown
+    exported = Signal(str)  # the path written
+    export_failed = Signal(str)  # the message shown
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,32 +60,16 @@ class CanvasWorkspace(QWidget):
         self.view = CanvasView()
         self.panel = ToolPanel()
         self.controller = CanvasController(self.doc, self.view, self.panel, service, self)
+        self.history = HistoryStrip(self.doc)
+        self.restore_bar = RestoreBar()
+        self.io = IoWorkers(self)  # opening and exporting
+        self.autosaver = Autosaver(self.doc, self)
         self.last_error_box: QMessageBox | None = None
         self.close_box: QMessageBox | None = None
         self.export_quality = 92
-
-        self.history = QListWidget()
-        self.history.setObjectName("historyStrip")
-        self.history.setViewMode(QListView.ViewMode.IconMode)
-        self.history.setFlow(QListView.Flow.LeftToRight)
-        self.history.setWrapping(False)
-        self.history.setIconSize(QSize(THUMB, THUMB))
-        self.history.setFixedHeight(THUMB + 32)
-        self.history.setMovement(QListView.Movement.Static)
-
-        self.restore_bar = QFrame()
-        self.restore_bar.setObjectName("restoreBar")
-        self.restore_bar.setStyleSheet(
-            "#restoreBar { background: #fff4d6; border-radius: 4px; } QLabel { color: #5a4500; }"
-        )
-        self.restore_label = QLabel()
-        self.restore_button = QPushButton("Restore")
-        self.discard_restore_button = QPushButton("Discard")
-        bar = QHBoxLayout(self.restore_bar)
-        bar.addWidget(self.restore_label, 1)
-        bar.addWidget(self.restore_button)
-        bar.addWidget(self.discard_restore_button)
-        self.restore_bar.setVisible(False)
+        self._pending_restore: autosave.Snapshot | None = None
+        self._open_serial = 0  # only the newest open request is shown
+        self._edits = 0  # bumps on every undo-stack move: was the exported state changed?
 
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
@@ -108,41 +91,49 @@ class CanvasWorkspace(QWidget):
         layout.addWidget(self.restore_bar)
         layout.addWidget(splitter, 1)
 
-        self._autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
-        self._autosave_timer.timeout.connect(self.autosave_now)
         self._connect()
-        self._pending_restore = autosave.load()
-        if self._pending_restore is not None:
-            stamp = time.strftime("%d %b %H:%M", time.localtime(self._pending_restore.saved_at))
-            name = self._pending_restore.source_name or "an image"
-            self.restore_label.setText(f"Unsaved work on {name} from {stamp} was recovered.")
-            self.restore_bar.setVisible(True)
+        self.keys = CanvasKeys(self, self.doc.stack.undo, self.doc.stack.redo, self._show_before)
+        self.autosaver.look_for_earlier()
         self._refresh_enabled()
+
+    # Kept for callers and tests that know the old names.
+    @property
+    def restore_label(self) -> Any:
+        return self.restore_bar.label
+
+    @property
+    def restore_button(self) -> Any:
+        return self.restore_bar.restore_button
+
+    @property
+    def discard_restore_button(self) -> Any:
+        return self.restore_bar.discard_button
 
     def _connect(self) -> None:
         p, v, d = self.panel, self.view, self.doc
-        p.open_button.clicked.connect(self.open_dialog)
-        p.export_button.clicked.connect(self.export_dialog)
-        p.fit_button.clicked.connect(v.fit)
-        p.actual_button.clicked.connect(v.actual_size)
+        p.open_button.clicked.connect(lambda: self.open_dialog())
+        p.export_button.clicked.connect(lambda: self.export_dialog())
+        p.undo_button.clicked.connect(lambda: d.stack.undo())
+        p.redo_button.clicked.connect(lambda: d.stack.redo())
+        p.fit_button.clicked.connect(lambda: v.fit())
+        p.actual_button.clicked.connect(lambda: v.actual_size())
         p.compare.valueChanged.connect(lambda value: v.set_split(value / 100))
-        p.colour_button.clicked.connect(self._pick_colour)
+        p.colour_button.clicked.connect(lambda: self._pick_colour())
         for key, button in p.tool_buttons.items():
             button.toggled.connect(lambda on, k=key: on and self.controller.set_tool(k))
         p.brush_size.valueChanged.connect(lambda value: setattr(v, "brush_size", value))
         v.files_dropped.connect(lambda paths: self.open_path(paths[0]))
-        v.image_dropped.connect(self.open_qimage)
+        v.image_dropped.connect(lambda image: self.open_image(image))
         self.controller.state_changed.connect(self._refresh_enabled)
         d.image_changed.connect(self._on_image_changed)
         d.selection_changed.connect(self._on_selection_changed)
+        d.opened.connect(self._on_opened)
         d.stack.indexChanged.connect(self._on_stack_changed)
         d.stack.cleanChanged.connect(self._on_stack_changed)
-        self.history.itemClicked.connect(self._history_clicked)
-        self.restore_button.clicked.connect(self.restore_autosave)
-        self.discard_restore_button.clicked.connect(self.discard_autosave)
+        self.restore_bar.restore_button.clicked.connect(lambda: self.restore_autosave())
+        self.restore_bar.discard_button.clicked.connect(lambda: self.discard_autosave())
+        self.autosaver.found.connect(self._offer_restore)
         for keys, slot in (
-            (QKeySequence.StandardKey.Undo, d.stack.undo),
-            (QKeySequence.StandardKey.Redo, d.stack.redo),
             (QKeySequence.StandardKey.Paste, self.paste),
             (QKeySequence.StandardKey.Open, self.open_dialog),
             (QKeySequence.StandardKey.Save, self.export_dialog),
@@ -160,20 +151,35 @@ class CanvasWorkspace(QWidget):
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
-        from studio.core.imageio import load_image
+        """Open a photo file (the command line, "Open with", a drop, the Open dialog).
 
-        return self._open(lambda: load_image(path), Path(path).name)
+        Decoding runs in the background: True means it started, and ``image_opened`` or
+        ``open_failed`` (with an error box saying why) follows. False: the file is missing
+        or a folder (the box says so), or the user chose to keep the unsaved edits.
+        """
+        path = Path(path)
+        problem = None
+        if path.is_dir():
+            problem = f"'{path.name}' is a folder, not an image."
+        elif not path.is_file():
+            problem = f"The file '{path.name}' does not exist."
+        if problem is not None:
+            self._show_failure(BadInput(problem, str(path)), self.open_failed)
+            return False
+        return self._open(path, path.name)
 
     def open_bytes(self, data: bytes, name: str = "pasted image") -> bool:
-        from studio.core.imageio import load_image
+        """Open an encoded image (PNG, JPEG, ...) held in memory; see :meth:`open_path`."""
+        return self._open(bytes(data), name)
 
-        return self._open(lambda: load_image(bytes(data)), name)
+    def open_image(self, image: Any, name: str = "pasted image") -> bool:
+        """Open a QImage, PIL image or uint8 array (a Live frame, a drop, the clipboard)."""
+        if isinstance(image, QImage):
+            image = image.copy()  # the caller's QImage may change; ours travels to a thread
+        return self._open(image, name)
 
     def open_qimage(self, image: QImage, name: str = "pasted image") -> bool:
-        buffer = QBuffer()
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")  # through imageio like any file: one set of checks
-        return self.open_bytes(bytes(buffer.data()), name)
+        return self.open_image(image, name)
 
     def paste(self) -> bool:
         data = QGuiApplication.clipboard().mimeData()
@@ -185,47 +191,110 @@ class CanvasWorkspace(QWidget):
         if image.isNull():
             self.panel.status.setText("The clipboard holds no image.")
             return False
-        return self.open_qimage(image)
+        return self.open_image(image)
 
-    def _open(self, load: Any, name: str) -> bool:
-        import numpy as np
-
+    def _open(self, source: Any, name: str) -> bool:
         if self.doc.dirty and not self.confirm_discard("open another image"):
             return False
-        try:
-            image = np.asarray(load(), dtype=np.uint8)
-        except StudioError as exc:
-            self.last_error_box = show_error(self, exc.user_message, exc.detail)
-            return False
-        self.controller.cancel_action()
-        self.doc.open(image, name)
-        autosave.clear()
-        self.panel.status.setText(
-            f"{name}: {image.shape[1]} x {image.shape[0]}. Click the object to select it."
+        self._open_serial += 1
+        serial, edits = self._open_serial, self._edits
+        self.panel.status.setText(f"Opening {name}…")
+        self.io.run(
+            lambda: decode(source),
+            lambda image: self._opened(serial, edits, image, name),
+            lambda exc: serial == self._open_serial and self._show_failure(exc, self.open_failed),
         )
         return True
 
+    def _opened(self, serial: int, edits: int, image: Any, name: str) -> None:
+        if serial != self._open_serial:
+            return  # a newer open was asked for meanwhile
+        # Edited while it was loading: ask again rather than drop those edits.
+        if edits != self._edits and self.doc.dirty:
+            if not self.confirm_discard("open another image"):
+                return
+        self.controller.reset()
+        self.doc.open(image, name)
+        self.autosaver.clear()
+        self.panel.status.setText(
+            f"{name}: {image.shape[1]} x {image.shape[0]}. Click the object to select it."
+        )
+        self.image_opened.emit(name)
+
+    def _show_failure(self, exc: BaseException, signal: Any) -> bool:
+        if isinstance(exc, StudioError):
+            message, detail = exc.user_message, exc.detail
+        else:  # a bug, not bad input: the traceback goes behind "Show Details" and the log
+            message = f"Something went wrong: {exc}"
+            detail = "".join(traceback.format_exception(exc))
+        self.last_error_box = show_error(self, message, detail)
+        self.panel.status.setText(message)
+        signal.emit(message)
+        return False
+
     # ---- export ----------------------------------------------------------------------------------
-    def export_dialog(self) -> bool:
+    def export_dialog(self, wait: bool = False) -> bool:
         if not self.doc.has_image:
             return False
         stem = Path(self.doc.source_name or "image").stem
         path, _ = QFileDialog.getSaveFileName(self, "Export", f"{stem}-edited.png", EXPORT_FILTER)
-        return bool(path) and self.export_to(path)
+        return bool(path) and self.export_to(path, wait=wait)
 
-    def export_to(self, path: str | Path) -> bool:
-        """Write the image with the edit settings in its metadata; marks the work as saved."""
+    def export_to(self, path: str | Path, wait: bool = False) -> bool:
+        """Write the image with the edit settings in its metadata, on an I/O thread.
+
+        The file appears whole or not at all (``export_image`` writes a temporary file and
+        renames it). On success the work is marked saved unless it was edited meanwhile; a
+        failure shows why and leaves the work unsaved (and autosaved). ``wait`` blocks
+        until the file is written (closing asks "Export first?") and returns whether it was.
+        """
         from studio.core.export import export_image
 
-        try:
-            export_image(self.doc.image, path, self.doc.metadata(), self.export_quality)
-        except StudioError as exc:
-            self.last_error_box = show_error(self, exc.user_message, exc.detail)
+        if not self.doc.has_image:
             return False
-        self.doc.stack.setClean()
-        autosave.clear()
-        self.panel.status.setText(f"Exported {Path(path).name}.")
+        path = Path(path)
+        image, meta, quality, edits = (
+            self.doc.image,
+            self.doc.metadata(),
+            self.export_quality,
+            self._edits,
+        )
+        outcome: dict[str, bool] = {}
+        loop = QEventLoop() if wait else None
+
+        def finish(ok: bool) -> None:
+            outcome["ok"] = ok
+            if loop is not None:
+                loop.quit()
+
+        self.panel.status.setText(f"Exporting {path.name}…")
+        self.io.run(
+            lambda: export_image(image, path, meta, quality),
+            lambda written: finish(self._exported(Path(written), edits)),
+            lambda exc: finish(self._export_error(exc, path)),
+        )
+        if loop is None:
+            return True
+        self.setEnabled(False)  # nothing changes the document while we wait for the file
+        try:
+            if "ok" not in outcome:
+                loop.exec()
+        finally:
+            self.setEnabled(True)
+        return outcome.get("ok", False)
+
+    def _exported(self, path: Path, edits: int) -> bool:
+        if edits == self._edits:
+            self.doc.stack.setClean()
+            self.autosaver.clear()
+        self.panel.status.setText(f"Exported {path.name}.")
+        self.exported.emit(str(path))
         return True
+
+    def _export_error(self, exc: BaseException, path: Path) -> bool:
+        if isinstance(exc, OSError) and not isinstance(exc, StudioError):
+            exc = BadInput(f"Could not write '{path.name}': {exc.strerror or exc}.", str(exc))
+        return self._show_failure(exc, self.export_failed)
 
     # ---- closing, autosave ---------------------------------------------------------------------
     def confirm_discard(self, doing: str = "close") -> bool:
@@ -233,27 +302,14 @@ class CanvasWorkspace(QWidget):
 
         The box is ``self.close_box`` while it is open, so tests can press its buttons.
         """
-        buttons = (
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved edits",
-            f"The canvas has edits that are not exported. Export them before you {doing}?",
-            buttons,
-            self,
-        )
-        box.setObjectName("unsavedEditsBox")
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box = unsaved_edits_box(self, doing)
         self.close_box = box
         try:
             answer = box.exec()
         finally:
             self.close_box = None
         if answer == QMessageBox.StandardButton.Save:
-            return self.export_dialog()
+            return self.export_dialog(wait=True)
         return answer == QMessageBox.StandardButton.Discard
 
     def can_close(self) -> bool:
@@ -261,30 +317,25 @@ class CanvasWorkspace(QWidget):
         if self.doc.dirty and not self.confirm_discard():
             return False
         self.controller.cancel_action()
-        self._autosave_timer.stop()
-        autosave.clear()
+        self.io.wait()
+        self.autosaver.clear_now()
         return True
 
     def autosave_now(self) -> None:
-        if not self.doc.dirty:
-            return
-        snap = autosave.Snapshot(
-            self.doc.image,
-            self.doc.original,
-            self.doc.mask,
-            self.doc.source_name,
-            self.doc.metadata()["edits"],
-        )
-        try:
-            autosave.save(snap)
-        except OSError:
-            log.exception("autosave failed")  # never disturb editing for a background save
+        """Start saving the unsaved work now (normally two seconds after each change)."""
+        self.autosaver.save_now()
+
+    def _offer_restore(self, snapshot: autosave.Snapshot) -> None:
+        self._pending_restore = snapshot
+        self.restore_bar.offer(snapshot)
 
     def restore_autosave(self) -> bool:
-        snap, self._pending_restore = self._pending_restore, None
-        self.restore_bar.setVisible(False)
-        if snap is None:
+        snap = self._pending_restore
+        if snap is None or (self.doc.dirty and not self.confirm_discard("restore")):
             return False
+        self._pending_restore = None
+        self.restore_bar.setVisible(False)
+        self.controller.reset()
         self.doc.open(snap.original, snap.source_name)
         self.doc.apply_image(snap.image, "Restored", {"restored_edits": snap.edits}, mask=snap.mask)
         self.panel.status.setText("Recovered the unsaved work; undo goes back to the original.")
@@ -293,9 +344,16 @@ class CanvasWorkspace(QWidget):
     def discard_autosave(self) -> None:
         self._pending_restore = None
         self.restore_bar.setVisible(False)
-        autosave.clear()
+        self.autosaver.clear()
 
     # ---- document -> view ------------------------------------------------------------------------
+    def _on_opened(self) -> None:
+        """A new document: nothing of the previous one may show (strip, picker, progress)."""
+        self.panel.compare.setValue(0)
+        self.view.fit()
+        self.history.rebuild()
+        self._refresh_enabled()
+
     def _on_image_changed(self) -> None:
         self.view.set_image(self.doc.image)
         self.view.set_before(self.doc.original)
@@ -312,77 +370,30 @@ class CanvasWorkspace(QWidget):
         # The stack clears itself (and signals) while the widget tree is being destroyed.
         if not (shiboken6.isValid(self.doc.stack) and shiboken6.isValid(self.history)):
             return
-        self._rebuild_history()
+        self._edits += 1
+        self.history.rebuild()
         self._refresh_enabled()
-        if self.doc.dirty:
-            self._autosave_timer.start()
+        self.autosaver.schedule()
 
-    def _rebuild_history(self) -> None:
-        self.history.clear()
-        if not self.doc.has_image:
-            return
-        stack = self.doc.stack
-        oldest = stack.command(0) if stack.count() else None
-        if self.doc.history_trimmed and isinstance(oldest, ImageCommand):
-            first = QListWidgetItem(thumbnail_icon(oldest.before_image, THUMB), "Earliest kept")
+    def _show_before(self, on: bool) -> None:
+        if on and self.doc.has_image:
+            self.view.set_split(1.0)
         else:
-            first = QListWidgetItem(thumbnail_icon(self.doc.original, THUMB), "Original")
-        first.setData(Qt.ItemDataRole.UserRole, 0)
-        self.history.addItem(first)
-        for i in range(stack.count()):
-            cmd = stack.command(i)
-            if isinstance(cmd, ImageCommand):
-                item = QListWidgetItem(thumbnail_icon(cmd.after_image, THUMB), cmd.text())
-                item.setData(Qt.ItemDataRole.UserRole, i + 1)
-                if i >= stack.index():
-                    item.setForeground(Qt.GlobalColor.gray)  # undone: still one click away
-                self.history.addItem(item)
-
-    def _history_clicked(self, item: QListWidgetItem) -> None:
-        self.doc.stack.setIndex(int(item.data(Qt.ItemDataRole.UserRole)))
+            self.view.set_split(self.panel.compare.value() / 100)
 
     def _refresh_enabled(self) -> None:
-        has = self.doc.has_image
-        p = self.panel
-        for w in (
-            p.export_button,
-            p.grow_button,
-            p.shrink_button,
-            p.feather_button,
-            p.invert_button,
-            p.clear_button,
-            p.fit_button,
-            p.actual_button,
-            p.compare,
-            p.upscale_button,
-            p.cutout_button,
-        ):
-            w.setEnabled(has)
-        selected = has and self.doc.mask is not None and bool(self.doc.mask.any())
-        idle = self.controller.action_job is None
-        p.remove_button.setEnabled(selected and idle)
-        p.fill_button.setEnabled(selected and idle)
-        cutout = self.controller.current_cutout() is not None
-        p.edit_cutout_button.setEnabled(cutout)
-        p.apply_cutout_button.setEnabled(cutout and self.doc.mask is not None)
-        if not idle:
-            p.set_busy(True)
+        doc = self.doc
+        self.panel.refresh(
+            has_image=doc.has_image,
+            selected=doc.has_image and doc.mask is not None and bool(doc.mask.any()),
+            idle=self.controller.action_job is None,
+            cutout=self.controller.current_cutout() is not None,
+            can_undo=doc.stack.canUndo(),
+            can_redo=doc.stack.canRedo(),
+        )
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.panel.colour, self, "Background colour")
         if colour.isValid():
             self.panel.set_colour(colour)
             self.panel.background.setCurrentIndex(self.panel.background.findData("colour"))
-
-    # ---- hold B for "before" -------------------------------------------------------------------
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_B and not event.isAutoRepeat() and self.doc.has_image:
-            self.view.set_split(1.0)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: Any) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_B and not event.isAutoRepeat():
-            self.view.set_split(self.panel.compare.value() / 100)
-            return
-        super().keyReleaseEvent(event)
