@@ -220,7 +220,8 @@ def test_live_frame_goes_to_canvas(window, qtbot):
 
     canvas = window.workspaces["canvas"]
     window.nav.setCurrentRow(3)
-    window.send_image_to_canvas(Image.new("RGB", (64, 48), (10, 200, 30)))
+    with qtbot.waitSignal(canvas.image_opened, timeout=20000):  # decoded on an I/O thread
+        window.send_image_to_canvas(Image.new("RGB", (64, 48), (10, 200, 30)))
     assert window.nav.currentRow() == 0
     image = canvas.current_image()
     assert image.shape == (48, 64, 3) and tuple(image[0, 0]) == (10, 200, 30)
