@@ -79,8 +79,9 @@ class ModelsDialog(QDialog):
         layout.addWidget(close)
         self._pending: dict[str, str] = {}  # job id -> model id
         downloads.job_progress.connect(self._on_progress)
-        downloads.job_finished.connect(lambda job, _r: self._on_done(job))
-        downloads.job_failed.connect(lambda job, _m, _d: self._on_done(job))
+        # Bound methods, not lambdas: Qt drops them when the dialog is deleted.
+        downloads.job_finished.connect(self._on_finished)
+        downloads.job_failed.connect(self._on_failed)
         downloads.job_cancelled.connect(self._on_done)
         self.refresh()
 
@@ -196,6 +197,12 @@ class ModelsDialog(QDialog):
             item = self.table.item(row, 4)
             if item is not None and item.data(Qt.ItemDataRole.UserRole) == model_id:
                 item.setText(f"downloading {update.fraction:.0%}")
+
+    def _on_finished(self, job: Job, _result: object) -> None:
+        self._on_done(job)
+
+    def _on_failed(self, job: Job, _message: str, _detail: str) -> None:
+        self._on_done(job)
 
     def _on_done(self, job: Job) -> None:
         if self._pending.pop(job.id, None) is not None:

@@ -56,4 +56,3 @@ def install_wheel_guard(app: QApplication | None = None) -> WheelGuard:
         if _guarded(widget) and widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
             widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     return guard
-

@@ -1,0 +1,29 @@
+"""The close prompt's wording: which jobs quitting would cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from studio.services.jobs import Job
+
+
+def quit_question(running: list[Job], queued: list[Job]) -> str:
+    """The close prompt, e.g. "Headshot pack is running: cancel it and quit?"."""
+    lines = []
+    if running:
+        names = _join([j.title for j in running])
+        verb, them = ("is", "it") if len(running) == 1 else ("are", "them")
+        lines.append(f"{names} {verb} running: cancel {them} and quit?")
+    if queued:
+        waiting = (
+            f"{queued[0].title} is waiting"
+            if len(queued) == 1
+            else f"{len(queued)} jobs are waiting"
+        )
+        lines.append(f"{waiting} and will not run." if running else f"{waiting}: cancel and quit?")
+    return "\n".join(lines)
+
+
+def _join(names: Iterable[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
