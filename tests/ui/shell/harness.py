@@ -22,6 +22,12 @@ def steps(request, ctx):
     return "done"
 
 
+def fails(request, ctx):
+    from studio.core.errors import BadInput
+
+    raise BadInput("The file is not an image.", "cannot identify image file 'x.txt'")
+
+
 def needs_model(request, ctx):
     ctx.store.require("sam-vit-b")
 
@@ -35,7 +41,9 @@ def _fetch(request, ctx):  # downloads: a stand-in that installs a file through 
 @pytest.fixture
 def window(qtbot, tmp_path):
     store = ModelStore(tmp_path / "models", load_catalogue())
-    gpu = InferenceService(store, device="cpu", runners={"t.steps": steps, "t.model": needs_model})
+    gpu = InferenceService(
+        store, device="cpu", runners={"t.steps": steps, "t.model": needs_model, "t.fail": fails}
+    )
     downloads = InferenceService(
         store, device="none", runners={"models.download": _fetch}, name="downloads"
     )

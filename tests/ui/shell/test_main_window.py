@@ -77,13 +77,35 @@ def test_missing_model_offers_download(window, qtbot):
     qtbot.waitUntil(lambda: window.store.is_installed("sam-vit-b"), timeout=10000)
 
 
-def test_failure_shows_error_dialog(window, qtbot):
-    window._on_job_failed(
-        window.gpu.submit("t.steps", {"n": 0}), "The file is not an image.", "Traceback: ..."
-    )
-    assert window.last_error_box.text() == "The file is not an image."
-    assert "studio.log" in window.last_error_box.informativeText()
-    assert "Traceback" in window.last_error_box.detailedText()
+def test_failure_shows_error_dialog_with_the_logged_detail(window, qtbot, caplog):
+    window.gpu.submit("t.fail", {})
+    qtbot.waitUntil(lambda: hasattr(window, "last_error_box"), timeout=10000)
+    box = window.last_error_box
+    assert box.isVisible() and box.text() == "The file is not an image."
+    assert "studio.log" in box.informativeText()
+    assert "cannot identify image file" in box.detailedText()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "cannot identify image file" in logged, "the box says the detail is in the log"
+
+
+def test_jobs_panel_shows_running_and_queued_from_the_signals(window, qtbot):
+    from studio.ui.shell.jobs_panel import JobsPanel
+
+    panel, gate = window.jobs_panel, threading.Event()
+    with qtbot.waitSignal(window.gpu.job_started, timeout=10000):
+        first = window.gpu.submit("t.steps", {"n": 1, "gate": gate, "wait": 30}, label="Pack")
+    second = window.gpu.submit("t.steps", {"n": 1}, label="Next")
+    assert panel.row_text(first.id, 1) == "running"
+    assert panel.progress_bar(first.id).format() == "starting…"
+    assert panel.row_text(second.id, 1) == "queued"
+    assert panel.progress_bar(second.id).format() == "waiting for its turn"
+    late = JobsPanel([window.gpu])  # a panel bound after the jobs began shows them as they are
+    assert late.row_text(first.id, 1) == "running" and late.row_text(second.id, 1) == "queued"
+    late.deleteLater()
+    with qtbot.waitSignal(window.gpu.job_finished, timeout=10000):
+        gate.set()
+    qtbot.waitUntil(lambda: panel.row_text(second.id, 1) == "finished", timeout=10000)
+    assert panel.row_text(first.id, 1) == "finished"
 
 
 def test_models_dialog_lists_and_downloads(window, qtbot):
@@ -153,7 +175,7 @@ def test_settings_dialog_saves_and_applies_budget(window, qtbot):
         window.gpu.submit("t.steps", {"n": 1})
     assert window.gpu.vram_status() == (0, 6_000_000_000)
     window.update_status()
-    assert "/ 6.0 GB" in window.vram_label.text()
+    assert "Warm models (measured): 0 B / 6.0 GB" in window.vram_label.text()
 
 
 def test_window_state_persists(qtbot, tmp_path, window):
