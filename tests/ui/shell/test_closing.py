@@ -88,3 +88,13 @@ def test_quit_question_wording():
         "Upscale is waiting and will not run."
     )
     assert quit_question([], [later, dl]) == "2 jobs are waiting: cancel and quit?"
+
+
+def test_quit_box_mnemonics(window, qtbot):
+    from tests.ui.mnemonics import assert_unique_mnemonics
+
+    job = window.gpu.submit("t.steps", {"n": 100000, "wait": 0.01}, label="Headshot pack")
+    qtbot.waitUntil(lambda: job.state is JobState.RUNNING)
+    window.close()
+    letters = assert_unique_mnemonics(window.quit_box)
+    assert letters == {"q": "Cancel and &quit", "k": "&Keep working"}

@@ -24,6 +24,8 @@ def show_error(
     (no detail, nothing logged) gets no pointer to a log that says nothing about it.
     """
     box = QMessageBox(QMessageBox.Icon.Warning, "Studio", message, parent=parent)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.button(QMessageBox.StandardButton.Ok).setText("&OK")
     if detail and not logged:
         log.warning("%s\n%s", message, detail)
         logged = True

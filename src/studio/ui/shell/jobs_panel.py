@@ -35,6 +35,7 @@ class JobsPanel(QWidget):
         for col in (1, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(2, 160)
+        header.setStretchLastSection(False)  # the Job column takes the room, not Cancel
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
