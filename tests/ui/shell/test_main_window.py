@@ -62,7 +62,7 @@ def test_jobs_panel_progress_cancel_and_stats(window, qtbot):
     # A running job reads "running" with its stage in full; the bar holds the numbers.
     qtbot.waitUntil(lambda: panel.row_text(long.id, 1) == "running: Working")
     assert "/1000" in panel.progress_bar(long.id).format()
-    panel.cancel_button(long.id).click()
+    qtbot.mouseClick(panel.cancel_button(long.id), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.row_text(long.id, 1) == "cancelled")
     assert not panel.cancel_button(long.id).isEnabled()
     assert panel.row_count() == 2
@@ -73,7 +73,7 @@ def test_missing_model_offers_download(window, qtbot):
     qtbot.waitUntil(lambda: hasattr(window, "missing_model_box"), timeout=10000)
     box = window.missing_model_box
     assert "Segment Anything ViT-B" in box.text() and "375.0 MB" in box.informativeText()
-    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.store.is_installed("sam-vit-b"), timeout=10000)
 
 
@@ -141,12 +141,13 @@ def test_models_dialog_delete_asks_then_deletes_on_a_worker(window, qtbot, caplo
     box = dialog.confirm_box
     assert box is not None and box.isVisible()
     assert entry.name in box.text() and format_size(entry.size_bytes) in box.text()
-    box.button(QMessageBox.StandardButton.No).click()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
     assert store.is_installed("taesd") and dialog.confirm_box is None
 
     caplog.set_level(logging.INFO, logger="studio.ui.dialogs.models")
     qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
-    dialog.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    yes = dialog.confirm_box.button(QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
     assert not dialog.delete_button.isEnabled() and not dialog.download_button.isEnabled()
     assert dialog.status.text().startswith("Deleting taesd")
     qtbot.waitUntil(dialog.delete_button.isEnabled, timeout=10000)
@@ -230,3 +231,21 @@ def test_missing_models_are_offered_together(qtbot, tmp_path):
         lambda: store.is_installed("sam-vit-b") and store.is_installed("taesd"), timeout=10000
     )
     close_and_wait(qtbot, win)
+
+
+def test_menu_actions_open_their_dialogs(window, qtbot):
+    """Triggered as the menu does (triggered(bool)): no flag lands in a parameter."""
+    from studio.ui.dialogs.about import AboutDialog
+    from studio.ui.dialogs.models import ModelsDialog
+    from studio.ui.dialogs.settings import SettingsDialog
+
+    actions = {a.text(): a for menu in window.menuBar().actions() for a in menu.menu().actions()}
+    for text, kind in (
+        ("&Models…", ModelsDialog),
+        ("&Settings…", SettingsDialog),
+        ("&About Studio", AboutDialog),
+    ):
+        actions[text].trigger()
+        dialogs = [d for d in window.findChildren(kind) if d.isVisible()]
+        assert len(dialogs) == 1, text
+        dialogs[0].close()
