@@ -32,7 +32,7 @@ from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.shell.errors import show_error
 from studio.ui.shell.jobs_panel import JobsPanel
 from studio.ui.shell.open_paths import check_openable
-from studio.ui.shell.quit_prompt import quit_question
+from studio.ui.shell.quit_prompt import quit_box
 from studio.ui.widgets.wheel_guard import install_wheel_guard
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
 from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
@@ -364,15 +364,8 @@ class MainWindow(QMainWindow):
         if self.quit_box is not None:
             self.quit_box.raise_()
             return
-        self.quit_box = box = QMessageBox(
-            QMessageBox.Icon.Question, "Quit Studio", quit_question(running, queued), parent=self
-        )
-        box.setObjectName("quitBox")
-        quit_button = box.addButton("Cancel and &quit", QMessageBox.ButtonRole.AcceptRole)
-        keep = box.addButton("&Keep working", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        self.quit_button, self.keep_working_button = quit_button, keep
+        box, quit_button, keep = quit_box(self, running, queued)
+        self.quit_box, self.quit_button, self.keep_working_button = box, quit_button, keep
 
         def answered() -> None:
             self.quit_box = None

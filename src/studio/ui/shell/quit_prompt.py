@@ -1,10 +1,27 @@
-"""The close prompt's wording: which jobs quitting would cancel."""
+"""The close prompt: which jobs quitting would cancel, and the box that asks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
+
 from studio.services.jobs import Job
+
+
+def quit_box(
+    parent: QWidget, running: list[Job], queued: list[Job]
+) -> tuple[QMessageBox, QPushButton, QPushButton]:
+    """The box (not yet shown), its "Cancel and quit" and its "Keep working" (the default)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, "Quit Studio", quit_question(running, queued), parent=parent
+    )
+    box.setObjectName("quitBox")
+    quit_button = box.addButton("Cancel and &quit", QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton("&Keep working", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    return box, quit_button, keep
 
 
 def quit_question(running: list[Job], queued: list[Job]) -> str:
