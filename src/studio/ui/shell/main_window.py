@@ -25,14 +25,14 @@ from studio.core.settings import Settings
 from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
-from studio.services.jobs import Job, JobState, Priority
+from studio.services.jobs import Job, Priority
 from studio.ui.dialogs.about import AboutDialog
 from studio.ui.dialogs.models import ModelsDialog
 from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.shell.errors import show_error
 from studio.ui.shell.jobs_panel import JobsPanel
-from studio.ui.shell.open_paths import check_openable
-from studio.ui.shell.quit_prompt import quit_box
+from studio.ui.shell.open_paths import open_first_photo
+from studio.ui.shell.quit_prompt import quit_box, unfinished_jobs
 from studio.ui.widgets.wheel_guard import install_wheel_guard
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
 from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
@@ -40,6 +40,8 @@ from studio.ui.workspaces.lipsync.workspace import LipsyncWorkspace
 from studio.ui.workspaces.live.workspace import LiveWorkspace
 
 log = logging.getLogger(__name__)
+
+IDLE_STOP_WAIT_S = 0.05  # per service, on quitting: long enough for an idle thread to end
 
 # (key, title, page class): the order of the navigation list
 WORKSPACES: list[tuple[str, str, type[QWidget]]] = [
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self._offered_models: set[str] = set()
         self._quit_confirmed = False  # the user said "cancel the jobs and quit"
         self._stopping = False  # services told to stop; the window is hidden, waiting
+        self._closed_emitted = False
         self.quit_box: QMessageBox | None = None
         self._stop_poll = QTimer(self, interval=50, timeout=self._finish_quit)
         install_wheel_guard()  # the wheel scrolls panels instead of editing their settings
@@ -155,21 +158,12 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[Path]) -> bool:
         """Open photos given at start (``studio photo.png``) in the Canvas; True if one opened.
 
-        The Canvas edits one photo at a time: the first that opens is shown, and a box names
-        every path that was not opened and why (folders, missing files, extra photos). A file
-        the image loader cannot read gets the Canvas's own error box.
-        """
+        The Canvas edits one photo at a time: the first that opens is shown; a box names every
+        path not opened and why (folders, missing files, extra photos; unreadable files get
+        the Canvas's own box)."""
         canvas = self.workspaces["canvas"]
         assert isinstance(canvas, CanvasWorkspace)
-        files, problems = check_openable(paths)
-        opened: Path | None = None
-        for path in files:
-            if opened is not None:
-                problems.append(
-                    f"'{path.name}' was not opened: the Canvas edits one photo at a time."
-                )
-            elif canvas.open_path(path):
-                opened = path
+        opened, problems = open_first_photo(canvas.open_path, paths)
         if opened is not None:
             self.nav.setCurrentRow(0)
         if problems:
@@ -327,38 +321,35 @@ class MainWindow(QMainWindow):
         state.sync()
 
     # ---- closing -----------------------------------------------------------------------------
-    def unfinished_jobs(self) -> tuple[list[Job], list[Job]]:
-        """(running jobs, queued jobs) of both services, oldest first."""
-        jobs = [j for s in (self.gpu, self.downloads) for j in list(s.jobs.values())]
-        jobs.sort(key=lambda j: j.seq)
-        running = [j for j in jobs if j.state is JobState.RUNNING]
-        return running, [j for j in jobs if j.state is JobState.QUEUED]
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Ask about running jobs and unsaved work, then quit without freezing the window.
 
-        Quitting hides the window at once, tells both services to stop (cancelling their
-        jobs) and polls them from a timer, so the event loop keeps running while a job
-        reaches its next cancel point. The close completes, and :attr:`closed` is emitted,
-        once both threads have ended: a running QThread is never destroyed.
+        Quitting hides the window at once and tells both services to stop (cancelling their
+        jobs). Idle threads end at once and the window closes now; a job still busy until its
+        next cancel point is waited for from a timer, so the event loop keeps running. The
+        close completes, and :attr:`closed` is emitted, once both threads have ended: a
+        running QThread is never destroyed.
         """
-        if self._stopping:
-            if self._services_stopped():
-                super().closeEvent(event)
-                self.closed.emit()
-            else:
-                event.ignore()
-            return
-        event.ignore()
-        running, queued = self.unfinished_jobs()
-        if (running or queued) and not self._quit_confirmed:
-            self._ask_to_quit(running, queued)
-            return
-        self._quit_confirmed = False
-        for page in self.workspaces.values():
-            if hasattr(page, "can_close") and not page.can_close():
+        if not self._stopping:
+            event.ignore()
+            running, queued = unfinished_jobs(self.gpu, self.downloads)
+            if (running or queued) and not self._quit_confirmed:
+                self._ask_to_quit(running, queued)
                 return
-        self._begin_quit()
+            self._quit_confirmed = False
+            for page in self.workspaces.values():
+                if hasattr(page, "can_close") and not page.can_close():
+                    return
+            self._begin_quit()
+        if not self._services_stopped():
+            event.ignore()  # _finish_quit closes again once they have
+            return
+        self._stop_poll.stop()
+        event.accept()
+        super().closeEvent(event)
+        if not self._closed_emitted:
+            self._closed_emitted = True
+            self.closed.emit()
 
     def _ask_to_quit(self, running: list[Job], queued: list[Job]) -> None:
         if self.quit_box is not None:
@@ -380,13 +371,17 @@ class MainWindow(QMainWindow):
         self._stopping = True
         self.save_state()
         self._status_timer.stop()
-        for service in (self.gpu, self.downloads):
-            service.begin_shutdown()  # returns at once; running jobs stop at their next step
         self.hide()
-        # Polled from the event loop, even when the threads are already done: a close()
-        # from inside this close event would be swallowed by Qt.
-        log.info("waiting for the service threads to end before quitting")
-        self._stop_poll.start()
+        services = (self.gpu, self.downloads)
+        for service in services:
+            service.begin_shutdown()  # returns at once; running jobs stop at their next step
+        # A moment for idle threads, which end as soon as their queue closes; a busy one
+        # is polled from the event loop instead of blocking it.
+        for service in services:
+            service.shutdown(timeout_s=IDLE_STOP_WAIT_S)
+        if not self._services_stopped():
+            log.info("waiting for running jobs to reach a cancel point before quitting")
+            self._stop_poll.start()
 
     def _services_stopped(self) -> bool:
         return all(service.is_stopped() for service in (self.gpu, self.downloads))

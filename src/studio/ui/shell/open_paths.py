@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 READABLE = "PNG, JPEG, WebP or TIFF"
@@ -28,3 +28,18 @@ def check_openable(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
         else:
             files.append(path)
     return files, problems
+
+
+def open_first_photo(
+    open_path: Callable[[Path], bool], paths: Iterable[str | Path]
+) -> tuple[Path | None, list[str]]:
+    """Open the first of ``paths`` that ``open_path`` accepts (the Canvas edits one photo at
+    a time); returns it (or None) and a message for every path that was not opened."""
+    files, problems = check_openable(paths)
+    opened: Path | None = None
+    for path in files:
+        if opened is not None:
+            problems.append(f"'{path.name}' was not opened: the Canvas edits one photo at a time.")
+        elif open_path(path):
+            opened = path
+    return opened, problems

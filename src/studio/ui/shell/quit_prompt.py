@@ -6,7 +6,15 @@ from collections.abc import Iterable
 
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from studio.services.jobs import Job
+from studio.services.inference import InferenceService
+from studio.services.jobs import Job, JobState
+
+
+def unfinished_jobs(*services: InferenceService) -> tuple[list[Job], list[Job]]:
+    """(running jobs, queued jobs) of ``services``, oldest first."""
+    jobs = sorted((j for s in services for j in list(s.jobs.values())), key=lambda j: j.seq)
+    running = [j for j in jobs if j.state is JobState.RUNNING]
+    return running, [j for j in jobs if j.state is JobState.QUEUED]
 
 
 def quit_box(
