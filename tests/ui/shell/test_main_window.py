@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core.errors import ModelMissing, format_size
@@ -29,9 +30,36 @@ def test_window_has_four_workspaces_and_screenshot(window, qtbot, tmp_path):
     assert window.pages.currentWidget() is window.workspaces["lipsync"]
     window.nav.setCurrentRow(0)
     qtbot.waitUntil(lambda: "CPU" in window.device_label.text())
+    assert window.jobs_dock.isVisible() and window.vram_label.isVisible()
+    assert window.vram_label.text().startswith("Warm models (measured): ")
     shot = tmp_path / "main_window.png"
     assert window.grab().save(str(shot))
-    assert shot.stat().st_size > 5000
+    image = QImage(str(shot))
+    assert image.size() == window.size()
+    # The navigation list's selected row (Canvas) is painted in the highlight colour.
+    row = window.nav.visualItemRect(window.nav.item(0))
+    at = window.nav.mapTo(window, row.center())
+    highlight = window.nav.palette().color(window.nav.palette().ColorRole.Highlight)
+    assert image.pixelColor(at.x() - row.width() // 3, at.y()) == highlight
+
+
+def test_wheel_over_an_unfocused_canvas_setting_scrolls_the_panel(window, qtbot):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QScrollArea
+
+    window.nav.setCurrentRow(0)
+    guidance = window.workspaces["canvas"].panel.guidance
+    scroll = next(
+        a for a in window.findChildren(QScrollArea) if a.isAncestorOf(guidance) and a.isVisible()
+    )
+    scroll.ensureWidgetVisible(guidance)
+    start = scroll.verticalScrollBar().value()
+    window.nav.setFocus()  # where the focus is after picking the workspace
+    centre = guidance.mapTo(window, QPoint(guidance.width() // 2, guidance.height() // 2))
+    QTest.wheelEvent(window.windowHandle(), QPointF(centre), QPoint(0, -120))
+    assert guidance.value() == 7.0
+    assert scroll.verticalScrollBar().value() > start
 
 
 def test_status_bar_shows_device_warning_and_queue(window, qtbot):
