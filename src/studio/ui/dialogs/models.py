@@ -6,6 +6,7 @@ I/O worker, with the buttons disabled until it is done.
 
 from __future__ import annotations
 
+import html
 import logging
 
 from PySide6.QtCore import Qt
@@ -30,6 +31,7 @@ from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
+from studio.ui.dialogs.licences import workspace_licences
 from studio.ui.widgets.worker import IoWorkers
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ class ModelsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(900, 480)
+        self.resize(1000, 560)
         self.store, self.downloads = store, downloads
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("modelsTable")
@@ -51,9 +53,10 @@ class ModelsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().resizeSection(3, 260)  # the full text is in a tooltip
         self.table.verticalHeader().hide()
-        self.download_button = QPushButton("Download")
-        self.delete_button = QPushButton("Delete")
+        self.download_button = QPushButton("&Download")
+        self.delete_button = QPushButton("De&lete")
         # lambdas: clicked(bool) must not land in a parameter
         self.download_button.clicked.connect(lambda: self.download_selected())
         self.delete_button.clicked.connect(lambda: self.delete_selected())
@@ -62,25 +65,39 @@ class ModelsDialog(QDialog):
         self.confirm_box: QMessageBox | None = None
         note = QLabel(
             f"Models are stored in {store.root}. Rows marked non-commercial may not be used "
-            "for commercial work."
+            "for commercial work, and neither may a workspace that needs one:"
         )
         note.setWordWrap(True)
+        self.workspace_licences = workspace_licences(store.catalogue)
+        self.licence_summary = QLabel(
+            "<br>".join(
+                f"&bull; {html.escape(w.summary())}"
+                if w.commercial_use
+                else f"&bull; <span style='color:#c0392b'>{html.escape(w.summary())}</span>"
+                for w in self.workspace_licences
+            )
+        )
+        self.licence_summary.setObjectName("workspaceLicences")
+        self.licence_summary.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.download_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
+        layout.addWidget(self.licence_summary)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(close)
         self._pending: dict[str, str] = {}  # job id -> model id
         downloads.job_progress.connect(self._on_progress)
-        downloads.job_finished.connect(lambda job, _r: self._on_done(job))
-        downloads.job_failed.connect(lambda job, _m, _d: self._on_done(job))
+        # Bound methods, not lambdas: Qt drops them when the dialog is deleted.
+        downloads.job_finished.connect(self._on_finished)
+        downloads.job_failed.connect(self._on_failed)
         downloads.job_cancelled.connect(self._on_done)
         self.refresh()
 
@@ -102,6 +119,7 @@ class ModelsDialog(QDialog):
             ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, e.id)
+                item.setToolTip(text)
                 if col == 3 and not e.commercial_use:
                     item.setForeground(QColor("#c0392b"))
                 self.table.setItem(row, col, item)
@@ -196,6 +214,12 @@ class ModelsDialog(QDialog):
             item = self.table.item(row, 4)
             if item is not None and item.data(Qt.ItemDataRole.UserRole) == model_id:
                 item.setText(f"downloading {update.fraction:.0%}")
+
+    def _on_finished(self, job: Job, _result: object) -> None:
+        self._on_done(job)
+
+    def _on_failed(self, job: Job, _message: str, _detail: str) -> None:
+        self._on_done(job)
 
     def _on_done(self, job: Job) -> None:
         if self._pending.pop(job.id, None) is not None:

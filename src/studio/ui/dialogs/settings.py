@@ -43,19 +43,25 @@ class SettingsDialog(QDialog):
         self.vram.setValue(settings.vram_budget_gb)
         self.models_dir = QLineEdit(settings.models_dir)
         self.models_dir.setPlaceholderText(str(Settings().resolved_models_dir()))
-        browse = QPushButton("Browse…")
+        self.models_dir.setMinimumWidth(320)  # room for a real path
+        browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.models_dir)
         row.addWidget(browse)
         form = QFormLayout(self)
-        form.addRow("Device", self.device)
-        form.addRow("VRAM budget for warm models", self.vram)
-        form.addRow("Model folder", row)
+        # Alt+letter mnemonics: each label's buddy is the field beside it (QFormLayout).
+        form.addRow("&Device", self.device)
+        form.addRow("&VRAM budget for warm models", self.vram)
+        folder_label = QLabel("&Model folder")
+        folder_label.setBuddy(self.models_dir)  # a row holding a layout gets no buddy itself
+        form.addRow(folder_label, row)
         form.addRow(QLabel("Device and model folder changes apply after a restart."))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&OK")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("&Cancel")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from studio.core.logs import setup_logging
 from studio.core.settings import Settings
@@ -40,16 +41,31 @@ def create_main_window(settings: Settings | None = None, store: ModelStore | Non
     return window
 
 
-def run_gui() -> int:
+def build_gui(open_paths: list[Path] | None = None):  # type: ignore[no-untyped-def]
+    """The application and its main window, shown, with ``open_paths`` opened in the Canvas;
+    everything :func:`run_gui` does short of entering the event loop."""
     from PySide6.QtWidgets import QApplication
 
     from studio.ui.shell.errors import install_excepthook
 
     path = setup_logging()
     log.info("Studio starting; log at %s", path)
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Studio")
     window = create_main_window()
     install_excepthook(lambda: window)
+    # Quit when the window has finished closing (its service threads ended), not when it
+    # is hidden while they stop.
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(app.quit)
     window.show()
+    if open_paths:
+        window.open_paths(list(open_paths))
+    return app, window
+
+
+def run_gui(open_paths: list[Path] | None = None) -> int:
+    """Open the window (with ``open_paths`` in the Canvas, e.g. ``studio photo.png``) and run
+    until it is closed; the exit status."""
+    app, _window = build_gui(open_paths)
     return int(app.exec())

@@ -35,6 +35,7 @@ class JobsPanel(QWidget):
         for col in (1, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(2, 160)
+        header.setStretchLastSection(False)  # the Job column takes the room, not Cancel
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
@@ -42,18 +43,26 @@ class JobsPanel(QWidget):
         self._bars: dict[str, QProgressBar] = {}
         self._buttons: dict[str, QPushButton] = {}
         self._services: dict[str, InferenceService] = {}
+        self._states: dict[str, JobState] = {}
         for service in services:
             self.bind(service)
 
     def bind(self, service: InferenceService) -> None:
-        service.job_queued.connect(lambda job, s=service: self._add(job, s))
+        """Show ``service``'s jobs: those it already has, then each new one as it is queued."""
+        for job in sorted(service.jobs.values(), key=lambda j: j.seq):
+            self._add(job, service)
+            if job.state is not JobState.QUEUED:
+                self._refresh(job, job.state)
+        # Bound methods, not lambdas: Qt drops these connections when the panel is deleted,
+        # while the services (which outlive it at shutdown) may still emit.
+        service.job_queued.connect(self._on_queued)
         # The job object is updated by the device thread ahead of its queued signals, so the
         # row takes its state from the signal that arrived, not from job.state.
-        service.job_started.connect(lambda job: self._refresh(job, JobState.RUNNING))
+        service.job_started.connect(self._on_started)
         service.job_progress.connect(self._on_progress)
-        service.job_finished.connect(lambda job, _r: self._refresh(job, JobState.FINISHED))
-        service.job_failed.connect(lambda job, _m, _d: self._refresh(job, JobState.FAILED))
-        service.job_cancelled.connect(lambda job: self._refresh(job, JobState.CANCELLED))
+        service.job_finished.connect(self._on_finished)
+        service.job_failed.connect(self._on_failed)
+        service.job_cancelled.connect(self._on_cancelled)
 
     def row_count(self) -> int:
         return self.tree.topLevelItemCount()
@@ -67,13 +76,33 @@ class JobsPanel(QWidget):
     def progress_bar(self, job_id: str) -> QProgressBar:
         return self._bars[job_id]
 
+    def _on_queued(self, job: Job) -> None:
+        service = self.sender()
+        assert isinstance(service, InferenceService)
+        self._add(job, service)
+
+    def _on_started(self, job: Job) -> None:
+        self._refresh(job, JobState.RUNNING)
+
+    def _on_finished(self, job: Job, _result: object) -> None:
+        self._refresh(job, JobState.FINISHED)
+
+    def _on_failed(self, job: Job, _message: str, _detail: str) -> None:
+        self._refresh(job, JobState.FAILED)
+
+    def _on_cancelled(self, job: Job) -> None:
+        self._refresh(job, JobState.CANCELLED)
+
     def _add(self, job: Job, service: InferenceService) -> None:
+        if job.id in self._rows:
+            return
         item = QTreeWidgetItem([job.title, JobState.QUEUED.value, "", "", ""])
+        item.setData(0, Qt.ItemDataRole.UserRole, job.id)
         self.tree.insertTopLevelItem(0, item)
         bar = QProgressBar()
         bar.setRange(0, 100)
         bar.setValue(0)
-        bar.setFormat("waiting")
+        bar.setFormat("waiting for its turn")
         button = QPushButton("Cancel")
         button.setObjectName(f"cancel-{job.id}")
         button.clicked.connect(lambda: service.cancel(job.id))
@@ -81,20 +110,31 @@ class JobsPanel(QWidget):
         self.tree.setItemWidget(item, 4, button)
         self._rows[job.id], self._bars[job.id], self._buttons[job.id] = item, bar, button
         self._services[job.id] = service
+        self._states[job.id] = JobState.QUEUED
 
     def _on_progress(self, job: Job, update: ProgressUpdate) -> None:
         bar = self._bars.get(job.id)
-        if bar is None:
+        if bar is None or self._states[job.id].done:
             return
+        if self._states[job.id] is JobState.QUEUED:  # progress means it runs, whatever came first
+            self._refresh(job, JobState.RUNNING)
+        item = self._rows[job.id]
+        # The stage goes in the State column, which is as wide as its text; the bar keeps the
+        # numbers, so neither is cut off.
+        item.setText(1, f"{JobState.RUNNING.value}: {update.stage}")
+        item.setToolTip(1, update.stage)
         bar.setValue(int(update.fraction * 100))
-        eta = f", {update.eta_s:.0f}s left" if update.eta_s is not None else ""
-        bar.setFormat(f"{update.stage} {update.done}/{update.total}{eta}")
+        eta = f", {update.eta_s:.0f} s left" if update.eta_s is not None else ""
+        bar.setFormat(f"{update.done}/{update.total}{eta}" if update.total > 0 else "working…")
 
     def _refresh(self, job: Job, state: JobState) -> None:
         item = self._rows.get(job.id)
-        if item is None:
-            return
+        if item is None or self._states[job.id].done:
+            return  # an outcome is final: nothing that arrives later turns it back
+        self._states[job.id] = state
         item.setText(1, state.value)
+        if state is JobState.RUNNING:
+            self._bars[job.id].setFormat("starting…")
         if state.done:
             bar = self._bars[job.id]
             if state is JobState.FINISHED:
@@ -109,4 +149,3 @@ class JobsPanel(QWidget):
             tip = f"{job.title}\n{stages}" + (f"\nError: {job.error}" if job.error else "")
             for col in range(len(COLUMNS)):
                 item.setToolTip(col, tip)
-            item.setData(0, Qt.ItemDataRole.UserRole, job.id)

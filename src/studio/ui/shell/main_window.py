@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -30,12 +31,17 @@ from studio.ui.dialogs.models import ModelsDialog
 from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.shell.errors import show_error
 from studio.ui.shell.jobs_panel import JobsPanel
+from studio.ui.shell.open_paths import open_first_photo
+from studio.ui.shell.quit_prompt import quit_box, unfinished_jobs
+from studio.ui.widgets.wheel_guard import install_wheel_guard
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
 from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
 from studio.ui.workspaces.lipsync.workspace import LipsyncWorkspace
 from studio.ui.workspaces.live.workspace import LiveWorkspace
 
 log = logging.getLogger(__name__)
+
+IDLE_STOP_WAIT_S = 0.05  # per service, on quitting: long enough for an idle thread to end
 
 # (key, title, page class): the order of the navigation list
 WORKSPACES: list[tuple[str, str, type[QWidget]]] = [
@@ -47,6 +53,11 @@ WORKSPACES: list[tuple[str, str, type[QWidget]]] = [
 
 
 class MainWindow(QMainWindow):
+    """The window; closing it asks about running jobs, then stops the services without
+    blocking the event loop and emits :attr:`closed` once they have stopped."""
+
+    closed = Signal()  # the window has closed and both service threads have ended
+
     def __init__(
         self,
         settings: Settings,
@@ -61,8 +72,12 @@ class MainWindow(QMainWindow):
         self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
         self.device_info: DeviceInfo | None = None
         self._offered_models: set[str] = set()
-        self._closing = False
-        self.close_wait_s = 5.0  # per attempt; closing retries until the threads have ended
+        self._quit_confirmed = False  # the user said "cancel the jobs and quit"
+        self._stopping = False  # services told to stop; the window is hidden, waiting
+        self._closed_emitted = False
+        self.quit_box: QMessageBox | None = None
+        self._stop_poll = QTimer(self, interval=50, timeout=self._finish_quit)
+        install_wheel_guard()  # the wheel scrolls panels instead of editing their settings
 
         self.nav = QListWidget()
         self.nav.setObjectName("workspaceNav")
@@ -101,6 +116,10 @@ class MainWindow(QMainWindow):
 
         self.device_label = QLabel("Device: starting…")
         self.vram_label = QLabel()
+        self.vram_label.setToolTip(
+            "Memory held by the models kept loaded between jobs, measured after each load"
+            " (weights and cached features), against the budget set in Settings."
+        )
         self.queue_label = QLabel()
         for label in (self.device_label, self.vram_label, self.queue_label):
             self.statusBar().addPermanentWidget(label)
@@ -109,10 +128,10 @@ class MainWindow(QMainWindow):
 
         self._build_menus(dock)
         gpu.device_ready.connect(self._on_device)
-        for service in (gpu, downloads):
+        for service in (gpu, downloads):  # bound methods: dropped when the window is deleted
             service.job_failed.connect(self._on_job_failed)
-            service.job_queued.connect(lambda _j: self.update_status())
-            service.job_finished.connect(lambda _j, _r: self.update_status())
+            service.job_queued.connect(self._on_job_queued)
+            service.job_finished.connect(self._on_job_finished)
         downloads.job_finished.connect(self._on_download_finished)
         self._restore_state()
         self.update_status()
@@ -135,6 +154,21 @@ class MainWindow(QMainWindow):
         image.save(buffer, format="PNG")  # type: ignore[attr-defined]
         if canvas.open_bytes(buffer.getvalue(), "Live frame"):
             self.nav.setCurrentRow(0)
+
+    def open_paths(self, paths: list[Path]) -> bool:
+        """Open photos given at start (``studio photo.png``) in the Canvas; True if one opened.
+
+        The Canvas edits one photo at a time: the first that opens is shown; a box names every
+        path not opened and why (folders, missing files, extra photos; unreadable files get
+        the Canvas's own box)."""
+        canvas = self.workspaces["canvas"]
+        assert isinstance(canvas, CanvasWorkspace)
+        opened, problems = open_first_photo(canvas.open_path, paths)
+        if opened is not None:
+            self.nav.setCurrentRow(0)
+        if problems:
+            self.open_problems_box = show_error(self, "\n".join(problems))
+        return opened is not None
 
     def _build_menus(self, dock: QDockWidget) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -182,9 +216,9 @@ class MainWindow(QMainWindow):
 
     # ---- status ------------------------------------------------------------------------------
     def update_status(self) -> None:
-        used, budget = self.gpu.vram_status()
+        used, budget = self.gpu.vram_status()  # sizes the cache measured after each load
         limit = format_size(budget) if budget else "no limit"
-        text = f"Models in memory: {format_size(used)} / {limit}"
+        text = f"Warm models (measured): {format_size(used)} / {limit}"
         if self.device_info is not None and self.device_info.is_cuda:
             reserved = self.gpu.memory_reserved()  # sampled on the device thread
             text = f"VRAM used: {format_size(reserved)} · " + text
@@ -206,6 +240,12 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     # ---- job outcomes ------------------------------------------------------------------------
+    def _on_job_queued(self, _job: Job) -> None:
+        self.update_status()
+
+    def _on_job_finished(self, _job: Job, _result: object) -> None:
+        self.update_status()
+
     def _on_job_failed(self, job: Job, message: str, detail: str) -> None:
         self.update_status()
         if job.kind == "models.download":
@@ -237,6 +277,7 @@ class MainWindow(QMainWindow):
             box.open()
             self.missing_model_box = box
             return
+        # The service logs the failure; show_error logs the detail this box shows with it.
         self.last_error_box = show_error(self, message, detail)
 
     def download_model(self, model_id: str) -> Job:
@@ -279,30 +320,73 @@ class MainWindow(QMainWindow):
         state.setValue("workspace", self.nav.currentRow())
         state.sync()
 
+    # ---- closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Save the layout, cancel running work and stop the service threads cleanly.
+        """Ask about running jobs and unsaved work, then quit without freezing the window.
 
-        Both services are told to stop first, then waited for. A job that takes long to reach
-        its next cancel point (a large file mid-download) keeps the process alive with the
-        window hidden until its thread ends: a running QThread is never destroyed.
+        Quitting hides the window at once and tells both services to stop (cancelling their
+        jobs). Idle threads end at once and the window closes now; a job still busy until its
+        next cancel point is waited for from a timer, so the event loop keeps running. The
+        close completes, and :attr:`closed` is emitted, once both threads have ended: a
+        running QThread is never destroyed.
         """
-        if not self._closing:
+        if not self._stopping:
+            event.ignore()
+            running, queued = unfinished_jobs(self.gpu, self.downloads)
+            if (running or queued) and not self._quit_confirmed:
+                self._ask_to_quit(running, queued)
+                return
+            self._quit_confirmed = False
             for page in self.workspaces.values():
                 if hasattr(page, "can_close") and not page.can_close():
-                    event.ignore()
                     return
-            self._closing = True
-            self.save_state()
-            self._status_timer.stop()
-            for service in (self.gpu, self.downloads):
-                service.begin_shutdown()
+            self._begin_quit()
+        if not self._services_stopped():
+            event.ignore()  # _finish_quit closes again once they have
+            return
+        self._stop_poll.stop()
+        event.accept()
+        super().closeEvent(event)
+        if not self._closed_emitted:
+            self._closed_emitted = True
+            self.closed.emit()
+
+    def _ask_to_quit(self, running: list[Job], queued: list[Job]) -> None:
+        if self.quit_box is not None:
+            self.quit_box.raise_()
+            return
+        box, quit_button, keep = quit_box(self, running, queued)
+        self.quit_box, self.quit_button, self.keep_working_button = box, quit_button, keep
+
+        def answered() -> None:
+            self.quit_box = None
+            if box.clickedButton() is quit_button:
+                self._quit_confirmed = True
+                self.close()
+
+        box.finished.connect(lambda _result: answered())
+        box.open()
+
+    def _begin_quit(self) -> None:
+        self._stopping = True
+        self.save_state()
+        self._status_timer.stop()
+        self.hide()
         services = (self.gpu, self.downloads)
         for service in services:
-            service.shutdown(timeout_s=self.close_wait_s)
-        if all(service.is_stopped() for service in services):
-            super().closeEvent(event)
-            return
-        log.warning("waiting for running jobs to reach a cancel point before quitting")
-        event.ignore()
-        self.hide()
-        QTimer.singleShot(200, self.close)
+            service.begin_shutdown()  # returns at once; running jobs stop at their next step
+        # A moment for idle threads, which end as soon as their queue closes; a busy one
+        # is polled from the event loop instead of blocking it.
+        for service in services:
+            service.shutdown(timeout_s=IDLE_STOP_WAIT_S)
+        if not self._services_stopped():
+            log.info("waiting for running jobs to reach a cancel point before quitting")
+            self._stop_poll.start()
+
+    def _services_stopped(self) -> bool:
+        return all(service.is_stopped() for service in (self.gpu, self.downloads))
+
+    def _finish_quit(self) -> None:
+        if self._services_stopped():
+            self._stop_poll.stop()
+            self.close()
