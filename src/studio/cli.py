@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import json
 import pkgutil
 import sys
 from pathlib import Path
 
-from studio.core.errors import BadInput, StudioError, format_size
+from studio.core.errors import StudioError, format_size
 
 
 def _models_list(args: argparse.Namespace) -> int:
@@ -86,12 +85,8 @@ def _doctor(args: argparse.Namespace) -> int:
 def _gui(args: argparse.Namespace) -> int:
     from studio.ui.shell.app import run_gui
 
-    paths = [str(p) for p in getattr(args, "paths", None) or []]
-    if not paths:
-        return run_gui()
-    if "open_paths" not in inspect.signature(run_gui).parameters:
-        raise BadInput("This version of the window cannot open files given on the command line.")
-    return run_gui(open_paths=paths)
+    paths = [Path(p) for p in getattr(args, "paths", None) or []]
+    return run_gui(open_paths=paths or None)
 
 
 def _file_to_open(text: str) -> Path:

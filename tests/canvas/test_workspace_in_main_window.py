@@ -35,5 +35,6 @@ def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
     assert not win.close()
     assert win.isVisible() and gpu._thread.isRunning()
     press(QMessageBox.StandardButton.Discard)
-    assert win.close()
+    with qtbot.waitSignal(win.closed, timeout=30000):  # the services stop off the event loop
+        win.close()
     assert not gpu._thread.isRunning()

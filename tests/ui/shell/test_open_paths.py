@@ -41,6 +41,8 @@ def photo(path, colour=(200, 30, 10), size=(64, 48)):
 
 def test_run_gui_opens_a_photo_in_the_canvas(gui, tmp_path, qtbot):
     window = gui([photo(tmp_path / "photo.png")])
+    canvas = window.workspaces["canvas"]
+    qtbot.waitUntil(lambda: canvas.current_image() is not None, timeout=20000)  # I/O thread
     assert window.isVisible() and window.nav.currentRow() == 0
     canvas = window.workspaces["canvas"]
     assert window.pages.currentWidget() is canvas
@@ -53,13 +55,15 @@ def test_run_gui_opens_a_photo_in_the_canvas(gui, tmp_path, qtbot):
     assert "photo.png" in canvas.panel.status.text()
 
 
-def test_several_paths_open_the_first_photo_and_name_the_rest(gui, tmp_path):
+def test_several_paths_open_the_first_photo_and_name_the_rest(gui, tmp_path, qtbot):
     folder = tmp_path / "holiday"
     folder.mkdir()
     first = photo(tmp_path / "first.jpg", (10, 20, 30))
     second = photo(tmp_path / "second.png")
     window = gui([folder, tmp_path / "gone.png", first, second])
-    image = window.workspaces["canvas"].current_image()
+    canvas = window.workspaces["canvas"]
+    qtbot.waitUntil(lambda: canvas.current_image() is not None, timeout=20000)
+    image = canvas.current_image()
     assert tuple(image[0, 0]) == pytest.approx((10, 20, 30), abs=3)  # JPEG
     box = window.open_problems_box
     assert box.isVisible()
@@ -72,11 +76,12 @@ def test_several_paths_open_the_first_photo_and_name_the_rest(gui, tmp_path):
     assert box.informativeText() == "", "nothing was logged, so no pointer to the log"
 
 
-def test_an_unreadable_file_gets_the_canvas_message(gui, tmp_path):
+def test_an_unreadable_file_gets_the_canvas_message(gui, tmp_path, qtbot):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
     window = gui([notes])
     canvas = window.workspaces["canvas"]
+    qtbot.waitUntil(lambda: getattr(canvas, "last_error_box", None) is not None, timeout=20000)
     assert canvas.current_image() is None
     assert "not an image Studio can read" in canvas.last_error_box.text()
 
@@ -92,3 +97,11 @@ def test_error_box_points_to_the_log_only_when_it_holds_something(qtbot, caplog)
     assert "studio.log" in already.informativeText() and len(caplog.records) == 1
     for box in (plain, detailed, already):
         box.close()
+
+
+def test_the_application_has_the_packaged_icon(gui, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    gui([])
+    icon = QApplication.instance().windowIcon()
+    assert not icon.isNull() and icon.availableSizes()

@@ -41,6 +41,14 @@ def create_main_window(settings: Settings | None = None, store: ModelStore | Non
     return window
 
 
+def _app_icon():  # type: ignore[no-untyped-def]
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
+    return QIcon(str(files("studio.resources") / "icons" / "studio.png"))
+
+
 def build_gui(open_paths: list[Path] | None = None):  # type: ignore[no-untyped-def]
     """The application and its main window, shown, with ``open_paths`` opened in the Canvas;
     everything :func:`run_gui` does short of entering the event loop."""
@@ -52,6 +60,8 @@ def build_gui(open_paths: list[Path] | None = None):  # type: ignore[no-untyped-
     log.info("Studio starting; log at %s", path)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Studio")
+    app.setDesktopFileName("studio")  # matches the installer's desktop entry (Wayland icon)
+    app.setWindowIcon(_app_icon())
     window = create_main_window()
     install_excepthook(lambda: window)
     # Quit when the window has finished closing (its service threads ended), not when it

@@ -146,13 +146,9 @@ class MainWindow(QMainWindow):
         live.set_canvas_source(canvas.current_image)
 
     def send_image_to_canvas(self, image: object) -> None:
-        import io
-
         canvas = self.workspaces["canvas"]
         assert isinstance(canvas, CanvasWorkspace)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")  # type: ignore[attr-defined]
-        if canvas.open_bytes(buffer.getvalue(), "Live frame"):
+        if canvas.open_image(image, "Live frame"):
             self.nav.setCurrentRow(0)
 
     def open_paths(self, paths: list[Path]) -> bool:
