@@ -25,7 +25,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _one_torch_thread():
     import torch
 
@@ -35,7 +35,7 @@ def _one_torch_thread():
     torch.set_num_threads(saved)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def model_store(tmp_path_factory) -> ModelStore:
     """Tiny canvas (SAM, LaMa, SDXL inpaint), live (sd-turbo, TAESD) and lipsync models,
     installed once for the module."""
@@ -61,7 +61,7 @@ def model_store(tmp_path_factory) -> ModelStore:
     return store
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def headshots_store(tmp_path_factory) -> ModelStore:
     """The headshot models (their antelopev2 differs from lipsync's disc detector)."""
     from tests.fixtures.canvas_models import build_tiny_rrdbnet
@@ -124,7 +124,7 @@ def stop_server(running: RunningServer) -> None:
     assert not running.state.worker._thread.is_alive(), "the GPU thread did not stop"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(model_store, tmp_path_factory):
     """A CPU server on a free port of 127.0.0.1 (no token: a local bind needs none)."""
     from studio.server.state import ServerConfig
@@ -136,7 +136,7 @@ def server(model_store, tmp_path_factory):
     stop_server(running)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def headshots_server(headshots_store, tmp_path_factory):
     from studio.server.state import ServerConfig
 
@@ -178,7 +178,7 @@ def photo():
     return data.astronaut()[100:196, 150:278].copy()  # 96 x 128 RGB
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def speech(tmp_path_factory) -> Path:
     from tests.fixtures.lipsync_models import espeak_wav
 
@@ -188,7 +188,7 @@ def speech(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def avatar_file(tmp_path_factory) -> Path:
     from PIL import Image
     from tests.fixtures.lipsync_models import avatar_image

@@ -43,13 +43,24 @@ class ServerEvent:
 class StudioClient:
     """HTTP access to one server; thread-safe (the cancel watcher shares it)."""
 
-    def __init__(self, url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: Any = None,
+    ) -> None:
+        """``transport``: an ``httpx`` transport (a proxy, a unix socket, a flaky network)."""
         import httpx
 
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(
-            base_url=self.url, headers=headers, timeout=httpx.Timeout(timeout, read=timeout)
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, read=timeout),
+            transport=transport,
         )
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from studio.core.errors import Cancelled
+from studio.core.errors import Cancelled, StudioError
 from studio.models.store import ModelStore
 from studio.pipelines.context import RunContext
 from studio.remote.codec import preview_to_wire
@@ -187,6 +187,9 @@ class GpuWorker:
             job.result = encode_result(job, result)
         except Cancelled:
             status = CANCELLED
+        except StudioError as exc:  # bad input, missing models, OOM: the user's message
+            log.info("job %s (%s) failed: %s", job.id, job.kind, exc.user_message)
+            status, error = FAILED, error_to_wire(exc)
         except Exception as exc:
             log.error("job %s (%s) failed", job.id, job.kind, exc_info=True)
             status, error = FAILED, error_to_wire(exc)
