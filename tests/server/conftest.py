@@ -102,7 +102,13 @@ def start_server(config, store) -> RunningServer:
 
     state = build_state(config, store)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(state), host="127.0.0.1", port=config.port, log_level="warning")
+        uvicorn.Config(
+            create_app(state),
+            host="127.0.0.1",
+            port=config.port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -108,7 +108,7 @@ class LiveHub:
         while not self._closed:
             with self._cond:
                 self._cond.wait_for(
-                    lambda last=seen: user.frame_no > last or self._closed, timeout=5.0
+                    lambda last=seen: user.frame_no > last or self._closed, timeout=1.0
                 )
                 if self._closed:
                     return

@@ -13,6 +13,8 @@ from typing import Any
 from studio.models.store import ModelStore
 from studio.server.state import ServerConfig, build_state
 
+GRACE_S = 5  # open streams (SSE, MJPEG) are cut this long after Ctrl+C
+
 
 def uvicorn_servers(config: ServerConfig, store: ModelStore | None = None) -> tuple[Any, list[Any]]:
     """The state and the ``uvicorn.Server`` objects for ``config`` (not started)."""
@@ -30,6 +32,7 @@ def uvicorn_servers(config: ServerConfig, store: ModelStore | None = None) -> tu
                 port=config.port,
                 log_level="warning",
                 ws="websockets",
+                timeout_graceful_shutdown=GRACE_S,
             )
         )
     ]
@@ -42,6 +45,7 @@ def uvicorn_servers(config: ServerConfig, store: ModelStore | None = None) -> tu
                     port=config.lipsync_port,
                     log_level="warning",
                     lifespan="off",
+                    timeout_graceful_shutdown=GRACE_S,
                 )
             )
         )
