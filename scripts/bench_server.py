@@ -48,10 +48,10 @@ def measure(out: dict, name: str, fn: Any) -> Any:
 
 def build_store(root: Path, real: bool) -> Any:
     """Lipsync (bench_lipsync's builders), LaMa (full size always) and sd-turbo + TAESD."""
-    from bench_lipsync import build_store as lipsync_store
-
-    from studio.models.verify import hash_tree
     from tests.fixtures.canvas_models import build_big_lama
+
+    from bench_lipsync import build_store as lipsync_store
+    from studio.models.verify import hash_tree
 
     store = lipsync_store(root, real)
 
@@ -68,11 +68,11 @@ def build_store(root: Path, real: bool) -> Any:
 
 def build_sd_turbo(folder: Path, real: bool) -> None:
     import torch
-    from bench_live import REAL
     from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from tests.fixtures import diffusion as d
     from transformers import CLIPTextModel, CLIPTokenizer
 
-    from tests.fixtures import diffusion as d
+    from bench_live import REAL
 
     if not real:
         d.build_tiny_sd(folder)
@@ -99,10 +99,10 @@ def build_sd_turbo(folder: Path, real: bool) -> None:
 
 def build_taesd(folder: Path, real: bool) -> None:
     import torch
-    from bench_live import REAL
     from diffusers import AutoencoderTiny
-
     from tests.fixtures import diffusion as d
+
+    from bench_live import REAL
 
     if not real:
         d.build_tiny_taesd(folder)
@@ -126,8 +126,8 @@ def timed(fn: Any, device: str, repeat: int) -> dict[str, float]:
 
 def photo(side: int) -> Any:
     import numpy as np
-    from skimage import data
     from PIL import Image
+    from skimage import data
 
     img = Image.fromarray(data.astronaut()).resize((side, side))
     mask = np.zeros((side, side), np.uint8)
@@ -164,7 +164,6 @@ def start_server(store_root: Path, tmp: Path, device: str) -> tuple[subprocess.P
 
 def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: dict) -> None:
     from bench_lipsync import make_inputs
-
     from studio.pipelines.canvas.remove import RemoveRequest
     from studio.pipelines.lipsync.render import RenderRequest
     from studio.remote.client import RemoteRunner
