@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,7 @@ def test_arrays_are_checked_before_they_are_read():
     Image.new("L", (1, 1)).save(big, format="PNG")
     data = bytearray(big.getvalue())
     data[16:24] = (40000).to_bytes(4, "big") + (40000).to_bytes(4, "big")  # IHDR width, height
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")  # a valid header claiming
     with pytest.raises(WireError, match="too large"):
         decode_array(bytes(data), "png")
 
