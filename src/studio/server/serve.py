@@ -7,6 +7,8 @@ and run in one event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 from typing import Any
 
@@ -69,6 +71,20 @@ def serve(config: ServerConfig, store: ModelStore | None = None) -> int:
         print(f"clients: --server {url} --token {config.token}", file=sys.stderr, flush=True)
 
     async def main() -> None:
+        # One handler stops every server: uvicorn's own would stop only the last one started,
+        # then re-raise the signal and kill the process before the GPU thread shut down.
+        def stop(*_: Any) -> None:
+            for server in servers:
+                server.should_exit = True
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop)
+            except (NotImplementedError, RuntimeError):  # Windows
+                signal.signal(sig, stop)
+        for server in servers:
+            server.capture_signals = contextlib.nullcontext
         await asyncio.gather(*(s.serve() for s in servers))
 
     asyncio.run(main())
