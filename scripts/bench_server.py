@@ -17,7 +17,6 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -125,41 +124,47 @@ def timed(fn: Any, device: str, repeat: int) -> dict[str, float]:
 
 
 def photo(side: int) -> Any:
+    """A textured test image (gradients + noise) and a mask of a block in it."""
     import numpy as np
-    from PIL import Image
-    from skimage import data
 
-    img = Image.fromarray(data.astronaut()).resize((side, side))
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:side, 0:side] / side
+    img = np.stack([x, y, (x + y) / 2], axis=2) * 200 + rng.integers(0, 55, (side, side, 3))
     mask = np.zeros((side, side), np.uint8)
     mask[side // 4 : side // 2, side // 3 : side * 2 // 3] = 255
-    return np.asarray(img), mask
+    return img.astype(np.uint8), mask
 
 
-def start_server(store_root: Path, tmp: Path, device: str) -> tuple[subprocess.Popen, str]:
+def start_server(store: Any, tmp: Path, device: str) -> tuple[Any, str]:
+    """``studio serve``'s app in a uvicorn thread on 127.0.0.1 (in this process, so the
+    stand-in face box of bench_lipsync applies to the server too)."""
     import socket
+    import threading
 
     import httpx
+    import uvicorn
+
+    from studio.server.app import create_app
+    from studio.server.state import ServerConfig, build_state
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, STUDIO_HOME=str(tmp / "home"), STUDIO_MODELS_DIR=str(store_root))
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-    cmd = [sys.executable, "-m", "studio", "serve", "--port", str(port)]
-    cmd += ["--work-dir", str(tmp / "server"), "--device", device]
-    proc = subprocess.Popen(cmd, env=env)
+    config = ServerConfig(port=port, work_dir=tmp / "server", device=device)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(build_state(config, store)), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"studio serve exited with {proc.returncode}")
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return proc, url
+                return (server, thread), url
         except httpx.TransportError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("studio serve did not answer /health")
+            time.sleep(0.1)
+    raise RuntimeError("the server did not answer /health")
 
 
 def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: dict) -> None:
@@ -300,7 +305,10 @@ def main() -> int:
     from studio.services.model_cache import ModelCache
 
     device = "cpu" if args.smoke or not torch.cuda.is_available() else "cuda:0"
+    from bench_lipsync import use_detector_or_fixed_box
+
     out: dict[str, Any] = {"bench": "server", "smoke": args.smoke, "device": device}
+    out["detector"] = use_detector_or_fixed_box()
     if device.startswith("cuda"):
         out["gpu"] = torch.cuda.get_device_name(0)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -312,11 +320,11 @@ def main() -> int:
             print(json.dumps(out))
             return 1
         ctx = RunContext(store=store, cache=ModelCache(), device=device)
-        server = measure(out, "start_server", lambda: start_server(store.root, tmp, device))
-        if server is None:
+        started = measure(out, "start_server", lambda: start_server(store, tmp, device))
+        if started is None:
             print(json.dumps(out))
             return 1
-        proc, url = server
+        (server, thread), url = started
         try:
             client = StudioClient(url, timeout=600)
             measure(out, "jobs", lambda: bench_jobs(ctx, client, device, args.smoke, tmp, out))
@@ -333,8 +341,8 @@ def main() -> int:
                 )
             )
         finally:
-            proc.terminate()
-            proc.wait(30)
+            server.should_exit = True
+            thread.join(60)
     out["targets"] = {"server_overhead": "within 10 % + transfer time of in-process"}
     print(json.dumps(out))
     return 0 if "errors" not in out else 1

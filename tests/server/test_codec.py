@@ -161,3 +161,37 @@ def test_remote_and_server_import_without_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_finished_jobs_and_their_files_expire_after_the_ttl(tmp_path):
+    from studio.server.jobs import DONE, JobStore
+
+    now = [1000.0]
+    store = JobStore(tmp_path / "jobs", ttl_s=60, clock=lambda: now[0])
+    finished, running = store.create("canvas.remove"), store.create("canvas.remove")
+    (finished.folder / "out" / "result.png").write_bytes(b"x")
+    finished.status, finished.finished = DONE, now[0]
+    now[0] += 59
+    assert store.sweep() == 0 and finished.folder.is_dir()
+    now[0] += 2
+    assert store.sweep() == 1
+    assert not finished.folder.exists() and running.folder.is_dir()
+    with pytest.raises(KeyError):
+        store.get(finished.id)
+    assert store.get(running.id) is running
+
+
+def test_event_log_replays_and_drops_old_previews_only():
+    from studio.server.jobs import KEEP_PREVIEWS, EventLog
+
+    log = EventLog()
+    for i in range(KEEP_PREVIEWS + 5):
+        log.append("progress", {"done": i, "preview": "jpeg"})
+    log.append("done", {"status": "done"}, final=True)
+    events = log.read(0, 0)
+    assert [e.id for e in events] == list(range(1, KEEP_PREVIEWS + 7))
+    assert [e.data["done"] for e in events[:-1]] == list(range(KEEP_PREVIEWS + 5))
+    # the last KEEP_PREVIEWS events keep theirs (the final "done" is one of them)
+    assert sum(e.data.get("preview") is not None for e in events) == KEEP_PREVIEWS - 1
+    assert log.read(KEEP_PREVIEWS + 6, 0) == [] and log.closed
+    assert log.append("progress", {}) == KEEP_PREVIEWS + 6  # nothing after the end

@@ -32,6 +32,7 @@ from studio.pipelines.live.session import MAX_SIDE, LiveControls, LiveSettings
 
 SETTABLE = ("prompt", "strength", "seed", "width", "height", "similarity_threshold", "max_skip")
 MAX_FRAME_BYTES = 8 * 2**20
+MAX_USERS = 64  # users remembered (settings, last frame); idle ones beyond are forgotten
 
 
 @dataclasses.dataclass
@@ -58,6 +59,9 @@ class LiveHub:
     def user(self, user_id: str) -> LiveUser:
         with self._cond:
             if user_id not in self._users:
+                idle = [k for k, u in self._users.items() if not u.connected]
+                for key in idle[: max(0, len(self._users) + 1 - MAX_USERS)]:
+                    del self._users[key]  # the oldest idle users (their last frame) go first
                 self._users[user_id] = LiveUser(LiveControls(self.defaults))
             return self._users[user_id]
 
