@@ -253,3 +253,29 @@ def test_a_non_local_bind_needs_the_token(model_store, tmp_path):
         assert StudioClient(url, config.token).health()["status"] == "ok"
     finally:
         stop_server(running)
+
+
+def test_a_server_path_in_a_request_is_refused(server):
+    from studio.pipelines.headshots.selfies import SelfieRequest
+
+    wire = Encoder().encode(LiveFrameRequest(TINY, "/etc/hostname"))
+    response = httpx.post(f"{server.url}/v1/jobs", json={"kind": "live.frame", "request": wire})
+    assert response.status_code == 422 and "uploaded" in response.json()["detail"]
+    wire = Encoder().encode(SelfieRequest(selfies=["/etc/passwd"]))
+    response = httpx.post(
+        f"{server.url}/v1/jobs", json={"kind": "headshots.check", "request": wire}
+    )
+    assert response.status_code == 422
+
+
+def test_a_local_text_path_is_uploaded_by_the_client(server, model_store, photo, tmp_path):
+    from PIL import Image
+
+    from studio.pipelines.live.jobs import run_frame
+
+    path = tmp_path / "frame.png"
+    Image.fromarray(photo).save(path)
+    request = LiveFrameRequest(TINY, str(path))  # the live CLI passes its --image text
+    remote = RemoteRunner(server.client(), "live.frame")(request, recording_context(model_store))
+    local = run_frame(LiveFrameRequest(TINY, photo), recording_context(model_store))
+    assert np.array_equal(remote.image, local.image)

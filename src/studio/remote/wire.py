@@ -31,6 +31,9 @@ OUTPUT_FIELDS: dict[str, dict[str, Callable[[Any], Path]]] = {
     "headshots.pack": {"folder": _pack_folder},
 }
 SERVER_FIELDS = ("cache_dir",)
+# Fields that take "a PIL image, an array, bytes or a path": text in them is a file path,
+# which the client uploads and the server never opens as one of its own paths.
+FILE_FIELDS = ("image", "mask", "selfies", "avatar", "audio")
 LOCAL_ONLY = {
     "live.stream": "A live stream runs over the server's WebSocket (/api/ws/...), not as a job.",
     "headshots.reroll": "Re-rolling an image of a pack runs on the computer that holds the pack.",
@@ -52,7 +55,23 @@ def prepare_request(kind: str, request: Any) -> tuple[Any, dict[str, Path]]:
     for name in SERVER_FIELDS:
         if hasattr(request, name):
             changes[name] = None
+    for name in FILE_FIELDS:
+        value = getattr(request, name, None)
+        if isinstance(value, str):
+            changes[name] = Path(value)
+        elif isinstance(value, list) and any(isinstance(v, str) for v in value):
+            changes[name] = [Path(v) if isinstance(v, str) else v for v in value]
     return (dataclasses.replace(request, **changes) if changes else request), outputs
+
+
+def refuse_text_paths(request: Any) -> None:
+    """Server side: :class:`WireError` when a file field holds text (a path on the server
+    would be opened); files arrive only as uploads."""
+    for name in FILE_FIELDS:
+        value = getattr(request, name, None)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, str) for v in values):
+            raise WireError(f"'{name}' must be uploaded, not given as a path on the server.")
 
 
 _ERRORS: dict[str, type[errors.StudioError]] = {

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.remote.codec import Decoder, Encoder, WireError, is_blob_key
+from studio.remote.wire import refuse_text_paths
 from studio.server.jobs import Job
 from studio.server.uploads import UploadStore, is_sha256, safe_name
 
@@ -33,7 +34,9 @@ def decode_request(job: Job, wire: Any, uploads: UploadStore) -> Any:
             return job.folder / "out" / safe_name(ref.get("name"))
         raise WireError("A request may refer only to uploads and output slots.")
 
-    return Decoder(blob, file).decode(wire)
+    request = Decoder(blob, file).decode(wire)
+    refuse_text_paths(request)
+    return request
 
 
 def encode_result(job: Job, result: Any) -> Any:
