@@ -217,3 +217,37 @@ def test_live_page_shows_frames_from_the_server_in_chromium(server, tmp_path):
     finally:
         browser.terminate()
         browser.wait(20)
+
+
+def test_live_stream_runs_over_the_websocket_through_execute(server, model_store, photo):
+    from studio.pipelines.live.jobs import LiveStreamRequest
+    from studio.pipelines.live.session import LiveControls, LiveSettings
+    from studio.remote.client import remote_jobs
+    from studio.services.execute import execute
+    from studio.services.model_cache import ModelCache
+
+    controls = LiveControls(LiveSettings(prompt="a cat", width=64, height=64, max_skip=0))
+    frames, previews = [], []
+
+    def source():
+        if len(frames) == 1:
+            controls.update(prompt="a dog")  # sent to the server before the next frame
+        return photo
+
+    request = LiveStreamRequest(
+        controls=controls, source=source, max_frames=3, on_frame=frames.append
+    )
+    jobs = remote_jobs(server.url)
+    assert set(jobs) >= {"canvas.remove", "lipsync.render", "headshots.pack", "live.stream"}
+    result = execute(
+        "live.stream",
+        request,
+        store=model_store,
+        cache=ModelCache(),
+        jobs=jobs,
+        progress=lambda update: previews.append(update.preview),
+    )
+    assert result.frames == result.rendered == 3 and len(frames) == 3
+    assert [f.prompt for f in frames] == ["a cat", "a dog", "a dog"]
+    assert all(f.image.shape == (64, 64, 3) for f in frames)
+    assert previews and all(p.size == (64, 64) for p in previews if p is not None)

@@ -311,3 +311,19 @@ class RemoteRunner:
             return local
 
         return Decoder(blob, file).decode(summary["result"])
+
+
+def remote_jobs(url: str, token: str | None = None) -> dict[str, Any]:
+    """A ``JOBS`` table that runs every job kind on the server at ``url``: pass it as
+    ``execute(..., jobs=remote_jobs(url, token))`` (the GPU thread of a client app) and every
+    workspace works unchanged. ``live.stream`` goes over the WebSocket."""
+    from studio.pipelines.jobspec import workspace_jobs
+    from studio.remote.live_client import RemoteLiveStream
+    from studio.remote.wire import LOCAL_ONLY
+
+    client = StudioClient(url, token)
+    table: dict[str, Any] = {
+        kind: RemoteRunner(client, kind) for kind in workspace_jobs() if kind not in LOCAL_ONLY
+    }
+    table["live.stream"] = RemoteLiveStream(url, token)
+    return table

@@ -34,6 +34,16 @@ SERVER_FIELDS = ("cache_dir",)
 # Fields that take "a PIL image, an array, bytes or a path": text in them is a file path,
 # which the client uploads and the server never opens as one of its own paths.
 FILE_FIELDS = ("image", "mask", "selfies", "avatar", "audio")
+# What a live client may change while it streams (the rest is the server's choice).
+LIVE_SETTABLE = (
+    "prompt",
+    "strength",
+    "seed",
+    "width",
+    "height",
+    "similarity_threshold",
+    "max_skip",
+)
 LOCAL_ONLY = {
     "live.stream": "A live stream runs over the server's WebSocket (/api/ws/...), not as a job.",
     "headshots.reroll": "Re-rolling an image of a pack runs on the computer that holds the pack.",

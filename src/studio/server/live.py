@@ -29,8 +29,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from studio.core.errors import BadInput, StudioError
 from studio.pipelines.live.session import MAX_SIDE, LiveControls, LiveSettings
+from studio.remote.wire import LIVE_SETTABLE
 
-SETTABLE = ("prompt", "strength", "seed", "width", "height", "similarity_threshold", "max_skip")
+SETTABLE = LIVE_SETTABLE
 MAX_FRAME_BYTES = 8 * 2**20
 MAX_USERS = 64  # users remembered (settings, last frame); idle ones beyond are forgotten
 
