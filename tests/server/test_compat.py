@@ -231,7 +231,7 @@ def test_live_stream_runs_over_the_websocket_through_execute(server, model_store
 
     def source():
         if len(frames) == 1:
-            controls.update(prompt="a dog")  # sent to the server before the next frame
+            controls.update(prompt="a dog")  # while frame 2 is being sent: frame 3 has it
         return photo
 
     request = LiveStreamRequest(
@@ -248,6 +248,6 @@ def test_live_stream_runs_over_the_websocket_through_execute(server, model_store
         progress=lambda update: previews.append(update.preview),
     )
     assert result.frames == result.rendered == 3 and len(frames) == 3
-    assert [f.prompt for f in frames] == ["a cat", "a dog", "a dog"]
+    assert [f.prompt for f in frames] == ["a cat", "a cat", "a dog"]
     assert all(f.image.shape == (64, 64, 3) for f in frames)
     assert previews and all(p.size == (64, 64) for p in previews if p is not None)

@@ -224,6 +224,12 @@ class RemoteRunner:
         watcher.start()
         try:
             final = self._follow(job_id, ctx)
+        except KeyboardInterrupt:  # Ctrl+C in the CLI: the server stops the job too
+            try:
+                self.client.cancel(job_id)
+            except StudioError:
+                pass
+            raise
         finally:
             finished.set()
             watcher.join()
