@@ -164,7 +164,7 @@ def parse_sse(lines: Iterator[str]) -> Iterator[ServerEvent]:
     """Server-sent events from text lines (``id``, ``event``, ``data``; comments skipped)."""
     import json
 
-    event_id, name, data = 0, "message", []
+    event_id, name, data = 0, "message", list[str]()
     for line in lines:
         if not line:
             if data:

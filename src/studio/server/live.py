@@ -21,6 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -112,16 +113,15 @@ class LiveHub:
         seen, interval = 0, 1.0 / max_fps if max_fps > 0 else 0.0
         while not self._closed:
             with self._cond:
-                self._cond.wait_for(
-                    lambda last=seen: user.frame_no > last or self._closed, timeout=1.0
-                )
+                self._cond.wait_for(partial(_newer, user, seen, self), timeout=1.0)
                 if self._closed:
                     return
                 if user.frame_no <= seen:
                     continue
                 seen, image, jpeg = user.frame_no, user.image, user.jpeg
             started = time.monotonic()
-            yield jpeg if quality == 85 or image is None else encode_jpeg(image, quality)
+            if jpeg is not None:
+                yield jpeg if quality == 85 or image is None else encode_jpeg(image, quality)
             if interval:
                 time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
@@ -136,6 +136,10 @@ class LiveHub:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+def _newer(user: LiveUser, seen: int, hub: LiveHub) -> bool:
+    return user.frame_no > seen or hub._closed
 
 
 def decode_jpeg(data: bytes) -> Any:
@@ -201,6 +205,7 @@ def live_routes(app: FastAPI, state: Any) -> None:
         await websocket.send_bytes(out)
 
     async def _settings(websocket: WebSocket, user_id: str, text: str) -> None:
+        reply: dict[str, Any]
         try:
             changes = json.loads(text)
             if not isinstance(changes, dict):
