@@ -201,6 +201,7 @@ class GpuWorker:
 
     def _finish(self, job: Job, status: str, error: dict[str, Any] | None) -> None:
         job.status, job.error, job.finished = status, error, time.time()
+        job.request = None  # its images stay on disk (inputs) only as long as the job folder
         self.metrics.job_finished(status, job.stage_seconds)
         job.events.append(status, {"status": status, "error": error}, final=True)
 
