@@ -37,6 +37,9 @@ fi
 if [ "$mode" = "test" ] && ! command -v espeak-ng >/dev/null 2>&1; then
   missing="$missing espeak-ng"  # real speech for the lipsync tests
 fi
+if [ "$mode" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
+  missing="$missing chromium"  # the /live page test (headless, fake camera)
+fi
 if [ "$mode" = "test" ] && ! command -v desktop-file-validate >/dev/null 2>&1; then
   missing="$missing desktop-file-utils"  # the installer tests validate the desktop entry
 fi
