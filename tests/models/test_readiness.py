@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from studio.models.catalogue import Catalogue, ModelEntry, UrlFile, Workspace, load_catalogue
-from studio.models.readiness import HEADROOM, TOOLS, Fit, Tool, assess, tool_fit, workspace_fit
+from studio.models.readiness import (
+    HEADROOM,
+    TOOLS,
+    Fit,
+    Tool,
+    assess,
+    tool_fit,
+    workspace_fit,
+    workspace_models,
+)
 
 GB = 10**9
 
@@ -121,3 +130,33 @@ def test_workspace_name_comes_from_the_catalogue():
         [_entry("sd-turbo", 3), _entry("taesd", 0.1)], [Workspace("live", "Live!")]
     )
     assert workspace_fit("live", catalogue, 8 * GB).name == "Live!"
+
+
+@pytest.mark.parametrize(
+    ("workspace", "models"),
+    [
+        (
+            "canvas",
+            [
+                "sam-vit-b",
+                "lama-big",
+                "realesrgan-x4plus",
+                "sdxl-inpaint",
+                "sdxl-vae-fp16-fix",
+                "lcm-lora-sdxl",
+                "rembg-u2net",
+            ],
+        ),
+        (
+            "headshots",
+            ["realesrgan-x4plus", "realvisxl-v4-lightning", "instantid", "antelopev2", "taesdxl"],
+        ),
+        (
+            "lipsync",
+            ["antelopev2", "musetalk-v15", "sd-vae-ft-mse", "whisper-tiny", "face-parse-bisenet"],
+        ),
+        ("live", ["sd-turbo", "taesd"]),
+    ],
+)
+def test_workspace_models_are_required_plus_default_tools(workspace, models):
+    assert workspace_models(workspace, REAL) == models

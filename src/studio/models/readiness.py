@@ -172,6 +172,17 @@ def workspace_fit(workspace: str, catalogue: Catalogue, card_bytes: int | None) 
     return WorkspaceFit(workspace, ws.name if ws else workspace.title(), fit, tools)
 
 
+def workspace_models(workspace: str, catalogue: Catalogue) -> list[str]:
+    """The models a workspace's "download" gets, in catalogue order: the ones it requires and
+    the ones its tools load by default (larger or alternative variants stay in the Models
+    dialog)."""
+    ws = catalogue.workspaces.get(workspace)
+    wanted = set(ws.required if ws else ()) | {
+        i for t in TOOLS.get(workspace, ()) for step in t.steps for i in step
+    }
+    return [e.id for e in catalogue if e.id in wanted]
+
+
 def assess(catalogue: Catalogue, card_bytes: int | None) -> list[WorkspaceFit]:
     """Every workspace in ``TOOLS`` order, for a card of ``card_bytes`` (None: CPU only)."""
     return [workspace_fit(w, catalogue, card_bytes) for w in TOOLS]
