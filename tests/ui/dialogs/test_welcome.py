@@ -285,3 +285,48 @@ def test_download_selected_installs_in_the_background(make_dialog, qtbot, served
         ]
     finally:
         assert service.shutdown(30)
+
+
+# ---- in the main window (the lead wires it: MainWindow.open_welcome + Help -> Welcome) -------
+
+
+def _fetch(request, ctx):  # downloads: a stand-in that installs a file through the store
+    staged = ctx.store.staging_dir(request.model_id)
+    (staged / "weights.bin").write_bytes(b"x")
+    return ctx.store.commit(request.model_id, staged, {"weights.bin": "0"})
+
+
+def test_main_window_welcomes_on_the_first_start_only(qtbot, store):
+    from studio.ui.shell.main_window import MainWindow
+
+    if not hasattr(MainWindow, "open_welcome"):
+        pytest.skip("the main window does not open the welcome dialog yet")
+
+    def start(settings):
+        gpu = InferenceService(store, device="cpu", runners={})
+        downloads = InferenceService(
+            store, device="none", runners={"models.download": _fetch}, name="downloads"
+        )
+        win = MainWindow(settings, store, gpu, downloads)
+        qtbot.addWidget(win)
+        with qtbot.waitSignal(gpu.device_ready, timeout=30000):
+            gpu.start()
+        downloads.start()
+        win.show()
+        return win
+
+    first = start(Settings.load())
+    qtbot.waitUntil(lambda: getattr(first, "welcome_dialog", None) is not None)
+    dialog = first.welcome_dialog
+    assert dialog.isVisible() and "CPU" in dialog.device_label.text()
+    click(qtbot, dialog.later_button)
+    first.close()
+    second = start(Settings.load())
+    assert Settings.load().welcomed is True
+    # device_ready was handled before start() returned: a dialog would exist by now
+    assert getattr(second, "welcome_dialog", None) is None
+    help_menu = next(a.menu() for a in second.menuBar().actions() if a.text() == "&Help")
+    welcome = next(a for a in help_menu.actions() if a.text().startswith("&Welcome"))
+    welcome.trigger()
+    assert second.welcome_dialog.isVisible()
+    second.close()

@@ -306,7 +306,7 @@ class WelcomeDialog(QDialog):
         self.totals_label.setText(f"{what} ({where})" if where else what)
         self.message.hide()
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+    def done(self, result: int) -> None:
         """Any way of closing counts as seen: the dialog is not shown on the next start."""
         self.settings.welcomed = True
         try:
