@@ -1,7 +1,8 @@
 """``python -m scripts.bench <workspace> [--smoke] [--only a,b] [--repeat N] [--out FILE]``.
 
-Workspaces: canvas, headshots, lipsync, live (timed ``run()`` functions) and soak (memory over
-many service jobs). Real sizes on CUDA; ``--smoke`` runs tiny models on the CPU in seconds.
+Workspaces: canvas, headshots, lipsync, live (timed ``run()`` functions), soak (memory over
+many service jobs) and startup (process start to a usable main window, in subprocesses).
+Real sizes on CUDA; ``--smoke`` runs tiny models on the CPU in seconds.
 Progress goes to stderr, the JSON result to stdout (and ``--out``).
 """
 
@@ -14,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKSPACES = ("canvas", "headshots", "lipsync", "live", "soak")
+WORKSPACES = ("canvas", "headshots", "lipsync", "live", "soak", "startup")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bench import soak
 
         result = soak.main(args)
+    elif args.workspace == "startup":  # app start to a usable window, in subprocesses
+        from scripts.bench import startup
+
+        result = startup.main(args)
     else:
         result = run_workspace(args)
     text = json.dumps(result, indent=1, default=str)
