@@ -112,10 +112,12 @@ class Clicks:
     def item(self, view, item, ctrl: bool = False) -> None:
         from PySide6.QtCore import Qt
 
+        assert not item.isHidden(), item.text()
         view.scrollToItem(item)
         modifier = Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier(0)
+        # as a user waits to see it: a relayout may be pending (new thumbnails)
+        self.qtbot.waitUntil(lambda: view.visualItemRect(item).isValid(), timeout=5000)
         rect = view.visualItemRect(item)
-        assert rect.isValid() and not item.isHidden(), item.text()
         self.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
     def type_into(self, widget, text: str) -> None:
@@ -182,7 +184,7 @@ def make_pack(tmp_path):
         )
         for i, (flags, id_score) in enumerate(images):
             pixels = np.zeros((64, 64, 3), np.uint8)
-            pixels[:] = (40 + 50 * i, 90, 200 - 40 * i)
+            pixels[:] = ((40 + 50 * i) % 256, 90, (200 - 40 * i) % 256)
             draft = f"drafts/{i:03d}.jpg"
             packs.write_image(pixels, folder / draft)
             pack.images.append(

@@ -102,6 +102,7 @@ def test_every_button_from_selfies_to_export(
                     ws.generate_button.isEnabled(),
                     ws.cancel_button.isEnabled(),
                     ws.past.isEnabled(),
+                    ws.progress.isVisible(),
                 )
             )
 
@@ -110,7 +111,7 @@ def test_every_button_from_selfies_to_export(
         clicks.button(ws.generate_button)
         assert ws.note.text() == "Generating 3 image(s)…"
     service.job_progress.disconnect(on_progress)
-    assert while_drafting == [("#1\nscoring…", True, False, False, True, False)]
+    assert while_drafting == [("#1\nscoring…", True, False, False, True, False, True)]
     result = finished.args[1]
     qtbot.waitUntil(lambda: not ws.workers.busy and not ws.gallery.workers.busy, timeout=30000)
 
@@ -124,8 +125,10 @@ def test_every_button_from_selfies_to_export(
     assert all("\n⚠ no face found" in label for label in labels)
     assert sum("★" in label for label in labels) == 1  # refine best 1
     assert not any("-0.00" in label for label in labels)
-    assert ws.past.count() == 1 and ws.past.itemText(0) == "studio-white · 3 images, 3 flagged"
+    assert ws.past.count() == 1 and ws.past.itemText(0).startswith("Studio white · ")
+    assert ws.past.itemText(0).endswith(" · 3 images, 3 flagged")
     assert ws.generate_button.isEnabled() and not ws.cancel_button.isEnabled()
+    assert not ws.progress.isVisible()
     for i in range(3):  # thumbnails decoded on a worker, arrived
         icon = ws.gallery.item(i).icon().pixmap(160).toImage()
         assert icon.width() == 160 or icon.height() == 160
@@ -157,7 +160,7 @@ def test_every_button_from_selfies_to_export(
     chosen = ws.gallery.selected_indices()
     clicks.tab(ws.tabs, EXPORT)
     step4 = ws.export_step
-    assert step4.selection.text() == f"1 image(s) selected #{chosen[0] + 1}"
+    assert step4.selection.text() == f"1 image(s) selected: #{chosen[0] + 1}"
     out = tmp_path / "out"
     clicks.type_into(step4.folder, str(out))
     with qtbot.waitSignal(ws.exported, timeout=30000) as exported:

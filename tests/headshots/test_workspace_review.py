@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -55,13 +56,16 @@ def _badge_colour(item):
 def test_flagged_images_are_hidden_with_a_note_and_badged_when_shown(
     qtbot, clicks, open_workspace, make_pack
 ):
-    make_pack(
+    pack = make_pack(
         paths.headshot_packs_dir(),
         [([], 0.71), (["no-face", "blurred"], -0.001), ([], 0.52), (["duplicate"], -0.004)],
     )
     ws = open_workspace()
-    assert ws.past.count() == 1 and ws.past.itemText(0) == "studio-white · 4 images, 2 flagged"
+    created = time.strftime("%d %b %H:%M", time.localtime(pack.created))
+    assert ws.past.count() == 1
+    assert ws.past.itemText(0) == f"Studio white · {created} · 4 images, 2 flagged"
     assert not ws.reroll_button.isEnabled()  # nothing open yet
+    assert not ws.show_flagged.isEnabled() and not ws.progress.isVisible()  # no job: no bar
     _open_past(qtbot, clicks, ws)
 
     # best first, numbered from #1 (index 0 is "#1"), flagged ones hidden and counted
@@ -93,14 +97,14 @@ def test_flagged_images_are_hidden_with_a_note_and_badged_when_shown(
     assert sorted(ws.gallery.selected_indices()) == [0, 3]
     assert ws.reroll_button.isEnabled()
     clicks.tab(ws.tabs, EXPORT)
-    assert ws.export_step.selection.text() == "2 image(s) selected #1 #4"
+    assert ws.export_step.selection.text() == "2 image(s) selected: #1 #4"
 
     # hiding flagged images again drops them from the selection too
     clicks.tab(ws.tabs, REVIEW)
     clicks.button(ws.show_flagged)
     assert _labels(ws) == ["#1 · id 0.71", "#3 · id 0.52"]
     assert ws.gallery.selected_indices() == [0]
-    assert ws.export_step.selection.text() == "1 image(s) selected #1"
+    assert ws.export_step.selection.text() == "1 image(s) selected: #1"
 
 
 def test_every_image_flagged_shows_them_anyway_with_a_message(
@@ -124,6 +128,20 @@ def test_every_image_flagged_shows_them_anyway_with_a_message(
     assert ws.note.text() == (
         "All 3 images were flagged (no face found: 3). Tick Show flagged to see them."
     )
+
+
+def test_stepping_through_past_packs_shows_the_last_one(qtbot, clicks, open_workspace, make_pack):
+    root = paths.headshot_packs_dir()
+    older = make_pack(root, [([], 0.5)] * 5, style="corporate")
+    newer = make_pack(root, [([], 0.5)] * 2)
+    newer.created = older.created + 60
+    newer.save()
+    ws = open_workspace()
+    assert [ws.past.itemData(i) for i in range(2)] == [str(newer.folder), str(older.folder)]
+    # Down, Down: both packs are asked for in turn; whichever loads last, the second shows
+    _open_past(qtbot, clicks, ws, row=1)
+    assert ws.pack.folder == older.folder and ws.gallery.count() == 5
+    assert ws.past.currentIndex() == 1
 
 
 def test_manifests_are_read_on_a_worker(qtbot, clicks, open_workspace, make_pack, monkeypatch):

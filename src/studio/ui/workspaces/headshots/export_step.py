@@ -58,11 +58,17 @@ class ExportStep(QWidget):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder)
         folder_row.addWidget(self.choose_button)
+        format_row = QHBoxLayout()
+        format_row.addWidget(self.format)
+        format_row.addStretch()
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.export_button)
+        button_row.addStretch()
         form = QFormLayout(self)
-        form.addRow("Format", self.format)
+        form.addRow("Format", format_row)
         form.addRow("Folder", folder_row)
         form.addRow("", self.selection)
-        form.addRow("", self.export_button)
+        form.addRow("", button_row)
         form.addRow("", self.status)
         form.addRow(licence_note(catalogue))
         self.update_selection()
@@ -75,7 +81,7 @@ class ExportStep(QWidget):
         else:
             chosen = " ".join(number(i) for i in sorted(indices)[:12])
             more = " …" if len(indices) > 12 else ""
-            self.selection.setText(f"{len(indices)} image(s) selected {chosen}{more}".rstrip())
+            self.selection.setText(f"{len(indices)} image(s) selected: {chosen}{more}".rstrip(": "))
 
     def _choose(self, then_export: bool) -> None:
         start = self.folder.text().strip()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,6 +30,20 @@ HINT = "Add 1-3 clear, well-lit photos with only your face (or drop them here)."
 CROP = 150
 
 
+def _tile(mark: str) -> QIcon:
+    """A grey square where a photo has no face crop (checking, or rejected)."""
+    tile = QPixmap(CROP, CROP)
+    tile.fill(QColor(232, 234, 238))
+    painter = QPainter(tile)
+    painter.setPen(QColor(150, 154, 162))
+    font = painter.font()
+    font.setPixelSize(CROP // 3)
+    painter.setFont(font)
+    painter.drawText(tile.rect(), Qt.AlignmentFlag.AlignCenter, mark)
+    painter.end()
+    return QIcon(tile)
+
+
 class SelfieStep(QWidget):
     """The selfie list and its buttons; the workspace checks what ``added`` brings."""
 
@@ -43,7 +58,7 @@ class SelfieStep(QWidget):
         self.clear_button.clicked.connect(lambda: self.clear())
         self.list = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
         self.list.setIconSize(QSize(CROP, CROP))
-        self.list.setGridSize(QSize(CROP + 40, CROP + 44))
+        self.list.setGridSize(QSize(CROP + 60, CROP + 84))  # room for a 4-line reason
         self.list.setWordWrap(True)
         self.list.setMovement(QListWidget.Movement.Static)
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
@@ -67,7 +82,7 @@ class SelfieStep(QWidget):
     def show_checking(self, files: list[Path], dropped: int) -> None:
         self.list.clear()
         for f in files:
-            self.list.addItem(QListWidgetItem(f"{f.name}\nchecking…"))
+            self.list.addItem(QListWidgetItem(_tile("…"), f"{f.name}\nchecking…"))
         extra = f" Only the first {MAX_SELFIES} photos are used." if dropped else ""
         self.status.setText(f"Checking {len(files)} photo(s)…{extra}")
         self.clear_button.setEnabled(True)
@@ -82,7 +97,7 @@ class SelfieStep(QWidget):
                     f"sharpness {report.sharpness:.0f}, brightness {report.brightness:.0f}"
                 )
             else:
-                item = QListWidgetItem(f"✗ {path.name}\n{report.message}")
+                item = QListWidgetItem(_tile("✗"), f"✗ {path.name}\n{report.message}")
                 item.setToolTip(report.message)
             self.list.addItem(item)
         problems = [r.message for r in result.reports if not r.ok]

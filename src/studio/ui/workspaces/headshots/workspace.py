@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from studio.pipelines.headshots import packs
 from studio.pipelines.headshots.pack import PackRequest
 from studio.pipelines.headshots.reroll import RerollRequest
 from studio.pipelines.headshots.selfies import SelfieRequest
+from studio.pipelines.headshots.styles import list_styles
 from studio.services.jobs import Priority
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.headshots.export_step import ExportStep
@@ -61,12 +63,19 @@ def packs_root() -> Path:
 
 def _past_entries(root: Path) -> list[tuple[str, str]]:
     """(label, folder) of each saved pack, newest first (runs on an I/O worker)."""
+    try:
+        names = {s.id: s.name for s in list_styles()}
+    except StudioError:  # unreadable style files: the ids still say which style
+        names = {}
     out = []
     for pack in packs.list_packs(root):
         flagged = sum(bool(im.flags) for im in pack.images)
         note = f", {flagged} flagged" if flagged else ""
         done = "" if pack.complete else " (unfinished)"
-        out.append((f"{pack.style} · {len(pack.images)} images{note}{done}", str(pack.folder)))
+        when = time.strftime("%d %b %H:%M", time.localtime(pack.created))
+        style = names.get(pack.style, pack.style)
+        label = f"{style} · {when} · {len(pack.images)} images{note}{done}"
+        out.append((label, str(pack.folder)))
     return out
 
 
@@ -86,6 +95,7 @@ class HeadshotsWorkspace(QWidget):
         self._pack_job: str | None = None
         self._pack_folder: Path | None = None
         self._past_request = 0  # newer past-pack listings win over older ones
+        self._load_request = 0  # the newest pack asked for wins (arrow keys on Past packs)
         self.workers = IoWorkers(self)  # pack manifests: listing, opening, reloading
         self.setAcceptDrops(True)
         self.selfie_step = SelfieStep()
@@ -152,6 +162,10 @@ class HeadshotsWorkspace(QWidget):
         generating = self._pack_job is not None
         rerolling = "reroll" in self._jobs.values()
         self.generate_button.setEnabled(not generating)
+        self.progress.setVisible(generating)
+        self.eta.setVisible(generating)
+        flagged = self.pack is not None and any(im.flags for im in self.pack.images)
+        self.show_flagged.setEnabled(flagged)
         self.cancel_button.setEnabled(generating)
         self.past.setEnabled(not generating)
         # a streaming draft has no index yet, and the pack job owns the manifest meanwhile
@@ -212,6 +226,7 @@ class HeadshotsWorkspace(QWidget):
             self.tabs.setCurrentIndex(0)
             return
         request.folder = packs_root() / request.pack_id
+        self._load_request += 1  # a pack still loading must not replace the new one
         self.pack = None
         self._pack_folder = request.folder
         self.gallery.clear_images()
@@ -324,16 +339,19 @@ class HeadshotsWorkspace(QWidget):
     def _reload(self, folder: Path, prefix: str = "", quiet: bool = False) -> None:
         """Read ``folder``'s manifest on a worker, then show it (``quiet``: no pack, no note)."""
 
+        self._load_request += 1
+        request = self._load_request
+
+        def loaded(pack: packs.Pack) -> None:
+            if request == self._load_request:
+                self.show_pack(pack, prefix=prefix)
+
         def failed(exc: BaseException) -> None:
-            if not quiet:
+            if not quiet and request == self._load_request:
                 text = exc.user_message if isinstance(exc, StudioError) else str(exc)
                 self.note.setText(text)
 
-        self.workers.run(
-            lambda: packs.load_pack(folder),
-            lambda pack: self.show_pack(pack, prefix=prefix),
-            failed,
-        )
+        self.workers.run(lambda: packs.load_pack(folder), loaded, failed)
 
     def visible_indices(self) -> list[int]:
         return self.gallery.visible_indices()
