@@ -97,10 +97,14 @@ class Clicks:
         self.qtbot = qtbot
 
     def button(self, widget) -> None:
-        from PySide6.QtCore import Qt
+        from PySide6.QtCore import QPoint, Qt
 
         assert widget.isVisible() and widget.isEnabled(), widget.text()
-        self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+        # on its label: a check box stretched by a layout only reacts there
+        x = min(widget.width(), widget.sizeHint().width()) // 2
+        self.qtbot.mouseClick(
+            widget, Qt.MouseButton.LeftButton, pos=QPoint(x, widget.height() // 2)
+        )
 
     def tab(self, tabs, index: int) -> None:
         from PySide6.QtCore import Qt

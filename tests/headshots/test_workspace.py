@@ -60,6 +60,8 @@ def _pick_style(qtbot, clicks, ws, count, top_k):
     clicks.type_into(step.image_size, "64")  # tiny models
     clicks.type_into(step.top_k, str(top_k))
     assert (step.count.value(), step.image_size.value(), step.top_k.value()) == (count, 64, top_k)
+    clicks.button(step.upscale)  # off: the refined image stays at 64 px
+    assert not step.upscale.isChecked()
 
 
 def test_every_button_from_selfies_to_export(
@@ -117,6 +119,9 @@ def test_every_button_from_selfies_to_export(
 
     # Every image flagged: shown anyway, badged, with the reason; one numbering from #1.
     assert ws.pack is not None and len(ws.pack.images) == 3
+    settings = ws.pack.settings  # what the Style step's clicks and keys chose
+    assert (settings["size"], settings["count"], settings["refine_top_k"]) == (64, 3, 1)
+    assert settings["upscale"] is False and "navy blazer" in ws.pack.prompt
     assert ws.show_flagged.isChecked() and sorted(ws.visible_indices()) == [0, 1, 2]
     assert ws.note.text().startswith("All 3 images were flagged (no face found: 3")
     assert "— showing them anyway." in ws.note.text()
@@ -170,7 +175,7 @@ def test_every_button_from_selfies_to_export(
     assert step4.status.text() == f"1 image(s) exported to {out}."
     image = ws.pack.image(chosen[0])
     with Image.open(written[0]) as img:
-        assert img.format == "JPEG" and min(img.size) >= 64
+        assert img.format == "JPEG" and img.size == (64, 64)
     meta = json.loads(written[0].with_suffix(".json").read_text())
     assert meta == packs.read_embedded_metadata(written[0])
     assert (meta["style"], meta["seed"], meta["index"]) == ("studio-white", image.seed, chosen[0])
