@@ -123,6 +123,17 @@ def test_every_image_flagged_shows_them_anyway_with_a_message(
     )
     assert _labels(ws) == [f"#{i} · id 0.00\n⚠ no face found" for i in (1, 2, 3)]
 
+    # what the screen shows: each image's colour, its badge, not a blank review
+    shot = ws.grab().toImage()
+    for row in range(3):
+        rect = ws.gallery.visualItemRect(ws.gallery.item(row))
+        corner = ws.gallery.viewport().mapTo(ws, rect.topLeft())
+        icon_left = corner.x() + (rect.width() - 160) // 2
+        badge = shot.pixelColor(icon_left + 12, corner.y() + 20)
+        middle = shot.pixelColor(icon_left + 80, corner.y() + 100)
+        assert (badge.red(), badge.green(), badge.blue()) == (214, 120, 0)
+        assert abs(middle.green() - 90) <= 3, row  # the draft's colour (R and B vary by image)
+
     clicks.button(ws.show_flagged)  # the user may still hide them: then the note says where
     assert ws.visible_indices() == []
     assert ws.note.text() == (
