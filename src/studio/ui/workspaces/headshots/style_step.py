@@ -1,6 +1,6 @@
 """Step 2 of the Headshots wizard: the style pack (from a list or its illustrative thumbnail,
-or a custom prompt), image count, size, refine top-k, upscale, and the face models' licences
-(some non-commercial)."""
+or a custom prompt), image count, size, refine top-k, upscale, and the licences: the workspace
+as a whole (non-commercial: InstantID and antelopev2 are for research only) and per model."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
+from studio.models.catalogue import workspace_licence
 from studio.pipelines.headshots.styles import list_styles
 
 FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
@@ -65,6 +66,8 @@ class StyleStep(QWidget):
         self.top_k = QSpinBox(minimum=0, maximum=50, value=10)
         self.upscale = QCheckBox("Upscale x4", checked=True)
         form = QFormLayout(self)
+        self.licence_note = licence_note(catalogue)
+        form.addRow(self.licence_note)
         form.addRow("Style", self.style_box)
         form.addRow("", self.style_list)
         form.addRow("Prompt", self.prompt)
@@ -110,3 +113,25 @@ class StyleStep(QWidget):
                 lines.append(f"{e.name}: {e.licence}{mark}")
         lines.append("Identity scoring: dlib face recognition ResNet (MIT, ships with Studio)")
         return "<br>".join(lines)
+
+
+def licence_text(catalogue: Any) -> str:
+    """The workspace's licence sentence ("Headshots: not for commercial use. ...")."""
+    try:
+        return workspace_licence("headshots", catalogue).text
+    except KeyError:  # a catalogue without the headshots workspace (never shipped)
+        return ""
+
+
+def licence_note(catalogue: Any) -> QLabel:
+    """The licence sentence as a small boxed note, shown in the Style and Export steps."""
+    note = QLabel(licence_text(catalogue))
+    note.setWordWrap(True)
+    note.setTextFormat(Qt.TextFormat.PlainText)
+    note.setObjectName("licenceNote")
+    note.setStyleSheet(
+        "#licenceNote { background: #fff4e0; color: #5a3b00; border: 1px solid #e0b060;"
+        " border-radius: 4px; padding: 4px 6px; }"
+    )
+    note.setVisible(bool(note.text()))
+    return note
