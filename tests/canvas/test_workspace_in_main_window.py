@@ -16,7 +16,7 @@ from tests.canvas.conftest import open_file
 def test_main_window_close_asks_about_unsaved_canvas(qtbot, store, photo_file):
     gpu = InferenceService(store, device="cpu")
     downloads = InferenceService(store, device="none", runners={}, name="downloads")
-    win = MainWindow(Settings(), store, gpu, downloads)
+    win = MainWindow(Settings(welcomed=True), store, gpu, downloads)
     qtbot.addWidget(win)
     gpu.start()
     downloads.start()

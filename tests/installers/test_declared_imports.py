@@ -13,7 +13,6 @@ from importlib import metadata
 
 from tests.installers.conftest import ROOT
 
-
 SERVER_PARTS = ("server", "remote", "clis/serve.py")
 
 

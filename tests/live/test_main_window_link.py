@@ -18,7 +18,7 @@ def test_live_canvas_source_reads_the_canvas_workspace(qtbot, store):
 
     gpu = InferenceService(store, device="cpu", runners={})
     downloads = InferenceService(store, device="none", runners={}, name="downloads")
-    window = MainWindow(Settings(), store, gpu, downloads)
+    window = MainWindow(Settings(welcomed=True), store, gpu, downloads)
     qtbot.addWidget(window)
     live = window.workspaces["live"]
     picker = live.panel.source_kind

@@ -48,7 +48,7 @@ def window(qtbot, tmp_path):
         store, device="none", runners={"models.download": _fetch}, name="downloads"
     )
     # Not qtbot.addWidget: closing waits for the services, so the fixture closes it itself.
-    win = MainWindow(Settings(), store, gpu, downloads)
+    win = MainWindow(Settings(welcomed=True), store, gpu, downloads)
     with qtbot.waitSignal(gpu.device_ready, timeout=30000):
         gpu.start()
     downloads.start()

@@ -57,7 +57,7 @@ def test_quit_waits_for_a_slow_job_with_the_event_loop_running(qtbot, tmp_path):
     store = ModelStore(tmp_path / "models", load_catalogue())
     gpu = InferenceService(store, device="cpu", runners={"t.slow": slow_to_cancel})
     downloads = InferenceService(store, device="none", runners={}, name="downloads")
-    win = MainWindow(Settings(), store, gpu, downloads)
+    win = MainWindow(Settings(welcomed=True), store, gpu, downloads)
     gpu.start()
     downloads.start()
     win.show()

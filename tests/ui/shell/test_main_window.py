@@ -214,7 +214,7 @@ def test_window_state_persists(qtbot, tmp_path, window):
     store = window.store
     gpu = InferenceService(store, device="cpu", runners={})
     dl = InferenceService(store, device="none", runners={"models.download": run_download})
-    again = MainWindow(Settings(), store, gpu, dl)
+    again = MainWindow(Settings(welcomed=True), store, gpu, dl)
     qtbot.addWidget(again)
     again.show()  # both shown: the offscreen screen clamps them alike
     assert again.nav.currentRow() == 3
@@ -248,7 +248,7 @@ def test_missing_models_are_offered_together(qtbot, tmp_path):
     downloads = InferenceService(
         store, device="none", runners={"models.download": _fetch}, name="downloads"
     )
-    win = MainWindow(Settings(), store, gpu, downloads)
+    win = MainWindow(Settings(welcomed=True), store, gpu, downloads)
     gpu.start()
     downloads.start()
     gpu.submit("t.two", {})

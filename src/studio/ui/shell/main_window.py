@@ -29,6 +29,7 @@ from studio.services.jobs import Job, Priority
 from studio.ui.dialogs.about import AboutDialog
 from studio.ui.dialogs.models import ModelsDialog
 from studio.ui.dialogs.settings import SettingsDialog
+from studio.ui.dialogs.welcome import WelcomeDialog
 from studio.ui.shell.errors import show_error
 from studio.ui.shell.jobs_panel import JobsPanel
 from studio.ui.shell.open_paths import open_first_photo
@@ -153,10 +154,7 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: list[Path]) -> bool:
         """Open photos given at start (``studio photo.png``) in the Canvas; True if one opened.
-
-        The Canvas edits one photo at a time: the first that opens is shown; a box names every
-        path not opened and why (folders, missing files, extra photos; unreadable files get
-        the Canvas's own box)."""
+        The first that opens is shown; a box names every path not opened and why."""
         canvas = self.workspaces["canvas"]
         assert isinstance(canvas, CanvasWorkspace)
         opened, problems = open_first_photo(canvas.open_path, paths)
@@ -178,6 +176,7 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         view.addAction(dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("&Welcome…", self, triggered=lambda: self.open_welcome()))
         help_menu.addAction(QAction("&About Studio", self, triggered=self.open_about))
 
     # ---- dialogs -----------------------------------------------------------------------------
@@ -203,6 +202,12 @@ class MainWindow(QMainWindow):
 
         dialog.accepted.connect(apply)
         dialog.open()
+        return dialog
+
+    def open_welcome(self) -> WelcomeDialog:  # the card, what runs on it, the downloads
+        dialog = WelcomeDialog(self.settings, self.store, self.downloads, self.device_info, self)
+        dialog.open()
+        self.welcome_dialog = dialog
         return dialog
 
     def open_about(self) -> AboutDialog:
@@ -234,6 +239,11 @@ class MainWindow(QMainWindow):
             self.device_label.setToolTip(info.warning)
             self.statusBar().showMessage(info.warning, 15000)
         self.update_status()
+        welcome = getattr(self, "welcome_dialog", None)
+        if welcome is not None and welcome.isVisible():
+            welcome.set_device(info)  # opened from Help before the device was known
+        elif not self.settings.welcomed:
+            self.open_welcome()  # the first start
 
     # ---- job outcomes ------------------------------------------------------------------------
     def _on_job_queued(self, _job: Job) -> None:
