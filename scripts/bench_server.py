@@ -47,9 +47,9 @@ def measure(out: dict, name: str, fn: Any) -> Any:
 
 def build_store(root: Path, real: bool) -> Any:
     """Lipsync (bench_lipsync's builders), LaMa (full size always) and sd-turbo + TAESD."""
+    from bench_lipsync import build_store as lipsync_store
     from tests.fixtures.canvas_models import build_big_lama
 
-    from bench_lipsync import build_store as lipsync_store
     from studio.models.verify import hash_tree
 
     store = lipsync_store(root, real)
@@ -67,11 +67,10 @@ def build_store(root: Path, real: bool) -> Any:
 
 def build_sd_turbo(folder: Path, real: bool) -> None:
     import torch
+    from bench_live import REAL
     from diffusers import StableDiffusionPipeline, UNet2DConditionModel
     from tests.fixtures import diffusion as d
     from transformers import CLIPTextModel, CLIPTokenizer
-
-    from bench_live import REAL
 
     if not real:
         d.build_tiny_sd(folder)
@@ -98,10 +97,9 @@ def build_sd_turbo(folder: Path, real: bool) -> None:
 
 def build_taesd(folder: Path, real: bool) -> None:
     import torch
+    from bench_live import REAL
     from diffusers import AutoencoderTiny
     from tests.fixtures import diffusion as d
-
-    from bench_live import REAL
 
     if not real:
         d.build_tiny_taesd(folder)
@@ -169,6 +167,7 @@ def start_server(store: Any, tmp: Path, device: str) -> tuple[Any, str]:
 
 def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: dict) -> None:
     from bench_lipsync import make_inputs
+
     from studio.pipelines.canvas.remove import RemoveRequest
     from studio.pipelines.lipsync.render import RenderRequest
     from studio.remote.client import RemoteRunner
