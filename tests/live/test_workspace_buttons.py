@@ -5,6 +5,7 @@ content filter the prompt field uses, and a failed save."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -95,7 +96,9 @@ def test_every_button_from_a_file_source(qtbot, workspace, tmp_path):
         click(qtbot, panel.start_button)
         assert panel.start_button.text() == "Stop" and ws.running
     assert panel.status.text().startswith("Frame 1  ·  — fps")
-    qtbot.waitUntil(lambda: re.search(r"\d+\.\d fps", panel.status.text()), timeout=60000)
+    qtbot.waitUntil(
+        lambda: re.search(r"\d+\.\d fps", panel.status.text()) is not None, timeout=60000
+    )
     assert "img2img" in panel.status.text() and "0.0 fps" not in panel.status.text()
 
     # Freeze, then Save... through the save dialog (no extension typed: .png is added).
@@ -121,6 +124,9 @@ def test_every_button_from_a_file_source(qtbot, workspace, tmp_path):
     assert sent.args[0] is not frozen
     assert np.array_equal(np.asarray(sent.args[0]), np.asarray(frozen))
     assert panel.note.text() == "Frame sent to the Canvas." and ws.running
+    shot = ws.grab()  # the note shows beside the running readout ($LIVE_BUTTONS_SCREENSHOT)
+    assert panel.note.isVisible() and panel.note.geometry().bottom() < panel.height()
+    assert shot.save(os.environ.get("LIVE_BUTTONS_SCREENSHOT") or str(tmp_path / "live.png"))
 
     # Stop.
     job_id = ws.job_id
