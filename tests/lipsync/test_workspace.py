@@ -264,3 +264,12 @@ def test_pick_from_pack_render_and_screenshot(
     assert not shot.isNull() and shot.width() == 1000
     target = os.environ.get("LIPSYNC_SCREENSHOT") or str(tmp_path / "panel.png")
     assert shot.save(target)
+
+
+def test_a_photo_that_cannot_be_read_says_so(qtbot, service, tmp_path):
+    ws = _workspace(qtbot, service, FakeMic())
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    ws.set_avatar(bad)
+    qtbot.waitUntil(lambda: ws.avatar_label.text() == "Cannot show this photo", timeout=10000)
+    assert ws.status.text().startswith("The photo notes.png could not be read")

@@ -75,7 +75,8 @@ def test_every_button_without_a_microphone(
     answer_file_dialog(qtbot, avatar_files[1])
     click(qtbot, ws.pick_avatar_button)
     assert ws.avatar_path == avatar_files[1]
-    assert not ws.avatar_label.pixmap().isNull()
+    qtbot.waitUntil(lambda: not ws.avatar_label.pixmap().isNull(), timeout=10000)
+    assert ws.avatar_label.pixmap().width() == 200  # the preview, decoded on a worker
     assert not ws.generate_button.isEnabled()  # no speech yet
     answer_file_dialog(qtbot, short_speech_wav)
     click(qtbot, ws.speech.pick_audio_button)

@@ -1,9 +1,10 @@
 """The Lipsync workspace: pick an avatar, record or load speech, render a talking-head MP4.
 
 Rendering is a ``lipsync.render`` job on the service; the widget binds to its signals,
-filtered by job id. Recording goes through :class:`RecorderController` (``recorder.py``, whose
-backend tests replace with a fake microphone); a portrait can come from a headshot pack
-(``pack_picker.py``).
+filtered by job id. The Speech box (``speech.py``) loads a file or records one through
+:class:`RecorderController` (``recorder.py``, whose backend tests replace with a scripted
+microphone); a portrait can come from a headshot pack (``pack_picker.py``). Files are read
+and written on the I/O workers; a saved video goes through a temporary file (``files.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.pipelines.lipsync.render import RenderRequest
 from studio.services.jobs import Priority
-from studio.ui.widgets.images import to_pixmap
+from studio.ui.widgets.images import load_thumbnail, to_pixmap
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.lipsync.pack_picker import PackPicker
 from studio.ui.workspaces.lipsync.recorder import RecorderController
@@ -44,6 +44,7 @@ from studio.ui.workspaces.lipsync.speech import SpeechBox
 __all__ = ["LipsyncWorkspace"]
 
 log = logging.getLogger(__name__)
+AVATAR_SIDE = 200
 
 
 def default_packs_root() -> Path:
@@ -53,6 +54,8 @@ def default_packs_root() -> Path:
 
 
 class LipsyncWorkspace(QWidget):
+    """Avatar and speech on the left; the preview / player, progress and actions on the right."""
+
     def __init__(
         self,
         service: Any,
@@ -82,7 +85,7 @@ class LipsyncWorkspace(QWidget):
 
     def _build(self) -> None:
         self.avatar_label = QLabel("No avatar")
-        self.avatar_label.setFixedSize(200, 200)
+        self.avatar_label.setFixedSize(AVATAR_SIDE, AVATAR_SIDE)
         self.avatar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pick_avatar_button = pick_avatar = QPushButton("Choose photo…")
         pick_avatar.clicked.connect(lambda: self._choose_avatar())
@@ -166,10 +169,25 @@ class LipsyncWorkspace(QWidget):
 
     # -- inputs ---------------------------------------------------------------------------
     def set_avatar(self, path: Path) -> None:
-        self.avatar_path = Path(path)
-        pix = QPixmap(str(path))
-        self.avatar_label.setPixmap(pix.scaled(200, 200, Qt.AspectRatioMode.KeepAspectRatio))
+        """Use the photo at ``path``; its preview is decoded on the I/O workers (a 4K photo)."""
+        path = self.avatar_path = Path(path)
+        self.avatar_label.clear()
+        self.avatar_label.setText("Loading…")
+        self.workers.run(
+            lambda: load_thumbnail(path, AVATAR_SIDE),
+            lambda image: self._show_avatar(path, image),
+            lambda exc: self._show_avatar(path, None, exc),
+        )
         self._update_buttons()
+
+    def _show_avatar(self, path: Path, image: Any, exc: BaseException | None = None) -> None:
+        if path != self.avatar_path:
+            return  # another photo was chosen meanwhile
+        if image is None:
+            self.avatar_label.setText("Cannot show this photo")
+            self.status.setText(f"The photo {path.name} could not be read ({exc}).")
+            return
+        self.avatar_label.setPixmap(to_pixmap(image, AVATAR_SIDE))
 
     def set_audio(self, path: Path) -> None:
         self.audio_path = Path(path)
