@@ -158,5 +158,6 @@ class SpeechBox(QGroupBox):
         self._update_record_button()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - a microphone plugged in meanwhile
-        self.refresh_devices()
+        if not self.has_microphone:  # asking the audio system is not free: only when needed
+            self.refresh_devices()
         super().showEvent(event)
