@@ -43,13 +43,19 @@ def test_stream_shows_frames_and_applies_prompt_changes(qtbot, workspace, tmp_pa
         ws.panel.canvas_button.click()
     assert sent.args[0].size == (256, 256)
     ws.save_frozen(str(tmp_path / "f.png"))
+    qtbot.waitUntil(lambda: ws.panel.note.text().startswith("Saved"), timeout=10000)
     assert (tmp_path / "f.png").is_file()
     job_id = ws.job_id
     with qtbot.waitSignal(
         svc.job_cancelled, timeout=30000, check_params_cb=lambda j: j.id == job_id
     ):
-        ws.hide()  # leaving the workspace stops the stream
-    assert not ws.running and ws.panel.status.text() == "Stopped"
+        ws.hide()  # leaving the workspace pauses the stream...
+    assert not ws.running and ws.panel.status.text().startswith("Paused while Live is not shown")
+    with qtbot.waitSignal(
+        svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
+    ):
+        ws.show()  # ...and coming back resumes it
+    assert ws.running and ws.job_id != job_id and ws.panel.start_button.text() == "Stop"
 
 
 def test_refused_prompt_shows_an_error_and_the_ui_keeps_running(qtbot, workspace):

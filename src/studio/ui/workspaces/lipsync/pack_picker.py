@@ -3,10 +3,11 @@ Headshots workspace)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,19 +24,70 @@ from studio.ui.widgets.worker import IoWorkers
 ICON = 128
 
 
-def pack_portraits(root: Path) -> list[tuple[str, Path]]:
-    """(caption, image path) for every saved headshot under ``root``: newest pack first, best
-    image first, flagged images left out; the refined image where there is one."""
+@dataclass(frozen=True)
+class Portrait:
+    """One saved headshot: its caption, file and the review's flags (empty: not flagged)."""
+
+    caption: str
+    path: Path
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class PackPortraits:
+    """What the packs under a folder offer: how many packs, and their portraits."""
+
+    packs: int = 0
+    portraits: list[Portrait] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for p in self.portraits if p.flags)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Paths come from an editable pack.json: use only files inside their pack."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def pack_portraits(root: Path) -> PackPortraits:
+    """Every saved headshot under ``root``: the unflagged ones first (newest pack first, best
+    image first), then the flagged ones, marked; the refined image where there is one."""
     from studio.pipelines.headshots.packs import list_packs
 
-    found = []
-    for pack in list_packs(root):
+    packs = list_packs(root)
+    good, flagged = [], []
+    for pack in packs:
         for im in pack.ranked():
             path = pack.path(im.final) if im.final else pack.path(im.draft)
-            if im.hidden or not path.is_file():
+            if not _inside(path, pack.folder) or not path.is_file():
                 continue
-            found.append((f"{pack.style or pack.folder.name} #{im.index}", path))
-    return found
+            caption = f"{pack.style or pack.folder.name} #{im.index + 1}"
+            if im.flags:
+                flagged.append(Portrait(f"{caption} (flagged)", path, tuple(im.flags)))
+            else:
+                good.append(Portrait(caption, path))
+    return PackPortraits(len(packs), good + flagged)
+
+
+def heading_text(found: PackPortraits) -> str:
+    """The line above the thumbnails: what there is, and why a list may look odd."""
+    if not found.packs:
+        return "No headshot packs yet: make one in the Headshots workspace."
+    packs = f"{found.packs} pack" + ("s" if found.packs != 1 else "")
+    if not found.portraits:
+        return f"{packs}, but no images in them yet: finish a pack in the Headshots workspace."
+    if found.flagged == len(found.portraits):
+        return (
+            f"{packs}, all images flagged by the review (blurred, another identity...): "
+            "they are shown marked; pick one if it looks right."
+        )
+    if found.flagged:
+        return "Pick a portrait (images the review flagged are marked and come last):"
+    return "Pick a portrait:"
 
 
 class PackPicker(QDialog):
@@ -53,13 +105,18 @@ class PackPicker(QDialog):
         self.workers = IoWorkers(self)  # pack images may be 4K: decoded off the GUI thread
         blank = QPixmap(ICON, ICON)
         blank.fill(Qt.GlobalColor.transparent)
-        for caption, path in pack_portraits(root):
-            item = QListWidgetItem(QIcon(blank), caption)
-            item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
+        found = pack_portraits(root)
+        for portrait in found.portraits:
+            item = QListWidgetItem(QIcon(blank), portrait.caption)
+            item.setData(Qt.ItemDataRole.UserRole, str(portrait.path))
+            tip = str(portrait.path)
+            if portrait.flags:
+                tip += "\nFlagged by the review: " + ", ".join(portrait.flags)
+                item.setForeground(QBrush(QColor("#c0392b")))
+            item.setToolTip(tip)
             self.list.addItem(item)
             self.workers.run(
-                lambda p=path: load_thumbnail(p, ICON),
+                lambda p=portrait.path: load_thumbnail(p, ICON),
                 lambda image, it=item: it.setIcon(thumbnail_icon(image, ICON)),
             )
         if self.list.count():
@@ -69,9 +126,11 @@ class PackPicker(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.list.count() > 0)
+        self.buttons = buttons
+        self.heading = QLabel(heading_text(found), wordWrap=True)
         layout = QVBoxLayout(self)
-        empty = "No headshot packs yet: make one in the Headshots workspace."
-        layout.addWidget(QLabel(empty if not self.list.count() else "Pick a portrait:"))
+        layout.addWidget(self.heading)
         layout.addWidget(self.list)
         layout.addWidget(buttons)
 

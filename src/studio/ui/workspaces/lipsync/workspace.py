@@ -1,23 +1,22 @@
 """The Lipsync workspace: pick an avatar, record or load speech, render a talking-head MP4.
 
 Rendering is a ``lipsync.render`` job on the service; the widget binds to its signals,
-filtered by job id. Recording goes through :class:`RecorderController` (``recorder.py``, whose
-backend tests replace with a fake microphone); a portrait can come from a headshot pack
-(``pack_picker.py``).
+filtered by job id. The Speech box (``speech.py``) loads a file or records one through
+:class:`RecorderController` (``recorder.py``, whose backend tests replace with a scripted
+microphone); a portrait can come from a headshot pack (``pack_picker.py``). Files are read
+and written on the I/O workers; a saved video goes through a temporary file (``files.py``).
 """
 
 from __future__ import annotations
 
-import shutil
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFileDialog,
@@ -33,13 +32,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.errors import StudioError
 from studio.pipelines.lipsync.render import RenderRequest
 from studio.services.jobs import Priority
-from studio.ui.widgets.images import to_pixmap
+from studio.ui.widgets.images import load_thumbnail, to_pixmap
+from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.lipsync.pack_picker import PackPicker
 from studio.ui.workspaces.lipsync.recorder import RecorderController
+from studio.ui.workspaces.lipsync.speech import SpeechBox
 
 __all__ = ["LipsyncWorkspace"]
+
+log = logging.getLogger(__name__)
+AVATAR_SIDE = 200
 
 
 def default_packs_root() -> Path:
@@ -49,6 +54,8 @@ def default_packs_root() -> Path:
 
 
 class LipsyncWorkspace(QWidget):
+    """Avatar and speech on the left; the preview / player, progress and actions on the right."""
+
     def __init__(
         self,
         service: Any,
@@ -62,40 +69,28 @@ class LipsyncWorkspace(QWidget):
         self.audio_path: Path | None = None
         self.result_path: Path | None = None
         self.job_id: str | None = None
+        self.saving = False
         self.packs_root = default_packs_root  # tests point this at their own packs
         self.recorder = recorder or RecorderController(parent=self)
+        self.workers = IoWorkers(self)  # copying a finished video off the GUI thread
+        self.speech = SpeechBox(self.recorder)
+        self.speech.audio_chosen.connect(lambda path: self.set_audio(Path(path)))
         self._build()
-        self.recorder.level.connect(self._on_level)
-        self.recorder.finished.connect(self._on_recorded)
-        self.recorder.failed.connect(lambda msg: self.status.setText(msg))
+        self.speech.message.connect(self.status.setText)
         service.job_progress.connect(self._on_progress)
         service.job_finished.connect(self._on_finished)
         service.job_failed.connect(self._on_failed)
         service.job_cancelled.connect(self._on_cancelled)
-        self.refresh_devices()
         self._update_buttons()
 
     def _build(self) -> None:
         self.avatar_label = QLabel("No avatar")
-        self.avatar_label.setFixedSize(200, 200)
+        self.avatar_label.setFixedSize(AVATAR_SIDE, AVATAR_SIDE)
         self.avatar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        pick_avatar = QPushButton("Choose photo…")
-        pick_avatar.clicked.connect(self._choose_avatar)
-        from_pack = QPushButton("From headshot pack…")
-        from_pack.clicked.connect(self.choose_from_pack)
-        self.audio_label = QLabel("No speech loaded")
-        pick_audio = QPushButton("Load audio…")
-        pick_audio.clicked.connect(self._choose_audio)
-        self.device_box = QComboBox()
-        self.max_len = QSpinBox()
-        self.max_len.setRange(1, 300)
-        self.max_len.setValue(60)
-        self.max_len.setSuffix(" s max")
-        self.record_button = QPushButton("Record")
-        self.record_button.clicked.connect(self.toggle_recording)
-        self.meter = QProgressBar()
-        self.meter.setRange(0, 100)
-        self.meter.setTextVisible(False)
+        self.pick_avatar_button = pick_avatar = QPushButton("Choose photo…")
+        pick_avatar.clicked.connect(lambda: self._choose_avatar())
+        self.from_pack_button = from_pack = QPushButton("From headshot pack…")
+        from_pack.clicked.connect(lambda: self.choose_from_pack())
         self.mouth = QDoubleSpinBox()
         self.mouth.setRange(0.0, 2.0)
         self.mouth.setSingleStep(0.1)
@@ -109,13 +104,13 @@ class LipsyncWorkspace(QWidget):
         self.idle = QCheckBox("Idle head motion")
         self.idle.setChecked(True)
         self.generate_button = QPushButton("Generate")
-        self.generate_button.clicked.connect(self.generate)
+        self.generate_button.clicked.connect(lambda: self.generate())
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.clicked.connect(lambda: self.cancel())
         self.play_button = QPushButton("Play")
-        self.play_button.clicked.connect(self.play)
+        self.play_button.clicked.connect(lambda: self.play())
         self.save_button = QPushButton("Save as…")
-        self.save_button.clicked.connect(self._save_as)
+        self.save_button.clicked.connect(lambda: self._save_as())
         self.progress = QProgressBar()
         self.preview = QLabel()
         self.status = QLabel("")
@@ -128,18 +123,6 @@ class LipsyncWorkspace(QWidget):
         avatar_buttons.addWidget(pick_avatar)
         avatar_buttons.addWidget(from_pack)
         av.addLayout(avatar_buttons)
-        speech_box = QGroupBox("Speech")
-        sp = QFormLayout(speech_box)
-        loaded = QHBoxLayout()
-        loaded.addWidget(self.audio_label, 1)
-        loaded.addWidget(pick_audio)
-        sp.addRow("File", loaded)
-        mic = QHBoxLayout()
-        mic.addWidget(self.device_box, 1)
-        mic.addWidget(self.max_len)
-        mic.addWidget(self.record_button)
-        sp.addRow("Microphone", mic)
-        sp.addRow("Level", self.meter)
         settings_box = QGroupBox("Settings")
         form = QFormLayout(settings_box)
         form.addRow("Mouth openness", self.mouth)
@@ -147,7 +130,7 @@ class LipsyncWorkspace(QWidget):
         form.addRow("Smoothing", self.smoothing)
         form.addRow(self.idle)
         left = QVBoxLayout()
-        for box in (avatar_box, speech_box, settings_box):
+        for box in (avatar_box, self.speech, settings_box):
             left.addWidget(box)
         left.addStretch(1)
         buttons = QHBoxLayout()
@@ -185,22 +168,30 @@ class LipsyncWorkspace(QWidget):
         return video
 
     # -- inputs ---------------------------------------------------------------------------
-    def refresh_devices(self) -> None:
-        self.device_box.clear()
-        for dev in self.recorder.devices():
-            self.device_box.addItem(dev.name, dev.index)
-        if self.device_box.count() == 0:
-            self.device_box.addItem("No microphone", None)
-
     def set_avatar(self, path: Path) -> None:
-        self.avatar_path = Path(path)
-        pix = QPixmap(str(path))
-        self.avatar_label.setPixmap(pix.scaled(200, 200, Qt.AspectRatioMode.KeepAspectRatio))
+        """Use the photo at ``path``; its preview is decoded on the I/O workers (a 4K photo)."""
+        path = self.avatar_path = Path(path)
+        self.avatar_label.clear()
+        self.avatar_label.setText("Loading…")
+        self.workers.run(
+            lambda: load_thumbnail(path, AVATAR_SIDE),
+            lambda image: self._show_avatar(path, image),
+            lambda exc: self._show_avatar(path, None, exc),
+        )
         self._update_buttons()
+
+    def _show_avatar(self, path: Path, image: Any, exc: BaseException | None = None) -> None:
+        if path != self.avatar_path:
+            return  # another photo was chosen meanwhile
+        if image is None:
+            self.avatar_label.setText("Cannot show this photo")
+            self.status.setText(f"The photo {path.name} could not be read ({exc}).")
+            return
+        self.avatar_label.setPixmap(to_pixmap(image, AVATAR_SIDE))
 
     def set_audio(self, path: Path) -> None:
         self.audio_path = Path(path)
-        self.audio_label.setText(self.audio_path.name)
+        self.speech.show_audio(self.audio_path)
         self._update_buttons()
 
     def _choose_avatar(self) -> None:
@@ -212,42 +203,33 @@ class LipsyncWorkspace(QWidget):
 
     def choose_from_pack(self) -> None:
         picker = PackPicker(self.packs_root(), self)
-        if picker.exec() == QDialog.DialogCode.Accepted and picker.chosen() is not None:
-            self.set_avatar(picker.chosen())
-
-    def _choose_audio(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Speech", "", "Audio (*.wav *.mp3 *.m4a *.ogg)")
-        if path:
-            self.set_audio(Path(path))
-
-    def toggle_recording(self) -> None:
-        if self.record_button.text() == "Stop":
-            self.recorder.stop()
-            return
-        from studio.core.paths import data_dir
-
-        self.record_button.setText("Stop")
-        self.status.setText("Recording…")
-        self.recorder.start(
-            self.device_box.currentData(),
-            float(self.max_len.value()),
-            data_dir() / "lipsync" / "recordings",
-        )
-
-    def _on_level(self, rms: float, peak: float) -> None:
-        self.meter.setValue(int(min(1.0, peak) * 100))
-
-    def _on_recorded(self, path: str) -> None:
-        self.record_button.setText("Record")
-        self.meter.setValue(0)
-        self.set_audio(Path(path))
-        self.status.setText(f"Recorded {Path(path).name}")
+        try:
+            chosen = picker.chosen() if picker.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            picker.deleteLater()  # one picker per use, not one more child per click
+        if chosen is not None:
+            self.set_avatar(chosen)
 
     # -- rendering ------------------------------------------------------------------------
+    def _missing_input(self) -> str | None:
+        """Why a render cannot start yet, in words; None when it can."""
+        if self.avatar_path is None:
+            return "Choose an avatar photo first."
+        if self.audio_path is None:
+            return "Load or record speech first."
+        for what, path in (("avatar photo", self.avatar_path), ("speech", self.audio_path)):
+            if not path.is_file():
+                return f"The {what} {path.name} is no longer there: choose it again."
+        return None
+
     def generate(self) -> None:
+        """Render the avatar speaking the loaded speech (a ``lipsync.render`` job)."""
         from studio.core.paths import data_dir
 
-        assert self.avatar_path is not None and self.audio_path is not None
+        problem = self._missing_input()
+        if problem is not None or self.avatar_path is None or self.audio_path is None:
+            self.status.setText(problem or "")
+            return
         out = data_dir() / "lipsync" / "renders" / f"lipsync-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         request = RenderRequest(
             avatar=self.avatar_path,
@@ -322,8 +304,41 @@ class LipsyncWorkspace(QWidget):
             self._update_buttons()
 
     def save_result(self, target: Path) -> None:
-        assert self.result_path is not None
-        shutil.copyfile(self.result_path, target)
+        """Copy the finished video to ``target`` (``.mp4`` added when missing) on the I/O
+        workers, through a temporary file: a failed copy leaves ``target`` as it was. The
+        status line says when it is saved, or why not."""
+        from studio.ui.workspaces.lipsync.files import copy_atomic, same_file
+
+        if self.result_path is None:
+            self.status.setText("Nothing to save yet: generate a video first.")
+            return
+        target = Path(target)
+        if target.suffix.lower() != ".mp4":
+            target = target.with_name(target.name + ".mp4")
+        if any(p is not None and same_file(target, p) for p in (self.avatar_path, self.audio_path)):
+            self.status.setText(
+                f"{target.name} is the avatar or speech file: choose another name so it is kept."
+            )
+            return
+        self.saving = True
+        self._update_buttons()
+        self.status.setText(f"Saving {target.name}…")
+        source = self.result_path
+        self.workers.run(lambda: copy_atomic(source, target), self._on_saved, self._on_save_failed)
+
+    def _on_saved(self, target: Path) -> None:
+        self.saving = False
+        self.status.setText(f"Saved {target}")
+        self._update_buttons()
+
+    def _on_save_failed(self, exc: BaseException) -> None:
+        self.saving = False
+        if isinstance(exc, StudioError):
+            self.status.setText(exc.user_message)
+        else:
+            log.error("saving the video failed", exc_info=exc)
+            self.status.setText(f"The video could not be saved ({exc}).")
+        self._update_buttons()
 
     def _save_as(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save video", "talking-head.mp4", "MP4 (*.mp4)")
@@ -335,7 +350,7 @@ class LipsyncWorkspace(QWidget):
         ready = self.avatar_path is not None and self.audio_path is not None
         self.generate_button.setEnabled(ready and not busy)
         self.cancel_button.setEnabled(busy)
-        self.save_button.setEnabled(self.result_path is not None and not busy)
+        self.save_button.setEnabled(self.result_path is not None and not busy and not self.saving)
         self.play_button.setEnabled(
             self.player is not None and self.result_path is not None and not busy
         )

@@ -3,6 +3,7 @@ the start / freeze / save / send buttons, status and the source preview."""
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -31,6 +32,37 @@ SPEEDS = (
     ("Fastest (torch.compile, ~1 min warm-up)", "compile"),
     ("Plain (no graph capture)", "eager"),
 )
+
+
+class FrameReadout:
+    """The status line's numbers: frame count, frames per second over the last few frames
+    ("—" until two have arrived), latency, mode and skipped inputs."""
+
+    def __init__(self, window: int = 10) -> None:
+        self._times: deque[float] = deque(maxlen=window)
+
+    def clear(self) -> None:
+        self._times.clear()
+
+    def tick(self, now: float) -> None:
+        """A frame arrived at ``now`` (seconds, any monotonic clock)."""
+        self._times.append(now)
+
+    def fps(self) -> float | None:
+        times = self._times
+        if len(times) < 2 or times[-1] <= times[0]:
+            return None
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def text(self, index: int, frame: Any = None, skipped: int = 0) -> str:
+        fps = self.fps()
+        parts = [f"Frame {index}", "— fps" if fps is None else f"{fps:.1f} fps"]
+        if frame is not None:
+            parts.append(f"{frame.latency_ms:.0f} ms/frame")
+            parts.append(f"{frame.mode}, {frame.optimisation}")
+        if skipped:
+            parts.append(f"{skipped} skipped (unchanged input)")
+        return "  ·  ".join(parts)
 
 
 def heading(text: str) -> QLabel:
@@ -68,6 +100,7 @@ class LivePanel(QWidget):
         self.save_button = QPushButton("Save...", enabled=False)
         self.canvas_button = QPushButton("Send to Canvas", enabled=False)
         self.status = QLabel("Stopped", wordWrap=True)
+        self.note = QLabel(wordWrap=True)  # what became of the frozen frame (saved, sent)
         self.error = QLabel(wordWrap=True, styleSheet="color: #e74c3c")
         self.source_view = ImageView("No source (text to image)")
 
@@ -92,6 +125,7 @@ class LivePanel(QWidget):
         side.addWidget(self.start_button)
         side.addLayout(frame_buttons)
         side.addWidget(self.status)
+        side.addWidget(self.note)
         side.addWidget(self.error)
         side.addWidget(heading("Source"))
         side.addWidget(self.source_view, 1)

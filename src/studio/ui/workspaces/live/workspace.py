@@ -7,12 +7,19 @@ frame. Frames come from a :class:`~studio.ui.workspaces.live.sources.FrameSource
 a webcam, a screen region or an image file; ``latest()`` is called on the device thread), so tests
 drive the workspace with any source. A source that stops (camera unplugged) stops the stream
 with a message; the workspace itself keeps running.
+
+Leaving the workspace (another page, "Send to Canvas", a minimised window) pauses the stream
+and turns the camera off; coming back resumes both. The status shows only the newest frame:
+the service collapses a stream's progress to the newest update when the GUI falls behind, and
+nothing here queues frames. Saving a frozen frame runs on the I/O workers, through a temporary
+file that replaces the target only once written.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRect, QTimer, Signal
@@ -26,14 +33,17 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import BadInput
 from studio.pipelines.live.jobs import LiveStreamRequest
-from studio.pipelines.live.session import LiveControls, refused_term
+from studio.pipelines.live.session import LiveControls
+from studio.pipelines.prompt_filter import blocked_word
 from studio.services.jobs import Priority
 from studio.ui.widgets.image_view import ImageView
-from studio.ui.workspaces.live.panel import LivePanel, heading
+from studio.ui.workspaces.live.frozen import FrozenFrame
+from studio.ui.workspaces.live.panel import FrameReadout, LivePanel, heading
 from studio.ui.workspaces.live.source_picker import RegionDialog
 from studio.ui.workspaces.live.sources import CameraSource, CanvasSource, FrameSource, ScreenSource
 
 __all__ = ["LiveWorkspace"]
+FRAME_FORMATS = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 
 
 class LiveWorkspace(QWidget):
@@ -51,8 +61,9 @@ class LiveWorkspace(QWidget):
         self.last_image: Any = None
         self.last_frame: Any = None  # the latest rendered LiveFrame (written on its thread)
         self.skipped_frames = 0  # unchanged inputs the similarity filter skipped
-        self.frozen: Any = None
-        self._times: list[float] = []
+        self.frozen = FrozenFrame(self)
+        self._resume_on_show = False
+        self.readout = FrameReadout()
         self._source_version = -1
         self._prompt_refused = False
 
@@ -78,10 +89,12 @@ class LiveWorkspace(QWidget):
         self.panel.model.activated.connect(self._models_changed)
         self.panel.vae.activated.connect(self._models_changed)
         self.panel.source_kind.activated.connect(self._source_chosen)
-        self.panel.start_button.clicked.connect(self.toggle)
-        self.panel.freeze_button.clicked.connect(self.freeze)
-        self.panel.save_button.clicked.connect(self._save)
-        self.panel.canvas_button.clicked.connect(lambda: self.send_to_canvas.emit(self.frozen))
+        self.panel.start_button.clicked.connect(lambda: self.toggle())
+        self.panel.freeze_button.clicked.connect(lambda: self.freeze())
+        self.panel.save_button.clicked.connect(lambda: self._save())
+        self.panel.canvas_button.clicked.connect(lambda: self._send_to_canvas())
+        self.frozen.saved.connect(self._on_saved)
+        self.frozen.failed.connect(self._on_save_failed)
         service.job_progress.connect(self._on_progress)
         service.job_failed.connect(self._on_failed)
         service.job_cancelled.connect(self._on_ended)
@@ -188,7 +201,7 @@ class LiveWorkspace(QWidget):
         return self.job_id is not None
 
     def _prompt_changed(self, text: str) -> None:
-        term = refused_term(text, self.controls.get().blocked_terms)
+        term = blocked_word(text)  # the one filter Fill, Headshots and the stream apply
         if term is not None:
             # Keep streaming with the last accepted prompt rather than failing the stream.
             self._prompt_refused = True
@@ -267,7 +280,7 @@ class LiveWorkspace(QWidget):
         )
         job = self.service.submit("live.stream", request, priority=Priority.BATCH, label="Live")
         self.job_id = job.id
-        self._times.clear()
+        self.readout.clear()
         self.last_frame, self.skipped_frames = None, 0
         self.panel.start_button.setText("Stop")
         self.panel.status.setText("Starting...")
@@ -289,8 +302,13 @@ class LiveWorkspace(QWidget):
         self.panel.start_button.setText("Start")
         self.panel.status.setText("Stopped")
 
-    def hideEvent(self, event: Any) -> None:  # noqa: N802 - leaving the workspace stops it
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - leaving the workspace pauses it
+        # The device and the camera are free for the other pages; a stream that ran comes
+        # back when the user does (the stream itself cannot outlive its job).
+        self._resume_on_show = self._resume_on_show or self.running
         self.stop()
+        if self._resume_on_show:
+            self.panel.status.setText("Paused while Live is not shown; it resumes when you return.")
         if self.source is not None:
             self.source.stop()  # e.g. turn the webcam off
         super().hideEvent(event)
@@ -299,6 +317,10 @@ class LiveWorkspace(QWidget):
         if self.source is not None and self.source.error is None:
             self.source.start()
         super().showEvent(event)
+        if self._resume_on_show:
+            self._resume_on_show = False
+            self.start()
+            self.panel.status.setText("Resuming...")
 
     # -- service signals -------------------------------------------------------------------
     def _on_progress(self, job: Any, update: Any) -> None:
@@ -308,23 +330,13 @@ class LiveWorkspace(QWidget):
             if update.stage.startswith("Loading"):
                 self.panel.status.setText("Loading the model...")
             return
-        now = time.perf_counter()
-        self._times = [t for t in self._times if now - t < 2.0] + [now]
-        fps = (len(self._times) - 1) / (now - self._times[0]) if len(self._times) > 1 else 0.0
+        self.readout.tick(time.perf_counter())
         self.last_image = update.preview
         self.output_view.show_image(update.preview)
-        self.panel.status.setText(self._readout(update.done, fps))
+        self.panel.status.setText(
+            self.readout.text(update.done, self.last_frame, self.skipped_frames)
+        )
         self.panel.freeze_button.setEnabled(True)
-
-    def _readout(self, index: int, fps: float) -> str:
-        parts = [f"Frame {index}", f"{fps:.1f} fps"]
-        frame = self.last_frame
-        if frame is not None:
-            parts.append(f"{frame.latency_ms:.0f} ms/frame")
-            parts.append(f"{frame.mode}, {frame.optimisation}")
-        if self.skipped_frames:
-            parts.append(f"{self.skipped_frames} skipped (unchanged input)")
-        return "  ·  ".join(parts)
 
     def _on_failed(self, job: Any, message: str, detail: str) -> None:
         if job.id == self.job_id:
@@ -335,23 +347,43 @@ class LiveWorkspace(QWidget):
         if job.id == self.job_id:
             self._stopped()
 
-    # -- freeze / save ---------------------------------------------------------------------
+    # -- freeze / save / send ------------------------------------------------------------
     def freeze(self) -> None:
         """Keep the current output frame for saving or sending to the Canvas."""
         if self.last_image is None:
             return
-        self.frozen = self.last_image.copy()
-        self.panel.save_button.setEnabled(True)
+        self.frozen.freeze(self.last_image, self.controls.get())
+        self.panel.note.setText("Frame frozen: save it or send it to the Canvas.")
+        self.panel.save_button.setEnabled(not self.frozen.saving)
         self.panel.canvas_button.setEnabled(True)
 
-    def save_frozen(self, path: str) -> None:
-        if self.frozen is not None:
-            self.frozen.save(path)
+    def _send_to_canvas(self) -> None:
+        if self.frozen.image is None:
+            return
+        # A copy: the Canvas edits its own image; the frozen frame stays here for Save.
+        self.send_to_canvas.emit(self.frozen.image.copy())
+        self.panel.note.setText("Frame sent to the Canvas.")
+
+    def save_frozen(self, path: str | Path) -> None:
+        """Save the frozen frame to ``path`` in the background (see :class:`FrozenFrame`)."""
+        target = self.frozen.save(path)
+        if target is None:
+            self._show_error("Freeze a frame first.")
+            return
+        self.panel.save_button.setEnabled(False)
+        self.panel.error.clear()
+        self.panel.note.setText(f"Saving {target.name}...")
+
+    def _on_saved(self, target: Path) -> None:
+        self.panel.save_button.setEnabled(True)
+        self.panel.note.setText(f"Saved {target}")
+
+    def _on_save_failed(self, message: str) -> None:
+        self.panel.save_button.setEnabled(True)
+        self.panel.note.clear()
+        self._show_error(message)
 
     def _save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save frame", "live.png", "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save frame", "live.png", FRAME_FORMATS)
         if path:
-            try:
-                self.save_frozen(path)
-            except (OSError, ValueError) as exc:
-                self._show_error(f"Could not save {path}: {exc}")
+            self.save_frozen(path)
