@@ -18,7 +18,8 @@ def steps(request, ctx):
     for i in range(request["n"]):
         ctx.check()
         request.get("gate", threading.Event()).wait(request.get("wait", 0))
-        ctx.progress("Working", i + 1, request["n"])
+        # An endless job (a Live stream) reports no total: ``total=0`` asks for that.
+        ctx.progress("Working", i + 1, request.get("total", request["n"]))
     return "done"
 
 

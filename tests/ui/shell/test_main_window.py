@@ -96,6 +96,16 @@ def test_jobs_panel_progress_cancel_and_stats(window, qtbot):
     assert panel.row_count() == 2
 
 
+def test_jobs_panel_counts_what_an_endless_job_did(window, qtbot):
+    panel = window.jobs_panel
+    job = window.gpu.submit("t.steps", {"n": 1000, "total": 0, "wait": 0.01}, label="Live")
+    qtbot.waitUntil(lambda: panel.progress_bar(job.id).format().endswith(" done"), timeout=10000)
+    count = panel.progress_bar(job.id).format().split()[0]
+    assert int(count) > 0 and "/0" not in panel.progress_bar(job.id).format()
+    qtbot.mouseClick(panel.cancel_button(job.id), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.row_text(job.id, 1) == "cancelled")
+
+
 def test_missing_model_offers_download(window, qtbot):
     window.gpu.submit("t.model", {})
     qtbot.waitUntil(lambda: hasattr(window, "missing_model_box"), timeout=10000)

@@ -125,7 +125,7 @@ class JobsPanel(QWidget):
         item.setToolTip(1, update.stage)
         bar.setValue(int(update.fraction * 100))
         eta = f", {update.eta_s:.0f} s left" if update.eta_s is not None else ""
-        bar.setFormat(f"{update.done}/{update.total}{eta}" if update.total > 0 else "working…")
+        bar.setFormat(_bar_text(update.done, update.total, eta))
 
     def _refresh(self, job: Job, state: JobState) -> None:
         item = self._rows.get(job.id)
@@ -149,3 +149,10 @@ class JobsPanel(QWidget):
             tip = f"{job.title}\n{stages}" + (f"\nError: {job.error}" if job.error else "")
             for col in range(len(COLUMNS)):
                 item.setToolTip(col, tip)
+
+
+def _bar_text(done: int, total: int, eta: str) -> str:
+    """ "8/40, 12 s left"; an endless job (a Live stream) counts what it did: "89 done"."""
+    if total > 0:
+        return f"{done}/{total}{eta}"
+    return f"{done} done" if done > 0 else "working…"
