@@ -16,6 +16,24 @@ from studio.models.store import ModelStore  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
+def _no_log_handler_on_a_closed_stream():
+    """Libraries (transformers, diffusers) create their stderr handler on first use: inside a
+    test that captures stderr it keeps that test's stream, closed afterwards, and every later
+    record prints '--- Logging error ---'. Point such handlers at the current stderr."""
+    import logging
+    import sys
+
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler and getattr(handler.stream, "closed", False):
+                handler.setStream(sys.stderr)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _studio_home(tmp_path_factory, monkeypatch):
     """Every test gets its own config/data/log dirs; nothing touches the real user's."""
     home = tmp_path_factory.mktemp("studio_home")
