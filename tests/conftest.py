@@ -29,7 +29,7 @@ def _no_log_handler_on_a_closed_stream():
     for logger in loggers:
         for handler in logger.handlers:
             if type(handler) is logging.StreamHandler and getattr(handler.stream, "closed", False):
-                handler.setStream(sys.stderr)
+                handler.stream = sys.stderr  # not setStream(): it flushes the closed one
     yield
 
 
