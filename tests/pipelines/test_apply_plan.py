@@ -87,7 +87,12 @@ def test_loader_places_by_plan(sdxl_dir):
     chosen = choose_plan("canvas.fill", None)
     loaded = dl.load_sdxl_pipeline(sdxl_dir, "cpu", torch.float32, inpaint=True, plan=chosen)
     assert type(loaded).__name__ == "StableDiffusionXLInpaintPipeline"
-    assert loaded._studio_placement[0].on_device == ("vae", "text_encoder", "text_encoder_2", "unet")
+    assert loaded._studio_placement[0].on_device == (
+        "vae",
+        "text_encoder",
+        "text_encoder_2",
+        "unet",
+    )
 
 
 def test_on_demand_module_keeps_host_weights_and_same_output(pipe):
