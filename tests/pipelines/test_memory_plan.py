@@ -138,3 +138,10 @@ def test_plan_for_prefers_the_executors_choice(run_context):
     assert plan_for(run_context, "canvas.fill") is chosen
     # A plan for another kind is not taken; on the CPU the automatic choice is resident.
     assert plan_for(run_context, "canvas.segment").label == "CPU: everything in system memory"
+
+
+def test_plan_for_shared_code_accepts_the_related_kinds(run_context):
+    reroll = choose_plan("headshots.reroll", card(8))
+    run_context.memory_plan = reroll
+    assert plan_for(run_context, "headshots.pack", "headshots.reroll") is reroll
+    assert plan_for(run_context, "headshots.pack").kind == "headshots.pack"

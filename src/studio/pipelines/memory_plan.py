@@ -369,12 +369,13 @@ def choose_plan(
     return plans[-1]
 
 
-def plan_for(ctx: Any, kind: str) -> MemoryPlan:
+def plan_for(ctx: Any, kind: str, *also: str) -> MemoryPlan:
     """The plan a pipeline runs ``kind`` under: the one the executor chose for this attempt
-    (``ctx.memory_plan``), else the automatic choice for ``ctx.device`` (the CLI, scripts),
-    one plan leaner when ``ctx.low_memory`` asks for it."""
+    (``ctx.memory_plan``, when it is for ``kind`` or one of ``also``: code shared by several
+    job kinds), else the automatic choice for ``ctx.device`` (the CLI, scripts), one plan
+    leaner when ``ctx.low_memory`` asks for it."""
     chosen = getattr(ctx, "memory_plan", None)
-    if isinstance(chosen, MemoryPlan) and chosen.kind == kind:
+    if isinstance(chosen, MemoryPlan) and chosen.kind in (kind, *also):
         return chosen
     plan = choose_plan(
         kind,
