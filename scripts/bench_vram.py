@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_configs import SDXL_UNET, SDXL_VAE, rrdb_state, sync  # noqa: E402
 
 GIB = 2**30
-JOB_NAMES = ("segment", "remove", "upscale", "fill", "pack")
+JOB_NAMES = ("segment", "segment_streamed", "remove", "upscale", "fill", "pack")
 
 
 # ---- the model store (built once, by the parent) --------------------------------------------
@@ -282,8 +282,8 @@ def pack_stages(request: Any, ctx: Any) -> Any:
     return pack
 
 
-def jobs(smoke: bool, tmp: Path) -> dict[str, tuple[str, Any, Any, Any]]:
-    """name -> (job kind, runner, warm-up request, timed request)."""
+def jobs(smoke: bool, tmp: Path) -> dict[str, tuple[Any, ...]]:
+    """name -> (job kind, runner, warm-up request, timed request[, plan override])."""
     from studio.pipelines.canvas import JOBS as CANVAS
     from studio.pipelines.canvas import fill, remove, segment, upscale
     from studio.pipelines.headshots import pack as hp
@@ -309,6 +309,14 @@ def jobs(smoke: bool, tmp: Path) -> dict[str, tuple[str, Any, Any, Any]]:
     count, top_k = (4, 2) if smoke else (40, 10)
     return {
         "segment": ("canvas.segment", CANVAS["canvas.segment"], sam("warm"), sam("timed")),
+        # ViT-H streamed layer by layer from system memory: the last plan before ViT-B.
+        "segment_streamed": (
+            "canvas.segment",
+            CANVAS["canvas.segment"],
+            sam("warm2"),
+            sam("timed2"),
+            "sequential_offload",
+        ),
         "remove": (
             "canvas.remove",
             CANVAS["canvas.remove"],
@@ -332,7 +340,13 @@ def jobs(smoke: bool, tmp: Path) -> dict[str, tuple[str, Any, Any, Any]]:
 
 
 def timed_attempt(
-    runner: Any, request: Any, ctx: Any, kind: str, budget: int, plans: list[str]
+    runner: Any,
+    request: Any,
+    ctx: Any,
+    kind: str,
+    budget: int,
+    plans: list[str],
+    override: str = "auto",
 ) -> float:
     """Seconds for one job through the plan runner (the app's plan choice and fallback)."""
     from studio.pipelines.plan_runner import run_with_plan
@@ -345,6 +359,7 @@ def timed_attempt(
         ctx,
         kind,
         budget_bytes=budget,
+        override=override,
         free_memory=ctx.cache.clear,
         on_plan=lambda p: plans.append(p.label),
     )
@@ -380,7 +395,8 @@ def run_child(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench_vram_{args.cap}_"))
     table = jobs(args.smoke, tmp)
     for name in args.jobs.split(","):
-        kind, runner, warm, timed = table[name]
+        kind, runner, warm, timed, *override = table[name]
+        override = override[0] if override else "auto"
         messages.clear()
         plans: list[str] = []
         out: dict[str, Any] = {"cap_gib": args.cap, "job": name, "kind": kind}
@@ -388,8 +404,8 @@ def run_child(args: argparse.Namespace) -> int:
         try:
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
-            out["first_s"] = timed_attempt(runner, warm, ctx, kind, budget, plans)
-            out["s"] = timed_attempt(runner, timed, ctx, kind, budget, plans)
+            out["first_s"] = timed_attempt(runner, warm, ctx, kind, budget, plans, override)
+            out["s"] = timed_attempt(runner, timed, ctx, kind, budget, plans, override)
         except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not crash
             out["error"] = f"{type(exc).__name__}: {getattr(exc, 'user_message', exc)}"
             out["trace"] = traceback.format_exc(limit=4)[-1500:]

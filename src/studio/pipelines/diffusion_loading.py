@@ -267,6 +267,14 @@ def unstream(module: Any) -> None:
     module._studio_streamed = None
 
 
+def release_placement(pipe: Any) -> None:
+    """Undo :func:`apply_plan` (weights back in plain modules; where they last were), e.g.
+    before fusing a LoRA, which sequential offload's meta-device weights do not allow."""
+    if getattr(pipe, "_studio_placement", None) is not None:
+        _release(pipe)
+        pipe._studio_placement = None
+
+
 def _release(pipe: Any) -> None:
     """Undo any earlier placement: accelerate offload hooks and on-demand modules."""
     if getattr(pipe, "_all_hooks", None) or any(
