@@ -99,12 +99,18 @@ def test_on_demand_module_keeps_host_weights_and_same_output(pipe):
     encoder = pipe.text_encoder
     ids = torch.tensor([[1, 2, 3, 4]])
     before = encoder(ids).last_hidden_state
-    handle = dl.on_demand(encoder, "cpu")
-    assert dl.on_demand(encoder, "cpu") is handle  # idempotent
+    dl.on_demand(encoder, "cpu")
+    hook = encoder._hf_hook
+    dl.on_demand(encoder, "cpu")
+    assert encoder._hf_hook is hook and dl.is_on_demand(encoder)  # idempotent
+    # diffusers sends the inputs to the hook's device (where the weights go while it runs).
+    from diffusers.utils.torch_utils import get_module_execution_device
+
+    assert get_module_execution_device(encoder) == torch.device("cpu")
     torch.testing.assert_close(encoder(ids).last_hidden_state, before)
     assert all(p.device.type == "cpu" for p in encoder.parameters())
     dl.release_on_demand(encoder)
-    assert not hasattr(encoder, "_studio_on_demand")
+    assert not dl.is_on_demand(encoder) and not hasattr(encoder, "_hf_hook")
     torch.testing.assert_close(encoder(ids).last_hidden_state, before)
 
 

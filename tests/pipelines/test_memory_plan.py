@@ -24,13 +24,13 @@ def card(gb: float, free_gb: float | None = None) -> CardMemory:
 
 # (kind, card GB, plan, VAE tiling, tiled upscale, batch cap)
 TABLE = [
-    ("canvas.fill", 6, "sequential_offload", False, False, 0),
+    ("canvas.fill", 6, "sequential_offload", True, False, 0),
     ("canvas.fill", 8, "encoders_on_demand", True, False, 0),
-    ("canvas.fill", 12, "resident", False, False, 0),
+    ("canvas.fill", 12, "encoders_on_demand", False, False, 0),
     ("canvas.fill", 16, "resident", False, False, 0),
     ("canvas.fill", 24, "resident", False, False, 0),
     ("canvas.fill", 80, "resident", False, False, 0),
-    ("headshots.pack", 6, "sequential_offload", False, False, 0),
+    ("headshots.pack", 6, "sequential_offload", True, False, 0),
     ("headshots.pack", 8, "model_offload", True, True, 2),
     ("headshots.pack", 12, "encoders_on_demand", True, True, 0),
     ("headshots.pack", 16, "resident", False, False, 0),
@@ -80,7 +80,7 @@ def test_labels_say_what_moves():
 
 
 def test_next_down_walks_to_the_leanest_and_keeps_flags():
-    plan = choose_plan("headshots.pack", card(80))
+    plan = choose_plan("canvas.fill", card(80))
     seen = [plan.name]
     while (plan := plan.next_down()) is not None:
         seen.append(plan.name)

@@ -14,8 +14,8 @@ Shared by every workspace. All loads are local (``local_files_only=True``) from 
 - ``apply_plan(pipe, plan, device)``: place a pipeline's components as a
   :class:`~studio.pipelines.memory_plan.MemoryPlan` says (resident, encoders on demand, model or
   sequential CPU offload; VAE tiling, attention slicing), undoing the previous placement.
-  ``OnDemand`` (a module on the GPU only while it runs) and ``stream_blocks`` (block-by-block
-  streaming) serve pipelines with their own loops (headshots).
+  ``on_demand`` (a module on the GPU only while it runs) and ``stream_blocks`` (block-by-block
+  streaming) serve pipelines with their own loops (headshots, SAM).
 
 Errors a user can act on (a folder that is not a loadable model) become :class:`BadInput`.
 """
@@ -23,6 +23,7 @@ Errors a user can act on (a folder that is not a loadable model) become :class:`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,7 @@ class Placement:
     """Where :func:`apply_plan` puts a pipeline's torch components.
 
     ``on_device``: moved to the device; ``on_demand``: kept in system memory and moved to the
-    device only while they run (:class:`OnDemand`); ``offload``: ``"model"`` or
+    device only while they run (:func:`on_demand`); ``offload``: ``"model"`` or
     ``"sequential"`` for diffusers' CPU offload of the whole pipeline (CUDA only).
     """
 
@@ -173,41 +174,50 @@ def placement(pipe: Any, plan: MemoryPlan, device: str) -> Placement:
     return Placement((), (), offload, index)
 
 
-class OnDemand:
-    """Keep ``module``'s weights in (pinned) system memory and on ``device`` only while its
-    ``forward`` runs: the text encoders run once per job, so they need not hold GPU memory
-    for the whole denoising loop. The weights never change, so leaving the GPU costs no copy.
-    """
+@cache
+def _on_demand_hook() -> type:
+    """The accelerate hook class behind :func:`on_demand` (defined on first use)."""
+    from accelerate.hooks import ModelHook
+    from accelerate.utils import send_to_device
 
-    def __init__(self, module: Any, device: str) -> None:
-        import torch
+    class OnDemandHook(ModelHook):
+        """Weights in (pinned) system memory, on ``execution_device`` only during
+        ``forward``. An accelerate hook, so diffusers sends the inputs to that device
+        (``get_module_execution_device``) and ``remove_all_hooks`` undoes it. The weights
+        never change, so leaving the GPU costs no copy."""
 
-        self.device = device
-        pin = device.startswith("cuda") and torch.cuda.is_available()
-        tensors = list(module.parameters()) + list(module.buffers())
-        self._tensors = [(t, _host_copy(t.data, pin)) for t in tensors]
-        self._handles = [
-            module.register_forward_pre_hook(lambda *_: self.load()),
-            module.register_forward_hook(lambda *_: self.unload()),
-        ]
-        module._studio_on_demand = self
-        self._module = module
-        self.unload()
+        def __init__(self, device: str) -> None:
+            self.execution_device = device
+            self.tensors: list[tuple[Any, Any]] = []
 
-    def load(self) -> None:
-        for tensor, host in self._tensors:
-            tensor.data = host.to(self.device, non_blocking=True)
+        def init_hook(self, module: Any) -> Any:
+            import torch
 
-    def unload(self) -> None:
-        for tensor, host in self._tensors:
-            tensor.data = host
+            pin = self.execution_device.startswith("cuda") and torch.cuda.is_available()
+            tensors = list(module.parameters()) + list(module.buffers())
+            self.tensors = [(t, _host_copy(t.data, pin)) for t in tensors]
+            self.unload()
+            return module
 
-    def remove(self) -> None:
-        """Back to a plain module, in system memory."""
-        for handle in self._handles:
-            handle.remove()
-        self.unload()
-        self._module.__dict__.pop("_studio_on_demand", None)
+        def pre_forward(self, module: Any, *args: Any, **kwargs: Any) -> Any:
+            for tensor, host in self.tensors:
+                tensor.data = host.to(self.execution_device, non_blocking=True)
+            device = self.execution_device
+            return send_to_device(args, device), send_to_device(kwargs, device)
+
+        def post_forward(self, module: Any, output: Any) -> Any:
+            self.unload()
+            return output
+
+        def detach_hook(self, module: Any) -> Any:
+            self.unload()
+            return module
+
+        def unload(self) -> None:
+            for tensor, host in self.tensors:
+                tensor.data = host
+
+    return OnDemandHook
 
 
 def _host_copy(data: Any, pin: bool) -> Any:
@@ -215,20 +225,29 @@ def _host_copy(data: Any, pin: bool) -> Any:
     return host.pin_memory() if pin else host
 
 
-def on_demand(module: Any, device: str) -> OnDemand:
-    """``module`` on ``device`` only while it runs (idempotent)."""
-    existing = getattr(module, "_studio_on_demand", None)
-    if existing is not None and existing.device == device:
-        return existing  # type: ignore[no-any-return]
-    if existing is not None:
-        existing.remove()
-    return OnDemand(module, device)
+def is_on_demand(module: Any) -> bool:
+    return isinstance(getattr(module, "_hf_hook", None), _on_demand_hook())
+
+
+def on_demand(module: Any, device: str) -> None:
+    """Keep ``module`` in system memory and on ``device`` only while its ``forward`` runs
+    (text encoders run once per job: they need not hold GPU memory while the UNet loops)."""
+    from accelerate.hooks import add_hook_to_module, remove_hook_from_module
+
+    hook = getattr(module, "_hf_hook", None)
+    if is_on_demand(module) and hook.execution_device == device:
+        return
+    if hook is not None:
+        remove_hook_from_module(module)
+    add_hook_to_module(module, _on_demand_hook()(device))
 
 
 def release_on_demand(module: Any) -> None:
-    existing = getattr(module, "_studio_on_demand", None)
-    if existing is not None:
-        existing.remove()
+    """Back to a plain module (its weights in system memory)."""
+    from accelerate.hooks import remove_hook_from_module
+
+    if is_on_demand(module):
+        remove_hook_from_module(module)
 
 
 def stream_blocks(module: Any, device: str, leaf: bool = False) -> None:
@@ -289,7 +308,7 @@ def apply_plan(pipe: Any, plan: MemoryPlan, device: str) -> Placement:
     """Place ``pipe`` for ``plan`` on ``device``; cheap when nothing changed since last time.
 
     - ``resident``: ``pipe.to(device)``;
-    - ``encoders_on_demand``: text/image encoders :class:`OnDemand`, the rest on the device;
+    - ``encoders_on_demand``: text/image encoders :func:`on_demand`, the rest on the device;
     - ``model_offload`` / ``sequential_offload``: diffusers' ``enable_model_cpu_offload`` /
       ``enable_sequential_cpu_offload`` with the device's ``gpu_id``;
     - VAE tiling and attention slicing as the plan's flags say.

@@ -59,6 +59,7 @@ class JobNeeds:
     encoder_label: str = "text encoders"
     streamed_label: str = ""
     offload: bool = True  # False: offloading cannot lower the peak (one model, tiny parts)
+    slicing: bool = False  # a diffusers pipeline whose attention can be sliced as a last resort
 
     @property
     def total(self) -> float:
@@ -81,7 +82,7 @@ MUSETALK_UNET = 1.6  # SD 1.5-shaped UNet
 WHISPER_TINY = 0.07
 SD_VAE = 0.16
 
-_SDXL_DECODE = (3.3, 0.7)  # 1024^2 fp32 decode, untiled / tiled (512 px tiles)
+_SDXL_DECODE = (5.0, 0.7)  # 1024^2 fp32 decode, untiled (measured) / tiled (512 px tiles)
 _ESRGAN_4K = (4.6, 0.45)  # 1024 -> 4096 x4, untiled / 256 px tiles
 
 NEEDS: dict[str, JobNeeds] = {
@@ -92,11 +93,12 @@ NEEDS: dict[str, JobNeeds] = {
         work=1.4,
         per_item=0.6,
         decode=_SDXL_DECODE,
+        slicing=True,
     ),
     "canvas.segment": JobNeeds(
         "Select (SAM ViT-H)",
         {"image_encoder": SAM_VIT_H_FP32, "decoder": 0.02},
-        work=1.6,
+        work=1.75,  # measured peak 4.1 GiB
         streamed=("image_encoder",),
         streamed_label="the image encoder",
     ),
@@ -305,7 +307,7 @@ def _fit(kind: str, name: str, usable: float, limit: str) -> MemoryPlan:
     post = held_gib(kind, name, "post")
     tiling = needs.decode[0] > 0 and post + needs.decode[0] > usable
     tiled_up = needs.upscale[0] > 0 and post + needs.upscale[0] > usable
-    slicing = name == "sequential_offload" and needs.weights != {}
+    slicing = name == "sequential_offload" and needs.slicing
     return MemoryPlan(kind, name, usable, limit, tiling, tiled_up, slicing, cap)
 
 
