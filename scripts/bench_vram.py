@@ -482,6 +482,9 @@ def main() -> int:
                 rows.append({"cap_gib": cap, "job": name, "error": f"no result (rc {code})"})
                 rows[-1]["stderr"] = (stderr or "")[-1500:]
         print(f"cap {cap:g} GiB done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        for row in rows:  # as soon as each cap is done: a run cut short still reports
+            if row["cap_gib"] == cap:
+                print("ROW " + json.dumps(row), file=sys.stderr, flush=True)
     result["rows"] = rows
     result["table"] = [table_line(r) for r in rows]
     print(json.dumps(result, indent=1))
