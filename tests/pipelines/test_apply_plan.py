@@ -60,10 +60,10 @@ def test_placement_decision_per_plan_on_a_cuda_device(pipe):
 def test_every_plan_runs_on_the_cpu_with_its_flags(pipe):
     reference = generate(pipe)
     for name in ("encoders_on_demand", "model_offload", "sequential_offload"):
-        flagged = plan(name, vae_tiling=True, attention_slicing=True)
+        flagged = plan(name, vae_tile=512, attention_slicing=True)
         place = dl.apply_plan(pipe, flagged, "cpu")
         assert place.offload == "" and not getattr(pipe, "_all_hooks", [])
-        assert pipe.vae.use_tiling
+        assert pipe.vae.use_tiling and pipe.vae.tile_sample_min_size == 512
         assert all(
             type(proc).__name__ == "SlicedAttnProcessor"
             for proc in pipe.unet.attn_processors.values()

@@ -286,6 +286,21 @@ def unstream(module: Any) -> None:
     module._studio_streamed = None
 
 
+def tile_vae(vae: Any, tile: int) -> None:
+    """Tiled encode/decode for an ``AutoencoderKL`` in ``tile`` px tiles (0: off; a quarter
+    of each tile overlaps and is blended): the 1024^2 fp32 SDXL decode drops from about 5 GiB
+    to about 1.3 GiB (512) or 0.5 GiB (256). diffusers' own tile is ``sample_size`` (1024
+    for SDXL), so without this a 1024 image is not tiled at all."""
+    if tile:
+        if hasattr(vae, "tile_sample_min_size"):
+            blocks = len(vae.config.block_out_channels) - 1
+            vae.tile_sample_min_size = tile
+            vae.tile_latent_min_size = tile // 2**blocks
+        vae.enable_tiling()
+    else:
+        vae.disable_tiling()
+
+
 def release_placement(pipe: Any) -> None:
     """Undo :func:`apply_plan` (weights back in plain modules; where they last were), e.g.
     before fusing a LoRA, which sequential offload's meta-device weights do not allow."""
@@ -327,12 +342,12 @@ def apply_plan(pipe: Any, plan: MemoryPlan, device: str) -> Placement:
             for name in place.on_demand:
                 on_demand(getattr(pipe, name), device)
         pipe._studio_placement = (place, device)
-    flags = (plan.vae_tiling, plan.attention_slicing)
+    flags = (plan.vae_tile, plan.attention_slicing)
     if getattr(pipe, "_studio_plan_flags", None) != flags:
         # Walking every attention module costs ~10 ms: only when a flag changes.
         vae = getattr(pipe, "vae", None)
         if vae is not None and hasattr(vae, "enable_tiling"):
-            vae.enable_tiling() if plan.vae_tiling else vae.disable_tiling()
+            tile_vae(vae, plan.vae_tile)
         if hasattr(pipe, "enable_attention_slicing"):
             if plan.attention_slicing:
                 pipe.enable_attention_slicing()

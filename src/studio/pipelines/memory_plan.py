@@ -44,7 +44,8 @@ class JobNeeds:
     ``streamed``: those that ``model_offload`` streams block by block (the rest stay);
     empty means whole-model offload: only the largest model (plus the small ones) at a time.
     ``work`` + ``per_item`` x (batch - 1): activations of the main stage.
-    ``decode`` / ``upscale``: (untiled, tiled) peaks of the VAE decode / upscaler stage.
+    ``decode``: peaks of the VAE decode stage untiled, in 512 px and in 256 px tiles;
+    ``upscale``: (untiled, tiled) peaks of the upscaler stage.
     """
 
     title: str
@@ -54,7 +55,7 @@ class JobNeeds:
     work: float = 0.3
     per_item: float = 0.0
     batch: int = 1
-    decode: tuple[float, float] = (0.0, 0.0)
+    decode: tuple[float, float, float] = (0.0, 0.0, 0.0)
     upscale: tuple[float, float] = (0.0, 0.0)
     encoder_label: str = "text encoders"
     streamed_label: str = ""
@@ -82,7 +83,7 @@ MUSETALK_UNET = 1.6  # SD 1.5-shaped UNet
 WHISPER_TINY = 0.07
 SD_VAE = 0.16
 
-_SDXL_DECODE = (5.0, 0.7)  # 1024^2 fp32 decode, untiled (measured) / tiled (512 px tiles)
+_SDXL_DECODE = (5.0, 1.3, 0.5)  # 1024^2 fp32 decode: untiled (measured), 512 / 256 px tiles
 _ESRGAN_4K = (4.6, 0.45)  # 1024 -> 4096 x4, untiled / 256 px tiles
 
 NEEDS: dict[str, JobNeeds] = {
@@ -189,11 +190,15 @@ class MemoryPlan:
     name: str
     usable_gib: float  # memory the plan was fitted into (0 on the CPU)
     limit: str  # "8 GB card", "6 GB budget" or "CPU"
-    vae_tiling: bool = False
+    vae_tile: int = 0  # VAE tile side in pixels (0: untiled)
     tiled_upscale: bool = False
     attention_slicing: bool = False
     batch_cap: int = 0  # 0: no cap
     chosen_in_settings: bool = False
+
+    @property
+    def vae_tiling(self) -> bool:
+        return self.vae_tile > 0
 
     @property
     def on_gpu(self) -> bool:
@@ -248,7 +253,7 @@ class MemoryPlan:
         lower = _fit(self.kind, names[names.index(self.name) + 1], self.usable_gib, self.limit)
         return replace(
             lower,
-            vae_tiling=lower.vae_tiling or self.vae_tiling,
+            vae_tile=_min_cap(lower.vae_tile, self.vae_tile),
             tiled_upscale=lower.tiled_upscale or self.tiled_upscale,
             attention_slicing=lower.attention_slicing or self.attention_slicing,
             batch_cap=_min_cap(lower.batch_cap, self.batch_cap),
@@ -305,10 +310,12 @@ def _fit(kind: str, name: str, usable: float, limit: str) -> MemoryPlan:
         if fits < needs.batch:
             cap = max(1, fits)
     post = held_gib(kind, name, "post")
-    tiling = needs.decode[0] > 0 and post + needs.decode[0] > usable
+    tile = 0
+    if needs.decode[0] > 0 and post + needs.decode[0] > usable:
+        tile = 512 if post + needs.decode[1] <= usable else 256
     tiled_up = needs.upscale[0] > 0 and post + needs.upscale[0] > usable
     slicing = name == "sequential_offload" and needs.slicing
-    return MemoryPlan(kind, name, usable, limit, tiling, tiled_up, slicing, cap)
+    return MemoryPlan(kind, name, usable, limit, tile, tiled_up, slicing, cap)
 
 
 def fits(plan: MemoryPlan) -> bool:
@@ -318,7 +325,7 @@ def fits(plan: MemoryPlan) -> bool:
     batch = plan.batch(needs.batch)
     post = held_gib(plan.kind, plan.name, "post")
     main = held + needs.work + needs.per_item * (batch - 1)
-    decode = post + needs.decode[1 if plan.vae_tiling else 0]
+    decode = post + needs.decode[{0: 0, 512: 1}.get(plan.vae_tile, 2)]
     upscale = post + needs.upscale[1 if plan.tiled_upscale else 0]
     return max(main, decode, upscale) <= plan.usable_gib
 
