@@ -135,8 +135,18 @@ def build_instantid(folder: Path, unet: Any, device: str) -> None:
     )
 
 
-def build_store(root: Path, smoke: bool) -> dict[str, float]:
-    """Write every model the jobs need into ``root/models``; returns seconds per model."""
+MODELS_FOR = {
+    "segment": ("sam-vit-h", "sam-vit-b"),
+    "segment_streamed": ("sam-vit-h", "sam-vit-b"),
+    "remove": ("lama-big",),
+    "upscale": ("realesrgan-x4plus",),
+    "fill": ("sdxl-inpaint",),
+    "pack": ("realvisxl-v4-lightning", "instantid", "taesdxl", "realesrgan-x4plus"),
+}
+
+
+def build_store(root: Path, smoke: bool, job_names: list[str]) -> dict[str, float]:
+    """Write the models ``job_names`` need into ``root/models``; returns seconds per model."""
     import torch
     from tests.fixtures import canvas_models, diffusion, face_models
 
@@ -199,8 +209,11 @@ def build_store(root: Path, smoke: bool) -> dict[str, float]:
         "instantid": instantid,
         "taesdxl": taesdxl,
     }
+    wanted = {m for name in job_names for m in MODELS_FOR[name]}
     seconds = {}
     for model_id, build in builders.items():
+        if model_id not in wanted:
+            continue
         t0 = time.perf_counter()
         staged = store.staging_dir(model_id)
         build(staged)
@@ -456,7 +469,7 @@ def main() -> int:
     root = Path(args.root or tempfile.mkdtemp(prefix="bench_vram_store_"))
     if not args.root:
         t0 = time.perf_counter()
-        result["build_s"] = build_store(root, args.smoke)
+        result["build_s"] = build_store(root, args.smoke, args.jobs.split(","))
         result["build_total_s"] = round(time.perf_counter() - t0, 1)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
