@@ -67,13 +67,19 @@ def test_second_oom_names_both_plans(run_context):
     assert "Settings" in message and "Tried to allocate" in info.value.detail
 
 
-def test_leanest_plan_has_nothing_left(run_context):
+def test_leanest_plan_retries_once_with_the_cache_emptied(run_context):
     plan = choose_plan("canvas.fill", CardMemory(4 * GIB, 3 * GIB))
-    assert plan.name == "sequential_offload"
+    assert plan.name == "sequential_offload" and plan.next_down() is None
+    freed = []
     runner = OomRunner(failures=1)
-    with pytest.raises(OutOfMemory, match="the leanest plan for this job"):
-        run_with_plan(runner, None, run_context, "canvas.fill", plan=plan)
-    assert len(runner.seen) == 1
+    _, ran = run_with_plan(
+        runner, None, run_context, "canvas.fill", plan=plan, free_memory=lambda: freed.append(1)
+    )
+    assert ran == plan and freed == [1]
+    assert runner.seen == [("sequential_offload", False), ("sequential_offload", True)]
+    assert run_context.reports[0][0].endswith("; retrying with the model cache emptied")
+    with pytest.raises(OutOfMemory, match="the leanest plan for this job, even with the model"):
+        run_with_plan(OomRunner(failures=2), None, run_context, "canvas.fill", plan=plan)
 
 
 def test_other_errors_pass_through_without_retry(run_context):

@@ -4,9 +4,10 @@ The executor calls :func:`run_with_plan` instead of calling the runner directly:
 under the plan :func:`~studio.pipelines.memory_plan.choose_plan` picks for the card (or the
 one chosen in Settings); if it runs out of memory, the caller's ``free_memory`` hook runs
 (the warm cache is emptied), the stage message says "Out of memory with <plan>; retrying
-with <next plan>", and the job runs once more under :meth:`MemoryPlan.next_down`. A second
-out-of-memory error (or one with no leaner plan left) becomes an
-:class:`~studio.core.errors.OutOfMemory` whose message names both plans: never a bare OOM.
+with <next plan>", and the job runs once more under :meth:`MemoryPlan.next_down` (under the
+same plan, with the cache emptied, when it was already the leanest). A second out-of-memory
+error becomes an :class:`~studio.core.errors.OutOfMemory` whose message names the plans:
+never a bare OOM.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def with_plan(ctx: Any, plan: MemoryPlan, low_memory: bool | None = None) -> Any
     return out
 
 
-def retry_message(failed: MemoryPlan, lower: MemoryPlan) -> str:
+def retry_message(failed: MemoryPlan, lower: MemoryPlan | None) -> str:
+    """The stage shown while the job runs again (``lower`` None: the same, leanest plan)."""
+    if lower is None:
+        return f"Out of memory with {failed.label}; retrying with the model cache emptied"
     return f"Out of memory with {failed.label}; retrying with {lower.label}"
 
 
@@ -70,27 +74,25 @@ def run_with_plan(
         if not is_oom(exc):
             raise
         lower = plan.next_down()
-        if lower is None:
-            raise OutOfMemory(
-                f"Out of memory with {plan.label}, the leanest plan for this job. {ADVICE}",
-                str(exc),
-            ) from exc
         log.warning("%s ran out of memory under %s: %s", kind, plan.name, exc)
     if free_memory is not None:
         free_memory()
     free_gpu_memory()
     ctx.progress(retry_message(plan, lower), 0, 1)
+    second = lower or plan
     if on_plan is not None:
-        on_plan(lower)
+        on_plan(second)
     try:
         # low_memory too: pipelines without plan support keep their low-memory mode.
-        return runner(request, with_plan(ctx, lower, low_memory=True))
+        return runner(request, with_plan(ctx, second, low_memory=True))
     except Exception as exc:
         if not is_oom(exc):
             raise
         if free_memory is not None:
             free_memory()
-        raise OutOfMemory(
-            f"Out of memory with {plan.label}, and again with {lower.label}. {ADVICE}",
-            str(exc),
-        ) from exc
+        if lower is None:
+            message = f"Out of memory with {plan.label}, the leanest plan for this job, "
+            message += "even with the model cache emptied."
+        else:
+            message = f"Out of memory with {plan.label}, and again with {lower.label}."
+        raise OutOfMemory(f"{message} {ADVICE}", str(exc)) from exc
