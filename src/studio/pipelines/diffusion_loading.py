@@ -234,7 +234,7 @@ def on_demand(module: Any, device: str) -> None:
     (text encoders run once per job: they need not hold GPU memory while the UNet loops)."""
     from accelerate.hooks import add_hook_to_module, remove_hook_from_module
 
-    hook = getattr(module, "_hf_hook", None)
+    hook: Any = getattr(module, "_hf_hook", None)
     if is_on_demand(module) and hook.execution_device == device:
         return
     if hook is not None:
