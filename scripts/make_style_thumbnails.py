@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Render the illustrative style thumbnails in ``resources/styles/thumbs/<id>.png``.
+"""Render the illustrative style thumbnails in ``src/studio/resources/styles/thumbs/<id>.png``.
 
-    python scripts/make_style_thumbnails.py            # every style in resources/styles
+    python scripts/make_style_thumbnails.py            # every style in src/studio/resources/styles
     python scripts/make_style_thumbnails.py corporate  # just these ids
 
 These are flat illustrations (a faceless head-and-shoulders figure on a background that
@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
-STYLES = ROOT / "resources" / "styles"
+STYLES = ROOT / "src" / "studio" / "resources" / "styles"  # package data
 OUT = 256
 S = OUT * 4  # drawing size
 MAX_BYTES = 30_000

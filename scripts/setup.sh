@@ -37,6 +37,12 @@ fi
 if [ "$mode" = "test" ] && ! command -v espeak-ng >/dev/null 2>&1; then
   missing="$missing espeak-ng"  # real speech for the lipsync tests
 fi
+if [ "$mode" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
+  missing="$missing chromium"  # the /live page test (headless, fake camera)
+fi
+if [ "$mode" = "test" ] && ! command -v desktop-file-validate >/dev/null 2>&1; then
+  missing="$missing desktop-file-utils"  # the installer tests validate the desktop entry
+fi
 # venv needs ensurepip, which Debian/Ubuntu ship separately
 pyver=""
 for candidate in python3.13 python3.12 python3.11 python3; do

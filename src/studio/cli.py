@@ -1,4 +1,8 @@
-"""The ``studio`` command: the GUI by default, and the same jobs headless."""
+"""The ``studio`` command: the GUI by default, and the same jobs headless.
+
+``studio photo.png`` (or ``studio gui photo.png``) opens the window with the image in Canvas,
+which is what a file manager's "Open with" runs.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import importlib
 import json
 import pkgutil
 import sys
+from pathlib import Path
 
 from studio.core.errors import StudioError, format_size
 
@@ -78,16 +83,26 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from studio.ui.app import run_gui
+    from studio.ui.shell.app import run_gui
 
-    return run_gui()
+    paths = [Path(p) for p in getattr(args, "paths", None) or []]
+    return run_gui(open_paths=paths or None)
+
+
+def _file_to_open(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a command nor an existing file")
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description=__doc__)
     parser.set_defaults(func=_gui)
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("gui", help="open the window (the default)").set_defaults(func=_gui)
+    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("paths", nargs="*", type=_file_to_open, help="images to open in Canvas")
+    gui.set_defaults(func=_gui)
 
     models = sub.add_parser("models", help="list, download, verify or delete models")
     msub = models.add_subparsers(dest="models_command", required=True)
@@ -117,10 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
+
+    Bad options print argparse's message (naming the option) and return 2, never a traceback.
+    """
     from studio.core.logs import setup_logging
 
     setup_logging()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = route(list(sys.argv[1:] if argv is None else argv), parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the message (or the help)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except StudioError as exc:
@@ -133,6 +157,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+
+
+def route(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``studio photo.png [more.png]`` means ``studio gui photo.png ...`` ("Open with")."""
+    if argv and not argv[0].startswith("-") and argv[0] not in _commands(parser):
+        return ["gui", *argv]
+    return argv
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
 
 
 if __name__ == "__main__":  # pragma: no cover

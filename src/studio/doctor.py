@@ -36,7 +36,12 @@ def collect(store: ModelStore) -> dict[str, Any]:
         if seen:  # a card torch cannot use: CPU-only wheel or a driver/CUDA mismatch
             report["gpu_seen_by_driver"] = seen
     report["models"] = [
-        {"id": e.id, "installed": store.is_installed(e.id), "size_bytes": e.size_bytes}
+        {
+            "id": e.id,
+            "installed": store.is_installed(e.id),
+            "damaged": store.marker_damaged(e.id),  # garbled install marker: download again
+            "size_bytes": e.size_bytes,
+        }
         for e in store.catalogue
     ]
     return report
@@ -95,6 +100,10 @@ def format_report(report: dict[str, Any]) -> str:
     installed = [m for m in report["models"] if m["installed"]]
     lines.append(f"Models        {len(installed)} of {len(report['models'])} installed")
     for m in report["models"]:
-        mark = "x" if m["installed"] else " "
-        lines.append(f"  [{mark}] {m['id']:<28} {format_size(m['size_bytes'])}")
+        mark = "x" if m["installed"] else ("!" if m.get("damaged") else " ")
+        note = f"  damaged: download again (studio models download {m['id']} --force)"
+        lines.append(
+            f"  [{mark}] {m['id']:<28} {format_size(m['size_bytes'])}"
+            + (note if m.get("damaged") else "")
+        )
     return "\n".join(lines)

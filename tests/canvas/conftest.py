@@ -1,10 +1,12 @@
-"""Tiny canvas models, built once per session and installed into each test's store."""
+"""Tiny canvas models, built once per session and installed into each test's store; a real
+CanvasWorkspace over a real CPU InferenceService for the workspace tests."""
 
 from __future__ import annotations
 
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from studio.models.verify import hash_tree
@@ -85,3 +87,42 @@ def sdxl_folders(tmp_path_factory):
 def sdxl(store, sdxl_folders):
     for model_id in ("sdxl-inpaint", "lcm-lora-sdxl"):
         install_copy(store, model_id, sdxl_folders / model_id)
+
+
+@pytest.fixture
+def service(start_cpu_service, store):
+    return start_cpu_service(store)  # the default runners: the real canvas JOBS
+
+
+@pytest.fixture
+def workspace(qtbot, service, store):
+    from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
+
+    ws = CanvasWorkspace(service, store)
+    qtbot.addWidget(ws)
+    ws.resize(1200, 800)
+    ws.show()
+    qtbot.waitExposed(ws)
+    yield ws
+    ws.doc.stack.setClean()  # no question box at teardown
+
+
+@pytest.fixture
+def photo_file(tmp_path, photo):
+    from PIL import Image
+
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(photo).save(path)
+    return path
+
+
+def open_file(qtbot, ws, path, timeout=15000):
+    """``ws.open_path(path)`` and wait until the background decode shows the new image."""
+    with qtbot.waitSignal(ws.image_opened, timeout=timeout):
+        assert ws.open_path(path)
+
+
+def square_mask(shape, y0=30, y1=60, x0=40, x1=80):
+    mask = np.zeros(shape[:2], np.uint8)
+    mask[y0:y1, x0:x1] = 255
+    return mask

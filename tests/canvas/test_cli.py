@@ -131,3 +131,29 @@ def test_fill_variations_write_numbered_files(cli_run, sdxl, photo_file, tmp_pat
     )
     assert Image.open(out).text["seed"] == "5"
     assert Image.open(tmp_path / "fill-2.png").text["seed"] == "6"
+
+
+def test_cutout_to_jpeg_is_composited_like_the_gui_export(cli_run, install, photo_file, tmp_path):
+    # JPEG has no alpha: the cut-out goes on white (as Export does), never the original photo
+    install("rembg-u2net")
+    png, jpg = tmp_path / "c.png", tmp_path / "c.jpg"
+    assert cli_run("cutout", "--image", str(photo_file), "-o", str(png)) == 0
+    assert cli_run("cutout", "--image", str(photo_file), "-o", str(jpg)) == 0
+    rgba = np.asarray(Image.open(png)).astype(float)
+    alpha = rgba[..., 3:] / 255
+    expected = rgba[..., :3] * alpha + 255 * (1 - alpha)
+    got = np.asarray(Image.open(jpg).convert("RGB")).astype(float)
+    assert np.abs(got - expected).mean() < 6
+    clear = alpha[..., 0] < 0.05
+    if clear.any():  # where the cut-out is transparent the JPEG is white, not the photo
+        assert got[clear].mean() > 240
+
+
+def test_output_checked_before_the_job(cli_run, install, photo_file, tmp_path, capsys):
+    install("rembg-u2net")
+    (tmp_path / "file").write_text("x")
+    assert cli_run("cutout", "--image", str(photo_file), "-o", str(tmp_path / "file/c.png")) == 2
+    assert cli_run("cutout", "--image", str(photo_file), "-o", str(photo_file)) == 2
+    assert cli_run("cutout", "--image", str(photo_file), "-o", str(tmp_path / "c.bmp")) == 2
+    err = capsys.readouterr().err
+    assert err.count("-o/--output") == 3 and "Cutting out" not in err

@@ -82,7 +82,4 @@ def test_low_memory_uses_smaller_tiles(run_context, install):
     run_context.low_memory = True  # what the service sets when it retries after an OOM
     JOBS["canvas.upscale"](UpscaleRequest(image=img, tile=128, overlap=8), run_context)
     assert [r for r in run_context.reports if r[0] == "Upscaling"][-1] == ("Upscaling", 4, 4)
-    assert all(
-        getattr(JOBS[k], "low_memory_mode", False)
-        for k in ("canvas.remove", "canvas.fill", "canvas.upscale")
-    )
+    assert all(JOBS[k].low_memory for k in ("canvas.remove", "canvas.fill", "canvas.upscale"))

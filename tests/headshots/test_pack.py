@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from studio.core.errors import BadInput, Cancelled, ModelMissing
+from studio.pipelines import headshots
 from studio.pipelines.headshots import packs
 from studio.pipelines.headshots.pack import PackRequest, run
 from studio.pipelines.headshots.reroll import RerollRequest, reroll
@@ -114,7 +115,9 @@ def test_same_seed_same_image_whatever_the_batch(hs_context, selfie_file, tmp_pa
         hs_context,
     ).pack
     for x, y in zip(a.images, b.images, strict=False):
-        np.testing.assert_allclose(np.load(a.path(x.latent)), np.load(b.path(y.latent)), rtol=1e-3, atol=2e-3)
+        np.testing.assert_allclose(
+            np.load(a.path(x.latent)), np.load(b.path(y.latent)), rtol=1e-3, atol=2e-3
+        )
 
 
 def test_cancel_keeps_finished_images_and_resumes(hs_context, selfie_file, tmp_path):
@@ -158,7 +161,7 @@ def test_out_of_memory_mid_pack_keeps_images_and_low_memory_retry_resumes(
     with pytest.raises(torch.OutOfMemoryError):
         run(request, hs_context)
     assert len(packs.load_pack(folder).images) in (3, 4)  # 3 reported, 4th may be saved
-    assert getattr(run, "low_memory_mode", False)
+    assert headshots.JOBS["headshots.pack"].low_memory
     # What the service does next: the same request again, in low-memory mode.
     hs_context.progress = lambda *a, **k: None
     hs_context.low_memory = True
@@ -218,3 +221,71 @@ def test_export_disk_full_leaves_no_partial_files(hs_context, selfie_file, tmp_p
     assert list((tmp_path / "export").iterdir()) == []
     with pytest.raises(BadInput, match="format"):
         packs.export_images(pack, [0], tmp_path / "export", "gif")
+
+
+def _hand_made_pack(folder):
+    """A small saved pack (one draft, one final) written through the packs module."""
+    rgb = np.full((64, 64, 3), 128, np.uint8)
+    pack = packs.Pack(folder, "corporate", "a portrait", "", {"steps": 2}, {}, [])
+    packs.write_image(rgb, folder / "drafts/000.jpg")
+    packs.write_image(rgb, folder / "final/000.jpg")
+    np.save(folder / "latents.npy", np.zeros(4, np.float16))
+    pack.images.append(
+        packs.PackImage(0, 1, "drafts/000.jpg", "latents.npy", final="final/000.jpg")
+    )
+    pack.save()
+    return pack
+
+
+@pytest.mark.parametrize("field", ["final", "draft", "latent"])
+@pytest.mark.parametrize("where", ["../victim.jpg", "drafts/../../victim.jpg", "ABSOLUTE"])
+def test_paths_in_an_edited_manifest_stay_inside_the_pack(tmp_path, run_context, field, where):
+    victim = tmp_path / "victim.jpg"
+    victim.write_bytes(b"the user's file")
+    folder = tmp_path / "pack"
+    _hand_made_pack(folder)
+    manifest = json.loads((folder / packs.MANIFEST).read_text())
+    manifest["images"][0][field] = str(victim) if where == "ABSOLUTE" else where
+    (folder / packs.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(BadInput, match="outside its folder"):
+        packs.load_pack(folder)
+    with pytest.raises(BadInput, match="outside its folder"):
+        reroll(RerollRequest(folder, 0, seed=3), run_context)  # re-roll deletes the old final
+    assert victim.read_bytes() == b"the user's file"
+    assert packs.list_packs(tmp_path) == []  # a damaged pack is skipped in the list
+
+
+def test_a_link_out_of_the_pack_is_refused(tmp_path):
+    victim = tmp_path / "victim.jpg"
+    victim.write_bytes(b"the user's file")
+    folder = tmp_path / "pack"
+    _hand_made_pack(folder)
+    (folder / "final/000.jpg").unlink()
+    (folder / "final/000.jpg").symlink_to(victim)
+    with pytest.raises(BadInput, match="outside its folder"):
+        packs.load_pack(folder)
+    assert victim.exists()
+
+
+def test_a_manifest_with_unknown_fields_is_damaged_not_a_crash(tmp_path):
+    folder = tmp_path / "pack"
+    _hand_made_pack(folder)
+    manifest = json.loads((folder / packs.MANIFEST).read_text())
+    manifest["images"][0]["surprise"] = 1
+    (folder / packs.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(BadInput, match="damaged"):
+        packs.load_pack(folder)
+
+
+def test_a_clean_hand_made_pack_loads_and_exports(tmp_path):
+    folder = tmp_path / "pack"
+    _hand_made_pack(folder)
+    pack = packs.load_pack(folder)
+    assert pack.path("final/000.jpg") == folder / "final/000.jpg"
+    written = packs.export_images(pack, [0], tmp_path / "out")
+    assert [p.name for p in written] == ["headshot_000.jpg"]
+    assert packs.read_embedded_metadata(written[0])["index"] == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "headshot_000.jpg",
+        "headshot_000.json",
+    ]

@@ -32,31 +32,12 @@ def test_missing_or_unset_thumbnail_is_none(tmp_path):
     assert found == {"A": None, "B": None, "C": tmp_path / "c.png"}
 
 
-class _Service:
-    """Just the signals the workspace connects to: the Style step needs no jobs."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QObject, Signal
-
-        class Signals(QObject):
-            job_progress = Signal(object, object)
-            job_finished = Signal(object, object)
-            job_failed = Signal(object, str, str)
-            job_cancelled = Signal(object)
-
-        self._signals = Signals()
-
-    def __getattr__(self, name):
-        return getattr(self._signals, name)
-
-
-def test_style_step_shows_a_thumbnail_per_style(qtbot, store, tmp_path, monkeypatch):
+def test_style_step_shows_a_thumbnail_per_style(qtbot, clicks, store, start_cpu_service):
     from PySide6.QtCore import Qt
 
-    from studio.ui.workspaces import headshots
+    from studio.ui.workspaces.headshots import workspace as headshots
 
-    monkeypatch.setattr(headshots, "packs_root", lambda: tmp_path / "packs")
-    ws = headshots.HeadshotsWorkspace(_Service(), store)
+    ws = headshots.HeadshotsWorkspace(start_cpu_service(store), store)
     qtbot.addWidget(ws)
     ws.resize(1100, 700)
     ws.tabs.setCurrentIndex(1)
@@ -64,7 +45,7 @@ def test_style_step_shows_a_thumbnail_per_style(qtbot, store, tmp_path, monkeypa
     qtbot.waitExposed(ws)
 
     packs = styles.list_styles()
-    items = [ws.style_list.item(i) for i in range(ws.style_list.count())]
+    items = [ws.style_step.style_list.item(i) for i in range(ws.style_step.style_list.count())]
     assert [it.text() for it in items] == [s.name for s in packs] + ["Custom prompt"]
     for it, s in zip(items[:-1], packs, strict=True):
         assert it.data(Qt.ItemDataRole.UserRole) == s.id
@@ -72,11 +53,13 @@ def test_style_step_shows_a_thumbnail_per_style(qtbot, store, tmp_path, monkeypa
         assert not it.icon().pixmap(104, 104).isNull()
 
     # the list and the combo box pick the same style, either way round
-    ws.style_list.setCurrentRow(2)
-    assert ws.style_box.currentData() == packs[2].id
-    ws.style_box.setCurrentIndex(ws.style_box.findData("custom"))
-    assert ws.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == "custom"
-    ws.style_box.setCurrentIndex(ws.style_box.findData("studio-white"))
+    step = ws.style_step
+    clicks.item(step.style_list, step.style_list.item(2))
+    assert step.style_box.currentData() == packs[2].id
+    clicks.choose_in_combo(step.style_box, step.style_box.findData("custom"))
+    assert step.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == "custom"
+    clicks.choose_in_combo(step.style_box, step.style_box.findData("studio-white"))
+    assert step.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == "studio-white"
     assert ws.build_request().style == "studio-white"
 
     if os.environ.get("STUDIO_SCREENSHOT"):

@@ -102,3 +102,70 @@ def test_image_file_is_not_audio(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(BadInput, match="does not exist"):
         load_speech(tmp_path / "nope.wav")
+
+
+def _long_silent_ogg(path, hours: float = 2.0):
+    """A small two-hour Opus/OGG (8 kHz silence): one 12 s block encoded once, its packets
+    repeated with shifted timestamps (about 1 MB)."""
+    import av
+
+    with av.open(str(path), "w", format="ogg") as out:
+        stream = out.add_stream("libopus", rate=8000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 8000 * 12), np.int16), layout="mono")
+        frame.sample_rate, frame.pts = 8000, 0
+        packets = list(stream.encode(frame)) + list(stream.encode(None))
+        span = packets[-1].pts + packets[-1].duration - packets[0].pts
+        for block in range(int(hours * 3600 / 12)):
+            for p in packets:
+                q = av.Packet(bytes(p))
+                q.pts, q.dts = p.pts + block * span, p.dts + block * span
+                q.duration, q.time_base, q.stream = p.duration, p.time_base, stream
+                out.mux(q)
+    return path
+
+
+def test_a_long_file_is_refused_from_its_container_before_decoding(tmp_path):
+    import tracemalloc
+
+    path = _long_silent_ogg(tmp_path / "two-hours.ogg")
+    assert path.stat().st_size < 5_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadInput, match=r"7\d\d\d s long; the limit is 300 s"):
+            load_speech(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50_000_000  # decoding it whole would take ~230 MB (fltp) or more
+
+
+def test_decoding_stops_once_past_the_limit_when_the_container_lies(tmp_path):
+    import tracemalloc
+
+    import av
+
+    # Matroska whose timestamps claim 1.2 s while its PCM packets hold 120 s: the declared
+    # length cannot be trusted, the running count of decoded samples must stop it.
+    rate, path = 8000, tmp_path / "lies.mka"
+    tone = (3000 * np.sin(np.arange(rate * 10) / rate * 2 * np.pi * 220)).astype(np.int16)
+    with av.open(str(path), "w", format="matroska") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(tone[None], format="s16", layout="mono")
+        frame.sample_rate, frame.pts = rate, 0
+        packets = list(stream.encode(frame)) + list(stream.encode(None))
+        data = b"".join(bytes(p) for p in packets)
+        for i in range(12):
+            q = av.Packet(data)
+            q.pts = q.dts = i * 800  # 0.1 s apart, 10 s of samples each
+            q.duration, q.time_base, q.stream = 800, packets[0].time_base, stream
+            out.mux(q)
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadInput, match="longer than 5 s"):
+            decode_audio(path, max_seconds=5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000  # all 120 s as float32 would be 3.8 MB
+    samples, _ = decode_audio(path)  # without a limit it is all there
+    assert samples.shape == (1, rate * 120)

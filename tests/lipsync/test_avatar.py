@@ -68,3 +68,12 @@ def test_bisenet_loads_strictly_in_published_layout(built_models):
     assert "cp.resnet.layer1.0.conv1.weight" in state and "ffm.convblk.conv.weight" in state
     net = bisenet_from_state_dict(state)
     assert net(torch.zeros(1, 3, 64, 64)).shape == (1, 19, 64, 64)
+
+
+def test_unwritable_cache_does_not_fail_the_preparation(lipsync_ctx, avatar_files, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a regular file where the cache folder should be")
+    request = PrepareAvatarRequest(avatar_files[1], cache_dir=blocker / "avatars")
+    avatar = prepare_avatar(request, lipsync_ctx)
+    assert avatar.latents.size and avatar.frame.ndim == 3
+    assert blocker.is_file()  # nothing written, nothing replaced

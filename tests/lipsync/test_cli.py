@@ -17,7 +17,9 @@ def test_cli_reports_bad_input_with_exit_code_2(tmp_path, capsys, monkeypatch):
     from studio.pipelines.lipsync.audio import write_wav
 
     write_wav(silent, [0.0] * 16000, 16000)
-    args = _parse(["--avatar", "a.png", "--audio", str(silent), "-o", str(tmp_path / "o.mp4")])
+    avatar = tmp_path / "a.png"
+    avatar.write_bytes(b"the audio is checked first")
+    args = _parse(["--avatar", str(avatar), "--audio", str(silent), "-o", str(tmp_path / "o.mp4")])
     assert args.func is cli.main
     assert args.func(args) == 2
     assert "error: The audio 'silent.wav' is silent" in capsys.readouterr().err

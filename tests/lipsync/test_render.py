@@ -156,3 +156,118 @@ def test_yuv_frames_round_trip_through_the_writer(tmp_path):
     for got, want in zip(decoded, (img, img[:, ::-1]), strict=True):
         mse = np.mean((got.astype(float) - want.astype(float)) ** 2)
         assert 10 * np.log10(255**2 / mse) > 30  # PSNR: the right picture, right colours
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if ".part" in p.name)
+
+
+@pytest.mark.parametrize("audio_rate", [0, -3])
+def test_an_encoder_that_cannot_start_leaves_nothing(tmp_path, audio_rate):
+    import numpy as np
+
+    from studio.core.errors import StudioError
+    from studio.pipelines.lipsync.encode import VideoWriter
+
+    with pytest.raises(StudioError, match="encoder"):
+        VideoWriter(
+            tmp_path / "v.mp4", audio=np.zeros((1, 1600), np.float32), audio_rate=audio_rate
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_impossible_writer_settings_are_refused_before_any_file(tmp_path):
+    from studio.pipelines.lipsync.encode import VideoWriter
+
+    for kwargs in ({"size": 511}, {"size": 0}, {"fps": 0}, {"crf": -5}):
+        with pytest.raises(BadInput):
+            VideoWriter(tmp_path / "v.mp4", **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_video_without_frames_is_an_error_and_leaves_nothing(tmp_path):
+    from studio.core.errors import StudioError
+    from studio.pipelines.lipsync.encode import VideoWriter
+
+    (tmp_path / "v.mp4").write_bytes(b"an earlier render")
+    writer = VideoWriter(tmp_path / "v.mp4", size=64)
+    with pytest.raises(StudioError, match="No video frames"):
+        writer.finish()
+    assert (tmp_path / "v.mp4").read_bytes() == b"an earlier render"
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_encoder_failing_mid_stream_cleans_up(tmp_path):
+    import numpy as np
+
+    from studio.core.errors import StudioError
+    from studio.pipelines.lipsync.encode import VideoWriter
+
+    writer = VideoWriter(tmp_path / "v.mp4", size=64)
+    bad = np.zeros((2, 64, 64, 2), np.uint8)  # two channels: not an RGB frame
+    writer.write(bad)
+    with pytest.raises(StudioError):
+        for _ in range(5):  # the error surfaces on a later write or at finish
+            writer.write(bad)
+        writer.finish()
+    assert _leftovers(tmp_path) == [] and not (tmp_path / "v.mp4").exists()
+
+
+def test_check_video_refuses_a_file_without_picture(tmp_path):
+    import av
+    import numpy as np
+
+    from studio.core.errors import StudioError
+    from studio.pipelines.lipsync.audio import write_wav
+    from studio.pipelines.lipsync.encode import check_video
+
+    wav = write_wav(tmp_path / "a.wav", np.zeros(8000, np.float32) + 0.1, 8000)
+    with pytest.raises(StudioError, match="no picture"):
+        check_video(wav)
+    with av.open(str(tmp_path / "a.wav")):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"batch_size": -1}, "batch size"),
+        ({"batch_size": 0}, "batch size"),
+        ({"mouth_scale": float("nan")}, "Mouth"),
+        ({"mouth_scale": float("inf")}, "Mouth"),
+        ({"smoothing": 0.95}, "Smoothing"),
+        ({"bbox_shift": 10**9}, "shift"),
+        ({"max_seconds": float("nan")}, "longest"),
+        ({"chunk_seconds": 0}, "chunk"),
+    ],
+)
+def test_impossible_settings_are_refused_before_any_work(
+    run_context, avatar_files, speech_wav, tmp_path, changes, match
+):
+    import dataclasses
+
+    req = RenderRequest(avatar_files[1], speech_wav, tmp_path / "o.mp4")
+    with pytest.raises(BadInput, match=match):
+        render(dataclasses.replace(req, **changes), run_context)  # no model is installed
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("which", ["avatar", "audio", "png"])
+def test_the_output_never_replaces_an_input(run_context, avatar_files, speech_wav, tmp_path, which):
+    import shutil
+
+    avatar = shutil.copy(avatar_files[1], tmp_path / "face.png")
+    audio = shutil.copy(speech_wav, tmp_path / "speech.wav")
+    output = {"avatar": avatar, "audio": audio, "png": tmp_path / "out.png"}[which]
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(BadInput, match="input|extension"):
+        render(RenderRequest(avatar, audio, output), run_context)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_missing_models_are_named_together(run_context, avatar_files, speech_wav, tmp_path):
+    from studio.core.errors import ModelMissing
+
+    with pytest.raises(ModelMissing) as info:
+        render(RenderRequest(avatar_files[1], speech_wav, tmp_path / "o.mp4"), run_context)
+    assert {"musetalk-v15", "sd-vae-ft-mse", "whisper-tiny"} <= set(info.value.model_ids)

@@ -30,9 +30,12 @@ def test_live_cli_errors(live_store, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("STUDIO_MODELS_DIR", str(live_store.root))
     out = str(tmp_path / "o.png")
     assert main(["live", "--prompt", "a", "-o", out, "--width", "100", "-q"]) == 2
-    assert "error: The live frame width must be a multiple of 8" in capsys.readouterr().err
+    assert "argument --width: must be a multiple of 8" in capsys.readouterr().err
     assert main(["live", "--prompt", "a", "-o", out, "--image", str(tmp_path / "no.png")]) == 2
-    assert "Could not read the image" in capsys.readouterr().err
+    assert "argument --image: the file" in capsys.readouterr().err
+    (tmp_path / "notes.png").write_text("not an image")
+    assert main(["live", "--prompt", "a", "-o", out, "--image", str(tmp_path / "notes.png")]) == 2
+    assert "'notes.png' is not an image" in capsys.readouterr().err
     monkeypatch.setenv("STUDIO_MODELS_DIR", str(tmp_path / "empty"))
     assert main(["live", "--prompt", "a", "-o", out, "-q"]) == 2
     assert "studio models download sd-turbo" in capsys.readouterr().err

@@ -11,7 +11,6 @@ pytest.importorskip("pytestqt")
 QtMultimedia = pytest.importorskip("PySide6.QtMultimedia")
 
 from PySide6.QtCore import QRect, QSize  # noqa: E402
-from PySide6.QtGui import QColor, QImage  # noqa: E402
 from PySide6.QtMultimedia import (  # noqa: E402
     QCamera,
     QCameraDevice,
@@ -22,16 +21,14 @@ from PySide6.QtMultimedia import (  # noqa: E402
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
 from studio.core.errors import BadInput  # noqa: E402
-from studio.ui.live_sources import (  # noqa: E402
+from studio.ui.widgets.images import to_qimage  # noqa: E402
+from studio.ui.workspaces.live.source_picker import RegionDialog, SourcePicker  # noqa: E402
+from studio.ui.workspaces.live.sources import (  # noqa: E402
     CameraSource,
     CanvasSource,
-    RegionDialog,
     ScreenSource,
-    SourcePicker,
     VideoSinkSource,
     available_cameras,
-    qimage_to_rgb,
-    rgb_to_qimage,
 )
 
 
@@ -39,24 +36,15 @@ def _pattern(h=30, w=45, seed=0):
     return (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.uint8)
 
 
-def test_qimage_roundtrip_handles_padded_rows(qapp):
-    rgb = _pattern(h=7 + 10, w=13)  # 13 * 3 bytes: Qt pads each row to 40
-    image = rgb_to_qimage(rgb)
-    assert image.bytesPerLine() > 13 * 3
-    np.testing.assert_array_equal(qimage_to_rgb(image), rgb)
-    argb = image.convertToFormat(QImage.Format.Format_ARGB32)
-    np.testing.assert_array_equal(qimage_to_rgb(argb), rgb)
-
-
 def test_video_sink_frames_reach_the_stream_as_rgb(qtbot):
     sink = QVideoSink()
     source = VideoSinkSource(sink)
     assert source.latest() is None and source.version == 0
     first, second = _pattern(seed=1), _pattern(seed=2)
-    sink.setVideoFrame(QVideoFrame(rgb_to_qimage(first)))  # what a camera backend does
+    sink.setVideoFrame(QVideoFrame(to_qimage(first)))  # what a camera backend does
     assert source.version == 1
     np.testing.assert_array_equal(source.latest(), first)
-    sink.setVideoFrame(QVideoFrame(rgb_to_qimage(second)))
+    sink.setVideoFrame(QVideoFrame(to_qimage(second)))
     # The stream reads on its own thread: the handoff gives it the newest frame, whole.
     got = []
     reader = threading.Thread(target=lambda: got.append(source.latest()))
@@ -98,7 +86,7 @@ def test_no_camera_on_this_machine_is_said_plainly(qtbot):
 
 def test_camera_unplugged_fails_with_a_message(qtbot):
     source = CameraSource(QCameraDevice())
-    source.sink.setVideoFrame(QVideoFrame(rgb_to_qimage(_pattern())))
+    source.sink.setVideoFrame(QVideoFrame(to_qimage(_pattern())))
     assert source.latest().shape == (30, 45, 3)
     with qtbot.waitSignal(source.failed) as failed:
         source.media_devices.videoInputsChanged.emit()  # the camera left the device list
@@ -172,18 +160,12 @@ def test_region_dialog_keeps_the_region_on_screen(qtbot):
     assert dialog.region().right() <= geometry.right()
 
 
-def test_colour_helper_sanity(qapp):
-    image = QImage(4, 4, QImage.Format.Format_RGB32)
-    image.fill(QColor(10, 20, 30))
-    assert tuple(qimage_to_rgb(image)[0, 0]) == (10, 20, 30)
-
-
 def test_a_failed_source_ends_the_stream_with_its_message(qtbot, run_context, live_store):
     from studio.pipelines.live.jobs import LiveStreamRequest, run_stream
     from studio.pipelines.live.session import LiveControls, LiveSettings
 
     source = VideoSinkSource()
-    source.sink.setVideoFrame(QVideoFrame(rgb_to_qimage(_pattern())))
+    source.sink.setVideoFrame(QVideoFrame(to_qimage(_pattern())))
 
     def unplug(frame):
         source.fail("The camera 'Test' was disconnected. Plug it back in.")
@@ -199,7 +181,7 @@ def test_a_failed_source_ends_the_stream_with_its_message(qtbot, run_context, li
 
 
 def test_camera_mode_choice_prefers_small_fast_modes_that_cover_the_frame():
-    from studio.ui.live_sources import pick_camera_format
+    from studio.ui.workspaces.live.sources import pick_camera_format
 
     modes = [(3840, 2160, 30.0), (1280, 720, 30.0), (640, 480, 30.0), (1920, 1080, 60.0)]
     assert pick_camera_format(modes) == 1  # 720p: the smallest with a short side >= 512

@@ -7,7 +7,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from studio.ui.workspaces.live import FrameSource, LiveWorkspace  # noqa: E402
+from studio.ui.workspaces.live.sources import FrameSource  # noqa: E402
+from studio.ui.workspaces.live.workspace import LiveWorkspace  # noqa: E402
 
 
 @pytest.fixture
@@ -15,14 +16,14 @@ def workspace(qtbot, live_store, start_cpu_service):
     svc = start_cpu_service(live_store)
     ws = LiveWorkspace(svc, live_store)
     qtbot.addWidget(ws)
-    ws.frame_size.setCurrentIndex(0)  # 256 x 256 keeps the CPU test quick
+    ws.panel.frame_size.setCurrentIndex(0)  # 256 x 256 keeps the CPU test quick
     yield ws, svc
     ws.stop()
 
 
 def test_stream_shows_frames_and_applies_prompt_changes(qtbot, workspace, tmp_path):
     ws, svc = workspace
-    ws.prompt.setText("a cat")
+    ws.panel.prompt.setText("a cat")
     frame = (np.random.default_rng(0).random((90, 120, 3)) * 255).astype(np.uint8)
     ws.set_source(FrameSource(frame))
     ws.show()
@@ -30,34 +31,40 @@ def test_stream_shows_frames_and_applies_prompt_changes(qtbot, workspace, tmp_pa
         svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
     ):
         ws.start()
-    assert ws.running and ws.start_button.text() == "Stop"
+    assert ws.running and ws.panel.start_button.text() == "Stop"
     qtbot.waitUntil(lambda: ws.last_image is not None, timeout=10000)
     assert ws.last_image.size == (256, 256)
-    ws.prompt.setText("a dog")
+    ws.panel.prompt.setText("a dog")
     assert ws.controls.get().prompt == "a dog"
-    qtbot.waitUntil(lambda: "fps" in ws.status.text(), timeout=30000)
+    qtbot.waitUntil(lambda: "fps" in ws.panel.status.text(), timeout=30000)
     ws.freeze()
-    assert ws.save_button.isEnabled()
+    assert ws.panel.save_button.isEnabled()
     with qtbot.waitSignal(ws.send_to_canvas) as sent:
-        ws.canvas_button.click()
+        ws.panel.canvas_button.click()
     assert sent.args[0].size == (256, 256)
     ws.save_frozen(str(tmp_path / "f.png"))
+    qtbot.waitUntil(lambda: ws.panel.note.text().startswith("Saved"), timeout=10000)
     assert (tmp_path / "f.png").is_file()
     job_id = ws.job_id
     with qtbot.waitSignal(
         svc.job_cancelled, timeout=30000, check_params_cb=lambda j: j.id == job_id
     ):
-        ws.hide()  # leaving the workspace stops the stream
-    assert not ws.running and ws.status.text() == "Stopped"
+        ws.hide()  # leaving the workspace pauses the stream...
+    assert not ws.running and ws.panel.status.text().startswith("Paused while Live is not shown")
+    with qtbot.waitSignal(
+        svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
+    ):
+        ws.show()  # ...and coming back resumes it
+    assert ws.running and ws.job_id != job_id and ws.panel.start_button.text() == "Stop"
 
 
 def test_refused_prompt_shows_an_error_and_the_ui_keeps_running(qtbot, workspace):
     ws, svc = workspace
-    ws.prompt.setText("nude")
+    ws.panel.prompt.setText("nude")
     with qtbot.waitSignal(svc.job_failed, timeout=30000):
         ws.start()
-    assert "content filter" in ws.error.text()
-    assert not ws.running and ws.start_button.text() == "Start"
+    assert "content filter" in ws.panel.error.text()
+    assert not ws.running and ws.panel.start_button.text() == "Start"
 
 
 def test_stream_yields_to_other_jobs_between_frames(qtbot, workspace):
@@ -97,10 +104,10 @@ def _choose(combo, text):
 def test_canvas_source_streams_the_canvas_image(qtbot, workspace, tmp_path):
     import os
 
-    from studio.ui.live_sources import CanvasSource
+    from studio.ui.workspaces.live.sources import CanvasSource
 
     ws, svc = workspace
-    picker = ws.source_kind
+    picker = ws.panel.source_kind
     canvas_item = picker.model().item(picker.findText("Canvas"))
     assert not canvas_item.isEnabled()  # no canvas linked yet
     assert not picker.model().item(picker.findText("No camera found")).isEnabled()
@@ -111,7 +118,7 @@ def test_canvas_source_streams_the_canvas_image(qtbot, workspace, tmp_path):
     assert picker.model().item(picker.findText("Canvas")).isEnabled()
     _choose(picker, "Canvas")
     assert isinstance(ws.source, CanvasSource) and picker.currentText() == "Canvas"
-    ws.prompt.setText("a watercolour fox")
+    ws.panel.prompt.setText("a watercolour fox")
     ws.resize(1100, 640)
     ws.show()
     with qtbot.waitSignal(
@@ -121,8 +128,8 @@ def test_canvas_source_streams_the_canvas_image(qtbot, workspace, tmp_path):
     first = np.asarray(ws.last_image)
     canvas.append(255 - canvas[0])  # the user paints: the next frames follow the canvas
     qtbot.waitUntil(lambda: not np.array_equal(np.asarray(ws.last_image), first), timeout=30000)
-    qtbot.waitUntil(lambda: "ms/frame" in ws.status.text(), timeout=30000)
-    assert "img2img" in ws.status.text()
+    qtbot.waitUntil(lambda: "ms/frame" in ws.panel.status.text(), timeout=30000)
+    assert "img2img" in ws.panel.status.text()
     shot = ws.grab()
     shot.save(str(tmp_path / "live.png"))
     if os.environ.get("LIVE_SCREENSHOT"):
@@ -133,12 +140,13 @@ def test_canvas_source_streams_the_canvas_image(qtbot, workspace, tmp_path):
 def test_camera_unplugged_mid_stream_stops_with_a_message(qtbot, workspace):
     from PySide6.QtMultimedia import QCameraDevice, QVideoFrame
 
-    from studio.ui.live_sources import CameraSource, rgb_to_qimage
+    from studio.ui.widgets.images import to_qimage
+    from studio.ui.workspaces.live.sources import CameraSource
 
     ws, svc = workspace
     camera = CameraSource(QCameraDevice())  # no webcam here: frames come through its sink
     frame = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
-    camera.sink.setVideoFrame(QVideoFrame(rgb_to_qimage(frame)))
+    camera.sink.setVideoFrame(QVideoFrame(to_qimage(frame)))
     ws.set_source(camera)
     with qtbot.waitSignal(
         svc.job_progress, timeout=60000, check_params_cb=lambda job, u: u.preview is not None
@@ -149,10 +157,10 @@ def test_camera_unplugged_mid_stream_stops_with_a_message(qtbot, workspace):
         svc.job_cancelled, timeout=30000, check_params_cb=lambda j: j.id == job_id
     ):
         camera.media_devices.videoInputsChanged.emit()  # the camera left the device list
-    assert "was disconnected" in ws.error.text()
+    assert "was disconnected" in ws.panel.error.text()
     assert not ws.running and ws.source is None
-    assert ws.source_kind.currentText() == "None (text to image)"
-    assert ws.source_view.text() == "Source stopped"
+    assert ws.panel.source_kind.currentText() == "None (text to image)"
+    assert ws.panel.source_view.text() == "Source stopped"
     _next_frame_after_start(qtbot, svc, ws)  # the workspace still works: txt2img now
     qtbot.waitUntil(lambda: ws.last_frame is not None, timeout=10000)
     assert ws.last_frame.mode == "txt2img"
@@ -167,23 +175,23 @@ def _next_frame_after_start(qtbot, svc, ws):
 
 def test_refused_prompt_and_model_switch_mid_stream_keep_it_running(qtbot, workspace):
     ws, svc = workspace
-    ws.prompt.setText("a cat")
+    ws.panel.prompt.setText("a cat")
     _next_frame_after_start(qtbot, svc, ws)
-    ws.prompt.setText("a nude cat")
-    assert "refused by the content filter" in ws.error.text()
+    ws.panel.prompt.setText("a nude cat")
+    assert "refused by the content filter" in ws.panel.error.text()
     assert ws.controls.get().prompt == "a cat" and ws.running
     _next_frame(qtbot, svc, ws)  # still streaming, with the last accepted prompt
-    ws.prompt.setText("a dog")
-    assert ws.error.text() == "" and ws.controls.get().prompt == "a dog"
+    ws.panel.prompt.setText("a dog")
+    assert ws.panel.error.text() == "" and ws.controls.get().prompt == "a dog"
 
-    _choose(ws.vae, "Model's own VAE (sharper)")
+    _choose(ws.panel.vae, "Model's own VAE (sharper)")
     assert ws.controls.get().vae_id is None
     _next_frame(qtbot, svc, ws)
     qtbot.waitUntil(lambda: "live.engine:sd-turbo+vae:cpu" in svc.cache, timeout=30000)
     ws.store.delete("taesd")
-    _choose(ws.vae, "Tiny VAE (TAESD, fastest)")
-    assert "TAESD tiny VAE (SD 1.x/2.x) is not installed" in ws.error.text()
-    assert ws.vae.currentData() is None and ws.controls.get().vae_id is None
+    _choose(ws.panel.vae, "Tiny VAE (TAESD, fastest)")
+    assert "TAESD tiny VAE (SD 1.x/2.x) is not installed" in ws.panel.error.text()
+    assert ws.panel.vae.currentData() is None and ws.controls.get().vae_id is None
     _next_frame(qtbot, svc, ws)
     assert ws.running
 
@@ -192,14 +200,14 @@ def test_screen_and_file_sources_show_a_preview(qtbot, workspace, tmp_path):
     from PIL import Image
     from PySide6.QtCore import QRect
 
-    from studio.ui.live_sources import ScreenSource
+    from studio.ui.workspaces.live.sources import ScreenSource
 
     ws, _svc = workspace
     ws.use_screen_region(QRect(0, 0, 200, 120))
     assert isinstance(ws.source, ScreenSource) and ws.source.timer.isActive()
-    assert ws.source_kind.currentText() == "Screen region..."
-    qtbot.waitUntil(lambda: ws.source_view.pixmap() is not None, timeout=5000)
-    assert not ws.source_view.pixmap().isNull()
+    assert ws.panel.source_kind.currentText() == "Screen region..."
+    qtbot.waitUntil(lambda: ws.panel.source_view.pixmap() is not None, timeout=5000)
+    assert not ws.panel.source_view.pixmap().isNull()
     screen = ws.source
     ws.show()
     ws.hide()  # leaving the workspace stops the capture...
@@ -208,19 +216,19 @@ def test_screen_and_file_sources_show_a_preview(qtbot, workspace, tmp_path):
     assert screen.timer.isActive()
 
     ws.use_image(str(tmp_path / "missing.png"))
-    assert "Could not read the image" in ws.error.text() and ws.source is screen
+    assert "Could not read the image" in ws.panel.error.text() and ws.source is screen
     path = tmp_path / "in.png"
     Image.fromarray(np.full((40, 60, 3), 200, np.uint8)).save(path)
     ws.use_image(str(path))
     assert ws.source.latest().shape == (40, 60, 3) and not screen.timer.isActive()
-    _choose(ws.source_kind, "None (text to image)")
-    assert ws.source is None and ws.source_view.text() == "No source"
+    _choose(ws.panel.source_kind, "None (text to image)")
+    assert ws.source is None and ws.panel.source_view.text() == "No source"
 
 
 def test_speed_choice_reaches_the_frame_loop(workspace):
     ws, _svc = workspace
     assert ws.controls.get().optimise == "auto"  # quick start by default
-    ws.speed.setCurrentIndex(ws.speed.findData("compile"))
+    ws.panel.speed.setCurrentIndex(ws.panel.speed.findData("compile"))
     assert ws.controls.get().optimise == "compile"
-    ws.speed.setCurrentIndex(ws.speed.findData("eager"))
+    ws.panel.speed.setCurrentIndex(ws.panel.speed.findData("eager"))
     assert ws.controls.get().optimise == "eager"

@@ -99,3 +99,22 @@ def test_require_all_names_every_missing_model_at_once(store):
     assert "SD-Turbo" in msg and "Segment Anything ViT-B" in msg
     assert "studio models download sd-turbo sam-vit-b" in msg
     assert store.require_all("taesd") == [store.root / "taesd"]
+
+
+def test_garbled_marker_is_not_installed_and_doctor_flags_it(store):
+    from studio.doctor import collect, format_report
+    from studio.models.store import MARKER
+    from studio.models.verify import DAMAGED_MARKER, verify_models
+
+    install_built(store, "taesd", lambda d: (d / "config.json").write_text("{}"))
+    (store.root / "taesd" / MARKER).write_text('{"id": "taesd", "sha256": {"conf')
+    assert not store.is_installed("taesd") and store.marker_damaged("taesd")
+    assert store.installed() == []
+    with pytest.raises(ModelMissing):
+        store.require("taesd")
+    assert verify_models(store) == [("taesd", [DAMAGED_MARKER])]
+    report = collect(store)
+    row = next(m for m in report["models"] if m["id"] == "taesd")
+    assert row == {"id": "taesd", "installed": False, "damaged": True, "size_bytes": 9_800_000}
+    assert "[!] taesd" in format_report(report)
+    assert "studio models download taesd --force" in format_report(report)

@@ -134,7 +134,7 @@ def _hub_store(tmp_path):
         task="t",
         licence="MIT",
         commercial_use=True,
-        size_bytes=10,
+        size_bytes=2 * len(PAYLOAD),
         vram_bytes=0,
         hub=HubSource(repo="org/repo", files=("config.json", "sub/w.bin")),
     )

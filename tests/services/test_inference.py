@@ -8,6 +8,7 @@ import time
 import pytest
 
 from studio.core.errors import BadInput
+from studio.pipelines.jobspec import JobSpec
 from studio.services.inference import InferenceService
 from studio.services.jobs import JobState, Priority
 
@@ -49,9 +50,6 @@ def oom_once(request, ctx):
     return "ok-low-memory"
 
 
-oom_once.low_memory_mode = True  # type: ignore[attr-defined]
-
-
 def oom_always(request, ctx):
     raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
@@ -60,7 +58,7 @@ RUNNERS = {
     "t.steps": steps,
     "t.bad": bad,
     "t.crash": crash,
-    "t.oom": oom_once,
+    "t.oom": JobSpec(oom_once, low_memory=True),
     "t.oom_always": oom_always,
 }
 
@@ -83,14 +81,13 @@ def test_signals_in_order_and_result(qtbot, service):
     events = _record(service)
     job = service.submit("t.steps", {"n": 3, "value": 42}, label="a")
     _wait_done(qtbot, service, job)
-    assert events == [
-        ("queued", "a"),
-        ("started", "a"),
-        ("progress", "a", 1),
-        ("progress", "a", 2),
-        ("progress", "a", 3),
-        ("finished", "a", 42),
-    ]
+    # Progress may collapse to the newest update when the GUI thread is busy; the last one
+    # always arrives, before the outcome.
+    assert events[:2] == [("queued", "a"), ("started", "a")]
+    assert events[-2:] == [("progress", "a", 3), ("finished", "a", 42)]
+    done = [e[2] for e in events if e[0] == "progress"]
+    assert done == sorted(set(done)) and set(done) <= {1, 2, 3}
+    assert len(events) == 3 + len(done)
     assert job.state is JobState.FINISHED
     assert set(job.stage_seconds) == {"step"}
     assert job.duration_s is not None and job.duration_s >= 0
@@ -262,3 +259,133 @@ def test_submit_after_shutdown_is_refused_without_a_stuck_row(qtbot, store):
     with pytest.raises(RuntimeError, match="shut down"):
         svc.submit("t.steps", {"n": 1, "value": 0})
     assert queued == [] and svc.jobs == {}
+
+
+class Payload:
+    """Stands for a request's full-resolution arrays; a weak reference tells when it is freed."""
+
+
+def frames(request, ctx):
+    """Reports one progress update (with a preview) per frame, as a live stream does."""
+    for i in range(request["n"]):
+        ctx.check()
+        ctx.progress("Live", i + 1, request["n"], f"preview {i + 1}")
+    request["all sent"].set()
+    return "stopped"
+
+
+def blocks(request, ctx):
+    """Reports once, then waits (checking for cancel and preemption) until released."""
+    ctx.progress("work", 1, 2)
+    while not request["gate"].wait(0.005):
+        ctx.check()
+    return "released"
+
+
+def test_finished_jobs_drop_their_payloads_and_history_stays_bounded(qtbot, store):
+    import gc
+    import weakref
+
+    svc = InferenceService(store, device="cpu", runners=RUNNERS, history_limit=5)
+    svc.start()
+    payload_refs = []
+    jobs = []
+    for _ in range(40):
+        payload = Payload()
+        payload_refs.append(weakref.ref(payload))
+        # The payload is the request's and the result's: neither may outlive delivery.
+        jobs.append(svc.submit("t.steps", {"n": 1, "value": payload, "payload": payload}))
+        del payload
+    _wait_done(qtbot, svc, *jobs, timeout=30000)
+    qtbot.waitUntil(lambda: len(svc.jobs) == 5)
+    assert list(svc.jobs) == [j.id for j in jobs[-5:]]  # the newest records are kept
+    assert all(j.request is None for j in jobs)
+    assert all(j.last_progress is None or j.last_progress.preview is None for j in jobs)
+    gc.collect()
+    assert [r for r in payload_refs if r() is not None] == []  # nothing else holds them
+    assert svc.shutdown(10)
+
+
+def test_progress_collapses_to_the_newest_when_the_gui_thread_is_blocked(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners={"t.frames": frames})
+    with qtbot.waitSignal(svc.device_ready, timeout=30000):
+        svc.start()
+    updates: list = []
+    svc.job_progress.connect(lambda job, update: updates.append(update))
+    finished: list = []
+    svc.job_finished.connect(lambda job, result: finished.append(result))
+    request = {"n": 300, "all sent": threading.Event()}
+    job = svc.submit("t.frames", request)
+    # This (GUI) thread handles no events while it waits: every frame is sent meanwhile.
+    assert request["all sent"].wait(30)
+    qtbot.waitUntil(lambda: finished == ["stopped"], timeout=10000)
+    assert len(updates) == 1
+    last = updates[0]
+    assert (last.stage, last.done, last.total, last.preview) == ("Live", 300, 300, "preview 300")
+    assert last.eta_s == 0.0
+    assert job.last_progress is not None and job.last_progress.done == 300
+    assert svc.shutdown(10)
+
+
+def test_kinds_declared_every_update_get_every_update_in_order(qtbot, store):
+    runners = {"t.drafts": JobSpec(frames, every_update=True)}
+    svc = InferenceService(store, device="cpu", runners=runners)
+    svc.start()
+    updates: list = []
+    svc.job_progress.connect(lambda job, update: updates.append(update.preview))
+    request = {"n": 50, "all sent": threading.Event()}
+    job = svc.submit("t.drafts", request)
+    assert request["all sent"].wait(30)  # the GUI thread was blocked all along
+    _wait_done(qtbot, svc, job, timeout=30000)
+    assert updates == [f"preview {i}" for i in range(1, 51)]
+    assert svc.shutdown(10)
+
+
+def test_started_arrives_before_progress_with_the_job_running(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners={"t.blocks": blocks})
+    svc.start()
+    seen: list = []
+    svc.job_started.connect(lambda job: seen.append(("started", job.state)))
+    svc.job_progress.connect(lambda job, update: seen.append(("progress", job.state)))
+    gate = threading.Event()
+    job = svc.submit("t.blocks", {"gate": gate})
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=30000)
+    assert seen == [("started", JobState.RUNNING), ("progress", JobState.RUNNING)]
+    gate.set()
+    _wait_done(qtbot, svc, job)
+    assert svc.shutdown(10)
+
+
+def test_cache_budget_is_applied_on_the_device_thread_even_mid_job(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners={"t.blocks": blocks})
+    svc.start()
+    svc.cache.get("a", lambda: "model a", 40)
+    svc.cache.get("b", lambda: "model b", 40)
+    gate = threading.Event()
+    job = svc.submit("t.blocks", {"gate": gate})
+    qtbot.waitUntil(lambda: job.last_progress is not None, timeout=30000)
+    svc.set_cache_budget(50)  # returns at once; the running job's next check applies it
+    qtbot.waitUntil(lambda: svc.cache.keys() == ["b"])
+    assert svc.cache.budget_bytes == 50 and job.state is JobState.RUNNING
+    gate.set()
+    _wait_done(qtbot, svc, job)
+    svc.set_cache_budget(0)  # automatic: no limit on the CPU
+    qtbot.waitUntil(lambda: svc.cache.budget_bytes == 0)
+    assert svc.memory_reserved() == 0  # nothing reserved on the CPU
+    assert svc.shutdown(10)
+
+
+def test_begin_shutdown_returns_at_once_and_the_thread_stops_at_the_next_step(qtbot, store):
+    svc = InferenceService(store, device="cpu", runners={"t.blocks": blocks})
+    svc.start()
+    svc.cache.get("warm", lambda: "model", 10)
+    gate = threading.Event()  # never set: only cancellation ends the job
+    running = svc.submit("t.blocks", {"gate": gate})
+    waiting = svc.submit("t.blocks", {"gate": gate})
+    qtbot.waitUntil(lambda: running.last_progress is not None, timeout=30000)
+    svc.begin_shutdown()  # must not wait for the job: it would never end by itself
+    assert waiting.state is JobState.CANCELLED
+    qtbot.waitUntil(svc.is_stopped, timeout=10000)
+    assert running.state is JobState.CANCELLED
+    assert len(svc.cache) == 0  # the device thread freed its models as it stopped
+    assert svc.shutdown(0)

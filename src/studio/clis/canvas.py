@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
+from studio import cli_options as opt
 from studio.core.errors import BadInput, StudioError
 
 OPS = ("segment", "remove", "fill", "cutout", "upscale")
+TASKS = {op: op for op in OPS}  # the catalogue task of each operation's --model
+MAX_FEATHER = 256
+MAX_GROW = 1024
+
+_pair = opt.finite_floats(2, "x,y")
+_box = opt.finite_floats(4, "x0,y0,x1,y1")
 
 
-def _pair(text: str) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected x,y but got '{text}'") from None
-    return x, y
-
-
-def _box(text: str) -> tuple[float, float, float, float]:
-    try:
-        x0, y0, x1, y1 = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected x0,y0,x1,y1 but got '{text}'") from None
-    return x0, y0, x1, y1
+def _tile(text: str) -> int:
+    value = opt.bounded_int(0, 4096)(text)
+    if 0 < value < 64:
+        raise argparse.ArgumentTypeError(f"must be 0 (whole image) or 64 to 4096, got {text}")
+    return value
 
 
 def _colour(text: str) -> tuple[int, int, int]:
@@ -47,12 +46,16 @@ def register(subparsers: Any) -> None:
     ops = parser.add_subparsers(dest="canvas_op", required=True)
     for op in OPS:
         p = ops.add_parser(op)
-        p.add_argument("--image", required=True, help="input image (PNG, JPEG, WebP, TIFF)")
+        p.add_argument(
+            "--image", required=True, type=opt.input_file, help="input (PNG, JPEG, WebP, TIFF)"
+        )
         p.add_argument("-o", "--output", required=True, help="output file (.png, .jpg, .webp)")
-        p.add_argument("--model", default=None, help="model id from the catalogue")
+        p.add_argument(
+            "--model", type=opt.model_id(TASKS[op]), default=None, help="model id (catalogue)"
+        )
         p.add_argument("-q", "--quiet", action="store_true")
         if op in ("segment", "remove", "fill"):
-            p.add_argument("--mask", help="mask image (white = selected)")
+            p.add_argument("--mask", type=opt.input_file, help="mask image (white = selected)")
             p.add_argument(
                 "--point",
                 type=_pair,
@@ -68,21 +71,26 @@ def register(subparsers: Any) -> None:
                 help="x,y of a point not on the object (repeatable)",
             )
             p.add_argument("--box", type=_box, help="x0,y0,x1,y1 around the object")
-            p.add_argument("--sam-model", default="sam-vit-b")
+            p.add_argument("--sam-model", type=opt.model_id("segment"), default="sam-vit-b")
         if op in ("remove", "fill"):
-            p.add_argument("--feather", type=int, default=8, help="blend width in pixels")
+            p.add_argument(
+                "--feather",
+                type=opt.bounded_int(0, MAX_FEATHER),
+                default=8,
+                help=f"blend width in pixels (0-{MAX_FEATHER})",
+            )
         if op == "fill":
             p.add_argument("--prompt", default="")
             p.add_argument("--negative", default="")
-            p.add_argument("--steps", type=int, default=None)
-            p.add_argument("--strength", type=float, default=0.99)
-            p.add_argument("--guidance", type=float, default=None)
-            p.add_argument("--seed", type=int, default=None)
-            p.add_argument("--variations", type=int, default=1)
+            p.add_argument("--steps", type=opt.bounded_int(1, 150), default=None, help="1-150")
+            p.add_argument("--strength", type=opt.bounded_float(0, 1, lo_open=True), default=0.99)
+            p.add_argument("--guidance", type=opt.bounded_float(0, 30), default=None)
+            p.add_argument("--seed", type=opt.seed, default=None)
+            p.add_argument("--variations", type=opt.bounded_int(1, 8), default=1)
             p.add_argument("--fast", action="store_true", help="LCM-LoRA, few steps")
             p.add_argument(
                 "--work-side",
-                type=int,
+                type=opt.bounded_int(64, 2048),
                 default=1024,
                 help="working resolution of the region's longer side",
             )
@@ -94,9 +102,16 @@ def register(subparsers: Any) -> None:
                 help="solid background colour (#rrggbb); default transparent",
             )
         if op == "upscale":
-            p.add_argument("--tile", type=int, default=512)
+            p.add_argument(
+                "--tile", type=_tile, default=512, help="tile side in pixels (0: whole image)"
+            )
         if op == "segment":
-            p.add_argument("--grow", type=int, default=0, help="grow the mask by N pixels")
+            p.add_argument(
+                "--grow",
+                type=opt.bounded_int(0, MAX_GROW),
+                default=0,
+                help="grow the mask by N pixels",
+            )
     parser.set_defaults(func=main)
 
 
@@ -125,9 +140,12 @@ def _run(args: argparse.Namespace) -> None:
     from studio.core.imageio import load_image, save_image
     from studio.services.headless import headless_context
 
+    op = args.canvas_op
+    _check_outputs(args)  # before the image is decoded or any model loads
+    if op == "fill" and args.fast and args.steps is not None and not 2 <= args.steps <= 12:
+        raise BadInput("--steps: fast mode uses 2 to 12 steps (4 to 8 work best).")
     ctx = headless_context(quiet=args.quiet)
     image = load_image(args.image)
-    op = args.canvas_op
     model = {"model": args.model} if args.model else {}
     if op == "segment":
         from studio.pipelines.canvas.masks import grow
@@ -146,7 +164,7 @@ def _run(args: argparse.Namespace) -> None:
         from studio.pipelines.canvas.fill import run as fill
 
         mask = _region(args, image, ctx)
-        steps = args.steps or (6 if args.fast else 30)
+        steps = args.steps if args.steps is not None else (6 if args.fast else 30)
         guidance = args.guidance if args.guidance is not None else (1.0 if args.fast else 7.0)
         req = FillRequest(
             image=image,
@@ -182,9 +200,24 @@ def _run(args: argparse.Namespace) -> None:
         save_image(big.image, args.output)
 
 
-def _numbered(path: str, i: int) -> str:
-    from pathlib import Path
+def _check_outputs(args: argparse.Namespace) -> None:
+    from studio.core.outputs import IMAGE_EXTENSIONS
 
+    inputs = (args.image, getattr(args, "mask", None))
+    count = args.variations if args.canvas_op == "fill" else 1
+    for i in range(count):
+        out = args.output if i == 0 else _numbered(args.output, i)
+        opt.check_output_option("-o/--output", out, inputs=inputs, extensions=IMAGE_EXTENSIONS)
+    if args.canvas_op == "cutout" and Path(args.output).suffix.lower() in (".jpg", ".jpeg"):
+        if args.background is None and not args.quiet:
+            print(
+                "note: JPEG has no transparency; the cut-out is put on white "
+                "(use .png or .webp to keep it transparent, or --background).",
+                file=sys.stderr,
+            )
+
+
+def _numbered(path: str, i: int) -> str:
     p = Path(path)
     return str(p.with_name(f"{p.stem}-{i + 1}{p.suffix}"))
 

@@ -13,22 +13,54 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import StudioError
+from studio import cli_options as opt
+from studio.core.errors import BadInput, StudioError
+
+MAX_COUNT = 1000
+MAX_TOP_K = 100
+MAX_BATCH = 16
 
 
 def register(subparsers: Any) -> None:
     """Add the ``headshots`` subcommand."""
     p = subparsers.add_parser("headshots", help="generate a headshot pack from 1-3 selfies")
-    p.add_argument("--selfie", action="append", default=[], help="selfie photo (1-3 times)")
+    p.add_argument(
+        "--selfie",
+        action="append",
+        default=[],
+        type=opt.input_file,
+        help="selfie photo (1-3 times)",
+    )
     p.add_argument("--style", default="corporate", help="style id or name, or 'custom'")
     p.add_argument("--prompt", default="", help="extra prompt text (the whole prompt for custom)")
-    p.add_argument("-n", "--count", type=int, default=40, help="images to draft (default 40)")
+    p.add_argument(
+        "-n",
+        "--count",
+        type=opt.bounded_int(1, MAX_COUNT),
+        default=40,
+        help="images to draft (default 40)",
+    )
     p.add_argument("-o", "--output", help="output folder")
-    p.add_argument("--size", type=int, default=1024, help="image side in pixels (default 1024)")
-    p.add_argument("--top-k", type=int, default=10, help="images to refine (default 10)")
+    p.add_argument(
+        "--size",
+        type=opt.bounded_int(64, 2048, multiple_of=64),
+        default=1024,
+        help="image side in pixels, a multiple of 64 (default 1024)",
+    )
+    p.add_argument(
+        "--top-k",
+        type=opt.bounded_int(0, MAX_TOP_K),
+        default=10,
+        help="images to refine (default 10)",
+    )
     p.add_argument("--no-upscale", action="store_true", help="skip the x4 upscale")
-    p.add_argument("--batch", type=int, default=4, help="drafts per batch (default 4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--batch",
+        type=opt.bounded_int(1, MAX_BATCH),
+        default=4,
+        help="drafts per batch (default 4)",
+    )
+    p.add_argument("--seed", type=opt.seed, default=0)
     p.add_argument("--format", choices=("jpeg", "webp"), default="jpeg")
     p.add_argument("--list-styles", action="store_true", help="print the style packs and exit")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -43,6 +75,29 @@ def _list_styles() -> int:
     return 0
 
 
+def _check_selfie_files(selfies: list[Path]) -> None:
+    """Each selfie must be a readable image of a sane size: checked before the 11 GB of
+    models are required (the faces in them are checked by the pipeline)."""
+    from studio.core.imageio import load_image
+
+    for path in selfies:
+        try:
+            load_image(path)
+        except BadInput as exc:
+            raise BadInput(f"--selfie: {exc.user_message}", exc.detail) from None
+
+
+def _check_selfie_faces(selfies: list[Path], ctx: Any) -> None:
+    """The wizard's selfie check (dlib, shipped with the package, not from the model store):
+    a photo without a usable face is named before the pack's models are required."""
+    from studio.pipelines.headshots.selfies import SelfieRequest
+    from studio.pipelines.headshots.selfies import run as check_selfies
+
+    for report in check_selfies(SelfieRequest(list(selfies)), ctx).reports:
+        if not report.ok:
+            raise BadInput(f"--selfie: {report.message}")
+
+
 def main(args: argparse.Namespace) -> int:
     if args.list_styles:
         return _list_styles()
@@ -50,11 +105,15 @@ def main(args: argparse.Namespace) -> int:
         print("error: --selfie and -o/--output are required", file=sys.stderr)
         return 2
     try:
-        from studio.pipelines.headshots.pack import PackRequest, run
+        from studio.pipelines.headshots.pack import PackRequest, check_request, resolve_style, run
         from studio.pipelines.headshots.packs import export_images
         from studio.services.headless import headless_context
 
-        out = Path(args.output)
+        if len(args.selfie) > 3:
+            raise BadInput(f"--selfie: use 1 to 3 selfies (got {len(args.selfie)}).")
+        out = opt.check_output_option(
+            "-o/--output", args.output, inputs=tuple(args.selfie), folder=True
+        )
         request = PackRequest(
             selfies=[Path(s) for s in args.selfie],
             style=args.style,
@@ -67,7 +126,11 @@ def main(args: argparse.Namespace) -> int:
             seed=args.seed,
             folder=out / "pack",
         )
+        check_request(request)
+        resolve_style(request)  # an unknown style is named before anything loads
+        _check_selfie_files(request.selfies)
         ctx = headless_context(quiet=args.quiet)
+        _check_selfie_faces(request.selfies, ctx)
         result = run(request, ctx)
         chosen = [im.index for im in result.pack.ranked() if im.final or not im.flags]
         written = export_images(result.pack, chosen, out, args.format)

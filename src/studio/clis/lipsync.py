@@ -9,29 +9,70 @@ import argparse
 import sys
 from pathlib import Path
 
+from studio import cli_options as opt
 from studio.core.errors import StudioError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from studio.pipelines.lipsync.audio import MIN_SECONDS
+    from studio.pipelines.lipsync.render import (
+        MAX_BATCH,
+        MAX_BBOX_SHIFT,
+        MAX_MOUTH_SCALE,
+        MAX_SECONDS_LIMIT,
+        MAX_SMOOTHING,
+    )
+
     p = subparsers.add_parser("lipsync", help="animate an avatar photo to speak an audio file")
-    p.add_argument("--avatar", required=True, type=Path, help="photo with one face")
-    p.add_argument("--audio", required=True, type=Path, help="speech: WAV, MP3, M4A or OGG")
+    p.add_argument("--avatar", required=True, type=opt.input_file, help="photo with one face")
+    p.add_argument(
+        "--audio", required=True, type=opt.input_file, help="speech: WAV, MP3, M4A or OGG"
+    )
     p.add_argument("-o", "--output", required=True, type=Path, help="MP4 to write")
-    p.add_argument("--mouth-scale", type=float, default=1.0, help="mouth openness (1 = model)")
-    p.add_argument("--bbox-shift", type=int, default=0, help="move the face crop (pixels)")
-    p.add_argument("--smoothing", type=float, default=0.2, help="0..0.9 across frames")
+    p.add_argument(
+        "--mouth-scale",
+        type=opt.bounded_float(0.0, MAX_MOUTH_SCALE),
+        default=1.0,
+        help=f"mouth openness 0-{MAX_MOUTH_SCALE:g} (1 = model)",
+    )
+    p.add_argument(
+        "--bbox-shift",
+        type=opt.bounded_int(-MAX_BBOX_SHIFT, MAX_BBOX_SHIFT),
+        default=0,
+        help=f"move the face crop (pixels, -{MAX_BBOX_SHIFT} to {MAX_BBOX_SHIFT})",
+    )
+    p.add_argument(
+        "--smoothing",
+        type=opt.bounded_float(0.0, MAX_SMOOTHING),
+        default=0.2,
+        help=f"0..{MAX_SMOOTHING:g} across frames",
+    )
     p.add_argument("--no-idle-motion", action="store_true", help="no head sway")
-    p.add_argument("--batch-size", type=int, default=25)
-    p.add_argument("--max-seconds", type=float, default=300.0, help="longest audio accepted")
+    p.add_argument(
+        "--batch-size", type=opt.bounded_int(1, MAX_BATCH), default=25, help=f"1-{MAX_BATCH}"
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=opt.bounded_float(MIN_SECONDS, MAX_SECONDS_LIMIT),
+        default=300.0,
+        help="longest audio accepted",
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from studio.core.outputs import VIDEO_EXTENSIONS
     from studio.pipelines.lipsync.render import RenderRequest, render
     from studio.services.headless import headless_context
 
     try:
+        opt.check_output_option(
+            "-o/--output",
+            args.output,
+            inputs=(args.avatar, args.audio),
+            extensions=VIDEO_EXTENSIONS,
+        )
         ctx = headless_context(quiet=args.quiet)
         result = render(
             RenderRequest(

@@ -47,6 +47,23 @@ class ModelMissing(StudioError):
         self.size_bytes = sum(b for _, _, b in missing)
 
 
+class ModelDamaged(BadInput):
+    """An installed model's files cannot be loaded (truncated, garbled, wrong layout).
+
+    A :class:`BadInput` (the user's model folder cannot be used) whose message says how to
+    get a good copy: download it again, replacing the damaged one.
+    """
+
+    def __init__(self, model_id: str, name: str = "", detail: str = "") -> None:
+        super().__init__(
+            f"The model '{name or model_id}' is damaged and could not be loaded; download it "
+            f"again (Models dialog: Delete, then Download; or: studio models download "
+            f"{model_id} --force).",
+            detail,
+        )
+        self.model_id = model_id
+
+
 class DownloadFailed(StudioError):
     """A download did not complete or did not verify; nothing was installed."""
 

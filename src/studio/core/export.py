@@ -57,14 +57,10 @@ def export_image(
         exif[_SOFTWARE] = SOFTWARE
         exif.get_ifd(_EXIF_IFD)[_USER_COMMENT] = _UNICODE + text.encode("utf-16-be")
         kwargs.update(exif=exif.tobytes(), quality=int(quality))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
+    from studio.core.outputs import atomic_path
+
+    with atomic_path(path) as tmp:  # OSError -> BadInput naming the file; tmp removed
         img.save(tmp, format=EXPORT_FORMATS[ext], **kwargs)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"Could not write '{path.name}'.", str(exc)) from exc
     return path
 
 
@@ -100,8 +96,6 @@ def _decode_comment(raw: Any) -> str | None:
 
 
 def _flatten(img: Any) -> Any:
-    from PIL import Image
+    from studio.core.imageio import flatten
 
-    rgba = img.convert("RGBA")
-    base = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(base, rgba).convert("RGB")
+    return flatten(img)

@@ -21,10 +21,10 @@ MAX_PIXELS = 16384 * 16384
 MAX_SIDE = 30000
 
 
-def _open(source: Any) -> Any:
+def _open(source: Any, label: str | None = None) -> Any:
     from PIL import Image, UnidentifiedImageError
 
-    name = str(source) if isinstance(source, (str, Path)) else "the image"
+    name = label or (str(source) if isinstance(source, (str, Path)) else "the image")
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
@@ -32,7 +32,7 @@ def _open(source: Any) -> Any:
         if path.stat().st_size == 0:
             raise BadInput(f"The file '{path.name}' is empty.", str(path))
         fp: Any = path
-        name = path.name
+        name = label or path.name
     elif isinstance(source, (bytes, bytearray)):
         if not source:
             raise BadInput("The image data is empty.")
@@ -66,14 +66,17 @@ def check_size(width: int, height: int, name: str = "The image") -> None:
         )
 
 
-def load_image(source: Any, mode: str = "RGB") -> Any:
+def load_image(source: Any, mode: str = "RGB", *, name: str | None = None) -> Any:
     """Decode ``source`` (path, bytes or file object) to a PIL image in ``mode``, upright.
 
-    Raises :class:`BadInput` for anything that is not a complete, supported, sane-sized image.
+    Every workspace opens user images through this function. Raises :class:`BadInput` for
+    anything that is not a complete, supported, sane-sized image (the size is checked from
+    the header, before decoding: a decompression bomb never reaches memory). ``name`` is
+    the file name used in messages (for bytes and file objects).
     """
     from PIL import Image, ImageOps
 
-    img, name = _open(source)
+    img, name = _open(source, name)
     fmt = (img.format or "").upper()
     if fmt not in SUPPORTED_FORMATS:
         raise BadInput(
@@ -200,15 +203,29 @@ def save_image(
         kwargs["pnginfo"] = info
     elif ext in (".jpg", ".jpeg", ".webp"):
         if ext != ".webp" and image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
+            image = flatten(image)  # JPEG has no alpha: composite, as the GUI export does
         kwargs["quality"] = quality
     elif ext not in (".tif", ".tiff"):
         raise BadInput(f"Cannot save '{path.name}': use .png, .jpg, .webp or .tif.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    image.save(tmp, format=_FORMAT_BY_EXT[ext], **kwargs)
-    tmp.replace(path)  # never leave a half-written file under the real name
+    from studio.core.outputs import atomic_path
+
+    # never leave a half-written file under the real name
+    with atomic_path(path) as tmp:
+        image.save(tmp, format=_FORMAT_BY_EXT[ext], **kwargs)
     return path
+
+
+def flatten(image: Any, background: tuple[int, int, int] = (255, 255, 255)) -> Any:
+    """An RGB copy of ``image`` with any transparency composited over ``background``."""
+    from PIL import Image
+
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode == "P" and "transparency" not in image.info:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    base = Image.new("RGBA", rgba.size, (*background, 255))
+    return Image.alpha_composite(base, rgba).convert("RGB")
 
 
 _FORMAT_BY_EXT = {

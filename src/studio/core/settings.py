@@ -17,6 +17,9 @@ class Settings:
     device: str = "auto"  # "auto", "cuda", "cuda:1", "cpu"
     vram_budget_gb: float = 0.0  # 0 means "80% of the card's memory"
     models_dir: str = ""  # empty means the default (platformdirs or STUDIO_MODELS_DIR)
+    # The welcome dialog was seen (closed with "Later" or "Download selected"); a settings
+    # file written before this field existed loads with the default, so it is shown once.
+    welcomed: bool = False
 
     def resolved_models_dir(self) -> Path:
         return Path(self.models_dir) if self.models_dir else paths.default_models_dir()
@@ -34,6 +37,9 @@ class Settings:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+            return cls()
+        if not isinstance(raw, dict):
+            log.warning("settings file %s is not a JSON object; using defaults", path)
             return cls()
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in names})

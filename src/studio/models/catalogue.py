@@ -1,12 +1,15 @@
 """The model catalogue: every model Studio uses, parsed from ``catalogue/*.json``.
 
 Each entry names where its files come from (a Hugging Face repo with a file list and a
-revision, or plain URLs with hashes), its licence, size and a VRAM estimate.
+revision, or plain URLs with hashes), its licence, size and a VRAM estimate. Each file also
+names its workspace and the models that workspace always needs (``required``) or may use
+(``optional``), which :func:`workspace_licence` turns into a per-workspace licence summary.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,6 +51,8 @@ class ModelEntry:
     notes: str = ""
     homepage: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Why commercial use is forbidden, or the conditions under which it is allowed.
+    licence_note: str = ""
 
     @property
     def source_label(self) -> str:
@@ -56,15 +61,31 @@ class ModelEntry:
         return self.urls[0].url if self.urls else ""
 
 
-class Catalogue:
-    """Lookup of :class:`ModelEntry` by id, in file order."""
+@dataclass(frozen=True)
+class Workspace:
+    """The models one workspace always needs (``required``) and may use (``optional``)."""
 
-    def __init__(self, entries: list[ModelEntry]) -> None:
+    id: str
+    name: str
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+
+class Catalogue:
+    """Lookup of :class:`ModelEntry` by id, in file order; ``workspaces`` by workspace id."""
+
+    def __init__(self, entries: list[ModelEntry], workspaces: Iterable[Workspace] = ()) -> None:
+        workspaces = list(workspaces)
         ids = [e.id for e in entries]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate model ids in catalogue: {dupes}")
         self._entries = {e.id: e for e in entries}
+        self.workspaces = {w.id: w for w in workspaces}
+        for w in workspaces:
+            unknown = [i for i in (*w.required, *w.optional) if i not in self._entries]
+            if unknown:
+                raise ValueError(f"workspace '{w.id}' names unknown models: {unknown}")
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._entries.values())
@@ -114,6 +135,7 @@ def _entry(raw: dict[str, Any]) -> ModelEntry:
         "urls",
         "notes",
         "homepage",
+        "licence_note",
     }
     return ModelEntry(
         id=raw["id"],
@@ -128,12 +150,26 @@ def _entry(raw: dict[str, Any]) -> ModelEntry:
         notes=raw.get("notes", ""),
         homepage=raw.get("homepage", ""),
         extra={k: v for k, v in raw.items() if k not in known},
+        licence_note=raw.get("licence_note", ""),
     )
+
+
+def _workspace(raw: dict[str, Any] | None) -> list[Workspace]:
+    if raw is None:
+        return []
+    return [
+        Workspace(
+            id=raw["id"],
+            name=raw.get("name", raw["id"]),
+            required=tuple(raw.get("required", ())),
+            optional=tuple(raw.get("optional", ())),
+        )
+    ]
 
 
 def parse_catalogue(text: str) -> Catalogue:
     data = json.loads(text)
-    return Catalogue([_entry(raw) for raw in data["models"]])
+    return Catalogue([_entry(raw) for raw in data["models"]], _workspace(data.get("workspace")))
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
@@ -142,7 +178,80 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         return parse_catalogue(Path(path).read_text(encoding="utf-8"))
     folder = resources.files("studio.models").joinpath("catalogue")
     entries: list[ModelEntry] = []
+    workspaces: list[Workspace] = []
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".json"):
-            entries += [_entry(raw) for raw in json.loads(item.read_text("utf-8"))["models"]]
-    return Catalogue(entries)
+            data = json.loads(item.read_text("utf-8"))
+            entries += [_entry(raw) for raw in data["models"]]
+            workspaces += _workspace(data.get("workspace"))
+    return Catalogue(entries, workspaces)
+
+
+# --- Per-workspace licence summaries (the UI shows one per workspace) ---
+
+
+@dataclass(frozen=True)
+class LicenceNote:
+    """One model's reason for restricting (or conditioning) commercial use."""
+
+    model_id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LicenceSummary:
+    """What a workspace's licences allow; :attr:`text` is the sentence the UI shows."""
+
+    workspace: str
+    name: str
+    commercial_use: bool
+    restricted_by: tuple[LicenceNote, ...]  # required models that forbid commercial use
+    optional_restricted: tuple[LicenceNote, ...]  # optional models that forbid it
+    conditions: tuple[LicenceNote, ...]  # models that allow it only under conditions
+
+    @property
+    def text(self) -> str:
+        def listed(notes: tuple[LicenceNote, ...]) -> str:
+            return "; ".join(f"{n.name}: {n.reason.rstrip('.')}" for n in notes)
+
+        if self.commercial_use:
+            parts = [f"{self.name}: commercial use allowed."]
+            if self.conditions:
+                parts.append(f"Conditions: {listed(self.conditions)}.")
+        else:
+            parts = [f"{self.name}: not for commercial use. {listed(self.restricted_by)}."]
+        if self.optional_restricted:
+            label = "Except with" if self.commercial_use else "Also restricted"
+            parts.append(f"{label}: {listed(self.optional_restricted)}.")
+        return " ".join(parts)
+
+
+def _note(entry: ModelEntry) -> LicenceNote:
+    return LicenceNote(entry.id, entry.name, entry.licence_note or entry.licence)
+
+
+def workspace_licence(workspace: str, catalogue: Catalogue | None = None) -> LicenceSummary:
+    """The licence summary of ``workspace`` ("canvas", "headshots", "lipsync", "live").
+
+    Raises KeyError for an unknown workspace.
+    """
+    catalogue = catalogue or load_catalogue()
+    try:
+        ws = catalogue.workspaces[workspace]
+    except KeyError:
+        known = ", ".join(catalogue.workspaces)
+        raise KeyError(f"unknown workspace '{workspace}' (known: {known})") from None
+    required = [catalogue.get(i) for i in ws.required]
+    optional = [catalogue.get(i) for i in ws.optional if i not in ws.required]
+    restricted = tuple(_note(e) for e in required if not e.commercial_use)
+    return LicenceSummary(
+        workspace=ws.id,
+        name=ws.name,
+        commercial_use=not restricted,
+        restricted_by=restricted,
+        optional_restricted=tuple(_note(e) for e in optional if not e.commercial_use),
+        conditions=tuple(
+            _note(e) for e in (*required, *optional) if e.commercial_use and e.licence_note
+        ),
+    )

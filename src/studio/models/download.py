@@ -4,6 +4,11 @@ Every file streams to ``<name>.part`` in the staging folder, resumes with an HTT
 request, is cancellable between chunks, and is renamed only after its hash matches: the
 catalogue's for URL files, the hub's ETag (sha256, or git sha1 for small files) for hub
 files, all taken from one commit of the repo. Only a fully verified folder is committed.
+
+Safety: an ``Authorization`` header is never forwarded to a redirect on another origin (the
+hub redirects to CDNs); a body larger than the expected size (plus a small tolerance) is not
+read to the end; free disk space is checked before anything is fetched; a hub file whose ETag
+is not a hash we can check is refused.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ import hashlib
 import http.client
 import logging
 import re
+import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import Cancelled, DownloadFailed
+from studio.core.errors import Cancelled, DownloadFailed, format_size
 from studio.core.progress import CancelToken, Progress, null_progress
 from studio.models.catalogue import ModelEntry, UrlFile
 from studio.models.store import ModelStore
@@ -29,6 +36,32 @@ log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 
 HubMetadata = Callable[[str], Any]
+# How far a body may run past its expected size before it is cut off (servers may add a
+# little; a much larger body is the wrong file, or hostile).
+SIZE_TOLERANCE = 1 << 20
+SECRET_HEADERS = ("authorization", "cookie")  # for the origin; a proxy's stay
+
+
+class _SameOriginAuthRedirect(urllib.request.HTTPRedirectHandler):
+    """Follows redirects like urllib, but drops credentials when the origin changes."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            for key in [k for k in new.headers if k.lower() in SECRET_HEADERS]:
+                del new.headers[key]
+        return new
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def max_body_bytes(expected: int) -> int | None:
+    """The most bytes accepted for a file expected to be ``expected`` long (None: unknown)."""
+    return expected + max(SIZE_TOLERANCE, expected // 100) if expected > 0 else None
 
 
 def download_url(
@@ -38,8 +71,14 @@ def download_url(
     progress: Progress = null_progress,
     cancel: CancelToken | None = None,
     timeout_s: float = 30.0,
+    headers: dict[str, str] | None = None,
 ) -> Path:
-    """Fetch ``file.url`` to ``dest``, resuming a previous ``.part``; verify; then rename."""
+    """Fetch ``file.url`` to ``dest``, resuming a previous ``.part``; verify; then rename.
+
+    ``headers`` replace the default ones (the hub token for huggingface.co URLs); they are
+    sent to redirects on the same origin only. A body longer than ``file.size_bytes`` plus
+    a small tolerance fails (and is deleted) without being read to the end.
+    """
     cancel = cancel or CancelToken()
     if dest.exists():  # finished in an earlier, interrupted attempt: keep it if it verifies
         try:
@@ -49,11 +88,13 @@ def download_url(
             pass  # deleted by the check; fetch again
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(file.url, headers=_headers(file.url))
+    request = urllib.request.Request(file.url, headers=_headers(file.url, headers))
     if have:
         request.add_header("Range", f"bytes={have}-")
+    limit = max_body_bytes(file.size_bytes)
     try:
-        response = urllib.request.urlopen(request, timeout=timeout_s)
+        opener = urllib.request.build_opener(_SameOriginAuthRedirect)
+        response = opener.open(request, timeout=timeout_s)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # already complete: fall through to verification
             response = None
@@ -72,24 +113,38 @@ def download_url(
                 have = 0  # the server ignored Range: start over
             length = int(response.headers.get("Content-Length") or 0)
             total = have + length if length else file.size_bytes
-            with open(part, "ab" if resumed else "wb") as out:
-                while True:
-                    if cancel.cancelled:
-                        raise Cancelled()
-                    try:
-                        chunk = response.read(CHUNK)
-                    except (http.client.IncompleteRead, OSError) as exc:
-                        out.write(getattr(exc, "partial", b""))  # keep what arrived
-                        raise DownloadFailed(
-                            f"The download of {file.filename} was interrupted; run it again "
-                            "to resume where it stopped.",
-                            str(exc),
-                        ) from exc
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    have += len(chunk)
-                    progress(f"Downloading {file.filename}", have, max(total, have))
+            if limit is not None and total > limit:
+                part.unlink(missing_ok=True)
+                raise _too_large(file, total)
+            try:
+                with open(part, "ab" if resumed else "wb") as out:
+                    while True:
+                        if cancel.cancelled:
+                            raise Cancelled()
+                        try:
+                            chunk = response.read(CHUNK)
+                        except (http.client.IncompleteRead, OSError) as exc:
+                            out.write(getattr(exc, "partial", b""))  # keep what arrived
+                            raise DownloadFailed(
+                                f"The download of {file.filename} was interrupted; run it again "
+                                "to resume where it stopped.",
+                                str(exc),
+                            ) from exc
+                        if not chunk:
+                            break
+                        if limit is not None and have + len(chunk) > limit:
+                            out.close()
+                            part.unlink(missing_ok=True)
+                            raise _too_large(file, have + len(chunk))
+                        out.write(chunk)
+                        have += len(chunk)
+                        progress(f"Downloading {file.filename}", have, max(total, have))
+            except OSError as exc:  # the disk filled up or the folder became unwritable
+                raise DownloadFailed(
+                    f"Could not save {file.filename} to {part.parent}: {exc.strerror or exc}. "
+                    "Free some disk space and run the download again; it resumes.",
+                    str(exc),
+                ) from exc
             if length and have < total:  # the connection closed early: keep the part
                 raise DownloadFailed(
                     f"The download of {file.filename} was interrupted; run it again "
@@ -101,7 +156,18 @@ def download_url(
     return dest
 
 
-def _headers(url: str) -> dict[str, str]:
+def _too_large(file: UrlFile, got: int) -> DownloadFailed:
+    return DownloadFailed(
+        f"The download of {file.filename} is larger than expected (more than "
+        f"{format_size(file.size_bytes)}); it was stopped and deleted. The file on the server "
+        "is not the one Studio expects; try again later.",
+        f"{got} bytes > {file.size_bytes} expected from {file.url}",
+    )
+
+
+def _headers(url: str, given: dict[str, str] | None = None) -> dict[str, str]:
+    if given is not None:
+        return dict(given)
     headers = {"User-Agent": "Studio"}
     if url.startswith("https://huggingface.co/"):  # gated repos need the user's token
         try:
@@ -182,14 +248,22 @@ def _hub_files(
             ) from exc
         commit = commit or (meta.commit_hash or "")  # every file from the same commit
         etag = (meta.etag or "").strip('"').lower()
+        if etag.startswith("w/"):
+            etag = etag[2:].strip('"')
         sha256 = etag if re.fullmatch(r"[0-9a-f]{64}", etag) else None
+        if sha256 is None and not re.fullmatch(r"[0-9a-f]{40}", etag):
+            raise DownloadFailed(  # nothing to verify the file against: never install it
+                f"The Hugging Face hub gave no checksum for {name} of {entry.name}, so it "
+                "cannot be verified; nothing was installed. Try again later.",
+                f"unusable ETag {meta.etag!r} for {url}",
+            )
         dest = staged / name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        file = UrlFile(
-            url=meta.location or url, filename=name, sha256=sha256, size_bytes=int(meta.size or 0)
-        )
+        # The hub states each file's size; without it, the entry's size bounds any file.
+        size = int(meta.size or 0) or entry.size_bytes
+        file = UrlFile(url=meta.location or url, filename=name, sha256=sha256, size_bytes=size)
         download_url(file, dest, progress=progress, cancel=cancel)
-        if sha256 is None and re.fullmatch(r"[0-9a-f]{40}", etag):
+        if sha256 is None:
             if _git_blob_sha1(dest) != etag:
                 dest.unlink()
                 raise DownloadFailed(
@@ -211,6 +285,7 @@ def download_model(
     """Download, verify and install one catalogue model; returns its installed folder."""
     cancel = cancel or CancelToken()
     entry = store.catalogue.get(model_id)
+    check_disk_space(store, [model_id], reinstall=True)  # it is fetched even if installed
     staged = store.staging_dir(model_id)
     commit = ""
     if entry.hub is not None:
@@ -224,6 +299,39 @@ def download_model(
     progress("Verifying", 1, 1)
     log.info("model %s installed at %s", model_id, folder)
     return folder
+
+
+def bytes_missing(store: ModelStore, model_ids: list[str], reinstall: bool = False) -> int:
+    """Bytes still to download for ``model_ids``: catalogue sizes of those not installed (all
+    of them with ``reinstall``: the old copy stays until the new one is committed), less what
+    earlier attempts left in their staging folders (resumed, not fetched again)."""
+    total = 0
+    for model_id in dict.fromkeys(model_ids):
+        if store.is_installed(model_id) and not reinstall:
+            continue
+        staged = store.root / ".staging" / model_id
+        have = sum(p.stat().st_size for p in staged.rglob("*") if p.is_file())
+        total += max(0, store.catalogue.get(model_id).size_bytes - have)
+    return total
+
+
+def check_disk_space(store: ModelStore, model_ids: list[str], reinstall: bool = False) -> None:
+    """DownloadFailed, before anything is fetched, when the store's disk cannot hold
+    ``model_ids`` (with 1% to spare); see :func:`bytes_missing`."""
+    needed = bytes_missing(store, model_ids, reinstall)
+    if not needed:
+        return
+    folder = store.root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the store may not exist yet: ask its nearest existing parent
+    free = shutil.disk_usage(folder).free
+    if needed + needed // 100 > free:
+        raise DownloadFailed(
+            f"Not enough free disk space: the download needs {format_size(needed)} but only "
+            f"{format_size(free)} is free in {store.root}. Free some space or choose another "
+            "models folder in Settings.",
+            f"needed {needed} bytes, free {free} bytes",
+        )
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 Layout: ``<root>/<model_id>/<files...>`` with the files at their repo-relative paths (hub) or
 under their file name (URL). A model is installed only once ``.studio-installed.json`` exists
-in its folder; downloads are assembled in ``<root>/.staging/<model_id>`` and moved into place
-by :meth:`ModelStore.commit` after they verify, so a half or corrupt download is never where
-a pipeline would load it.
+in its folder and reads as a valid manifest (a garbled marker counts as not installed, and
+``verify`` reports it as damaged); downloads are assembled in ``<root>/.staging/<model_id>``
+and moved into place by :meth:`ModelStore.commit` after they verify, so a half or corrupt
+download is never where a pipeline would load it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,23 @@ class ModelStore:
         return path
 
     def is_installed(self, model_id: str) -> bool:
-        return (self.model_dir(model_id) / MARKER).is_file()
+        """True once the model's install marker exists and is a valid manifest."""
+        return self._read_marker(model_id) is not None
+
+    def marker_damaged(self, model_id: str) -> bool:
+        """The install marker exists but cannot be read as a manifest (garbled, truncated)."""
+        marker = self.model_dir(model_id) / MARKER
+        return marker.is_file() and self._read_marker(model_id) is None
+
+    def _read_marker(self, model_id: str) -> dict | None:
+        path = self.model_dir(model_id) / MARKER
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None  # absent, unreadable or garbled: not installed
+        if not isinstance(data, dict) or not isinstance(data.get("sha256"), dict):
+            return None
+        return data
 
     def require(self, model_id: str) -> Path:
         """The installed model's folder, or :class:`ModelMissing` naming it and its size."""
@@ -76,7 +93,13 @@ class ModelStore:
         return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
     def manifest(self, model_id: str) -> dict:
-        return json.loads((self.require(model_id) / MARKER).read_text(encoding="utf-8"))
+        """The install marker's contents; :class:`ModelMissing` when not (validly) installed."""
+        self.require(model_id)
+        data = self._read_marker(model_id)
+        if data is None:  # garbled between the two reads
+            entry = self.catalogue.get(model_id)
+            raise ModelMissing(model_id, entry.name, entry.size_bytes)
+        return data
 
     def commit(
         self, model_id: str, staged: Path, hashes: dict[str, str], source_commit: str = ""

@@ -28,8 +28,16 @@ def hash_tree(folder: Path) -> dict[str, str]:
     }
 
 
+DAMAGED_MARKER = f"damaged install marker ({MARKER}): download it again"
+
+
 def verify_installed(store: ModelStore, model_id: str) -> list[str]:
-    """Problems found in an installed model (missing, changed or unexpected files); [] if fine."""
+    """Problems found in an installed model (missing or changed files, a damaged install
+    marker, not installed at all); [] if fine."""
+    if store.marker_damaged(model_id):
+        return [DAMAGED_MARKER]
+    if not store.is_installed(model_id):
+        return ["not installed"]
     expected: dict[str, str] = store.manifest(model_id)["sha256"]
     actual = hash_tree(store.model_dir(model_id))
     problems = [f"missing: {name}" for name in expected if name not in actual]
@@ -39,3 +47,15 @@ def verify_installed(store: ModelStore, model_id: str) -> list[str]:
         if name in actual and actual[name] != digest
     ]
     return problems
+
+
+def verify_models(
+    store: ModelStore, model_ids: list[str] | None = None
+) -> list[tuple[str, list[str]]]:
+    """``(id, problems)`` for each of ``model_ids``, or for every installed model plus every
+    model whose install marker is damaged (it looks half installed: the user must hear)."""
+    if not model_ids:
+        model_ids = [
+            e.id for e in store.catalogue if store.is_installed(e.id) or store.marker_damaged(e.id)
+        ]
+    return [(model_id, verify_installed(store, model_id)) for model_id in model_ids]

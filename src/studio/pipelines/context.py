@@ -12,9 +12,26 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from studio.core.progress import CancelToken, Progress, null_progress
+from studio.models.catalogue import Catalogue
 from studio.models.store import ModelStore
 
 T = TypeVar("T")
+
+
+def readable_model_name(key: str, catalogue: Catalogue) -> str:
+    """What a progress line calls the model cached under ``key``: the catalogue names of the
+    model ids in it (``"lama-big:cpu"`` -> ``"LaMa (big-lama) object removal"``), else the
+    key without its device and dtype parts."""
+    parts = [p for p in key.split(":") if p and not _is_device_or_dtype(p)]
+    for part in parts:
+        ids = [i for i in part.split("+") if i in catalogue]
+        if ids:
+            return " + ".join(catalogue.get(i).name for i in ids)
+    return parts[-1] if parts else key
+
+
+def _is_device_or_dtype(part: str) -> bool:
+    return part in ("cpu", "cuda", "mps") or part.isdigit() or part.startswith("torch.")
 
 
 class ModelCacheLike(Protocol):
@@ -47,9 +64,10 @@ class RunContext:
         """A warm model from the cache, loading it (reported as a stage) when absent."""
         if key in self.cache:
             return self.cache.get(key, loader, size_bytes)  # type: ignore[no-any-return]
-        self.progress(f"Loading {key}", 0, 1)
+        stage = f"Loading {readable_model_name(key, self.store.catalogue)}"
+        self.progress(stage, 0, 1)
         model = self.cache.get(key, loader, size_bytes)
-        self.progress(f"Loading {key}", 1, 1)
+        self.progress(stage, 1, 1)
         return model  # type: ignore[no-any-return]
 
     def check(self) -> None:

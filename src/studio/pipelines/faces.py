@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import BadInput
+from studio.models.loading import load_or_damaged
 from studio.models.store import ModelStore
 
 DEFAULT_PACK = "antelopev2"
@@ -75,18 +76,26 @@ def load_face_analysis(
     """An insightface ``FaceAnalysis`` over the installed pack (detection + recognition).
 
     Only ``modules`` are loaded: the pack's landmark and gender/age models are not needed
-    for identity work and would cost a second per face on the CPU.
+    for identity work and would cost a second per face on the CPU. A damaged ONNX file
+    raises :class:`ModelDamaged` ("download again"), not insightface's assertion.
     """
     from insightface.app import FaceAnalysis
 
     folder = pack_dir(store, model_id)
-    # Passing the folder itself (not name + root) means insightface never tries a download.
-    analysis = FaceAnalysis(
-        name=str(folder), allowed_modules=list(modules), providers=onnx_providers(device)
-    )
-    ctx_id = 0 if device.startswith("cuda") else -1
-    analysis.prepare(ctx_id=ctx_id, det_size=(det_size, det_size))
-    return analysis
+
+    def read() -> Any:
+        # Passing the folder itself (not name + root) means insightface never tries a download.
+        analysis = FaceAnalysis(
+            name=str(folder), allowed_modules=list(modules), providers=onnx_providers(device)
+        )
+        missing = [m for m in modules if m not in analysis.models]
+        if missing:  # a file insightface could not recognise is skipped, not reported
+            raise ValueError(f"no usable {', '.join(missing)} model in {folder}")
+        ctx_id = 0 if device.startswith("cuda") else -1
+        analysis.prepare(ctx_id=ctx_id, det_size=(det_size, det_size))
+        return analysis
+
+    return load_or_damaged(model_id, read, store.catalogue)
 
 
 def to_rgb_array(image: Any) -> np.ndarray:

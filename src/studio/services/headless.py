@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from studio.core.device import resolve_device
@@ -11,6 +12,7 @@ from studio.core.settings import Settings
 from studio.models.catalogue import load_catalogue
 from studio.models.store import ModelStore
 from studio.pipelines.context import RunContext
+from studio.services.execute import bind_device, execute
 from studio.services.model_cache import ModelCache
 
 
@@ -32,10 +34,39 @@ def headless_context(settings: Settings | None = None, *, quiet: bool = False) -
     info = resolve_device(settings.device)
     if info.warning and not quiet:
         print(f"warning: {info.warning}", file=sys.stderr)
+    bind_device(info.device)
     return RunContext(
         store=default_store(settings),
         cache=ModelCache(),
         device=info.device,
         progress=(lambda *a, **k: None) if quiet else console_progress,
         cancel=CancelToken(),
+    )
+
+
+def run_job(
+    kind: str,
+    request: Any,
+    settings: Settings | None = None,
+    *,
+    quiet: bool = False,
+    cancel: CancelToken | None = None,
+    jobs: Mapping[str, Any] | None = None,
+) -> Any:
+    """Run one job of ``kind`` for a CLI command through the executor the GUI uses (pinned
+    models, stage timing, one out-of-memory retry in low-memory mode); returns its result."""
+    settings = settings or Settings.load()
+    info = resolve_device(settings.device)
+    if info.warning and not quiet:
+        print(f"warning: {info.warning}", file=sys.stderr)
+    bind_device(info.device)
+    return execute(
+        kind,
+        request,
+        store=default_store(settings),
+        cache=ModelCache(),
+        device=info.device,
+        progress=None if quiet else (lambda u: console_progress(u.stage, u.done, u.total)),
+        cancel=cancel,
+        jobs=jobs,
     )

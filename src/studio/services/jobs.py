@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
 from studio.core.progress import CancelToken, ProgressUpdate
+
+log = logging.getLogger(__name__)
 
 
 class Priority(IntEnum):
@@ -69,12 +74,24 @@ class Job:
             return None
         return (self.ended_at or time.time()) - self.started_at
 
+    def release_payloads(self) -> None:
+        """Drop the request and the last preview once the outcome was delivered: a finished
+        job's record stays small (full-resolution inputs are not kept for the session)."""
+        self.request = None
+        if self.last_progress is not None and self.last_progress.preview is not None:
+            self.last_progress = dataclasses.replace(self.last_progress, preview=None)
+
 
 class JobQueue:
-    """Thread-safe queue ordered by (priority, submission order)."""
+    """Thread-safe queue ordered by (priority, submission order).
+
+    It also carries small calls for the taking thread (:meth:`call_soon`): the device thread
+    runs them while it waits for a job and between the steps of a running one.
+    """
 
     def __init__(self) -> None:
         self._jobs: list[Job] = []
+        self._calls: list[Callable[[], None]] = []
         self._cond = threading.Condition()
         self._closed = False
 
@@ -91,13 +108,37 @@ class JobQueue:
             self._cond.notify()
 
     def take(self, timeout: float | None = None) -> Job | None:
-        """The next job; blocks until one comes; ``None`` once closed (or on timeout)."""
+        """The next job; blocks until one comes; ``None`` once closed (or on timeout).
+
+        Calls queued with :meth:`call_soon` run here, on the taking thread, while it waits.
+        """
+        while True:
+            with self._cond:
+                ready = self._cond.wait_for(
+                    lambda: self._jobs or self._closed or self._calls, timeout
+                )
+                if not ready or self._closed:
+                    return None
+                if not self._calls:
+                    return self._jobs.pop(0)
+            self.run_calls()
+
+    def call_soon(self, call: Callable[[], None]) -> None:
+        """Have the taking thread run ``call`` soon (dropped once the queue is closed)."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._jobs or self._closed, timeout):
-                return None
-            if self._closed:
-                return None
-            return self._jobs.pop(0)
+            if not self._closed:
+                self._calls.append(call)
+                self._cond.notify()
+
+    def run_calls(self) -> None:
+        """Run the queued calls on this thread; one failing never stops the others."""
+        with self._cond:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            try:
+                call()
+            except Exception:
+                log.exception("a call queued for the device thread failed")
 
     def take_if_before(self, priority: Priority) -> Job | None:
         """The next job only if it outranks ``priority`` (used to preempt between steps)."""

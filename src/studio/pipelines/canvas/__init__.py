@@ -1,52 +1,18 @@
-"""Canvas pipelines (Qt-free). ``JOBS`` maps job kinds to runners for the service.
+"""Canvas pipelines (Qt-free). ``JOBS`` declares the job kinds the service runs.
 
-The wrappers import each pipeline only when a job of that kind runs, so importing this
-package (the service does at start-up) costs nothing.
+Runners are named as ``"module:function"`` and imported when a job of that kind first runs, so
+importing this package costs nothing. ``low_memory=True``: the runner honours
+``ctx.low_memory`` (smaller working size / tiles, VAE tiling, attention slicing).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from studio.pipelines.jobspec import JobSpec
 
-
-def _segment(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.canvas import segment
-
-    return segment.run(request, ctx)
-
-
-def _remove(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.canvas import remove
-
-    return remove.run(request, ctx)
-
-
-def _fill(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.canvas import fill
-
-    return fill.run(request, ctx)
-
-
-def _cutout(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.canvas import cutout
-
-    return cutout.run(request, ctx)
-
-
-def _upscale(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.canvas import upscale
-
-    return upscale.run(request, ctx)
-
-
-# These honour ctx.low_memory (smaller working size / tiles, VAE tiling, attention slicing).
-for _runner in (_remove, _fill, _upscale):
-    _runner.low_memory_mode = True  # type: ignore[attr-defined]
-
-JOBS = {
-    "canvas.segment": _segment,
-    "canvas.remove": _remove,
-    "canvas.fill": _fill,
-    "canvas.cutout": _cutout,
-    "canvas.upscale": _upscale,
+JOBS: dict[str, JobSpec] = {
+    "canvas.segment": JobSpec("studio.pipelines.canvas.segment:run"),
+    "canvas.remove": JobSpec("studio.pipelines.canvas.remove:run", low_memory=True),
+    "canvas.fill": JobSpec("studio.pipelines.canvas.fill:run", low_memory=True),
+    "canvas.cutout": JobSpec("studio.pipelines.canvas.cutout:run"),
+    "canvas.upscale": JobSpec("studio.pipelines.canvas.upscale:run", low_memory=True),
 }

@@ -90,6 +90,11 @@ def run(request: CutoutRequest, ctx: RunContext) -> CutoutResult:
     import numpy as np
     from PIL import Image
 
+    bg = request.background
+    if bg is not None and (
+        len(bg) != 3 or not all(isinstance(c, int) and 0 <= c <= 255 for c in bg)
+    ):
+        raise BadInput(f"The background must be three values from 0 to 255 (got {bg!r}).")
     arr = to_array(request.image)
     session = _session(ctx, request.model)
     ctx.check()

@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.core.errors import BadInput
 from studio.core.imageio import check_mask, to_array
+from studio.pipelines import prompt_filter
 from studio.pipelines.canvas import compose
 from studio.pipelines.canvas.spandrel_models import to_tensor, to_uint8
 from studio.pipelines.context import RunContext
@@ -52,6 +53,10 @@ class FillResult:
 
 
 def _check(request: FillRequest) -> None:
+    import math
+
+    from studio.pipelines.canvas import masks
+
     if not 1 <= request.variations <= 8:
         raise BadInput("Choose between 1 and 8 variations.")
     if not 1 <= request.steps <= 150:
@@ -60,8 +65,15 @@ def _check(request: FillRequest) -> None:
         raise BadInput("Fast mode uses 2 to 12 steps (4 to 8 work best).")
     if not 0.0 < request.strength <= 1.0:
         raise BadInput("Strength must be above 0 and at most 1.")
+    if not math.isfinite(request.guidance) or request.guidance > 50:
+        raise BadInput("Guidance must be between 0 and 50.")
+    if request.seed is not None and not 0 <= int(request.seed) <= masks.MAX_SEED:
+        raise BadInput(f"The seed must be between 0 and {masks.MAX_SEED}.")
+    masks.check_blend(request.feather_px, request.margin)
+    masks.check_side(request.work_side, "working size")
     if request.guidance < 0:
         raise BadInput("Guidance must not be negative.")
+    prompt_filter.check_prompt(request.prompt, "Describe what should fill the area instead.")
 
 
 def _load_vae_fix(folder: Any, device: str, dtype: Any) -> Any:
@@ -207,6 +219,3 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         "seeds": seeds,
     }
     return FillResult(images=images, seeds=seeds, window=window, alpha=alpha, settings=settings)
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

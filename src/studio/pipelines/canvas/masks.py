@@ -14,11 +14,41 @@ def _kernel(radius: int) -> Any:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
 
 
+MAX_RADIUS = 1024  # a larger kernel takes minutes and gigabytes for no visible gain
+
+
 def _check_radius(px: int) -> int:
-    px = int(px)
+    try:
+        px = int(px)
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(f"The size must be a whole number of pixels (got {px!r}).") from None
     if px < 0:
         raise BadInput("The size must not be negative.")
+    if px > MAX_RADIUS:
+        raise BadInput(f"The size must be at most {MAX_RADIUS} pixels (got {px}).")
     return px
+
+
+MAX_FEATHER = 256
+MAX_SEED = 2**63 - 1 - 64  # torch generators take 64-bit seeds; variations add their index
+
+
+def check_blend(feather_px: Any, margin: Any) -> None:
+    """Refuse blend settings that would be meaningless or allocate without bound."""
+    import math
+
+    if isinstance(feather_px, bool) or not isinstance(feather_px, int):
+        raise BadInput(f"The feather must be a whole number of pixels (got {feather_px!r}).")
+    if not 0 <= feather_px <= MAX_FEATHER:
+        raise BadInput(f"The feather must be between 0 and {MAX_FEATHER} pixels.")
+    if not isinstance(margin, (int, float)) or not math.isfinite(margin) or not 0 <= margin <= 4:
+        raise BadInput("The context margin must be between 0 and 4.")
+
+
+def check_side(value: Any, name: str, lo: int = 64, hi: int = 4096) -> None:
+    """A working resolution in pixels: a whole number from ``lo`` to ``hi``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise BadInput(f"The {name} must be a whole number from {lo} to {hi} (got {value!r}).")
 
 
 def grow(mask: Any, px: int) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from studio.core.imageio import check_mask, to_array
 from studio.pipelines.canvas import compose
+from studio.pipelines.canvas.masks import check_blend, check_side
 from studio.pipelines.canvas.spandrel_models import load_spandrel, to_tensor, to_uint8
 from studio.pipelines.context import RunContext
 
@@ -39,6 +40,8 @@ def run(request: RemoveRequest, ctx: RunContext) -> RemoveResult:
     """Erase the masked object; pixels where ``alpha`` is 0 are unchanged bit for bit."""
     import torch
 
+    check_blend(request.feather_px, request.margin)
+    check_side(request.max_side, "working size")
     arr = to_array(request.image)
     h, w = arr.shape[:2]
     mask = check_mask(request.mask, (w, h))
@@ -61,6 +64,3 @@ def run(request: RemoveRequest, ctx: RunContext) -> RemoveResult:
     result = compose.paste_back(arr, patch, window, alpha)
     ctx.progress("Removing", 1, 1)
     return RemoveResult(image=result, window=window, alpha=alpha)
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

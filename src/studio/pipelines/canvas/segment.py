@@ -8,6 +8,7 @@ through the same loader.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,7 @@ def run(request: SegmentRequest, ctx: RunContext) -> SegmentResult:
     box = None
     if request.box is not None:
         x0, y0, x1, y1 = request.box
-        if x1 <= x0 or y1 <= y0:
+        if not all(math.isfinite(v) for v in request.box) or x1 <= x0 or y1 <= y0:
             raise BadInput("The box has no area.")
         box = np.array([x0, y0, x1, y1], dtype=np.float32)
     predictor = _predictor(ctx, request.model)

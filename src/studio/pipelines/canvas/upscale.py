@@ -54,6 +54,7 @@ def run(request: UpscaleRequest, ctx: RunContext) -> UpscaleResult:
     import numpy as np
     import torch
 
+    _check(request)
     arr = to_array(request.image)
     alpha = _alpha(request.image)  # a cut-out keeps its transparency
     h, w = arr.shape[:2]
@@ -88,6 +89,16 @@ def run(request: UpscaleRequest, ctx: RunContext) -> UpscaleResult:
     return UpscaleResult(image=out, scale=s)
 
 
+def _check(request: UpscaleRequest) -> None:
+    tile, overlap = request.tile, request.overlap
+    if isinstance(tile, bool) or not isinstance(tile, int) or not (tile == 0 or 16 <= tile <= 4096):
+        raise BadInput(
+            f"The tile size must be 0 (whole image) or 16 to 4096 pixels (got {tile!r})."
+        )
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap <= 256:
+        raise BadInput(f"The tile overlap must be 0 to 256 pixels (got {overlap!r}).")
+
+
 def _alpha(image: Any) -> Any:
     """The alpha channel of an RGBA array or PIL image, or None (opaque images)."""
     import numpy as np
@@ -96,6 +107,3 @@ def _alpha(image: Any) -> Any:
         return np.array(image.getchannel("A")) if image.mode in ("RGBA", "LA") else None
     arr = np.asarray(image)
     return np.ascontiguousarray(arr[:, :, 3]) if arr.ndim == 3 and arr.shape[2] == 4 else None
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

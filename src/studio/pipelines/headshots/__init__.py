@@ -1,4 +1,4 @@
-"""Headshots pipelines (Qt-free). ``JOBS`` maps job kinds to runners for the service.
+"""Headshots pipelines (Qt-free). ``JOBS`` declares the job kinds the service runs.
 
 - ``headshots.pack``: :class:`~studio.pipelines.headshots.pack.PackRequest` ->
   :class:`~studio.pipelines.headshots.pack.PackResult` (drafts, scores, refined shortlist).
@@ -6,33 +6,19 @@
   :class:`~studio.pipelines.headshots.packs.PackImage`.
 - ``headshots.check``: :class:`~studio.pipelines.headshots.selfies.SelfieRequest` -> selfie
   checks (aligned crops, sharpness, brightness) without generating anything.
+
+Pack and re-roll can run again in low-memory mode after an OOM (batch 1, tiled VAE), resuming.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from studio.pipelines.jobspec import JobSpec
 
-
-def _pack(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.headshots.pack import run
-
-    return run(request, ctx)
-
-
-def _reroll(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.headshots.reroll import reroll
-
-    return reroll(request, ctx)
-
-
-def _check(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.headshots.selfies import run
-
-    return run(request, ctx)
-
-
-# Both can run again in low-memory mode after a CUDA OOM (batch 1, tiled VAE), resuming.
-_pack.low_memory_mode = True  # type: ignore[attr-defined]
-_reroll.low_memory_mode = True  # type: ignore[attr-defined]
-
-JOBS: dict = {"headshots.pack": _pack, "headshots.reroll": _reroll, "headshots.check": _check}
+JOBS: dict[str, JobSpec] = {
+    # every_update: each draft's preview goes into the gallery as it arrives
+    "headshots.pack": JobSpec(
+        "studio.pipelines.headshots.pack:run", low_memory=True, every_update=True
+    ),
+    "headshots.reroll": JobSpec("studio.pipelines.headshots.reroll:reroll", low_memory=True),
+    "headshots.check": JobSpec("studio.pipelines.headshots.selfies:run"),
+}

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.models.loading import load_or_damaged
 from studio.pipelines.context import RunContext
 from studio.pipelines.headshots import instantid
 
@@ -39,18 +40,29 @@ def load_models(
     tiny_vae_id: str = TINY_VAE_ID,
 ) -> HeadshotModels:
     """Base SDXL patched with InstantID, IdentityNet, Resampler and (if installed) TAESDXL."""
-    base = ctx.store.require(base_id)
-    iid = ctx.store.require(instantid_id)
+    base, iid = ctx.store.require_all(base_id, instantid_id)  # one message names both
     use_tiny = tiny_vae_id in ctx.store.catalogue and ctx.store.is_installed(tiny_vae_id)
     device, dtype = ctx.device, ctx.dtype
+
+    catalogue = ctx.store.catalogue
 
     def loader() -> HeadshotModels:
         from studio.pipelines.diffusion_loading import load_sdxl_pipeline, load_tiny_vae
 
-        pipe = load_sdxl_pipeline(base, device, dtype)
-        resampler = instantid.apply_instantid(pipe.unet, iid, device, dtype)
-        controlnet = instantid.load_controlnet(iid, device, dtype)
-        tiny = load_tiny_vae(ctx.store.require(tiny_vae_id), device, dtype) if use_tiny else None
+        # Each part through load_or_damaged: a damaged file names the model to download again.
+        pipe = load_or_damaged(base_id, lambda: load_sdxl_pipeline(base, device, dtype), catalogue)
+        resampler = load_or_damaged(
+            instantid_id,
+            lambda: instantid.apply_instantid(pipe.unet, iid, device, dtype),
+            catalogue,
+        )
+        controlnet = instantid.load_controlnet(iid, device, dtype, instantid_id)
+        tiny = None
+        if use_tiny:
+            folder = ctx.store.require(tiny_vae_id)
+            tiny = load_or_damaged(
+                tiny_vae_id, lambda: load_tiny_vae(folder, device, dtype), catalogue
+            )
         # NCHW stays: on the H100 channels-last made the UNet + IdentityNet step 10% and the
         # full VAE decode 40% slower (scripts/bench_headshots.py --profile).
         return HeadshotModels(pipe, controlnet, resampler, tiny, device, dtype)

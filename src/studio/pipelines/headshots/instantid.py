@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import BadInput
+from studio.models.loading import load_or_damaged
 
+MODEL_ID = "instantid"  # the catalogue entry the adapter and IdentityNet come from
 NUM_TOKENS = 16
 EMBEDDING_DIM = 512  # insightface ArcFace (antelopev2 glintr100)
 IP_ADAPTER_FILE = "ip-adapter.bin"
@@ -267,30 +269,27 @@ def set_identity_scale(unet: Any, scale: float) -> None:
             proc.scale = scale  # type: ignore[attr-defined]
 
 
-def load_ip_adapter_file(path: Path) -> dict[str, Any]:
-    """``ip-adapter.bin`` read safely (``weights_only=True``); BadInput if damaged."""
+def load_ip_adapter_file(path: Path, model_id: str = MODEL_ID) -> dict[str, Any]:
+    """``ip-adapter.bin`` read safely (``weights_only=True``); ModelDamaged if damaged."""
     import torch
 
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and unpickler errors all mean a bad file
-        raise BadInput(
-            "The InstantID adapter file is damaged. Download InstantID again.", repr(exc)
-        ) from exc
+    # pickle, zip and unpickler errors all mean a bad file
+    return load_or_damaged(
+        model_id, lambda: torch.load(path, map_location="cpu", weights_only=True)
+    )
 
 
-def load_controlnet(folder: Path, device: str, dtype: Any) -> Any:
-    """IdentityNet: ``ControlNetModel/`` of the installed InstantID folder."""
+def load_controlnet(folder: Path, device: str, dtype: Any, model_id: str = MODEL_ID) -> Any:
+    """IdentityNet: ``ControlNetModel/`` of the installed InstantID folder; ModelDamaged if
+    its files cannot be read."""
     from diffusers import ControlNetModel
 
-    try:
-        net = ControlNetModel.from_pretrained(
+    net = load_or_damaged(
+        model_id,
+        lambda: ControlNetModel.from_pretrained(
             Path(folder) / CONTROLNET_DIR, torch_dtype=dtype, local_files_only=True
-        )
-    except (OSError, ValueError) as exc:
-        raise BadInput(
-            "The InstantID IdentityNet could not be loaded. Download InstantID again.", repr(exc)
-        ) from exc
+        ),
+    )
     return net.to(device).eval()
 
 

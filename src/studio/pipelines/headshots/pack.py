@@ -446,6 +446,3 @@ def run(request: PackRequest, ctx: RunContext) -> PackResult:
     pack.complete = True
     pack.save()
     return PackResult(pack, pack.folder, [im.index for im in pack.ranked()], timings)
-
-
-run.low_memory_mode = True  # type: ignore[attr-defined]

@@ -10,13 +10,14 @@ Layout of one pack folder::
 
 The manifest is rewritten atomically after every image, so a crash, a cancel or running out
 of GPU memory leaves a consistent pack that a later run resumes.
+
+Paths read from a manifest are relative to the pack and must stay inside it: an edited or
+damaged ``pack.json`` naming ``../`` or an absolute path is refused, never read or deleted.
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -79,14 +80,44 @@ class Pack:
         raise BadInput(f"The pack has no image {index}.")
 
     def path(self, rel: str) -> Path:
-        return self.folder / rel
+        """``rel`` (from the manifest) inside the pack folder; BadInput if it leads outside."""
+        return inside(self.folder, rel)
 
     def save(self) -> None:
+        from studio.core.outputs import write_text_atomic
+
         data = {k: v for k, v in asdict(self).items() if k != "folder"}
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.folder / MANIFEST)
+        write_text_atomic(self.folder / MANIFEST, json.dumps(data, indent=1))
+
+
+def inside(folder: Path, rel: str) -> Path:
+    """``folder / rel`` when ``rel`` is a relative path that stays inside ``folder`` (links
+    resolved); otherwise :class:`BadInput` (the manifest was edited or is damaged)."""
+    problem = BadInput(
+        f"The pack in {folder} names a file outside its folder ({rel!r}); "
+        "its pack.json was edited or is damaged."
+    )
+    if not isinstance(rel, str) or not rel:
+        raise problem
+    part = Path(rel)
+    if part.is_absolute() or part.drive or ".." in part.parts:
+        raise problem
+    full = folder / part
+    try:
+        if not full.resolve().is_relative_to(folder.resolve()):
+            raise problem
+    except (OSError, RuntimeError):  # a link loop
+        raise problem from None
+    return full
+
+
+def _check_paths(pack: Pack) -> None:
+    for im in pack.images:
+        for rel in (im.draft, im.latent) + ((im.final,) if im.final else ()):
+            pack.path(rel)
+    for selfie in pack.selfies:
+        if isinstance(selfie, dict) and "crop" in selfie:
+            pack.path(selfie["crop"])
 
 
 def load_pack(folder: Path | str) -> Pack:
@@ -96,8 +127,13 @@ def load_pack(folder: Path | str) -> Pack:
         raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BadInput(f"No headshot pack in {folder}.", str(exc)) from exc
-    images = [PackImage(**im) for im in raw.pop("images", [])]
-    return Pack(folder=folder, images=images, **raw)
+    try:
+        images = [PackImage(**im) for im in raw.pop("images", [])]
+        pack = Pack(folder=folder, images=images, **raw)
+    except (TypeError, AttributeError) as exc:
+        raise BadInput(f"The headshot pack in {folder} is damaged.", repr(exc)) from exc
+    _check_paths(pack)
+    return pack
 
 
 def list_packs(root: Path | str) -> list[Pack]:
@@ -113,13 +149,9 @@ def list_packs(root: Path | str) -> list[Pack]:
 
 
 def _disk_error(exc: OSError, target: Path) -> BadInput:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return BadInput(
-            f"The disk is full: could not write {target.name}. Free some space "
-            "or choose another folder.",
-            str(exc),
-        )
-    return BadInput(f"Could not write {target}: {exc.strerror or exc}.", str(exc))
+    from studio.core.outputs import write_error
+
+    return write_error(exc, target)
 
 
 def write_image(
@@ -128,30 +160,22 @@ def write_image(
     """Save an RGB array (format by extension) atomically; BadInput on a full disk."""
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    from studio.core.outputs import atomic_path
+
     fmt = {".jpg": "JPEG", ".webp": "WEBP", ".png": "PNG"}[path.suffix.lower()]
     kwargs: dict[str, Any] = {"quality": quality} if fmt != "PNG" else {}
     if exif is not None:
         kwargs["exif"] = exif
-    try:
+    with atomic_path(path) as tmp:  # an OSError becomes BadInput, the temporary file goes
         Image.fromarray(np.asarray(image, dtype=np.uint8)).save(tmp, fmt, **kwargs)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _disk_error(exc, path) from exc
     return path
 
 
 def write_latent(latent: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part.npy")
-    try:
+    from studio.core.outputs import atomic_path
+
+    with atomic_path(path, suffix=".part.npy") as tmp:  # np.save keeps a .npy name as it is
         np.save(tmp, latent.detach().float().cpu().numpy().astype(np.float16))
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _disk_error(exc, path) from exc
 
 
 def read_latent(path: Path) -> np.ndarray:
@@ -192,7 +216,8 @@ def export_images(
     pack: Pack, indices: list[int], folder: Path | str, fmt: str = "jpeg", quality: int = 95
 ) -> list[Path]:
     """Chosen images (final if refined, else draft) with embedded metadata + JSON sidecars."""
-    from PIL import Image
+    from studio.core.imageio import load_image
+    from studio.core.outputs import write_text_atomic
 
     ext = FORMATS.get(fmt.lower())
     if ext is None:
@@ -206,18 +231,15 @@ def export_images(
     for index in indices:
         item = pack.image(index)
         source = pack.path(item.final or item.draft)
-        with Image.open(source) as img:
-            pixels = np.asarray(img.convert("RGB"))
+        pixels = np.asarray(load_image(source))
         meta = image_metadata(pack, item)
         target = folder / f"headshot_{index:03d}{ext}"
         write_image(pixels, target, quality=quality, exif=_exif(meta))
-        sidecar = target.with_suffix(".json")
         try:
-            sidecar.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        except OSError as exc:
+            write_text_atomic(target.with_suffix(".json"), json.dumps(meta, indent=1))
+        except BadInput:
             target.unlink(missing_ok=True)
-            sidecar.unlink(missing_ok=True)
-            raise _disk_error(exc, sidecar) from exc
+            raise
         written.append(target)
     return written
 

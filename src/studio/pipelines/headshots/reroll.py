@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.core.errors import BadInput
 from studio.pipelines.context import RunContext
 from studio.pipelines.headshots import generate, packs, quality, styles
 from studio.pipelines.headshots.pack import (
@@ -34,9 +35,13 @@ class RerollRequest:
 
 def reroll(request: RerollRequest, ctx: RunContext) -> packs.PackImage:
     """Draw image ``index`` again with another seed; returns its new entry."""
+    seed = request.seed
+    if seed is not None and (isinstance(seed, bool) or not 0 <= int(seed) <= 2**63 - 1):
+        raise BadInput(f"The seed must be between 0 and {2**63 - 1} (got {seed}).")
+    # load_pack refuses a manifest whose paths lead outside the pack: the old final image
+    # deleted below is always the pack's own file
     pack = packs.load_pack(request.folder)
     old = pack.image(request.index)
-    seed = request.seed
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
     style = styles.StylePack(
@@ -63,6 +68,3 @@ def reroll(request: RerollRequest, ctx: RunContext) -> packs.PackImage:
         finish_images(session, [item])
     ctx.progress("Re-roll", 1, 1, preview(rgb))
     return item
-
-
-reroll.low_memory_mode = True  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import BadInput
+from studio.pipelines import prompt_filter
 
 DEFAULTS: dict[str, Any] = {
     "guidance": 1.8,
@@ -28,12 +29,6 @@ DEFAULTS: dict[str, Any] = {
     "control_strength": 0.8,
     "pose": True,
 }
-# Requests a headshot tool must refuse: sexual content, minors, and impersonation cues.
-_BLOCKED = re.compile(
-    r"\b(nude|naked|nsfw|sex|sexy|porn\w*|erotic|lingerie|topless|undress\w*|child|kid|minor|"
-    r"teen|underage|schoolgirl|blood|gore|celebrity|president)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -56,14 +51,15 @@ class StylePack:
 
 
 def styles_dir() -> Path:
-    """``$STUDIO_STYLES_DIR``, else ``studio/resources/styles`` when packaged, else the
-    checkout's ``resources/styles``."""
+    """``$STUDIO_STYLES_DIR``, else the package data ``studio/resources/styles`` (found through
+    ``importlib.resources``, so an installed wheel and a checkout read the same files)."""
+    from importlib import resources
+
     env = os.environ.get("STUDIO_STYLES_DIR")
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    packaged = here.parents[2] / "resources" / "styles"
-    return packaged if packaged.is_dir() else here.parents[4] / "resources" / "styles"
+    # Installed wheels and checkouts are folders on disk (no zip imports), so this is a Path.
+    return Path(str(resources.files("studio.resources").joinpath("styles")))
 
 
 def _parse(path: Path) -> StylePack:
@@ -120,10 +116,5 @@ def custom_style(prompt: str, negative: str = "") -> StylePack:
 
 
 def check_prompt(text: str) -> None:
-    """Refuse disallowed requests with a message (sexual content, minors, impersonation)."""
-    match = _BLOCKED.search(text or "")
-    if match:
-        raise BadInput(
-            f"This prompt cannot be used: '{match.group(0)}' is not allowed in headshots. "
-            "Describe clothing, setting and lighting instead."
-        )
+    """Refuse disallowed requests with a message (the one filter: :mod:`prompt_filter`)."""
+    prompt_filter.check_prompt(text, "Describe clothing, setting and lighting instead.")

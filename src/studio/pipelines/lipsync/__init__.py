@@ -1,26 +1,13 @@
 """Lipsync pipelines (Qt-free): MuseTalk 1.5 avatar preparation and talking-head rendering.
 
-``JOBS`` maps job kinds to runners; the wrappers import the heavy modules only when run.
+``JOBS`` declares the job kinds; each runner's module is imported only when it first runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from studio.pipelines.jobspec import JobSpec
 
-
-def _prepare_avatar(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.lipsync.avatar import prepare_avatar
-
-    return prepare_avatar(request, ctx)
-
-
-def _render(request: Any, ctx: Any) -> Any:
-    from studio.pipelines.lipsync.render import render
-
-    return render(request, ctx)
-
-
-JOBS = {
-    "lipsync.prepare_avatar": _prepare_avatar,
-    "lipsync.render": _render,
+JOBS: dict[str, JobSpec] = {
+    "lipsync.prepare_avatar": JobSpec("studio.pipelines.lipsync.avatar:prepare_avatar"),
+    "lipsync.render": JobSpec("studio.pipelines.lipsync.render:render"),
 }

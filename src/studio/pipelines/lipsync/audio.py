@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class SpeechClip:
 
 def load_speech(path: Path, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> SpeechClip:
     """Decode, check and resample a speech file; :class:`BadInput` says what is wrong with it."""
-    samples, rate = decode_audio(Path(path))
+    samples, rate = decode_audio(Path(path), max_seconds=max_seconds)
     return speech_from_samples(samples, rate, max_seconds=max_seconds, name=Path(path).name)
 
 
@@ -78,8 +79,32 @@ def speech_from_samples(
     return SpeechClip(samples, rate, resample(mono, rate, MODEL_RATE), warnings)
 
 
-def decode_audio(path: Path) -> tuple[np.ndarray, int]:
-    """All samples of the first audio stream as (channels, n) float32, and the sample rate."""
+def _too_long(name: str, seconds: float | None, max_seconds: float) -> BadInput:
+    length = f"{seconds:.0f} s long" if seconds is not None else f"longer than {max_seconds:.0f} s"
+    return BadInput(
+        f"The audio '{name}' is {length}; the limit is {max_seconds:.0f} s. "
+        "Trim it or split it into parts."
+    )
+
+
+def container_seconds(container: Any, stream: Any) -> float | None:
+    """The length the file declares (stream, else container), without decoding; None if unknown."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        import av
+
+        return container.duration / av.time_base
+    return None
+
+
+def decode_audio(path: Path, *, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+    """All samples of the first audio stream as (channels, n) float32, and the sample rate.
+
+    With ``max_seconds`` a longer file is refused from the length its container declares,
+    before decoding; as a declared length can be missing or wrong, decoding also stops as
+    soon as more than ``max_seconds`` of samples have arrived. Memory stays bounded either way.
+    """
     import av
 
     if not path.is_file():
@@ -92,11 +117,20 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
             rate = stream.codec_context.sample_rate or stream.rate
             layout = stream.codec_context.layout.name if stream.codec_context.layout else "mono"
             # Always convert to planar float: every source format arrives the same way.
+            if max_seconds is not None:
+                declared = container_seconds(container, stream)
+                if declared is not None and declared > max_seconds + 1.0:
+                    raise _too_long(path.name, declared, max_seconds)
+                limit = int((max_seconds + 1.0) * rate)
             converter = av.AudioResampler(format="fltp", layout=layout, rate=rate)
             chunks = []
+            count = 0
             for frame in container.decode(stream):
                 for out in converter.resample(frame):
                     chunks.append(out.to_ndarray().astype(np.float32))
+                    count += chunks[-1].shape[1]
+                if max_seconds is not None and count > limit:
+                    raise _too_long(path.name, None, max_seconds)
             for out in converter.resample(None):
                 chunks.append(out.to_ndarray().astype(np.float32))
     except BadInput:

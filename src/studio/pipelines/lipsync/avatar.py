@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.cachefiles import try_write_cache
 from studio.core.errors import BadInput
 from studio.pipelines.context import RunContext
 from studio.pipelines.lipsync import models as lm
@@ -101,21 +102,17 @@ def prepare_avatar(request: PrepareAvatarRequest, ctx: RunContext) -> PreparedAv
     ctx.check()
     ctx.progress("Preparing avatar", 3, stages)
     avatar = PreparedAvatar(key, folder, frame, box, latents, mask, source, eyes=eyes)
-    _save(avatar, root)
+    # The cache only saves time next run: a full or read-only cache disk must not fail the job.
+    try_write_cache(lambda: _save(avatar, root), "lipsync avatar cache", root)
     ctx.progress("Preparing avatar", stages, stages)
     return avatar
 
 
 def _decode_image(data: bytes, name: str) -> np.ndarray:
-    import io
+    from studio.core.imageio import load_image
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        img = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-        return np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise BadInput(f"'{name}' is not an image Studio can read.", detail=repr(exc)) from exc
+    # the shared loader: format, size and decompression-bomb checks before decoding
+    return np.asarray(load_image(data, name=name))
 
 
 def _resize(img: np.ndarray, size: int) -> np.ndarray:

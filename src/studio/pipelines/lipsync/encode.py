@@ -7,6 +7,9 @@ x264 release the GIL). Frames arrive either as RGB arrays or, from the GPU, as r
 yuv420p planes still being copied to pinned host memory: the helper thread waits for the copy,
 so the rendering thread never blocks on the GPU. The audio track is encoded on the helper
 thread before the first video frame, keeping AAC off the end of the render.
+
+If the encoder cannot start, or the finished file has no video frames, nothing is left behind:
+the temporary file is deleted, the container closed, and a :class:`StudioError` says why.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from studio.core.errors import BadInput, StudioError
 
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 
@@ -34,18 +39,39 @@ class VideoWriter:
         audio: np.ndarray | None = None,
         audio_rate: int = 0,
     ) -> None:
+        from studio.core.outputs import write_error
+
+        if not (isinstance(size, int) and 16 <= size <= 4096 and size % 2 == 0):
+            raise BadInput(f"The video size must be an even number from 16 to 4096 (got {size}).")
+        if not (isinstance(fps, int) and 1 <= fps <= 120):
+            raise BadInput(f"The frame rate must be 1 to 120 (got {fps}).")
+        if not (isinstance(crf, int) and 0 <= crf <= 51):
+            raise BadInput(f"The quality (CRF) must be 0 to 51 (got {crf}).")
+        self.output = Path(output)
+        try:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(suffix=".mp4.part", prefix=".", dir=self.output.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise write_error(exc, self.output) from exc
+        self.tmp = Path(tmp)
+        self.container: Any = None
+        self._thread: threading.Thread | None = None
+        self._aborted = False
+        try:
+            self._open(size, fps, crf, audio, audio_rate)
+        except BaseException as exc:
+            self.abort()
+            _reraise(exc)
+
+    def _open(
+        self, size: int, fps: int, crf: int, audio: np.ndarray | None, audio_rate: int
+    ) -> None:
         import av
 
-        self.output = Path(output)
-        self.output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".mp4.part", prefix=".", dir=self.output.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
         self.frames = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=3)
-        self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._aborted = False
         self.container = av.open(
             str(self.tmp), "w", format="mp4", options={"movflags": "+faststart"}
         )
@@ -90,7 +116,10 @@ class VideoWriter:
         if self._thread is None:
             self._thread = threading.Thread(target=self._encode_loop, daemon=True)
             self._thread.start()
-        self._raise_worker_error()
+        if self._error is not None:  # the encoder failed (or never started): clean up now
+            error = self._error
+            self.abort()
+            _reraise(error)
         self._queue.put(item)
         self.frames += count
 
@@ -143,20 +172,76 @@ class VideoWriter:
             raise self._error
 
     def finish(self) -> Path:
-        self._join()
-        self._raise_worker_error()
-        self._encode_audio()  # no frame was written
-        for packet in self.video.encode():
-            self.container.mux(packet)
-        self.container.close()
-        os.replace(self.tmp, self.output)
+        """Flush, close, check the file has video frames, and move it into place.
+
+        On any failure the temporary file is removed and the error raised as a StudioError.
+        """
+        try:
+            self._join()
+            self._raise_worker_error()
+            if self.frames == 0:
+                raise StudioError("No video frames were made; nothing was written.")
+            self._encode_audio()
+            for packet in self.video.encode():
+                self.container.mux(packet)
+            self.container.close()
+            self.container = None
+            check_video(self.tmp)
+            os.replace(self.tmp, self.output)
+        except BaseException as exc:
+            self.abort()
+            _reraise(exc)
         return self.output
 
     def abort(self) -> None:
+        """Stop encoding and delete the temporary file (safe to call more than once)."""
         self._aborted = True
         self._join()
-        try:
-            self.container.close()
-        except Exception:  # noqa: BLE001 - a broken container is deleted anyway
-            pass
+        if self.container is not None:
+            try:
+                self.container.close()
+            except Exception:  # noqa: BLE001 - a broken container is deleted anyway
+                pass
+            self.container = None
         self.tmp.unlink(missing_ok=True)
+
+
+def check_video(path: Path) -> None:
+    """:class:`StudioError` unless ``path`` is a video file with at least one decodable frame."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise StudioError("The written video has no picture; nothing was saved.")
+            stream = container.streams.video[0]
+            if not stream.frames and next(container.decode(stream), None) is None:
+                raise StudioError("The written video has no frames; nothing was saved.")
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise StudioError(
+            "The written video cannot be read back; nothing was saved.", repr(exc)
+        ) from exc
+
+
+def _reraise(exc: BaseException) -> None:
+    wrapped = _encoder_error(exc)
+    if wrapped is exc:
+        raise exc
+    raise wrapped from exc
+
+
+def _encoder_error(exc: BaseException) -> BaseException:
+    """StudioErrors and interruptions as they are; write and encoder failures explained."""
+    from studio.core.outputs import write_error
+
+    if isinstance(exc, StudioError) or not isinstance(exc, Exception):
+        return exc
+    if isinstance(exc, OSError) and not _is_av_error(exc):
+        return write_error(exc, "the video")
+    return StudioError(f"The video encoder failed: {exc}", repr(exc))
+
+
+def _is_av_error(exc: BaseException) -> bool:
+    import av
+
+    return isinstance(exc, av.error.FFmpegError)

@@ -25,8 +25,11 @@ class FaceBox:
 
 
 def load_detector(ctx: RunContext) -> Any:
+    """The SCRFD detector; first, one ModelMissing naming every missing lipsync model."""
     from studio.pipelines.faces import DEFAULT_PACK, load_face_analysis
+    from studio.pipelines.lipsync.models import require_models
 
+    require_models(ctx)
     return ctx.model(
         f"faces:{DEFAULT_PACK}:detection:{ctx.device}",
         lambda: load_face_analysis(ctx.store, ctx.device, modules=("detection",)),

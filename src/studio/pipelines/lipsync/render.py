@@ -18,12 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.core.errors import BadInput
 from studio.pipelines.context import RunContext
 from studio.pipelines.lipsync import models as lm
-from studio.pipelines.lipsync.audio import DEFAULT_MAX_SECONDS, load_speech
+from studio.pipelines.lipsync.audio import DEFAULT_MAX_SECONDS, MIN_SECONDS, load_speech
 from studio.pipelines.lipsync.avatar import CROP, FRAME, PrepareAvatarRequest, prepare_avatar
 
 FPS = 25
+MAX_MOUTH_SCALE = 3.0
+MAX_BBOX_SHIFT = 100
+MAX_SMOOTHING = 0.9
+MAX_BATCH = 256
+MAX_SECONDS_LIMIT = 3600.0
 
 
 @dataclass
@@ -64,11 +70,9 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
     from studio.pipelines.lipsync.features import AudioFeatureStream
 
     t0 = time.perf_counter()
-    if not 0.0 <= request.smoothing < 1.0:
-        from studio.core.errors import BadInput
-
-        raise BadInput("Smoothing must be between 0 and 0.9.")
+    check_request(request)
     speech = load_speech(request.audio, max_seconds=request.max_seconds)
+    _require_models(ctx)
     avatar = prepare_avatar(
         PrepareAvatarRequest(request.avatar, request.bbox_shift, request.cache_dir), ctx
     )
@@ -116,6 +120,42 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
         first_chunk,
         time.perf_counter() - t0,
         list(speech.warnings),
+    )
+
+
+def _require_models(ctx: RunContext) -> None:
+    """Name every missing model in one message (not one per failed run)."""
+    from studio.pipelines.faces import DEFAULT_PACK
+
+    needed = [lm.UNET_ID, lm.VAE_ID, lm.WHISPER_ID]
+    if not all(ctx.store.is_installed(m) for m in needed):
+        # the face detector is only needed for a new avatar, but one download beats two
+        needed.append(DEFAULT_PACK)
+    ctx.store.require_all(*needed)
+
+
+def _number(value: Any, name: str, lo: float, hi: float, *, whole: bool = False) -> None:
+    ok = isinstance(value, int) if whole else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or not math.isfinite(value) or not lo <= value <= hi:
+        kind = "a whole number" if whole else "a number"
+        raise BadInput(f"{name} must be {kind} from {lo:g} to {hi:g} (got {value!r}).")
+
+
+def check_request(request: RenderRequest) -> None:
+    """Refuse impossible settings and an output that must not be written, before any work."""
+    from studio.core.outputs import VIDEO_EXTENSIONS, check_output
+
+    _number(request.mouth_scale, "Mouth openness", 0.0, MAX_MOUTH_SCALE)
+    _number(request.bbox_shift, "The face crop shift", -MAX_BBOX_SHIFT, MAX_BBOX_SHIFT, whole=True)
+    _number(request.smoothing, "Smoothing", 0.0, MAX_SMOOTHING)
+    _number(request.batch_size, "The batch size", 1, MAX_BATCH, whole=True)
+    _number(request.chunk_seconds, "The chunk length", 0.04, 60.0)
+    _number(request.max_seconds, "The longest audio", MIN_SECONDS, MAX_SECONDS_LIMIT)
+    check_output(
+        request.output,
+        inputs=(request.avatar, request.audio),
+        extensions=VIDEO_EXTENSIONS,
+        create_parent=True,
     )
 
 

@@ -159,6 +159,16 @@ class LiveEngine:
 
     def noise(self, seed: int, height: int, width: int) -> Any:
         """The fixed per-seed latent noise (fixed noise keeps the stream temporally stable)."""
+        import operator
+
+        try:
+            seed = operator.index(seed)  # ints and numpy ints; not floats or bools' cousins
+        except TypeError:
+            seed = -1
+        if not 0 <= seed < 2**63:  # what torch generators take
+            from studio.core.errors import BadInput
+
+            raise BadInput(f"The seed must be a whole number from 0 to {2**63 - 1}.")
         import torch
 
         gen = torch.Generator("cpu").manual_seed(seed)

@@ -15,13 +15,15 @@ def to_rgb_array(frame: Any) -> Any:
     import numpy as np
 
     if isinstance(frame, str | Path):
-        from PIL import Image
+        from studio.core.imageio import load_image
 
+        # the shared loader: format, size and decompression-bomb checks before decoding
         try:
-            with Image.open(frame) as img:
-                return np.asarray(img.convert("RGB"))
-        except OSError as exc:
-            raise BadInput(f"Could not read the image {frame}.", detail=repr(exc)) from exc
+            return np.asarray(load_image(frame))
+        except BadInput as exc:
+            raise BadInput(
+                f"Could not read the image {Path(frame).name}: {exc.user_message}", exc.detail
+            ) from None
     if hasattr(frame, "convert") and hasattr(frame, "size"):  # PIL image
         return np.asarray(frame.convert("RGB"))
     array = np.asarray(frame)

@@ -55,7 +55,10 @@ def run_frame(request: LiveFrameRequest, ctx: RunContext) -> LiveFrame:
 
 def run_stream(request: LiveStreamRequest, ctx: RunContext) -> LiveStreamResult:
     """Step the live session frame after frame; ``ctx.check()`` between frames lets the
-    service run interactive jobs and stops the stream on cancel (raising ``Cancelled``)."""
+    service run interactive jobs and stops the stream on cancel (raising ``Cancelled``).
+
+    Each rendered frame reports ``progress("Live", frames so far, max_frames or 0, preview)``:
+    a total of 0 means an endless stream."""
     session = LiveSession(ctx, request.controls)
     rendered = skipped = 0
     latency = 0.0
@@ -85,7 +88,9 @@ def run_stream(request: LiveStreamRequest, ctx: RunContext) -> LiveStreamResult:
         else:
             rendered += 1
             latency += frame.latency_ms
-            ctx.progress("Live", session.frames, 0, _preview(frame))
+            # An endless stream has no total: 0 says "unknown" (shown as a frame count, not
+            # "89/0"); the stage name stays fixed so the job's stage timing has one entry.
+            ctx.progress("Live", session.frames, max(0, request.max_frames), _preview(frame))
         if frame.skipped and request.idle_sleep_s > 0:
             time.sleep(request.idle_sleep_s)
     return LiveStreamResult(

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.errors import BadInput
+from studio.pipelines import prompt_filter
 from studio.pipelines.context import RunContext
 from studio.pipelines.live.frames import SimilarityFilter, to_device_frame, to_rgb_array
 
-# The sd-turbo licence (Stability AI acceptable use policy) forbids sexual content; the live
-# stream has no safety checker, so refuse the obvious prompts before they reach the model.
-DEFAULT_BLOCKED_TERMS = ("nsfw", "nude", "naked", "porn", "sexual")
+# The live stream has no safety checker: the one prompt filter refuses the obvious prompts.
+DEFAULT_BLOCKED_TERMS = prompt_filter.BLOCKED_WORDS
 MAX_SIDE = 2048
 
 
@@ -61,18 +61,14 @@ def validate(settings: LiveSettings) -> None:
         raise BadInput("The maximum number of skipped frames cannot be negative.")
     if settings.optimise not in MODES:
         raise BadInput(f"Unknown optimisation '{settings.optimise}' (one of {', '.join(MODES)}).")
-    term = refused_term(settings.prompt, settings.blocked_terms)
-    if term is not None:
-        raise BadInput(
-            f"The prompt was refused by the content filter (it mentions '{term}'). "
-            "Change the prompt to continue."
-        )
+    prompt_filter.check_prompt(
+        settings.prompt, "Change the prompt to continue.", settings.blocked_terms
+    )
 
 
 def refused_term(prompt: str, blocked_terms: tuple[str, ...] = DEFAULT_BLOCKED_TERMS) -> str | None:
-    """The first blocked term ``prompt`` mentions (the UI checks as the user types)."""
-    words = prompt.lower()
-    return next((t for t in blocked_terms if t and t.lower() in words), None)
+    """The first refused word ``prompt`` has (the UI checks as the user types)."""
+    return prompt_filter.blocked_word(prompt, blocked_terms)
 
 
 class LiveControls:

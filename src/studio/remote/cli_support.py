@@ -1,0 +1,69 @@
+"""``--server URL [--token T]`` for the workspace commands, in one place.
+
+A command adds the options with :func:`add_server_arguments`, builds its context with
+:func:`cli_context` and runs each job through :func:`job_runner`, which returns the local
+runner, or a :class:`~studio.remote.client.RemoteRunner` when ``--server`` was given::
+
+    add_server_arguments(parser)
+    ...
+    ctx = cli_context(args, quiet=args.quiet)
+    result = job_runner(args, "canvas.remove", remove)(request, ctx)
+
+``STUDIO_SERVER`` and ``STUDIO_SERVER_TOKEN`` give the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--server`` and ``--token`` to a command."""
+    group = parser.add_argument_group("remote GPU")
+    group.add_argument(
+        "--server",
+        default=os.environ.get("STUDIO_SERVER") or None,
+        metavar="URL",
+        help="run on a Studio server (studio serve), e.g. http://gpu-box:8765",
+    )
+    group.add_argument(
+        "--token",
+        default=os.environ.get("STUDIO_SERVER_TOKEN") or None,
+        help="the server's token (printed by studio serve)",
+    )
+
+
+def remote(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "server", None))
+
+
+def cli_context(args: argparse.Namespace, *, quiet: bool = False) -> Any:
+    """The command's :class:`~studio.pipelines.context.RunContext`; with ``--server`` it
+    binds no device and loads no model (only progress and cancel are used)."""
+    from studio.services.headless import headless_context
+
+    if not remote(args):
+        return headless_context(quiet=quiet)
+    from studio.core.progress import CancelToken, null_progress
+    from studio.pipelines.context import RunContext
+    from studio.services.headless import console_progress, default_store
+    from studio.services.model_cache import ModelCache
+
+    return RunContext(
+        store=default_store(),
+        cache=ModelCache(),
+        device="cpu",
+        progress=null_progress if quiet else console_progress,
+        cancel=CancelToken(),
+    )
+
+
+def job_runner(args: argparse.Namespace, kind: str, local: Any) -> Any:
+    """``local`` itself, or the same job kind on ``args.server``."""
+    if not remote(args):
+        return local
+    from studio.remote.client import RemoteRunner, StudioClient
+
+    return RemoteRunner(StudioClient(args.server, args.token), kind)

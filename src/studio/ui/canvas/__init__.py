@@ -1,1 +1,0 @@
-"""The Canvas workspace UI (document, view, tool panel, actions, autosave)."""

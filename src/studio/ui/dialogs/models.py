@@ -1,0 +1,226 @@
+"""The Models dialog: every catalogue model, installed or not, with download and delete.
+
+Downloads are jobs on the downloads service; a delete (after the user confirms it) runs on an
+I/O worker, with the buttons disabled until it is done.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import format_size
+from studio.models.download import DownloadRequest
+from studio.models.store import ModelStore
+from studio.services.inference import InferenceService
+from studio.services.jobs import Job, Priority
+from studio.ui.dialogs.licences import workspace_licences
+from studio.ui.widgets.worker import IoWorkers
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["Model", "Task", "Size", "Licence", "Status"]
+
+
+class ModelsDialog(QDialog):
+    def __init__(
+        self, store: ModelStore, downloads: InferenceService, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(1000, 560)
+        self.store, self.downloads = store, downloads
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("modelsTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().resizeSection(3, 260)  # the full text is in a tooltip
+        self.table.verticalHeader().hide()
+        self.download_button = QPushButton("&Download")
+        self.delete_button = QPushButton("De&lete")
+        # lambdas: clicked(bool) must not land in a parameter
+        self.download_button.clicked.connect(lambda: self.download_selected())
+        self.delete_button.clicked.connect(lambda: self.delete_selected())
+        self.status = QLabel("")
+        self.workers = IoWorkers(self)
+        self.confirm_box: QMessageBox | None = None
+        note = QLabel(
+            f"Models are stored in {store.root}. Rows marked non-commercial may not be used "
+            "for commercial work, and neither may a workspace that needs one:"
+        )
+        note.setWordWrap(True)
+        self.workspace_licences = workspace_licences(store.catalogue)
+        self.licence_summary = QLabel(
+            "<br>".join(
+                f"&bull; {html.escape(w.summary())}"
+                if w.commercial_use
+                else f"&bull; <span style='color:#c0392b'>{html.escape(w.summary())}</span>"
+                for w in self.workspace_licences
+            )
+        )
+        self.licence_summary.setObjectName("workspaceLicences")
+        self.licence_summary.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.licence_summary)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(close)
+        self._pending: dict[str, str] = {}  # job id -> model id
+        downloads.job_progress.connect(self._on_progress)
+        # Bound methods, not lambdas: Qt drops them when the dialog is deleted.
+        downloads.job_finished.connect(self._on_finished)
+        downloads.job_failed.connect(self._on_failed)
+        downloads.job_cancelled.connect(self._on_done)
+        self.refresh()
+
+    def refresh(self) -> None:
+        entries = list(self.store.catalogue)
+        self.table.setRowCount(len(entries))
+        busy = set(self._pending.values())
+        for row, e in enumerate(entries):
+            licence = e.licence + ("" if e.commercial_use else "  (non-commercial)")
+            status = (
+                "downloading…"
+                if e.id in busy
+                else "installed"
+                if self.store.is_installed(e.id)
+                else "not installed"
+            )
+            for col, text in enumerate(
+                [e.name, e.task, format_size(e.size_bytes), licence, status]
+            ):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, e.id)
+                item.setToolTip(text)
+                if col == 3 and not e.commercial_use:
+                    item.setForeground(QColor("#c0392b"))
+                self.table.setItem(row, col, item)
+
+    def select(self, model_id: str) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == model_id:
+                self.table.selectRow(row)
+                return
+
+    def selected_ids(self) -> list[str]:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in sorted(rows)]
+
+    def download_selected(self) -> list[Job]:
+        jobs = []
+        for model_id in self.selected_ids():
+            active = {
+                getattr(j.request, "model_id", None)
+                for j in self.downloads.jobs.values()
+                if not j.state.done
+            }
+            if self.store.is_installed(model_id) or model_id in active:
+                continue
+            entry = self.store.catalogue.get(model_id)
+            job = self.downloads.submit(
+                "models.download",
+                DownloadRequest(model_id),
+                Priority.NORMAL,
+                f"Download {entry.name} ({format_size(entry.size_bytes)})",
+            )
+            self._pending[job.id] = model_id
+            jobs.append(job)
+        self.refresh()
+        return jobs
+
+    def delete_selected(self) -> QMessageBox | None:
+        """Ask before deleting the selected installed models; the box (also kept as
+        ``confirm_box`` while open) deletes them on a worker when the user says yes."""
+        ids = [i for i in self.selected_ids() if self.store.is_installed(i)]
+        if not ids or self.workers.busy:
+            return None
+        entries = [self.store.catalogue.get(i) for i in ids]
+        listing = "\n".join(f"{e.name} ({format_size(e.size_bytes)})" for e in entries)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete models",
+            f"Delete {len(ids)} model(s) from this computer?\n\n{listing}\n\n"
+            "They can be downloaded again later.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("deleteModelsBox")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.accepted.connect(lambda: self._delete(ids))
+        box.finished.connect(lambda _result: setattr(self, "confirm_box", None))
+        box.open()
+        self.confirm_box = box
+        return box
+
+    def _delete(self, ids: list[str]) -> None:
+        store = self.store
+
+        def delete_all() -> list[str]:
+            for model_id in ids:
+                store.delete(model_id)
+                log.info("deleted model %s from %s", model_id, store.root)
+            return ids
+
+        self._set_busy(True, f"Deleting {', '.join(ids)}…")
+        self.workers.run(delete_all, self._deleted, self._delete_failed)
+
+    def _deleted(self, ids: list[str]) -> None:
+        self._set_busy(False, f"Deleted {', '.join(ids)}.")
+        self.refresh()
+
+    def _delete_failed(self, exc: BaseException) -> None:
+        log.error("deleting models failed", exc_info=exc)
+        self._set_busy(False, f"Could not delete the model: {exc}")
+        self.refresh()
+
+    def _set_busy(self, busy: bool, message: str) -> None:
+        self.download_button.setEnabled(not busy)
+        self.delete_button.setEnabled(not busy)
+        self.status.setText(message)
+
+    def _on_progress(self, job: Job, update) -> None:  # type: ignore[no-untyped-def]
+        model_id = self._pending.get(job.id)
+        if model_id is None:
+            return
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 4)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == model_id:
+                item.setText(f"downloading {update.fraction:.0%}")
+
+    def _on_finished(self, job: Job, _result: object) -> None:
+        self._on_done(job)
+
+    def _on_failed(self, job: Job, _message: str, _detail: str) -> None:
+        self._on_done(job)
+
+    def _on_done(self, job: Job) -> None:
+        if self._pending.pop(job.id, None) is not None:
+            self.refresh()

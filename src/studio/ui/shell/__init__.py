@@ -1,0 +1,1 @@
+"""The application shell: QApplication set-up, main window, jobs panel, error display."""

@@ -1,0 +1,81 @@
+"""Starting the GUI: logging, settings, store, the two service threads, the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from studio.core.logs import setup_logging
+from studio.core.settings import Settings
+from studio.models.catalogue import load_catalogue
+from studio.models.download import run_download
+from studio.models.store import ModelStore
+
+log = logging.getLogger(__name__)
+
+
+def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-untyped-def]
+    """The GPU service (every pipeline) and an I/O service for downloads, so a download
+    never holds up a click on the canvas."""
+    from studio.services.inference import InferenceService
+
+    gpu = InferenceService(
+        store, device=settings.device, vram_budget_bytes=int(settings.vram_budget_gb * 1e9)
+    )
+    downloads = InferenceService(
+        store, device="none", runners={"models.download": run_download}, name="downloads"
+    )
+    return gpu, downloads
+
+
+def create_main_window(settings: Settings | None = None, store: ModelStore | None = None):  # type: ignore[no-untyped-def]
+    from studio.ui.shell.main_window import MainWindow
+
+    settings = settings or Settings.load()
+    store = store or ModelStore(settings.resolved_models_dir(), load_catalogue())
+    gpu, downloads = create_services(settings, store)
+    window = MainWindow(settings, store, gpu, downloads)
+    gpu.start()
+    downloads.start()
+    return window
+
+
+def _app_icon():  # type: ignore[no-untyped-def]
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
+    return QIcon(str(files("studio.resources") / "icons" / "studio.png"))
+
+
+def build_gui(open_paths: list[Path] | None = None):  # type: ignore[no-untyped-def]
+    """The application and its main window, shown, with ``open_paths`` opened in the Canvas;
+    everything :func:`run_gui` does short of entering the event loop."""
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.shell.errors import install_excepthook
+
+    path = setup_logging()
+    log.info("Studio starting; log at %s", path)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Studio")
+    app.setDesktopFileName("studio")  # matches the installer's desktop entry (Wayland icon)
+    app.setWindowIcon(_app_icon())
+    window = create_main_window()
+    install_excepthook(lambda: window)
+    # Quit when the window has finished closing (its service threads ended), not when it
+    # is hidden while they stop.
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(app.quit)
+    window.show()
+    if open_paths:
+        window.open_paths(list(open_paths))
+    return app, window
+
+
+def run_gui(open_paths: list[Path] | None = None) -> int:
+    """Open the window (with ``open_paths`` in the Canvas, e.g. ``studio photo.png``) and run
+    until it is closed; the exit status."""
+    app, _window = build_gui(open_paths)
+    return int(app.exec())

@@ -1,0 +1,1 @@
+"""Widgets and helpers shared by the workspaces (image conversion, image view)."""

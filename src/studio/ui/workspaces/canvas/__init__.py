@@ -1,0 +1,1 @@
+"""The Canvas workspace: document, view, tool panel, controller; ``workspace.py`` assembles."""

@@ -1,0 +1,1 @@
+"""The Headshots workspace; ``workspace.py`` assembles the wizard from the parts beside it."""

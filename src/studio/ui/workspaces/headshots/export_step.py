@@ -1,0 +1,136 @@
+"""Step 4 of the Headshots wizard: the images selected in the review, written as JPEG (q95) or
+WebP with their metadata embedded and a JSON sidecar each, into a folder the user types or
+chooses. The files are written on an I/O worker, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.pipelines.headshots import packs
+from studio.ui.widgets.worker import IoWorkers
+from studio.ui.workspaces.headshots.dialogs import choose_folder
+from studio.ui.workspaces.headshots.gallery import number
+from studio.ui.workspaces.headshots.style_step import licence_note
+
+log = logging.getLogger(__name__)
+
+# What to export: the pack shown in the review (None before one is) and its selected indices.
+Source = Callable[[], tuple[packs.Pack | None, list[int]]]
+
+
+class ExportStep(QWidget):
+    """Format, folder and the Export button; ``exported`` reports the files written."""
+
+    exported = Signal(list)  # the files an export wrote (empty when it failed)
+
+    def __init__(self, source: Source, catalogue: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.workers = IoWorkers(self)
+        self.format = QComboBox()
+        self.format.addItem("JPEG (quality 95)", "jpeg")
+        self.format.addItem("WebP", "webp")
+        self.folder = QLineEdit(placeholderText="a folder for the exported images")
+        self.choose_button = QPushButton("Choose…")
+        self.choose_button.clicked.connect(lambda: self._choose(then_export=False))
+        # a lambda: clicked(bool) must never reach a method's parameters
+        self.export_button = QPushButton("Export selected")
+        self.export_button.clicked.connect(lambda: self.export())
+        self.selection = QLabel("")
+        self.status = QLabel("Select images in the review (step 3), then export them.")
+        self.status.setWordWrap(True)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder)
+        folder_row.addWidget(self.choose_button)
+        format_row = QHBoxLayout()
+        format_row.addWidget(self.format)
+        format_row.addStretch()
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.export_button)
+        button_row.addStretch()
+        form = QFormLayout(self)
+        form.addRow("Format", format_row)
+        form.addRow("Folder", folder_row)
+        form.addRow("", self.selection)
+        form.addRow("", button_row)
+        form.addRow("", self.status)
+        form.addRow(licence_note(catalogue))
+        self.update_selection()
+
+    def update_selection(self) -> None:
+        """Say what Export would write (the workspace calls this when the selection changes)."""
+        pack, indices = self.source()
+        if pack is None:
+            self.selection.setText("No pack yet: generate one or open a past pack.")
+        else:
+            chosen = " ".join(number(i) for i in sorted(indices)[:12])
+            more = " …" if len(indices) > 12 else ""
+            self.selection.setText(f"{len(indices)} image(s) selected: {chosen}{more}".rstrip(": "))
+
+    def _choose(self, then_export: bool) -> None:
+        start = self.folder.text().strip()
+
+        def chosen(folder: Path) -> None:
+            self.folder.setText(str(folder))
+            if then_export:
+                self.export()
+
+        choose_folder(self, "Export to", start, chosen)
+
+    def export(self) -> bool:
+        """Export the selected images on an I/O worker; True when it started. An empty folder
+        field asks for a folder first (the export starts once one is chosen)."""
+        pack, indices = self.source()
+        if pack is None:
+            self.status.setText("Generate or open a pack first.")
+            return False
+        if not indices:
+            self.status.setText("Select images in the review (step 3) first.")
+            return False
+        text = self.folder.text().strip()
+        if not text:
+            self._choose(then_export=True)
+            return False
+        target = Path(text).expanduser()
+        if not target.is_absolute():
+            self.status.setText("Type a full folder path, or choose a folder.")
+            return False
+        fmt = self.format.currentData()
+        self.export_button.setEnabled(False)
+        self.status.setText(f"Exporting {len(indices)} image(s)…")
+        self.workers.run(
+            lambda: packs.export_images(pack, indices, target, fmt),
+            lambda written: self._done(written, target),
+            self._failed,
+        )
+        return True
+
+    def _done(self, written: list[Path], folder: Path) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setText(f"{len(written)} image(s) exported to {folder}.")
+        self.exported.emit(written)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.export_button.setEnabled(True)
+        if isinstance(exc, StudioError):
+            self.status.setText(exc.user_message)
+        else:
+            log.error("export failed", exc_info=exc)
+            self.status.setText(f"The export failed: {exc}")
+        self.exported.emit([])

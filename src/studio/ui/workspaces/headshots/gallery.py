@@ -1,0 +1,174 @@
+"""The Headshots gallery: drafts streamed while a pack renders, then the reviewed pack best
+first with scores; flagged images carry a badge and are hidden unless asked.
+
+Images are numbered from #1 everywhere in the UI (a pack's index 0 is "#1"), while drafting
+and after. The items (labels, scores, order) appear at once; their thumbnails are decoded from
+the pack's files (up to 4K after upscaling) on an I/O worker and filled in as they arrive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from studio.pipelines.headshots import packs
+from studio.ui.widgets.images import load_thumbnail, to_pixmap
+from studio.ui.widgets.worker import IoWorkers
+
+ICON = 160
+INDEX = Qt.ItemDataRole.UserRole  # the image's index in its pack (None: a streaming draft)
+FLAGGED = Qt.ItemDataRole.UserRole + 1
+FLAG_NAMES = {
+    "no-face": "no face found",
+    "low-identity": "does not look like you",
+    "blurred": "blurred",
+    "duplicate": "near duplicate",
+}
+
+
+def number(index: int) -> str:
+    """How the UI names a pack image: index 0 is "#1"."""
+    return f"#{index + 1}"
+
+
+def score(value: float) -> str:
+    """Two decimals, never "-0.00" (a tiny negative score rounds to zero)."""
+    return f"{round(value, 2) + 0.0:.2f}"
+
+
+def flag_text(flags: list[str]) -> str:
+    return ", ".join(FLAG_NAMES.get(f, f) for f in flags)
+
+
+def review_note(pack: packs.Pack, show_flagged: bool) -> str:
+    """One line over the gallery: how many images were flagged, why, and where they are."""
+    total = len(pack.images)
+    if total == 0:
+        return "This pack has no images yet."
+    flagged = [im for im in pack.images if im.flags]
+    if not flagged:
+        return f"{total} image(s), best first. Select some to re-roll or export."
+    reasons = Counter(f for im in flagged for f in im.flags)
+    why = ", ".join(f"{FLAG_NAMES.get(f, f)}: {n}" for f, n in reasons.most_common())
+    if len(flagged) == total:
+        head = f"All {total} images were flagged ({why})"
+        if show_flagged:
+            return f"{head} — showing them anyway. Clearer selfies or another style may help."
+        return f"{head}. Tick Show flagged to see them."
+    head = f"{len(flagged)} of {total} images were flagged ({why})"
+    if show_flagged:
+        return f"{head} and are marked ⚠."
+    return f"{head} and are hidden. Tick Show flagged to see them."
+
+
+def _badged(pixmap: QPixmap) -> QPixmap:
+    """The thumbnail with a warning badge in its top-left corner (flagged images)."""
+    out = QPixmap(pixmap)
+    painter = QPainter(out)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    side = max(18, min(out.width(), out.height()) // 5)
+    box = QRect(4, 4, side, side)
+    painter.setPen(QColor(255, 255, 255))
+    painter.setBrush(QColor(214, 120, 0))
+    painter.drawEllipse(box)
+    font = painter.font()
+    font.setPixelSize(int(side * 0.7))
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "!")
+    painter.end()
+    return out
+
+
+def _blank() -> QPixmap:
+    pixmap = QPixmap(ICON, ICON)
+    pixmap.fill(QColor(232, 234, 238))
+    return pixmap
+
+
+class Gallery(QListWidget):
+    """Pack images as icons; several can be selected for re-roll and export."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, viewMode=QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(ICON, ICON))
+        self.setGridSize(QSize(ICON + 24, ICON + 48))
+        self.setWordWrap(True)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.workers = IoWorkers(self)
+        self.show_flagged = False
+        self._generation = 0  # thumbnails of a pack shown earlier are dropped
+
+    def clear_images(self) -> None:
+        self._generation += 1
+        self.clear()
+
+    def add_preview(self, image: Any, done: int) -> None:
+        """The ``done``-th draft as it arrives (drafts are saved in index order, so it is
+        image ``#done``); it has no index to act on until the pack is reviewed."""
+        item = QListWidgetItem(QIcon(to_pixmap(image, ICON)), f"#{done}\nscoring…")
+        item.setToolTip("Still generating: re-roll and export once the pack is done.")
+        self.addItem(item)
+
+    def show_pack(self, pack: packs.Pack) -> None:
+        self.clear_images()
+        generation = self._generation
+        for im in pack.ranked():
+            label = f"{number(im.index)} · id {score(im.id_score)}" + (" ★" if im.final else "")
+            if im.flags:
+                label += f"\n⚠ {flag_text(im.flags)}"
+            item = QListWidgetItem(QIcon(_badged(_blank()) if im.flags else _blank()), label)
+            item.setData(INDEX, im.index)
+            item.setData(FLAGGED, bool(im.flags))
+            item.setToolTip(
+                f"{number(im.index)}: seed {im.seed}\nidentity {score(im.id_score)}\n"
+                f"sharpness {im.sharpness:.0f}\n{flag_text(im.flags) or 'not flagged'}"
+            )
+            self.addItem(item)
+            self._load_icon(pack.path(im.final or im.draft), im.index, generation)
+        self.apply_filter()
+
+    def _load_icon(self, path: Path, index: int, generation: int) -> None:
+        def put(image: Any) -> None:
+            if generation != self._generation:
+                return
+            for row in range(self.count()):
+                item = self.item(row)
+                if item.data(INDEX) == index:
+                    pixmap = to_pixmap(image, ICON)
+                    item.setIcon(QIcon(_badged(pixmap) if item.data(FLAGGED) else pixmap))
+            # Qt (6.x) loses the first item's hit area when an item changes while another
+            # row is hidden: it could not be clicked. A (coalesced) relayout restores it.
+            self.scheduleDelayedItemsLayout()
+
+        self.workers.run(lambda: load_thumbnail(path, ICON), put)  # unreadable: stays blank
+
+    def set_show_flagged(self, show: bool) -> None:
+        self.show_flagged = show
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        for row in range(self.count()):
+            item = self.item(row)
+            hide = bool(item.data(FLAGGED)) and not self.show_flagged
+            item.setHidden(hide)
+            if hide:
+                item.setSelected(False)  # nothing hidden is re-rolled or exported
+
+    def visible_indices(self) -> list[int]:
+        return [
+            self.item(row).data(INDEX)
+            for row in range(self.count())
+            if not self.item(row).isHidden() and self.item(row).data(INDEX) is not None
+        ]
+
+    def selected_indices(self) -> list[int]:
+        """Pack indices of the selected images (streamed drafts have none)."""
+        return [it.data(INDEX) for it in self.selectedItems() if it.data(INDEX) is not None]

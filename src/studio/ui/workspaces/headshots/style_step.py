@@ -1,0 +1,137 @@
+"""Step 2 of the Headshots wizard: the style pack (from a list or its illustrative thumbnail,
+or a custom prompt), image count, size, refine top-k, upscale, and the licences: the workspace
+as a whole (non-commercial: InstantID and antelopev2 are for research only) and per model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.models.catalogue import workspace_licence
+from studio.pipelines.headshots.styles import list_styles
+
+FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
+THUMB = 104  # style thumbnail size (the files are 256 px: small enough to load here)
+
+
+class StyleStep(QWidget):
+    """The style and size choices; the workspace reads them into a ``PackRequest``."""
+
+    def __init__(self, catalogue: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.catalogue = catalogue
+        self.style_box = QComboBox()
+        # the same choices as thumbnails (illustrations of each style, not generated samples)
+        self.style_list = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
+        self.style_list.setIconSize(QSize(THUMB, THUMB))
+        self.style_list.setGridSize(QSize(THUMB + 24, THUMB + 26))
+        self.style_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.style_list.setMovement(QListWidget.Movement.Static)
+        self.style_list.setUniformItemSizes(True)
+        self.style_list.setMinimumHeight(THUMB + 40)
+        try:
+            for style in list_styles():
+                self.style_box.addItem(style.name, style.id)
+                self._add_style_item(style.name, style.id, style.thumbnail)
+        except StudioError as exc:
+            self.style_box.addItem(f"(styles unreadable: {exc.user_message})", "")
+            self._add_style_item("(styles unreadable)", "", None)
+        self.style_box.addItem("Custom prompt", "custom")
+        self._add_style_item("Custom prompt", "custom", None)
+        self.style_box.currentIndexChanged.connect(self.style_list.setCurrentRow)
+        self.style_list.currentRowChanged.connect(
+            lambda row: row >= 0 and self.style_box.setCurrentIndex(row)
+        )
+        self.style_list.setCurrentRow(self.style_box.currentIndex())
+        self.prompt = QLineEdit(placeholderText="extra details, e.g. 'red tie, glasses'")
+        self.count = QSpinBox(minimum=1, maximum=200, value=40)
+        self.image_size = QSpinBox(  # not "size": that would hide QWidget.size()
+            minimum=64, maximum=2048, singleStep=64, value=1024
+        )
+        self.top_k = QSpinBox(minimum=0, maximum=50, value=10)
+        self.upscale = QCheckBox("Upscale x4", checked=True)
+        form = QFormLayout(self)
+        self.licence_note = licence_note(catalogue)
+        form.addRow(self.licence_note)
+        form.addRow("Style", self.style_box)
+        form.addRow("", self.style_list)
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Images", self.count)
+        form.addRow("Size (px)", self.image_size)
+        form.addRow("Refine best", self.top_k)
+        form.addRow("", self.upscale)
+        self.licences = QLabel(self._licence_text())
+        self.licences.setWordWrap(True)
+        form.addRow("Models", self.licences)
+
+    def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
+        image = QPixmap(str(thumbnail)) if thumbnail is not None else QPixmap()
+        if image.isNull():  # no thumbnail (custom prompt, or a missing file): a plain tile
+            image = QPixmap(THUMB, THUMB)
+            image.fill(QColor(224, 226, 230))
+            painter = QPainter(image)
+            painter.setPen(QColor(110, 114, 122))
+            font = painter.font()
+            font.setPixelSize(THUMB // 3)
+            painter.setFont(font)
+            painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "✎" if style_id else "?")
+            painter.end()
+        image = image.scaled(
+            THUMB,
+            THUMB,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        icon = QIcon(image)
+        icon.addPixmap(image, QIcon.Mode.Selected)  # untinted: the label shows the selection
+        item = QListWidgetItem(icon, name)
+        item.setData(Qt.ItemDataRole.UserRole, style_id)
+        item.setToolTip(f"{name} (illustration, not a generated sample)" if thumbnail else name)
+        self.style_list.addItem(item)
+
+    def _licence_text(self) -> str:
+        lines = []
+        for model_id in FACE_MODELS:
+            if model_id in self.catalogue:
+                e = self.catalogue.get(model_id)
+                mark = " — <b>non-commercial use only</b>" if not e.commercial_use else ""
+                lines.append(f"{e.name}: {e.licence}{mark}")
+        lines.append("Identity scoring: dlib face recognition ResNet (MIT, ships with Studio)")
+        return "<br>".join(lines)
+
+
+def licence_text(catalogue: Any) -> str:
+    """The workspace's licence sentence ("Headshots: not for commercial use. ...")."""
+    try:
+        return workspace_licence("headshots", catalogue).text
+    except KeyError:  # a catalogue without the headshots workspace (never shipped)
+        return ""
+
+
+def licence_note(catalogue: Any) -> QLabel:
+    """The licence sentence as a small boxed note, shown in the Style and Export steps."""
+    note = QLabel(licence_text(catalogue))
+    note.setWordWrap(True)
+    note.setTextFormat(Qt.TextFormat.PlainText)
+    note.setObjectName("licenceNote")
+    note.setStyleSheet(
+        "#licenceNote { background: #fff4e0; color: #5a3b00; border: 1px solid #e0b060;"
+        " border-radius: 4px; padding: 4px 6px; }"
+    )
+    note.setVisible(bool(note.text()))
+    return note

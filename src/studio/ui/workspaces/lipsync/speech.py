@@ -1,0 +1,163 @@
+"""Lipsync's Speech box: load an audio file, or record one from a microphone.
+
+Record is enabled only when a microphone is listed (its tooltip says why not). A recording
+that cannot start or fails on the way says so in a message and the button returns to
+"Record": every recording ends in ``RecorderController.finished`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from studio.ui.workspaces.lipsync.recorder import RecorderController
+
+log = logging.getLogger(__name__)
+NO_MICROPHONE = (
+    "No microphone was found. Connect one and come back to this page, or load an audio file."
+)
+AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.ogg *.flac)"
+
+
+def default_recordings_dir() -> Path:
+    from studio.core.paths import data_dir
+
+    return data_dir() / "lipsync" / "recordings"
+
+
+class SpeechBox(QGroupBox):
+    """The speech inputs; ``audio_chosen(path)`` for a loaded or recorded file, ``message``
+    for the status line."""
+
+    audio_chosen = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, recorder: RecorderController, parent: QWidget | None = None) -> None:
+        super().__init__("Speech", parent)
+        self.recorder = recorder
+        self.recording = False
+        self.has_microphone = False
+        self.audio_label = QLabel("No speech loaded")
+        self.pick_audio_button = QPushButton("Load audio…")
+        self.pick_audio_button.clicked.connect(lambda: self._choose_audio())
+        self.device_box = QComboBox()
+        self.max_len = QSpinBox()
+        self.max_len.setRange(1, 300)
+        self.max_len.setValue(60)
+        self.max_len.setSuffix(" s max")
+        self.record_button = QPushButton("Record")
+        self.record_button.clicked.connect(lambda: self.toggle_recording())
+        self.meter = QProgressBar()
+        self.meter.setRange(0, 100)
+        self.meter.setTextVisible(False)
+        form = QFormLayout(self)
+        loaded = QHBoxLayout()
+        loaded.addWidget(self.audio_label, 1)
+        loaded.addWidget(self.pick_audio_button)
+        form.addRow("File", loaded)
+        mic = QHBoxLayout()
+        mic.addWidget(self.device_box, 1)
+        mic.addWidget(self.max_len)
+        mic.addWidget(self.record_button)
+        form.addRow("Microphone", mic)
+        form.addRow("Level", self.meter)
+        recorder.level.connect(self._on_level)
+        recorder.finished.connect(self._on_recorded)
+        recorder.failed.connect(self._on_record_failed)
+        self.refresh_devices()
+
+    def show_audio(self, path: Path) -> None:
+        self.audio_label.setText(Path(path).name)
+        self.audio_label.setToolTip(str(path))
+
+    def _choose_audio(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Speech", "", AUDIO_FILTER)
+        if path:
+            self.audio_chosen.emit(path)
+
+    # -- microphone -----------------------------------------------------------------------
+    def refresh_devices(self) -> None:
+        """List the microphones again (keeping the choice); Record needs one."""
+        if self.recording:
+            return
+        chosen = self.device_box.currentData()
+        self.device_box.clear()
+        devices = self.recorder.devices()
+        for dev in devices:
+            self.device_box.addItem(dev.name, dev.index)
+        if not devices:
+            self.device_box.addItem("No microphone found", None)
+        self.device_box.setEnabled(bool(devices))
+        self.device_box.setCurrentIndex(max(0, self.device_box.findData(chosen)))
+        self.has_microphone = bool(devices)
+        self._update_record_button()
+
+    def _update_record_button(self) -> None:
+        if self.recording:
+            self.record_button.setText("Stop")
+            self.record_button.setEnabled(True)
+            self.record_button.setToolTip("Stop recording and use what was recorded")
+            return
+        self.record_button.setText("Record")
+        self.record_button.setEnabled(self.has_microphone)
+        self.record_button.setToolTip(
+            "Record speech from the microphone" if self.has_microphone else NO_MICROPHONE
+        )
+
+    def toggle_recording(self) -> None:
+        """Start recording, or stop the running recording (what was recorded is kept)."""
+        if self.recording:
+            self.recorder.stop()
+            return
+        if not self.has_microphone:
+            self.message.emit(NO_MICROPHONE)
+            return
+        self.recording = True
+        self._update_record_button()
+        self.message.emit("Recording…")
+        try:
+            self.recorder.start(
+                self.device_box.currentData(),
+                float(self.max_len.value()),
+                default_recordings_dir(),
+            )
+        except Exception as exc:  # noqa: BLE001 - e.g. no thread could start: said, not raised
+            log.warning("starting the recording failed", exc_info=True)
+            self._on_record_failed(f"Recording could not start ({exc}).")
+
+    def _on_level(self, rms: float, peak: float) -> None:
+        self.meter.setValue(int(min(1.0, peak) * 100))
+
+    def _on_recorded(self, path: str) -> None:
+        self._ended()
+        self.audio_chosen.emit(path)
+        self.message.emit(f"Recorded {Path(path).name}")
+
+    def _on_record_failed(self, message: str) -> None:
+        self._ended()
+        self.message.emit(message)
+
+    def _ended(self) -> None:
+        self.recording = False
+        self.meter.setValue(0)
+        self._update_record_button()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - a microphone plugged in meanwhile
+        if not self.has_microphone:  # asking the audio system is not free: only when needed
+            self.refresh_devices()
+        super().showEvent(event)

@@ -1,0 +1,356 @@
+"""The Lipsync workspace: pick an avatar, record or load speech, render a talking-head MP4.
+
+Rendering is a ``lipsync.render`` job on the service; the widget binds to its signals,
+filtered by job id. The Speech box (``speech.py``) loads a file or records one through
+:class:`RecorderController` (``recorder.py``, whose backend tests replace with a scripted
+microphone); a portrait can come from a headshot pack (``pack_picker.py``). Files are read
+and written on the I/O workers; a saved video goes through a temporary file (``files.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.pipelines.lipsync.render import RenderRequest
+from studio.services.jobs import Priority
+from studio.ui.widgets.images import load_thumbnail, to_pixmap
+from studio.ui.widgets.worker import IoWorkers
+from studio.ui.workspaces.lipsync.pack_picker import PackPicker
+from studio.ui.workspaces.lipsync.recorder import RecorderController
+from studio.ui.workspaces.lipsync.speech import SpeechBox
+
+__all__ = ["LipsyncWorkspace"]
+
+log = logging.getLogger(__name__)
+AVATAR_SIDE = 200
+
+
+def default_packs_root() -> Path:
+    from studio.core.paths import headshot_packs_dir
+
+    return headshot_packs_dir()
+
+
+class LipsyncWorkspace(QWidget):
+    """Avatar and speech on the left; the preview / player, progress and actions on the right."""
+
+    def __init__(
+        self,
+        service: Any,
+        store: Any,
+        parent: QWidget | None = None,
+        recorder: RecorderController | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service, self.store = service, store
+        self.avatar_path: Path | None = None
+        self.audio_path: Path | None = None
+        self.result_path: Path | None = None
+        self.job_id: str | None = None
+        self.saving = False
+        self.packs_root = default_packs_root  # tests point this at their own packs
+        self.recorder = recorder or RecorderController(parent=self)
+        self.workers = IoWorkers(self)  # copying a finished video off the GUI thread
+        self.speech = SpeechBox(self.recorder)
+        self.speech.audio_chosen.connect(lambda path: self.set_audio(Path(path)))
+        self._build()
+        self.speech.message.connect(self.status.setText)
+        service.job_progress.connect(self._on_progress)
+        service.job_finished.connect(self._on_finished)
+        service.job_failed.connect(self._on_failed)
+        service.job_cancelled.connect(self._on_cancelled)
+        self._update_buttons()
+
+    def _build(self) -> None:
+        self.avatar_label = QLabel("No avatar")
+        self.avatar_label.setFixedSize(AVATAR_SIDE, AVATAR_SIDE)
+        self.avatar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pick_avatar_button = pick_avatar = QPushButton("Choose photo…")
+        pick_avatar.clicked.connect(lambda: self._choose_avatar())
+        self.from_pack_button = from_pack = QPushButton("From headshot pack…")
+        from_pack.clicked.connect(lambda: self.choose_from_pack())
+        self.mouth = QDoubleSpinBox()
+        self.mouth.setRange(0.0, 2.0)
+        self.mouth.setSingleStep(0.1)
+        self.mouth.setValue(1.0)
+        self.shift = QSpinBox()
+        self.shift.setRange(-40, 40)
+        self.smoothing = QDoubleSpinBox()
+        self.smoothing.setRange(0.0, 0.9)
+        self.smoothing.setSingleStep(0.1)
+        self.smoothing.setValue(0.2)
+        self.idle = QCheckBox("Idle head motion")
+        self.idle.setChecked(True)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.clicked.connect(lambda: self.generate())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(lambda: self.cancel())
+        self.play_button = QPushButton("Play")
+        self.play_button.clicked.connect(lambda: self.play())
+        self.save_button = QPushButton("Save as…")
+        self.save_button.clicked.connect(lambda: self._save_as())
+        self.progress = QProgressBar()
+        self.preview = QLabel()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        avatar_box = QGroupBox("Avatar")
+        av = QVBoxLayout(avatar_box)
+        av.addWidget(self.avatar_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        avatar_buttons = QHBoxLayout()
+        avatar_buttons.addWidget(pick_avatar)
+        avatar_buttons.addWidget(from_pack)
+        av.addLayout(avatar_buttons)
+        settings_box = QGroupBox("Settings")
+        form = QFormLayout(settings_box)
+        form.addRow("Mouth openness", self.mouth)
+        form.addRow("Face-box shift", self.shift)
+        form.addRow("Smoothing", self.smoothing)
+        form.addRow(self.idle)
+        left = QVBoxLayout()
+        for box in (avatar_box, self.speech, settings_box):
+            left.addWidget(box)
+        left.addStretch(1)
+        buttons = QHBoxLayout()
+        for w in (self.generate_button, self.cancel_button, self.play_button, self.save_button):
+            buttons.addWidget(w)
+        # One view: the live preview while rendering, the player once a video is done.
+        self.view = QStackedWidget()
+        self.view.setMinimumSize(384, 384)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setText("The video appears here while it renders.")
+        self.view.addWidget(self.preview)
+        self.player_widget = self._make_player()
+        self.view.addWidget(self.player_widget)
+        right = QVBoxLayout()
+        right.addWidget(self.view, 1)
+        right.addWidget(self.progress)
+        right.addLayout(buttons)
+        right.addWidget(self.status)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 2)
+        layout.addLayout(right, 3)
+
+    def _make_player(self) -> QWidget:
+        try:  # QtMultimedia needs pyside6-addons and libpulse0; without them show the path
+            from PySide6.QtMultimedia import QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+        except ImportError:
+            self.player = None
+            return QLabel("")
+        video = QVideoWidget()
+        video.setMinimumSize(256, 256)
+        self.player = QMediaPlayer(self)
+        self.player.setVideoOutput(video)
+        self.player.mediaStatusChanged.connect(self._on_media_status)
+        return video
+
+    # -- inputs ---------------------------------------------------------------------------
+    def set_avatar(self, path: Path) -> None:
+        """Use the photo at ``path``; its preview is decoded on the I/O workers (a 4K photo)."""
+        path = self.avatar_path = Path(path)
+        self.avatar_label.clear()
+        self.avatar_label.setText("Loading…")
+        self.workers.run(
+            lambda: load_thumbnail(path, AVATAR_SIDE),
+            lambda image: self._show_avatar(path, image),
+            lambda exc: self._show_avatar(path, None, exc),
+        )
+        self._update_buttons()
+
+    def _show_avatar(self, path: Path, image: Any, exc: BaseException | None = None) -> None:
+        if path != self.avatar_path:
+            return  # another photo was chosen meanwhile
+        if image is None:
+            self.avatar_label.setText("Cannot show this photo")
+            self.status.setText(f"The photo {path.name} could not be read ({exc}).")
+            return
+        self.avatar_label.setPixmap(to_pixmap(image, AVATAR_SIDE))
+
+    def set_audio(self, path: Path) -> None:
+        self.audio_path = Path(path)
+        self.speech.show_audio(self.audio_path)
+        self._update_buttons()
+
+    def _choose_avatar(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Avatar photo", "", "Images (*.png *.jpg *.jpeg *.webp)"
+        )
+        if path:
+            self.set_avatar(Path(path))
+
+    def choose_from_pack(self) -> None:
+        picker = PackPicker(self.packs_root(), self)
+        try:
+            chosen = picker.chosen() if picker.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            picker.deleteLater()  # one picker per use, not one more child per click
+        if chosen is not None:
+            self.set_avatar(chosen)
+
+    # -- rendering ------------------------------------------------------------------------
+    def _missing_input(self) -> str | None:
+        """Why a render cannot start yet, in words; None when it can."""
+        if self.avatar_path is None:
+            return "Choose an avatar photo first."
+        if self.audio_path is None:
+            return "Load or record speech first."
+        for what, path in (("avatar photo", self.avatar_path), ("speech", self.audio_path)):
+            if not path.is_file():
+                return f"The {what} {path.name} is no longer there: choose it again."
+        return None
+
+    def generate(self) -> None:
+        """Render the avatar speaking the loaded speech (a ``lipsync.render`` job)."""
+        from studio.core.paths import data_dir
+
+        problem = self._missing_input()
+        if problem is not None or self.avatar_path is None or self.audio_path is None:
+            self.status.setText(problem or "")
+            return
+        out = data_dir() / "lipsync" / "renders" / f"lipsync-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+        request = RenderRequest(
+            avatar=self.avatar_path,
+            audio=self.audio_path,
+            output=out,
+            mouth_scale=self.mouth.value(),
+            bbox_shift=self.shift.value(),
+            smoothing=self.smoothing.value(),
+            idle_motion=self.idle.isChecked(),
+        )
+        job = self.service.submit("lipsync.render", request, Priority.NORMAL, label="Lipsync")
+        self.job_id = job.id
+        if self.player is not None:
+            self.player.stop()
+        self.view.setCurrentWidget(self.preview)
+        self.progress.setValue(0)
+        self.status.setText("Rendering…")
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.job_id is not None:
+            self.service.cancel(self.job_id)
+
+    def _mine(self, job: Any) -> bool:
+        return self.job_id is not None and job.id == self.job_id
+
+    def _on_progress(self, job: Any, update: Any) -> None:
+        if not self._mine(job):
+            return
+        self.progress.setMaximum(max(1, update.total))
+        self.progress.setValue(update.done)
+        self.progress.setFormat(f"{update.stage}: %v/%m")
+        if update.preview is not None:
+            side = max(128, min(self.view.width(), self.view.height()))
+            self.preview.setPixmap(to_pixmap(update.preview, side))
+
+    def _on_finished(self, job: Any, result: Any) -> None:
+        if not self._mine(job):
+            return
+        self.job_id = None
+        self.result_path = Path(result.output)
+        note = " ".join(result.warnings)
+        done = f"Done: {result.frames} frames in {result.seconds:.1f} s. {note}"
+        self.status.setText(done.strip())
+        self.progress.setFormat("Done")
+        if self.player is not None:
+            self.player.setSource(QUrl.fromLocalFile(str(self.result_path)))
+        self._update_buttons()
+
+    def play(self) -> None:
+        """Play the finished video in place of the preview (back to it at the end)."""
+        if self.player is not None and self.result_path is not None:
+            self.view.setCurrentWidget(self.player_widget)
+            self.player.play()
+
+    def _on_media_status(self, status: Any) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            self.view.setCurrentWidget(self.preview)
+
+    def _on_failed(self, job: Any, message: str, detail: str) -> None:
+        if self._mine(job):
+            self.job_id = None
+            self.status.setText(message)
+            self._update_buttons()
+
+    def _on_cancelled(self, job: Any) -> None:
+        if self._mine(job):
+            self.job_id = None
+            self.status.setText("Cancelled; nothing was written.")
+            self._update_buttons()
+
+    def save_result(self, target: Path) -> None:
+        """Copy the finished video to ``target`` (``.mp4`` added when missing) on the I/O
+        workers, through a temporary file: a failed copy leaves ``target`` as it was. The
+        status line says when it is saved, or why not."""
+        from studio.ui.workspaces.lipsync.files import copy_atomic, same_file
+
+        if self.result_path is None:
+            self.status.setText("Nothing to save yet: generate a video first.")
+            return
+        target = Path(target)
+        if target.suffix.lower() != ".mp4":
+            target = target.with_name(target.name + ".mp4")
+        if any(p is not None and same_file(target, p) for p in (self.avatar_path, self.audio_path)):
+            self.status.setText(
+                f"{target.name} is the avatar or speech file: choose another name so it is kept."
+            )
+            return
+        self.saving = True
+        self._update_buttons()
+        self.status.setText(f"Saving {target.name}…")
+        source = self.result_path
+        self.workers.run(lambda: copy_atomic(source, target), self._on_saved, self._on_save_failed)
+
+    def _on_saved(self, target: Path) -> None:
+        self.saving = False
+        self.status.setText(f"Saved {target}")
+        self._update_buttons()
+
+    def _on_save_failed(self, exc: BaseException) -> None:
+        self.saving = False
+        if isinstance(exc, StudioError):
+            self.status.setText(exc.user_message)
+        else:
+            log.error("saving the video failed", exc_info=exc)
+            self.status.setText(f"The video could not be saved ({exc}).")
+        self._update_buttons()
+
+    def _save_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save video", "talking-head.mp4", "MP4 (*.mp4)")
+        if path:
+            self.save_result(Path(path))
+
+    def _update_buttons(self) -> None:
+        busy = self.job_id is not None
+        ready = self.avatar_path is not None and self.audio_path is not None
+        self.generate_button.setEnabled(ready and not busy)
+        self.cancel_button.setEnabled(busy)
+        self.save_button.setEnabled(self.result_path is not None and not busy and not self.saving)
+        self.play_button.setEnabled(
+            self.player is not None and self.result_path is not None and not busy
+        )

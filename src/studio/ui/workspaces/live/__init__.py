@@ -1,0 +1,1 @@
+"""The Live workspace; ``workspace.py`` assembles, the frame sources sit beside it."""
