@@ -35,6 +35,7 @@ def collect(store: ModelStore) -> dict[str, Any]:
         seen = _nvidia_smi_gpus()
         if seen:  # a card torch cannot use: CPU-only wheel or a driver/CUDA mismatch
             report["gpu_seen_by_driver"] = seen
+    report["plans"] = _plans(report)
     report["models"] = [
         {
             "id": e.id,
@@ -45,6 +46,45 @@ def collect(store: ModelStore) -> dict[str, Any]:
         for e in store.catalogue
     ]
     return report
+
+
+# The job each workspace runs most (its plan is what a user waits on).
+WORKSPACE_JOBS = {
+    "Canvas fill": "canvas.fill",
+    "Canvas select": "canvas.segment",
+    "Canvas remove": "canvas.remove",
+    "Canvas upscale": "canvas.upscale",
+    "Headshots": "headshots.pack",
+    "Lip sync": "lipsync.render",
+    "Live": "live.stream",
+}
+
+
+def workspace_plans(card: Any, budget_bytes: int = 0, override: str = "auto") -> dict[str, str]:
+    """The memory plan label each workspace's main job gets on ``card`` (a
+    :class:`~studio.pipelines.memory_plan.CardMemory`; None = the CPU) under the VRAM budget
+    and plan settings (see :mod:`studio.pipelines.memory_plan`)."""
+    from studio.pipelines.memory_plan import choose_plan
+
+    return {
+        name: choose_plan(kind, card, budget_bytes, override).label
+        for name, kind in WORKSPACE_JOBS.items()
+    }
+
+
+def _plans(report: dict[str, Any]) -> dict[str, str]:
+    from studio.core.settings import Settings
+    from studio.pipelines.memory_plan import AUTO, card_memory
+
+    settings = Settings.load()
+    card = None
+    if report.get("cuda_available"):
+        try:
+            card = card_memory("cuda:0")
+        except Exception:  # a broken driver is reported above; the plans then say CPU
+            card = None
+    override = str(getattr(settings, "plan_override", AUTO) or AUTO)
+    return workspace_plans(card, int(settings.vram_budget_gb * 1e9), override)
 
 
 def _nvidia_smi_gpus() -> str:
@@ -96,6 +136,10 @@ def format_report(report: dict[str, Any]) -> str:
         )
     else:
         lines.append("GPU           none found: jobs will run on the CPU (slow)")
+    if report.get("plans"):
+        lines.append("Memory plans  (what each workspace runs as on this card)")
+        for name, label in report["plans"].items():
+            lines.append(f"  {name:<15} {label}")
     lines.append(f"Models dir    {report['models_dir']}")
     installed = [m for m in report["models"] if m["installed"]]
     lines.append(f"Models        {len(installed)} of {len(report['models'])} installed")

@@ -90,7 +90,17 @@ def _load_vae_fix(folder: Any, device: str, dtype: Any) -> Any:
 
 
 def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
-    from studio.pipelines.diffusion_loading import load_lora, load_sdxl_pipeline
+    from studio.pipelines.diffusion_loading import (
+        apply_plan,
+        load_lora,
+        load_sdxl_pipeline,
+        release_placement,
+    )
+    from studio.pipelines.memory_plan import plan_for
+
+    # Resident, text encoders on demand, model or sequential offload (memory_plan.py); the
+    # same cached pipeline is re-placed when a later job (or the OOM fallback) plans otherwise.
+    plan = plan_for(ctx, "canvas.fill")
 
     needed = [request.model] + ([LCM_LORA_ID] if request.fast else [])
     folders = ctx.store.require_all(*needed)  # one message naming every missing model
@@ -101,17 +111,18 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
     def loader() -> Any:
         extra = {}
         if vae_folder is not None:  # passed in, so SDXL's own VAE is never loaded
-            extra["vae"] = _load_vae_fix(vae_folder, ctx.device, ctx.dtype)
-        pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True, **extra)
+            extra["vae"] = _load_vae_fix(vae_folder, "cpu", ctx.dtype)  # placed with the rest
+        pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True, plan=plan, **extra)
         pipe._studio_base_scheduler = pipe.scheduler  # restored when fast mode is off
         pipe._studio_lcm_scheduler = None  # made once: from_config on every run costs ms
         pipe._studio_lcm = False  # LCM-LoRA loaded
         pipe._studio_fused = False  # ... and merged into the UNet weights
-        pipe._studio_low_memory = None  # tiling/slicing state last set
         return pipe
 
     key = f"{request.model}:{ctx.device}" + (":vae-fp16-fix" if vae_folder else "")
     pipe = ctx.model(key, loader, entry.vram_bytes)
+    if request.fast != pipe._studio_fused:
+        release_placement(pipe)  # (un)fusing needs plain weights, not offload hooks
     if request.fast:
         from diffusers import LCMScheduler
 
@@ -137,15 +148,7 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
         if pipe._studio_lcm:
             pipe.disable_lora()
         pipe.scheduler = pipe._studio_base_scheduler
-    if getattr(pipe, "_studio_low_memory", None) != ctx.low_memory:
-        # Walking every attention module costs ~10 ms: only when the setting changes.
-        if ctx.low_memory:
-            pipe.vae.enable_tiling()
-            pipe.enable_attention_slicing()
-        else:
-            pipe.vae.disable_tiling()
-            pipe.disable_attention_slicing()
-        pipe._studio_low_memory = ctx.low_memory
+    apply_plan(pipe, plan, ctx.device)
     return pipe
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from studio.core.errors import BadInput
 from studio.core.imageio import image_hash, to_array
 from studio.pipelines.context import RunContext
+from studio.pipelines.memory_plan import plan_for
 
 SAM_MODELS = {"sam-vit-b": "sam_vit_b_01ec64.pth", "sam-vit-h": "sam_vit_h_4b8939.pth"}
 
@@ -43,6 +44,8 @@ class SegmentResult:
     mask: Any  # HxW uint8, 255 = selected
     score: float
     embedding_reused: bool
+    model: str = ""  # the SAM model that answered (ViT-B when ViT-H could not run)
+    note: str = ""  # why another model answered, for the user
 
 
 def _count(prefix: str, keys: Any) -> int:
@@ -146,13 +149,40 @@ def _predictor(ctx: RunContext, model_id: str) -> Any:
     if model_id not in SAM_MODELS:
         raise BadInput(f"Unknown segmentation model '{model_id}' (use {', '.join(SAM_MODELS)}).")
     entry = ctx.store.catalogue.get(model_id)
+    plan = plan_for(ctx, "canvas.segment")
 
     def loader() -> Any:
         path = ctx.store.require(model_id) / SAM_MODELS[model_id]
-        return SamPredictor(load_sam(path, ctx.device))
+        sam = load_sam(path, "cpu")
+        _place(sam, plan, ctx.device)
+        return SamPredictor(sam)
 
     ctx.store.require(model_id)  # ModelMissing before anything else
-    return ctx.model(f"sam:{model_id}:{ctx.device}", loader, entry.vram_bytes)
+    predictor = ctx.model(f"sam:{model_id}:{ctx.device}", loader, entry.vram_bytes)
+    _place(predictor.model, plan, ctx.device)
+    return predictor
+
+
+def _place(sam: Any, plan: Any, device: str) -> None:
+    """The image encoder (ViT-H: 2.4 GB in fp32) whole on the GPU, or streamed from system
+    memory block by block (``model_offload``) or layer by layer (``sequential_offload``);
+    the prompt encoder and mask decoder (a few MB) always on the GPU."""
+    from studio.pipelines.diffusion_loading import stream_blocks, unstream
+
+    if getattr(sam, "_studio_placed", None) == (plan.name, device):
+        return
+    encoder = sam.image_encoder
+    if plan.on_gpu and plan.name in ("model_offload", "sequential_offload"):
+        for name, child in sam.named_children():
+            if name != "image_encoder":
+                child.to(device)
+        sam.pixel_mean.data = sam.pixel_mean.data.to(device)
+        sam.pixel_std.data = sam.pixel_std.data.to(device)
+        stream_blocks(encoder, device, leaf=plan.name == "sequential_offload")
+    else:
+        unstream(encoder)
+        sam.to(device)
+    sam._studio_placed = (plan.name, device)
 
 
 @dataclass
@@ -198,8 +228,38 @@ def embed(
     return ctx.cache.get(key, compute), reused
 
 
+FALLBACK_NOTE = (
+    "SAM ViT-H does not fit in this GPU's memory even streamed from system memory; "
+    "this selection used SAM ViT-B (less precise edges)."
+)
+
+
 def run(request: SegmentRequest, ctx: RunContext) -> SegmentResult:
-    """Mask for the clicked points / box on ``request.image``."""
+    """Mask for the clicked points / box on ``request.image``.
+
+    ViT-H falls back to ViT-B (if installed) only when it runs out of memory under the
+    leanest memory plan, and the result's ``note`` says so."""
+    from dataclasses import replace
+
+    from studio.core.device import free_gpu_memory, is_oom
+
+    try:
+        return _run(request, ctx)
+    except Exception as exc:
+        if not is_oom(exc) or request.model != "sam-vit-h":
+            raise
+        if plan_for(ctx, "canvas.segment").next_down() is not None:
+            raise  # a leaner plan is left: the plan runner retries with it
+        if not ctx.store.is_installed("sam-vit-b"):
+            raise
+    free_gpu_memory()  # (ViT-H streamed holds only a few MB of GPU memory)
+    ctx.progress("Not enough GPU memory for SAM ViT-H: using SAM ViT-B", 0, 1)
+    result = _run(replace(request, model="sam-vit-b"), ctx)
+    result.note = FALLBACK_NOTE
+    return result
+
+
+def _run(request: SegmentRequest, ctx: RunContext) -> SegmentResult:
     import numpy as np
     import torch
 
@@ -246,4 +306,6 @@ def run(request: SegmentRequest, ctx: RunContext) -> SegmentResult:
         best = int(scores[0].argmax())
         mask = (masks[0, best] > 0).to(torch.uint8).mul_(255).cpu().numpy()
     ctx.progress("Segmenting", 1, 1)
-    return SegmentResult(mask=mask, score=float(scores[0, best]), embedding_reused=reused)
+    return SegmentResult(
+        mask=mask, score=float(scores[0, best]), embedding_reused=reused, model=request.model
+    )

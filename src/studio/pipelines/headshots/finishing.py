@@ -88,7 +88,7 @@ def finish_images(
             ctx.check()
             rgb = generate.decode_full(session.models, latent[None], ctx.low_memory)[0]
             if s.get("upscale"):
-                rgb = esrgan(rgb, ctx)
+                rgb = esrgan(rgb, ctx, tiled=session.plan.tiled_upscale)
             tail.submit(
                 _finish_one,
                 session,
@@ -121,7 +121,7 @@ def _finish_one(
     return item, rgb
 
 
-def esrgan(rgb: np.ndarray, ctx: RunContext) -> np.ndarray:
+def esrgan(rgb: np.ndarray, ctx: RunContext, tiled: bool = False) -> np.ndarray:
     """Real-ESRGAN x4 through the canvas upscaler (the GPU part of :func:`upscale`)."""
     from studio.pipelines.canvas.upscale import UpscaleRequest
     from studio.pipelines.canvas.upscale import run as run_upscale
@@ -140,7 +140,7 @@ def esrgan(rgb: np.ndarray, ctx: RunContext) -> np.ndarray:
             desc.studio_nhwc = True
     quiet = dataclasses.replace(ctx, progress=null_progress)
     return run_upscale(
-        UpscaleRequest(image=rgb, tile=0 if not ctx.low_memory else 256), quiet
+        UpscaleRequest(image=rgb, tile=256 if tiled or ctx.low_memory else 0), quiet
     ).image
 
 
@@ -164,7 +164,7 @@ def run_refine(session: Any) -> None:
     done = len(shortlist) - len(todo)
     ctx = session.ctx
     ctx.progress("Refining", done, len(shortlist))
-    batch = 1 if ctx.low_memory else session.request.batch_size
+    batch = 1 if ctx.low_memory else session.plan.batch(session.request.batch_size)
 
     def finished(item: packs.PackImage, rgb: np.ndarray) -> None:
         nonlocal done

@@ -31,6 +31,8 @@ class HeadshotModels:
     tiny_vae: Any | None
     device: str
     dtype: Any
+    placed: Any = None  # the memory plan's name the models were last placed for
+    vae_tile: int = 0  # full-VAE decode tile side the plan asks for (0: untiled)
 
 
 def load_models(
@@ -39,24 +41,31 @@ def load_models(
     instantid_id: str = INSTANTID_ID,
     tiny_vae_id: str = TINY_VAE_ID,
 ) -> HeadshotModels:
-    """Base SDXL patched with InstantID, IdentityNet, Resampler and (if installed) TAESDXL."""
+    """Base SDXL patched with InstantID, IdentityNet, Resampler and (if installed) TAESDXL,
+    placed on the device as the job's memory plan says (:func:`place_models`)."""
+    from studio.pipelines.memory_plan import plan_for
+
     base, iid = ctx.store.require_all(base_id, instantid_id)  # one message names both
     use_tiny = tiny_vae_id in ctx.store.catalogue and ctx.store.is_installed(tiny_vae_id)
     device, dtype = ctx.device, ctx.dtype
+    plan = plan_for(ctx, "headshots.pack", "headshots.reroll")
 
     catalogue = ctx.store.catalogue
 
     def loader() -> HeadshotModels:
         from studio.pipelines.diffusion_loading import load_sdxl_pipeline, load_tiny_vae
 
-        # Each part through load_or_damaged: a damaged file names the model to download again.
-        pipe = load_or_damaged(base_id, lambda: load_sdxl_pipeline(base, device, dtype), catalogue)
+        # Everything is loaded into system memory first: on an 8 GB card the UNet, the
+        # IdentityNet and the encoders do not fit at once; place_models moves what the plan
+        # keeps on the GPU. Each part through load_or_damaged: a damaged file names the
+        # model to download again.
+        pipe = load_or_damaged(base_id, lambda: load_sdxl_pipeline(base, "cpu", dtype), catalogue)
         resampler = load_or_damaged(
             instantid_id,
-            lambda: instantid.apply_instantid(pipe.unet, iid, device, dtype),
+            lambda: instantid.apply_instantid(pipe.unet, iid, "cpu", dtype),
             catalogue,
         )
-        controlnet = instantid.load_controlnet(iid, device, dtype, instantid_id)
+        controlnet = instantid.load_controlnet(iid, "cpu", dtype, instantid_id)
         tiny = None
         if use_tiny:
             folder = ctx.store.require(tiny_vae_id)
@@ -65,12 +74,62 @@ def load_models(
             )
         # NCHW stays: on the H100 channels-last made the UNet + IdentityNet step 10% and the
         # full VAE decode 40% slower (scripts/bench_headshots.py --profile).
-        return HeadshotModels(pipe, controlnet, resampler, tiny, device, dtype)
+        models = HeadshotModels(pipe, controlnet, resampler.to(device), tiny, device, dtype)
+        place_models(models, plan)
+        return models
 
     # The UNet is patched, so this pipeline must not be shared under the base model's key.
     key = f"headshots:{base_id}+{instantid_id}+{use_tiny}:{device}"
     entry = ctx.store.catalogue.get(base_id)
-    return ctx.model(key, loader, entry.vram_bytes)
+    models: HeadshotModels = ctx.model(key, loader, entry.vram_bytes)
+    place_models(models, plan)  # a warm model may have been placed for another plan
+    return models
+
+
+def place_models(models: HeadshotModels, plan: Any) -> None:
+    """Put the models where ``plan`` (a :class:`~studio.pipelines.memory_plan.MemoryPlan`)
+    says; cheap when nothing changed.
+
+    - ``resident``: everything on the device;
+    - ``encoders_on_demand``: the text encoders visit the GPU only for the prompt encoding
+      (once per pack);
+    - ``model_offload``: besides, the IdentityNet is streamed block by block each step (the
+      next block copied while one computes), so UNet and IdentityNet need not fit together;
+    - ``sequential_offload``: the UNet is streamed too.
+    """
+    from studio.pipelines.diffusion_loading import (
+        on_demand,
+        release_on_demand,
+        stream_blocks,
+        unstream,
+    )
+
+    device = models.device
+    models.vae_tile = plan.vae_tile
+    if models.placed == (plan.name, device):
+        return
+    # Our own loop calls the UNet and the IdentityNet directly, so diffusers' offload hooks
+    # (which move a whole model per call) are not used: streamed blocks replace them.
+    pipe, streamed = models.pipe, plan.name in ("model_offload", "sequential_offload")
+    for encoder in (pipe.text_encoder, pipe.text_encoder_2):
+        if encoder is None:
+            continue
+        if plan.offloads_encoders:
+            on_demand(encoder, device)
+        else:
+            release_on_demand(encoder)
+            encoder.to(device)
+    pipe.vae.to(device)
+    for module, stream in (
+        (models.controlnet, plan.on_gpu and streamed),
+        (pipe.unet, plan.on_gpu and plan.name == "sequential_offload"),
+    ):
+        if stream:
+            stream_blocks(module, device)
+        else:
+            unstream(module)
+            module.to(device)
+    models.placed = (plan.name, device)
 
 
 def channels_last(models: HeadshotModels) -> None:
@@ -235,15 +294,19 @@ def decode_tiny(models: HeadshotModels, latents: Any) -> list[np.ndarray]:
 
 def decode_full(models: HeadshotModels, latents: Any, low_memory: bool = False) -> list[np.ndarray]:
     """The full SDXL VAE, one image at a time (fp32 when the VAE asks for it: SDXL's
-    original VAE overflows in fp16)."""
+    original VAE overflows in fp16), tiled when the memory plan says so."""
     import torch
+
+    from studio.pipelines.diffusion_loading import tile_vae
 
     vae = models.pipe.vae
     upcast = vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
     if upcast:
         vae.to(torch.float32)
-    if low_memory:
-        vae.enable_tiling()
+    # The memory plan's tiles; low-memory mode (the old retry path) the smallest ones.
+    tile = 256 if low_memory else models.vae_tile
+    if tile:
+        tile_vae(vae, tile)
     out: list[np.ndarray] = []
     try:
         for lat in latents:
@@ -253,6 +316,6 @@ def decode_full(models: HeadshotModels, latents: Any, low_memory: bool = False) 
     finally:
         if upcast:
             vae.to(torch.float16)
-        if low_memory:
-            vae.disable_tiling()
+        if tile:
+            tile_vae(vae, 0)
     return out

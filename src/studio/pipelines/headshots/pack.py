@@ -46,6 +46,7 @@ from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
     sharpen,
     upscale,
 )
+from studio.pipelines.memory_plan import plan_for
 
 MAX_SELFIES = 3
 
@@ -224,6 +225,7 @@ class Session:
             style,
         )
         self.settings = pack.settings
+        self.plan = plan_for(ctx, "headshots.pack", "headshots.reroll")  # batch cap, tiling
         self.models = models or generate.load_models(
             ctx, request.base_model, request.instantid_model
         )
@@ -384,7 +386,7 @@ def run_drafts(session: Session) -> None:
     for im in pack.images:
         session.thumbs[im.index] = thumbnail(quality.load_image(pack.path(im.draft)))
     todo = [i for i in range(count) if i not in done_idx]
-    batch = 1 if ctx.low_memory else session.request.batch_size
+    batch = 1 if ctx.low_memory else session.plan.batch(session.request.batch_size)
     ctx.progress("Drafts", len(done_idx), count)
 
     def saved(result: tuple[packs.PackImage, np.ndarray]) -> None:
