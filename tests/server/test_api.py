@@ -196,6 +196,16 @@ def test_corrupt_image_is_422_with_a_message(server, photo):
         client.submit("canvas.remove", wire)
 
 
+@pytest.mark.parametrize("request_body", [{}, None, [1, 2], "canvas.remove"])
+def test_a_request_of_the_wrong_shape_is_422_at_submit(server, request_body):
+    response = httpx.post(
+        f"{server.url}/v1/jobs", json={"kind": "canvas.remove", "request": request_body}
+    )
+    assert response.status_code == 422
+    assert "RemoveRequest" in response.json()["detail"]
+    assert "Traceback" not in response.text
+
+
 def test_names_outside_the_work_folder_are_refused(server, avatar_file, speech, tmp_path):
     from studio.pipelines.lipsync.render import RenderRequest
     from studio.remote.codec import OutputSlot

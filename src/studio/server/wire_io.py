@@ -35,8 +35,33 @@ def decode_request(job: Job, wire: Any, uploads: UploadStore) -> Any:
         raise WireError("A request may refer only to uploads and output slots.")
 
     request = Decoder(blob, file).decode(wire)
+    expected = request_type(job.kind)
+    if expected is not None and not isinstance(request, expected):
+        got = "nothing" if request is None else f"a {type(request).__name__}"
+        raise WireError(f"A {job.kind} job needs a {expected.__name__} request, not {got}.")
     refuse_text_paths(request)
     return request
+
+
+def request_type(kind: str) -> type | None:
+    """The request dataclass that ``kind``'s runner is annotated to take (None if unknown)."""
+    import dataclasses
+    import inspect
+    import typing
+
+    from studio.pipelines.jobspec import workspace_jobs
+
+    spec = workspace_jobs().get(kind)
+    if spec is None:
+        return None
+    runner = spec.resolve()
+    try:
+        hints = typing.get_type_hints(runner)
+    except Exception:  # an annotation that cannot be evaluated: no check rather than a 500
+        return None
+    first = next(iter(inspect.signature(runner).parameters), None)
+    hint = hints.get(first) if first else None
+    return hint if isinstance(hint, type) and dataclasses.is_dataclass(hint) else None
 
 
 def encode_result(job: Job, result: Any) -> Any:
