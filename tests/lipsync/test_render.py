@@ -37,6 +37,7 @@ def test_end_to_end_mp4(lipsync_ctx, avatar_files, speech_wav, tmp_path):
     stages = [r for r in lipsync_ctx.reports if r[0] == "Rendering"]
     assert stages[0] == ("Rendering", 0, result.frames) and stages[-1][1] == result.frames
     assert not [p for p in out.parent.iterdir() if p.name.endswith(".part")]
+    assert out.stat().st_mode & 0o777 == 0o644  # readable by others, like every other output
 
 
 def test_cancel_leaves_no_file_and_keeps_an_older_one(

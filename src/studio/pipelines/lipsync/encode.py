@@ -52,6 +52,9 @@ class VideoWriter:
             self.output.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(suffix=".mp4.part", prefix=".", dir=self.output.parent)
             os.close(fd)
+            # mkstemp makes the file private (0600); the video gets the usual (or old) mode.
+            old = self.output.stat().st_mode & 0o777 if self.output.is_file() else 0o644
+            os.chmod(tmp, old)
         except OSError as exc:
             raise write_error(exc, self.output) from exc
         self.tmp = Path(tmp)
