@@ -120,3 +120,56 @@ def reachable_runner(client: Any, kind: str) -> Any:
                 ) from exc
 
     return ReachableRunner(client, kind)
+
+
+def check_server(url: str, token: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
+    """The server's ``/health`` once the token is known to be accepted (Settings' "Test
+    connection"); :class:`~studio.core.errors.StudioError` with the reason otherwise."""
+    from studio.core.errors import BadInput, StudioError
+    from studio.remote.client import StudioClient, check
+
+    try:
+        url = server_url(url)
+    except argparse.ArgumentTypeError:
+        raise BadInput(f"'{url}' is not a server URL like http://gpu-box:8765.") from None
+    client = StudioClient(url, token or None, timeout=timeout)
+    try:
+        health = client.health()  # open to everyone: reachability only
+        guarded = client.http.head(f"/v1/uploads/{'0' * 64}")  # 404 here, or 401 (token)
+        if guarded.status_code == 401:
+            check(guarded)
+    except StudioError:
+        raise
+    except Exception as exc:  # not JSON, a dropped connection: not a Studio server (now)
+        raise StudioError(
+            f"The server at {url} does not answer like a Studio server.", repr(exc)
+        ) from exc
+    finally:
+        client.close()
+    if not isinstance(health, dict) or health.get("status") != "ok":
+        raise StudioError(f"The server at {url} does not answer like a Studio server.")
+    return health
+
+
+def remote_workspace_jobs(url: str, token: str | None = None) -> dict[str, Any]:
+    """Every workspace job kind for the desktop app's GPU thread when Settings -> Compute is a
+    server: the kinds a server runs go there (each keeping its table's ``every_update``),
+    ``live.stream`` over the WebSocket, and what must stay local (re-rolling one image of a
+    pack held here) stays local."""
+    from studio.pipelines.jobspec import JobSpec, workspace_jobs
+    from studio.remote.client import StudioClient
+    from studio.remote.live_client import RemoteLiveStream
+    from studio.remote.wire import LOCAL_ONLY
+
+    client = StudioClient(url, token or None)
+    table: dict[str, Any] = {}
+    for kind, spec in workspace_jobs().items():
+        if kind == "live.stream":
+            remote_runner: Any = RemoteLiveStream(url, token or None)
+        elif kind in LOCAL_ONLY:
+            table[kind] = spec
+            continue
+        else:
+            remote_runner = reachable_runner(client, kind)
+        table[kind] = JobSpec(remote_runner, every_update=spec.every_update)
+    return table
