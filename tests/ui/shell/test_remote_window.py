@@ -1,0 +1,97 @@
+"""The main window with Settings -> Compute on a real ``studio serve``: the Canvas' Remove
+button runs on the server and the picture is what the local run gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.core.settings import Settings
+from studio.models.catalogue import load_catalogue
+from studio.models.store import ModelStore
+from tests.canvas.test_workspace_select import at
+from tests.fixtures.install import install_copy
+from tests.server.conftest import free_port, recording_context, start_server, stop_server
+from tests.ui.shell.harness import close_and_wait
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture(scope="module")
+def server_store(tmp_path_factory) -> ModelStore:
+    """The server's store: a tiny LaMa in its real layout (the window's own store is empty)."""
+    from tests.fixtures.canvas_models import build_big_lama
+
+    root = tmp_path_factory.mktemp("remote_window")
+    store = ModelStore(root / "store", load_catalogue())
+    build_big_lama(root / "built" / "lama-big")
+    install_copy(store, "lama-big", root / "built" / "lama-big")
+    return store
+
+
+@pytest.fixture(scope="module")
+def server(server_store, tmp_path_factory):
+    from studio.server.state import ServerConfig
+
+    work = tmp_path_factory.mktemp("remote_window_work")
+    running = start_server(
+        ServerConfig(port=free_port(), work_dir=work, device="cpu"), server_store
+    )
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture
+def remote_window(qtbot, tmp_path, server):
+    from studio.ui.shell.app import create_main_window
+
+    settings = Settings(welcomed=True, device="cpu", compute="server", server_url=server.url)
+    window = create_main_window(settings, ModelStore(tmp_path / "models", load_catalogue()))
+    window.show()
+    yield window
+    window.workspaces["canvas"].doc.stack.setClean()  # no question box at closing
+    close_and_wait(qtbot, window)
+
+
+def test_canvas_remove_runs_on_the_server(remote_window, qtbot, server, server_store, tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    from studio.pipelines.canvas.remove import RemoveRequest
+    from studio.pipelines.jobspec import workspace_jobs
+
+    win = remote_window
+    qtbot.waitUntil(lambda: win.device_label.text().startswith("Device: Server:"), timeout=30000)
+    assert win.device_label.text() == f"Device: Server: {server.url} (cpu)"
+
+    photo = data.astronaut()[100:196, 150:278].copy()
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    ws = win.workspaces["canvas"]
+    with qtbot.waitSignal(ws.image_opened, timeout=15000):
+        assert win.open_paths([path])
+    panel, view = ws.panel, ws.view
+    qtbot.mouseClick(panel.tool_buttons["brush"], LEFT)
+    panel.brush_size.setValue(10)
+    vp = view.viewport()
+    qtbot.mousePress(vp, LEFT, pos=at(view, 30, 50))
+    qtbot.mouseMove(vp, at(view, 70, 50))
+    qtbot.mouseRelease(vp, LEFT, pos=at(view, 90, 50))
+    mask = ws.doc.mask.copy()
+    assert mask[50, 60] == 255
+
+    jobs_before = set((server.state.config.resolved_work_dir() / "jobs").iterdir())
+    stages: list[str] = []
+    win.gpu.job_progress.connect(lambda _job, update: stages.append(update.stage))
+    qtbot.mouseClick(panel.remove_button, LEFT)
+    qtbot.waitUntil(lambda: ws.controller.action_job is None, timeout=120000)
+    assert ws.history.labels() == ["Original", "Remove"], panel.status.text()
+    assert len(set((server.state.config.resolved_work_dir() / "jobs").iterdir()) - jobs_before) == 1
+    assert stages  # the server's progress reached the jobs panel's service
+
+    local = workspace_jobs()["canvas.remove"](
+        RemoveRequest(image=photo, mask=mask), recording_context(server_store)
+    )
+    assert np.array_equal(ws.doc.image, local.image)
+    assert not np.array_equal(ws.doc.image, photo)
