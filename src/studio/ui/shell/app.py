@@ -23,11 +23,21 @@ def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-u
 
     runners, describe = None, None
     if settings.uses_server:
+        from studio.core.device import DeviceInfo
         from studio.remote.cli_support import remote_workspace_jobs
 
         url, token = settings.server_url.strip().rstrip("/"), settings.server_token.strip()
-        runners = remote_workspace_jobs(url, token)
-        describe = lambda: server_device(url, token)  # noqa: E731 - on the device thread
+        try:
+            runners = remote_workspace_jobs(url, token)
+            describe = lambda: server_device(url, token)  # noqa: E731 - on the device thread
+        except ImportError as exc:  # httpx / websockets: the [server] extra is not installed
+            log.warning("no Studio server support (%s); jobs run on this computer", exc)
+            describe = lambda: DeviceInfo(  # noqa: E731
+                "cpu",
+                "This computer",
+                warning="Settings ask for a Studio server, but its client is not installed "
+                "(pip install 'studio[server]'): jobs run on this computer.",
+            )
     gpu = InferenceService(
         store,
         device=settings.device,
