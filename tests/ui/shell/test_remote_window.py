@@ -1,8 +1,10 @@
 """The main window with Settings -> Compute on a real ``studio serve``: the Canvas' Remove
-button runs on the server and the picture is what the local run gives."""
+button runs on the server and the picture is what the local run gives; a dropped connection
+shows in the Jobs panel."""
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -95,3 +97,51 @@ def test_canvas_remove_runs_on_the_server(remote_window, qtbot, server, server_s
     )
     assert np.array_equal(ws.doc.image, local.image)
     assert not np.array_equal(ws.doc.image, photo)
+
+
+class DropFirstEventStream(httpx.BaseTransport):
+    """A network that resets the first event stream before anything arrives."""
+
+    def __init__(self) -> None:
+        self.inner, self.dropped = httpx.HTTPTransport(), False
+
+    def handle_request(self, request):
+        if request.url.path.endswith("/events") and not self.dropped:
+            self.dropped = True
+            raise httpx.ReadError("connection reset by the test network")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_the_jobs_panel_says_the_connection_was_lost(qtbot, server, tmp_path):
+    from studio.pipelines.canvas.remove import RemoveRequest
+    from studio.pipelines.jobspec import JobSpec
+    from studio.remote.client import RECONNECT_STAGE, RemoteRunner, StudioClient
+    from studio.services.inference import InferenceService
+    from studio.ui.shell.jobs_panel import JobsPanel
+
+    transport = DropFirstEventStream()
+    runner = RemoteRunner(StudioClient(server.url, transport=transport), "canvas.remove")
+    store = ModelStore(tmp_path / "models", load_catalogue())
+    # every_update: each update reaches the panel, so what it showed can be read in order
+    service = InferenceService(
+        store, device="cpu", runners={"canvas.remove": JobSpec(runner, every_update=True)}
+    )
+    panel = JobsPanel([service])
+    qtbot.addWidget(panel)
+    shown: list[str] = []
+    service.job_progress.connect(lambda job, _u: shown.append(panel.row_text(job.id, 1)))
+    with qtbot.waitSignal(service.device_ready, timeout=30000):
+        service.start()
+    image = np.full((64, 64, 3), 120, np.uint8)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:40, 20:40] = 255
+    with qtbot.waitSignal(service.job_finished, timeout=120000) as finished:
+        service.submit("canvas.remove", RemoveRequest(image=image, mask=mask))
+    assert transport.dropped
+    assert shown[0] == f"running: {RECONNECT_STAGE}"
+    assert len(shown) > 1 and RECONNECT_STAGE not in shown[-1]  # then the replayed stages
+    assert finished.args[1].image.shape == (64, 64, 3)
+    assert service.shutdown(30)
