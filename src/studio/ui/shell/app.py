@@ -23,7 +23,6 @@ def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-u
 
     runners, describe = None, None
     if settings.uses_server:
-        from studio.core.device import DeviceInfo
         from studio.remote.cli_support import remote_workspace_jobs
 
         url, token = settings.server_url.strip().rstrip("/"), settings.server_token.strip()
@@ -32,12 +31,7 @@ def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-u
             describe = lambda: server_device(url, token)  # noqa: E731 - on the device thread
         except ImportError as exc:  # httpx / websockets: the [server] extra is not installed
             log.warning("no Studio server support (%s); jobs run on this computer", exc)
-            describe = lambda: DeviceInfo(  # noqa: E731
-                "cpu",
-                "This computer",
-                warning="Settings ask for a Studio server, but its client is not installed "
-                "(pip install 'studio[server]'): jobs run on this computer.",
-            )
+            describe = lambda: no_server_client(settings.device)  # noqa: E731
     gpu = InferenceService(
         store,
         device=settings.device,
@@ -49,6 +43,19 @@ def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-u
         store, device="none", runners={"models.download": run_download}, name="downloads"
     )
     return gpu, downloads
+
+
+def no_server_client(device: str):  # type: ignore[no-untyped-def]
+    """This computer's device, with a warning: Settings ask for a server it cannot reach."""
+    import dataclasses
+
+    from studio.core.device import resolve_device
+
+    warning = (
+        "Settings ask for a Studio server, but its client is not installed "
+        "(pip install 'studio[server]'): jobs run on this computer."
+    )
+    return dataclasses.replace(resolve_device(device), warning=warning)
 
 
 def server_device(url: str, token: str):  # type: ignore[no-untyped-def]
