@@ -87,3 +87,17 @@ def test_options_are_checked_before_any_connection(files, capsys):
     code = main(_remove(files, str(files / "out.png"), "--server", "gpu-box:8765"))
     err = capsys.readouterr().err
     assert code == 2 and "argument --server" in err and "http://" in err
+
+
+def test_live_frame_on_a_server_writes_the_same_image(server, files, capsys):
+    def argv(name: str, *extra: str) -> list[str]:
+        out = str(files / name)
+        return ["live", "--prompt", "a cat", "--image", str(files / "photo.png"), "-o", out,
+                "--width", "64", "--height", "64", "--seed", "3", "-q", *extra]  # fmt: skip
+
+    assert main(argv("local.png")) == 0
+    assert main(argv("remote.png", "--server", server.url)) == 0
+    local = np.asarray(Image.open(files / "local.png"))
+    remote = np.asarray(Image.open(files / "remote.png"))
+    assert remote.shape == local.shape == (64, 64, 3)
+    assert np.array_equal(remote, local)
