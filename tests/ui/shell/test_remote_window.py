@@ -145,3 +145,22 @@ def test_the_jobs_panel_says_the_connection_was_lost(qtbot, server, tmp_path):
     assert len(shown) > 1 and RECONNECT_STAGE not in shown[-1]  # then the replayed stages
     assert finished.args[1].image.shape == (64, 64, 3)
     assert service.shutdown(30)
+
+
+def test_an_unreachable_server_is_named_in_the_status_bar(qtbot, tmp_path):
+    from studio.ui.shell.app import create_main_window
+
+    url = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(welcomed=True, compute="server", server_url=url)
+    window = create_main_window(settings, ModelStore(tmp_path / "models", load_catalogue()))
+    window.show()
+    try:
+        label = window.device_label
+        qtbot.waitUntil(lambda: label.text().startswith("Device: Server:"), timeout=30000)
+        assert label.text() == f"Device: Server: {url}"
+        assert label.toolTip() == (
+            f"The Studio server at {url} cannot be reached. Is `studio serve` running?"
+        )
+        assert "canvas.remove" in window.gpu.runners and "live.stream" in window.gpu.runners
+    finally:
+        close_and_wait(qtbot, window)
