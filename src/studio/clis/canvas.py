@@ -13,6 +13,7 @@ from typing import Any
 
 from studio import cli_options as opt
 from studio.core.errors import BadInput, StudioError
+from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
 OPS = ("segment", "remove", "fill", "cutout", "upscale")
 TASKS = {op: op for op in OPS}  # the catalogue task of each operation's --model
@@ -54,6 +55,7 @@ def register(subparsers: Any) -> None:
             "--model", type=opt.model_id(TASKS[op]), default=None, help="model id (catalogue)"
         )
         p.add_argument("-q", "--quiet", action="store_true")
+        add_server_arguments(p)
         if op in ("segment", "remove", "fill"):
             p.add_argument("--mask", type=opt.input_file, help="mask image (white = selected)")
             p.add_argument(
@@ -133,18 +135,17 @@ def _region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
         box=args.box,
         model=args.sam_model,
     )
-    return segment(req, ctx).mask
+    return job_runner(args, "canvas.segment", segment)(req, ctx).mask
 
 
 def _run(args: argparse.Namespace) -> None:
     from studio.core.imageio import load_image, save_image
-    from studio.services.headless import headless_context
 
     op = args.canvas_op
     _check_outputs(args)  # before the image is decoded or any model loads
     if op == "fill" and args.fast and args.steps is not None and not 2 <= args.steps <= 12:
         raise BadInput("--steps: fast mode uses 2 to 12 steps (4 to 8 work best).")
-    ctx = headless_context(quiet=args.quiet)
+    ctx = cli_context(args, quiet=args.quiet)
     image = load_image(args.image)
     model = {"model": args.model} if args.model else {}
     if op == "segment":
@@ -157,7 +158,8 @@ def _run(args: argparse.Namespace) -> None:
         from studio.pipelines.canvas.remove import run as remove
 
         mask = _region(args, image, ctx)
-        res = remove(RemoveRequest(image=image, mask=mask, feather_px=args.feather, **model), ctx)
+        req = RemoveRequest(image=image, mask=mask, feather_px=args.feather, **model)
+        res = job_runner(args, "canvas.remove", remove)(req, ctx)
         save_image(res.image, args.output, {"studio": "canvas.remove"})
     elif op == "fill":
         from studio.pipelines.canvas.fill import FillRequest
@@ -181,7 +183,7 @@ def _run(args: argparse.Namespace) -> None:
             work_side=args.work_side,
             **model,
         )
-        filled = fill(req, ctx)
+        filled = job_runner(args, "canvas.fill", fill)(req, ctx)
         meta = {k: str(v) for k, v in filled.settings.items()}
         for i, img in enumerate(filled.images):
             out = args.output if i == 0 else _numbered(args.output, i)
@@ -190,13 +192,15 @@ def _run(args: argparse.Namespace) -> None:
         from studio.pipelines.canvas.cutout import CutoutRequest
         from studio.pipelines.canvas.cutout import run as cutout
 
-        cut = cutout(CutoutRequest(image=image, background=args.background, **model), ctx)
+        cut_req = CutoutRequest(image=image, background=args.background, **model)
+        cut = job_runner(args, "canvas.cutout", cutout)(cut_req, ctx)
         save_image(cut.image, args.output)
     elif op == "upscale":
         from studio.pipelines.canvas.upscale import UpscaleRequest
         from studio.pipelines.canvas.upscale import run as upscale
 
-        big = upscale(UpscaleRequest(image=image, tile=args.tile, **model), ctx)
+        up_req = UpscaleRequest(image=image, tile=args.tile, **model)
+        big = job_runner(args, "canvas.upscale", upscale)(up_req, ctx)
         save_image(big.image, args.output)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from studio import cli_options as opt
 from studio.core.errors import BadInput, StudioError
+from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
 MAX_COUNT = 1000
 MAX_TOP_K = 100
@@ -64,6 +65,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("jpeg", "webp"), default="jpeg")
     p.add_argument("--list-styles", action="store_true", help="print the style packs and exit")
     p.add_argument("-q", "--quiet", action="store_true")
+    add_server_arguments(p)
     p.set_defaults(func=main)
 
 
@@ -107,7 +109,6 @@ def main(args: argparse.Namespace) -> int:
     try:
         from studio.pipelines.headshots.pack import PackRequest, check_request, resolve_style, run
         from studio.pipelines.headshots.packs import export_images
-        from studio.services.headless import headless_context
 
         if len(args.selfie) > 3:
             raise BadInput(f"--selfie: use 1 to 3 selfies (got {len(args.selfie)}).")
@@ -129,9 +130,9 @@ def main(args: argparse.Namespace) -> int:
         check_request(request)
         resolve_style(request)  # an unknown style is named before anything loads
         _check_selfie_files(request.selfies)
-        ctx = headless_context(quiet=args.quiet)
+        ctx = cli_context(args, quiet=args.quiet)
         _check_selfie_faces(request.selfies, ctx)
-        result = run(request, ctx)
+        result = job_runner(args, "headshots.pack", run)(request, ctx)
         chosen = [im.index for im in result.pack.ranked() if im.final or not im.flags]
         written = export_images(result.pack, chosen, out, args.format)
     except StudioError as exc:

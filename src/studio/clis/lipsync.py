@@ -11,6 +11,7 @@ from pathlib import Path
 
 from studio import cli_options as opt
 from studio.core.errors import StudioError
+from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,13 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="longest audio accepted",
     )
     p.add_argument("-q", "--quiet", action="store_true")
+    add_server_arguments(p)
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     from studio.core.outputs import VIDEO_EXTENSIONS
     from studio.pipelines.lipsync.render import RenderRequest, render
-    from studio.services.headless import headless_context
 
     try:
         opt.check_output_option(
@@ -73,8 +74,8 @@ def main(args: argparse.Namespace) -> int:
             inputs=(args.avatar, args.audio),
             extensions=VIDEO_EXTENSIONS,
         )
-        ctx = headless_context(quiet=args.quiet)
-        result = render(
+        ctx = cli_context(args, quiet=args.quiet)
+        result = job_runner(args, "lipsync.render", render)(
             RenderRequest(
                 avatar=args.avatar,
                 audio=args.audio,

@@ -11,6 +11,7 @@ from typing import Any
 
 from studio import cli_options as opt
 from studio.core.errors import StudioError
+from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
 MAX_SIDE = 2048  # as the live session allows
 
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
         help="eager suits one frame; graphs pay off in the stream",
     )
     p.add_argument("-q", "--quiet", action="store_true")
+    add_server_arguments(p)
     p.set_defaults(func=main)
 
 
@@ -55,7 +57,6 @@ def main(args: argparse.Namespace) -> int:
     from studio.core.outputs import IMAGE_EXTENSIONS
     from studio.pipelines.live.jobs import LiveFrameRequest, run_frame
     from studio.pipelines.live.session import LiveSettings
-    from studio.services.headless import headless_context
 
     try:
         opt.check_output_option(
@@ -71,8 +72,10 @@ def main(args: argparse.Namespace) -> int:
             vae_id=None if args.vae == "full" else args.vae,
             optimise=args.optimise,
         )
-        ctx = headless_context(quiet=args.quiet)
-        frame = run_frame(LiveFrameRequest(settings, args.image), ctx)
+        ctx = cli_context(args, quiet=args.quiet)
+        frame = job_runner(args, "live.frame", run_frame)(
+            LiveFrameRequest(settings, args.image), ctx
+        )
         # through a temporary file: a failed write never truncates an existing image
         save_image(frame.image, args.output, {"studio": "live", "seed": str(args.seed)})
     except StudioError as exc:

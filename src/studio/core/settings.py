@@ -20,6 +20,15 @@ class Settings:
     # The welcome dialog was seen (closed with "Later" or "Download selected"); a settings
     # file written before this field existed loads with the default, so it is shown once.
     welcomed: bool = False
+    # Where jobs run: "local" (this computer) or "server" (a `studio serve` at server_url).
+    compute: str = "local"
+    server_url: str = ""
+    server_token: str = ""
+
+    @property
+    def uses_server(self) -> bool:
+        """Jobs run on a Studio server (Settings -> Compute)."""
+        return self.compute == "server" and bool(self.server_url.strip())
 
     def resolved_models_dir(self) -> Path:
         return Path(self.models_dir) if self.models_dir else paths.default_models_dir()

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,11 @@ def prepare_request(kind: str, request: Any) -> tuple[Any, dict[str, Path]]:
     changes: dict[str, Any] = {}
     outputs: dict[str, Path] = {}
     for name, local in OUTPUT_FIELDS.get(kind, {}).items():
-        outputs[name] = local(request)
-        changes[name] = OutputSlot(name)
+        path = local(request)
+        # the slot keeps the local extension: the runner checks it (an .mp4 must end so)
+        suffix = path.suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", path.suffix) else ""
+        outputs[name + suffix] = path
+        changes[name] = OutputSlot(name + suffix)
     for name in SERVER_FIELDS:
         if hasattr(request, name):
             changes[name] = None

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -79,6 +79,7 @@ class InferenceService(QObject):
         device: str = "auto",
         vram_budget_bytes: int = 0,
         runners: Mapping[str, JobSpec | Runner] | None = None,
+        describe_device: Callable[[], DeviceInfo] | None = None,
         name: str = "gpu",
         history_limit: int = 200,
         parent: QObject | None = None,
@@ -90,6 +91,8 @@ class InferenceService(QObject):
         self.cache = ModelCache(vram_budget_bytes)
         self._vram_budget_setting = vram_budget_bytes
         self._runners = dict(runners) if runners is not None else None
+        # Where the jobs really run, when not on this thread's device (a Studio server).
+        self._describe_device = describe_device
         self._queue = JobQueue()
         self._thread = _DeviceThread(self)
         self._thread.setObjectName(f"studio-{name}")
@@ -202,11 +205,12 @@ class InferenceService(QObject):
 
         try:
             # "none": an I/O-only service (downloads) that must not even import torch
-            info = (
-                DeviceInfo("cpu", "I/O only")
-                if self.device_setting == "none"
-                else resolve_device(self.device_setting)
-            )
+            if self._describe_device is not None:
+                info = self._describe_device()
+            elif self.device_setting == "none":
+                info = DeviceInfo("cpu", "I/O only")
+            else:
+                info = resolve_device(self.device_setting)
             bind_device(info.device)
         except Exception as exc:  # torch missing or broken: still report, run nothing on GPU
             info = DeviceInfo("cpu", "CPU", warning=f"Could not initialise the device: {exc}")

@@ -17,16 +17,59 @@ log = logging.getLogger(__name__)
 
 def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-untyped-def]
     """The GPU service (every pipeline) and an I/O service for downloads, so a download
-    never holds up a click on the canvas."""
+    never holds up a click on the canvas. With Settings -> Compute on a Studio server, the
+    GPU service sends its jobs there (same signals, same jobs panel) and loads no model."""
     from studio.services.inference import InferenceService
 
+    runners, describe = None, None
+    if settings.uses_server:
+        from studio.remote.cli_support import remote_workspace_jobs
+
+        url, token = settings.server_url.strip().rstrip("/"), settings.server_token.strip()
+        try:
+            runners = remote_workspace_jobs(url, token)
+            describe = lambda: server_device(url, token)  # noqa: E731 - on the device thread
+        except ImportError as exc:  # httpx / websockets: the [server] extra is not installed
+            log.warning("no Studio server support (%s); jobs run on this computer", exc)
+            describe = lambda: no_server_client(settings.device)  # noqa: E731
     gpu = InferenceService(
-        store, device=settings.device, vram_budget_bytes=int(settings.vram_budget_gb * 1e9)
+        store,
+        device=settings.device,
+        vram_budget_bytes=int(settings.vram_budget_gb * 1e9),
+        runners=runners,
+        describe_device=describe,
     )
     downloads = InferenceService(
         store, device="none", runners={"models.download": run_download}, name="downloads"
     )
     return gpu, downloads
+
+
+def no_server_client(device: str):  # type: ignore[no-untyped-def]
+    """This computer's device, with a warning: Settings ask for a server it cannot reach."""
+    import dataclasses
+
+    from studio.core.device import resolve_device
+
+    warning = (
+        "Settings ask for a Studio server, but its client is not installed "
+        "(pip install 'studio[server]'): jobs run on this computer."
+    )
+    return dataclasses.replace(resolve_device(device), warning=warning)
+
+
+def server_device(url: str, token: str):  # type: ignore[no-untyped-def]
+    """The status bar's device when jobs run on a server: "Server: URL" and the device its
+    ``/health`` names, or a warning when it cannot be reached now (jobs then say why)."""
+    from studio.core.device import DeviceInfo
+    from studio.core.errors import StudioError
+    from studio.remote.cli_support import check_server
+
+    try:
+        health = check_server(url, token)
+    except StudioError as exc:
+        return DeviceInfo("cpu", f"Server: {url}", warning=exc.user_message)
+    return DeviceInfo("cpu", f"Server: {url} ({health.get('device', '?')})")
 
 
 def create_main_window(settings: Settings | None = None, store: ModelStore | None = None):  # type: ignore[no-untyped-def]
