@@ -17,18 +17,21 @@ import hashlib
 import http.client
 import logging
 import re
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from studio.core.errors import Cancelled, DownloadFailed, format_size
 from studio.core.progress import CancelToken, Progress, null_progress
 from studio.models.catalogue import ModelEntry, UrlFile
+from studio.models.requests import (  # noqa: F401 (bytes_missing: re-exported for callers)
+    DownloadRequest,
+    bytes_missing,
+    check_disk_space,
+)
 from studio.models.store import ModelStore
 from studio.models.verify import hash_tree
 
@@ -299,45 +302,6 @@ def download_model(
     progress("Verifying", 1, 1)
     log.info("model %s installed at %s", model_id, folder)
     return folder
-
-
-def bytes_missing(store: ModelStore, model_ids: list[str], reinstall: bool = False) -> int:
-    """Bytes still to download for ``model_ids``: catalogue sizes of those not installed (all
-    of them with ``reinstall``: the old copy stays until the new one is committed), less what
-    earlier attempts left in their staging folders (resumed, not fetched again)."""
-    total = 0
-    for model_id in dict.fromkeys(model_ids):
-        if store.is_installed(model_id) and not reinstall:
-            continue
-        staged = store.root / ".staging" / model_id
-        have = sum(p.stat().st_size for p in staged.rglob("*") if p.is_file())
-        total += max(0, store.catalogue.get(model_id).size_bytes - have)
-    return total
-
-
-def check_disk_space(store: ModelStore, model_ids: list[str], reinstall: bool = False) -> None:
-    """DownloadFailed, before anything is fetched, when the store's disk cannot hold
-    ``model_ids`` (with 1% to spare); see :func:`bytes_missing`."""
-    needed = bytes_missing(store, model_ids, reinstall)
-    if not needed:
-        return
-    folder = store.root
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent  # the store may not exist yet: ask its nearest existing parent
-    free = shutil.disk_usage(folder).free
-    if needed + needed // 100 > free:
-        raise DownloadFailed(
-            f"Not enough free disk space: the download needs {format_size(needed)} but only "
-            f"{format_size(free)} is free in {store.root}. Free some space or choose another "
-            "models folder in Settings.",
-            f"needed {needed} bytes, free {free} bytes",
-        )
-
-
-@dataclass(frozen=True)
-class DownloadRequest:
-    model_id: str
-    force: bool = False
 
 
 def run_download(request: DownloadRequest, ctx: Any) -> Path:
