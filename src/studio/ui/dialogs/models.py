@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import format_size
-from studio.models.requests import DownloadRequest
+from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
@@ -23,13 +22,14 @@ from studio.core import paths
 from studio.core.device import DeviceInfo
 from studio.core.errors import format_size
 from studio.core.settings import Settings
-from studio.models.requests import DownloadRequest
+from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
 from studio.ui.dialogs.about import AboutDialog
 from studio.ui.dialogs.models import ModelsDialog
 from studio.ui.dialogs.settings import SettingsDialog
+from studio.ui.dialogs.welcome import WelcomeDialog
 from studio.ui.shell.errors import show_error
 from studio.ui.shell.jobs_panel import JobsPanel
 from studio.ui.shell.open_paths import open_first_photo
@@ -39,9 +39,6 @@ from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
 from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
 from studio.ui.workspaces.lipsync.workspace import LipsyncWorkspace
 from studio.ui.workspaces.live.workspace import LiveWorkspace
-
-if TYPE_CHECKING:  # imported where it opens: it loads the downloader (http, urllib)
-    from studio.ui.dialogs.welcome import WelcomeDialog
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +205,6 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_welcome(self) -> WelcomeDialog:  # the card, what runs on it, the downloads
-        from studio.ui.dialogs.welcome import WelcomeDialog
-
         dialog = WelcomeDialog(self.settings, self.store, self.downloads, self.device_info, self)
         dialog.open()
         self.welcome_dialog = dialog
