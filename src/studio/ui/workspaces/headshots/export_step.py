@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.pipelines.headshots import packs
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.headshots.dialogs import choose_folder
 from studio.ui.workspaces.headshots.gallery import number
@@ -31,7 +30,10 @@ from studio.ui.workspaces.headshots.style_step import licence_note
 log = logging.getLogger(__name__)
 
 # What to export: the pack shown in the review (None before one is) and its selected indices.
-Source = Callable[[], tuple[packs.Pack | None, list[int]]]
+if TYPE_CHECKING:  # the packs module loads numpy: imported where an export runs
+    from studio.pipelines.headshots.packs import Pack
+
+    Source = Callable[[], tuple[Pack | None, list[int]]]
 
 
 class ExportStep(QWidget):
@@ -114,8 +116,10 @@ class ExportStep(QWidget):
         fmt = self.format.currentData()
         self.export_button.setEnabled(False)
         self.status.setText(f"Exporting {len(indices)} image(s)…")
+        from studio.pipelines.headshots.packs import export_images
+
         self.workers.run(
-            lambda: packs.export_images(pack, indices, target, fmt),
+            lambda: export_images(pack, indices, target, fmt),
             lambda written: self._done(written, target),
             self._failed,
         )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from studio.pipelines.headshots import packs
 from studio.ui.widgets.images import load_thumbnail, to_pixmap
 from studio.ui.widgets.worker import IoWorkers
+
+if TYPE_CHECKING:  # the packs module loads numpy; only its types are needed here
+    from studio.pipelines.headshots.packs import Pack
 
 ICON = 160
 INDEX = Qt.ItemDataRole.UserRole  # the image's index in its pack (None: a streaming draft)
@@ -45,7 +47,7 @@ def flag_text(flags: list[str]) -> str:
     return ", ".join(FLAG_NAMES.get(f, f) for f in flags)
 
 
-def review_note(pack: packs.Pack, show_flagged: bool) -> str:
+def review_note(pack: Pack, show_flagged: bool) -> str:
     """One line over the gallery: how many images were flagged, why, and where they are."""
     total = len(pack.images)
     if total == 0:
@@ -117,7 +119,7 @@ class Gallery(QListWidget):
         item.setToolTip("Still generating: re-roll and export once the pack is done.")
         self.addItem(item)
 
-    def show_pack(self, pack: packs.Pack) -> None:
+    def show_pack(self, pack: Pack) -> None:
         self.clear_images()
         generation = self._generation
         for im in pack.ranked():

@@ -44,6 +44,9 @@ class StyleStep(QWidget):
         self.style_list.setMovement(QListWidget.Movement.Static)
         self.style_list.setUniformItemSizes(True)
         self.style_list.setMinimumHeight(THUMB + 40)
+        # (item, style id, thumbnail) whose icons are drawn when the tab is first shown:
+        # decoding and scaling every thumbnail is not worth holding up the window's start.
+        self._unpainted: list[tuple[QListWidgetItem, str, Path | None]] = []
         try:
             for style in list_styles():
                 self.style_box.addItem(style.name, style.id)
@@ -80,29 +83,17 @@ class StyleStep(QWidget):
         form.addRow("Models", self.licences)
 
     def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
-        image = QPixmap(str(thumbnail)) if thumbnail is not None else QPixmap()
-        if image.isNull():  # no thumbnail (custom prompt, or a missing file): a plain tile
-            image = QPixmap(THUMB, THUMB)
-            image.fill(QColor(224, 226, 230))
-            painter = QPainter(image)
-            painter.setPen(QColor(110, 114, 122))
-            font = painter.font()
-            font.setPixelSize(THUMB // 3)
-            painter.setFont(font)
-            painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "✎" if style_id else "?")
-            painter.end()
-        image = image.scaled(
-            THUMB,
-            THUMB,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-        icon = QIcon(image)
-        icon.addPixmap(image, QIcon.Mode.Selected)  # untinted: the label shows the selection
-        item = QListWidgetItem(icon, name)
+        item = QListWidgetItem(name)
         item.setData(Qt.ItemDataRole.UserRole, style_id)
         item.setToolTip(f"{name} (illustration, not a generated sample)" if thumbnail else name)
         self.style_list.addItem(item)
+        self._unpainted.append((item, style_id, thumbnail))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        for item, style_id, thumbnail in self._unpainted:
+            item.setIcon(_style_icon(style_id, thumbnail))
+        self._unpainted.clear()
+        super().showEvent(event)
 
     def _licence_text(self) -> str:
         lines = []
@@ -135,3 +126,27 @@ def licence_note(catalogue: Any) -> QLabel:
     )
     note.setVisible(bool(note.text()))
     return note
+
+
+def _style_icon(style_id: str, thumbnail: Path | None) -> QIcon:
+    """The style's thumbnail as a list icon, or a plain tile (custom prompt, missing file)."""
+    image = QPixmap(str(thumbnail)) if thumbnail is not None else QPixmap()
+    if image.isNull():  # no thumbnail (custom prompt, or a missing file): a plain tile
+        image = QPixmap(THUMB, THUMB)
+        image.fill(QColor(224, 226, 230))
+        painter = QPainter(image)
+        painter.setPen(QColor(110, 114, 122))
+        font = painter.font()
+        font.setPixelSize(THUMB // 3)
+        painter.setFont(font)
+        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "✎" if style_id else "?")
+        painter.end()
+    image = image.scaled(
+        THUMB,
+        THUMB,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    icon = QIcon(image)
+    icon.addPixmap(image, QIcon.Mode.Selected)  # untinted: the label shows the selection
+    return icon

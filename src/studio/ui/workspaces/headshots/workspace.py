@@ -23,7 +23,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -40,10 +40,6 @@ from PySide6.QtWidgets import (
 
 from studio.core import paths
 from studio.core.errors import StudioError
-from studio.pipelines.headshots import packs
-from studio.pipelines.headshots.pack import PackRequest
-from studio.pipelines.headshots.reroll import RerollRequest
-from studio.pipelines.headshots.selfies import SelfieRequest
 from studio.pipelines.headshots.styles import list_styles
 from studio.services.jobs import Priority
 from studio.ui.widgets.worker import IoWorkers
@@ -52,7 +48,14 @@ from studio.ui.workspaces.headshots.gallery import Gallery, number, review_note
 from studio.ui.workspaces.headshots.selfie_step import MAX_SELFIES, SelfieStep
 from studio.ui.workspaces.headshots.style_step import StyleStep
 
+if TYPE_CHECKING:
+    from studio.pipelines.headshots.pack import PackRequest
+    from studio.pipelines.headshots.packs import Pack
+
 __all__ = ["HeadshotsWorkspace"]
+
+# The pipeline modules (packs, pack, reroll, selfies) load numpy and more: each is imported
+# where a job is submitted or a pack is read, never while the window is built.
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ def _past_entries(root: Path) -> list[tuple[str, str]]:
         names = {s.id: s.name for s in list_styles()}
     except StudioError:  # unreadable style files: the ids still say which style
         names = {}
+    from studio.pipelines.headshots import packs
+
     out = []
     for pack in packs.list_packs(root):
         flagged = sum(bool(im.flags) for im in pack.images)
@@ -89,7 +94,7 @@ class HeadshotsWorkspace(QWidget):
         self.service, self.store = service, store
         self.selfies: list[Path] = []
         self.accepted: dict[Path, bool] = {}
-        self.pack: packs.Pack | None = None
+        self.pack: Pack | None = None
         self._jobs: dict[str, str] = {}  # job id -> what it is ("check", "pack", "reroll")
         self._check_job: str | None = None  # the newest check: older results are stale
         self._pack_job: str | None = None
@@ -187,6 +192,8 @@ class HeadshotsWorkspace(QWidget):
         self.selfies = wanted[:MAX_SELFIES]
         self.accepted = {}
         self.selfie_step.show_checking(self.selfies, len(wanted) - len(self.selfies))
+        from studio.pipelines.headshots.selfies import SelfieRequest
+
         job = self.service.submit(
             "headshots.check",
             SelfieRequest(list(self.selfies)),
@@ -201,6 +208,8 @@ class HeadshotsWorkspace(QWidget):
 
     # ---- generate --------------------------------------------------------------------------
     def build_request(self) -> PackRequest:
+        from studio.pipelines.headshots.pack import PackRequest
+
         good = [p for p in self.selfies if self.accepted.get(p, False)]
         step = self.style_step
         return PackRequest(
@@ -249,6 +258,8 @@ class HeadshotsWorkspace(QWidget):
         indices = self.gallery.selected_indices()
         if self.pack is None or not indices:
             return
+        from studio.pipelines.headshots.reroll import RerollRequest
+
         for index in indices:
             job = self.service.submit(
                 "headshots.reroll",
@@ -313,7 +324,7 @@ class HeadshotsWorkspace(QWidget):
             self.refresh_past_packs()
 
     # ---- review ----------------------------------------------------------------------------
-    def show_pack(self, pack: packs.Pack, prefix: str = "") -> None:
+    def show_pack(self, pack: Pack, prefix: str = "") -> None:
         """Fill the gallery best first, with scores. Flagged images are hidden unless asked,
         except when every image is flagged: then they are shown, and the note says why."""
         same = self.pack is not None and self.pack.folder == pack.folder
@@ -342,7 +353,7 @@ class HeadshotsWorkspace(QWidget):
         self._load_request += 1
         request = self._load_request
 
-        def loaded(pack: packs.Pack) -> None:
+        def loaded(pack: Pack) -> None:
             if request == self._load_request:
                 self.show_pack(pack, prefix=prefix)
 
@@ -350,6 +361,8 @@ class HeadshotsWorkspace(QWidget):
             if not quiet and request == self._load_request:
                 text = exc.user_message if isinstance(exc, StudioError) else str(exc)
                 self.note.setText(text)
+
+        from studio.pipelines.headshots import packs
 
         self.workers.run(lambda: packs.load_pack(folder), loaded, failed)
 

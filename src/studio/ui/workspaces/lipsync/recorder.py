@@ -12,12 +12,14 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.errors import StudioError
-from studio.pipelines.lipsync.recorder import InputBackend, Recorder, Recording
+
+if TYPE_CHECKING:  # the recorder module loads numpy: imported when a microphone is asked for
+    from studio.pipelines.lipsync.recorder import InputBackend, Recorder, Recording
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class RecorderController(QObject):
 
     def devices(self) -> list[Any]:
         """The input devices; empty when none is listed or the audio system cannot be asked."""
+        from studio.pipelines.lipsync.recorder import Recorder
+
         try:
             return list(Recorder(self.backend).devices())
         except Exception:  # noqa: BLE001 - PortAudio raises many kinds; no list means no Record
@@ -44,6 +48,8 @@ class RecorderController(QObject):
             return []
 
     def start(self, device: int | None, max_seconds: float, folder: Path) -> None:
+        from studio.pipelines.lipsync.recorder import Recorder
+
         self.recorder = Recorder(self.backend, max_seconds=max_seconds, on_level=self.level.emit)
         self._thread = threading.Thread(
             target=self._run, args=(self.recorder, device, folder), daemon=True

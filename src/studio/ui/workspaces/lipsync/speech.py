@@ -79,7 +79,9 @@ class SpeechBox(QGroupBox):
         recorder.level.connect(self._on_level)
         recorder.finished.connect(self._on_recorded)
         recorder.failed.connect(self._on_record_failed)
-        self.refresh_devices()
+        # The microphones are listed when the box is first shown (see showEvent), not here:
+        # asking the audio system loads PortAudio, too slow for the window's start-up.
+        self._update_record_button()
 
     def show_audio(self, path: Path) -> None:
         self.audio_label.setText(Path(path).name)

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.pipelines.lipsync.render import RenderRequest
 from studio.services.jobs import Priority
 from studio.ui.widgets.images import load_thumbnail, to_pixmap
 from studio.ui.widgets.worker import IoWorkers
@@ -142,7 +141,12 @@ class LipsyncWorkspace(QWidget):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setText("The video appears here while it renders.")
         self.view.addWidget(self.preview)
-        self.player_widget = self._make_player()
+        # The player is made when the page is first shown (see showEvent): the video widget
+        # starts Qt's FFmpeg backend, too slow for the window's start-up.
+        self.player: Any = None
+        self._player_made = False
+        self.player_widget = QWidget()
+        QVBoxLayout(self.player_widget).setContentsMargins(0, 0, 0, 0)
         self.view.addWidget(self.player_widget)
         right = QVBoxLayout()
         right.addWidget(self.view, 1)
@@ -153,19 +157,28 @@ class LipsyncWorkspace(QWidget):
         layout.addLayout(left, 2)
         layout.addLayout(right, 3)
 
-    def _make_player(self) -> QWidget:
+    def _make_player(self) -> None:
+        """Put the video player into :attr:`player_widget` (once; ``player`` stays None
+        without QtMultimedia)."""
+        if self._player_made:
+            return
+        self._player_made = True
         try:  # QtMultimedia needs pyside6-addons and libpulse0; without them show the path
             from PySide6.QtMultimedia import QMediaPlayer
             from PySide6.QtMultimediaWidgets import QVideoWidget
         except ImportError:
-            self.player = None
-            return QLabel("")
+            return
         video = QVideoWidget()
         video.setMinimumSize(256, 256)
+        self.player_widget.layout().addWidget(video)
         self.player = QMediaPlayer(self)
         self.player.setVideoOutput(video)
         self.player.mediaStatusChanged.connect(self._on_media_status)
-        return video
+        self._update_buttons()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        self._make_player()
+        super().showEvent(event)
 
     # -- inputs ---------------------------------------------------------------------------
     def set_avatar(self, path: Path) -> None:
@@ -230,6 +243,8 @@ class LipsyncWorkspace(QWidget):
         if problem is not None or self.avatar_path is None or self.audio_path is None:
             self.status.setText(problem or "")
             return
+        from studio.pipelines.lipsync.render import RenderRequest  # loads numpy: not at start
+
         out = data_dir() / "lipsync" / "renders" / f"lipsync-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         request = RenderRequest(
             avatar=self.avatar_path,
@@ -275,6 +290,7 @@ class LipsyncWorkspace(QWidget):
         done = f"Done: {result.frames} frames in {result.seconds:.1f} s. {note}"
         self.status.setText(done.strip())
         self.progress.setFormat("Done")
+        self._make_player()  # normally made already: the page was shown to start the job
         if self.player is not None:
             self.player.setSource(QUrl.fromLocalFile(str(self.result_path)))
         self._update_buttons()
