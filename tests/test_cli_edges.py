@@ -262,3 +262,20 @@ def test_a_missing_file_alone_is_refused(files, capsys):
 def test_help_exits_zero(capsys):
     assert main(["canvas", "fill", "--help"]) == 0
     assert "--feather" in capsys.readouterr().out
+
+
+def test_the_cli_keeps_library_chatter_off_the_terminal(monkeypatch):
+    import os
+    import warnings
+
+    from studio.cli import quiet_libraries
+
+    for name in ("DIFFUSERS_VERBOSITY", "TQDM_DISABLE", "TRANSFORMERS_VERBOSITY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "0")  # the user's own choice wins
+    with warnings.catch_warnings(record=True) as caught:
+        quiet_libraries()
+        warnings.warn("a developer's note", FutureWarning, stacklevel=1)
+    assert not caught
+    assert os.environ["DIFFUSERS_VERBOSITY"] == "error" and os.environ["TQDM_DISABLE"] == "1"
+    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "0"

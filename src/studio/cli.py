@@ -131,6 +131,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_libraries() -> None:
+    """Keep the libraries' own chatter (load bars, deprecation notes meant for developers) off
+    the user's terminal: Studio prints its own progress. Set before they are imported; a user's
+    own setting of these variables wins."""
+    import os
+    import warnings
+
+    for name, value in (
+        ("DIFFUSERS_VERBOSITY", "error"),
+        ("TRANSFORMERS_VERBOSITY", "error"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("TQDM_DISABLE", "1"),  # diffusers and transformers load bars
+    ):
+        os.environ.setdefault(name, value)
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.load.*")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
 
@@ -139,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     from studio.core.logs import setup_logging
 
     setup_logging()
+    quiet_libraries()
     parser = build_parser()
     argv = route(list(sys.argv[1:] if argv is None else argv), parser)
     try:
