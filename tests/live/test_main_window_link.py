@@ -73,7 +73,9 @@ def test_send_to_canvas_pauses_live_and_coming_back_resumes_it(
     ):
         qtbot.mouseClick(live.panel.canvas_button, Qt.MouseButton.LeftButton)
     assert window.pages.currentWidget() is window.workspaces["canvas"]
-    canvas_image = window.workspaces["canvas"].current_image()
+    canvas = window.workspaces["canvas"]
+    qtbot.waitUntil(lambda: canvas.current_image() is not None, timeout=20000)  # I/O thread
+    canvas_image = canvas.current_image()
     assert canvas_image is not None and np.array_equal(np.asarray(canvas_image)[..., :3], frozen)
     assert not live.running
     assert live.panel.status.text().startswith("Paused while Live is not shown")

@@ -166,7 +166,7 @@ def test_unexpected_exception_is_reported_with_traceback(qtbot, service):
 def test_oom_frees_cache_and_retries_in_low_memory_mode(qtbot, service):
     service.cache.get("warm", lambda: object(), size_bytes=10)
     calls: list[bool] = []
-    with qtbot.waitSignal(service.job_finished) as sig:
+    with qtbot.waitSignal(service.job_finished, timeout=30000) as sig:  # gc on a busy CPU
         job = service.submit("t.oom", {"calls": calls})
     assert sig.args[1] == "ok-low-memory"
     assert calls == [False, True]
@@ -175,7 +175,7 @@ def test_oom_frees_cache_and_retries_in_low_memory_mode(qtbot, service):
 
 
 def test_oom_without_low_memory_mode_fails_clearly(qtbot, service):
-    with qtbot.waitSignal(service.job_failed) as sig:
+    with qtbot.waitSignal(service.job_failed, timeout=30000) as sig:
         service.submit("t.oom_always", {})
     assert "ran out of memory" in sig.args[1]
 
