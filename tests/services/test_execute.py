@@ -246,3 +246,69 @@ def test_a_cli_runs_jobs_through_the_same_executor(capsys):
     err = capsys.readouterr().err
     assert "Out of memory: retrying in low-memory mode: 0/1" in err
     assert "Loading job-model: 1/1" in err
+
+
+def plan_oom_once(request, ctx):
+    """Runs out of memory under the first plan it is given (a kind with a memory plan)."""
+    request["plans"].append((ctx.memory_plan, ctx.low_memory))
+    if len(request["plans"]) == 1:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    return "done"
+
+
+def test_a_kind_with_a_plan_retries_once_under_the_next_plan(store):
+    # canvas.fill has plans (memory_plan.NEEDS); on the CPU the plan is "CPU" and has no
+    # leaner one, so the retry keeps it with the cache emptied; on a GPU it steps down.
+    device = "cuda:0" if torch.cuda.is_available() else "cpu"
+    updates, record, plans = [], RunRecord(), []
+    cache = ModelCache()
+    cache.get("warm", _tensor_model(100))
+    result = execute(
+        "canvas.fill",
+        {"plans": plans},
+        store=store,
+        cache=cache,
+        device=device,
+        jobs={"canvas.fill": JobSpec(plan_oom_once, low_memory=True)},
+        progress=updates.append,
+        record=record,
+    )
+    assert result == "done"
+    (first, first_low), (second, second_low) = plans
+    assert (first_low, second_low) == (False, True)
+    assert first.kind == second.kind == "canvas.fill"
+    expected = first.next_down() or first
+    assert second == expected
+    assert record.plan == expected.label and record.retried and record.low_memory
+    assert "warm" not in cache
+    lower = "the model cache emptied" if first.next_down() is None else expected.label
+    stages = [u.stage for u in updates]
+    assert f"Out of memory with {first.label}; retrying with {lower}" in stages
+    assert "Out of memory: retrying in low-memory mode" not in stages  # one retry chain
+
+
+def test_a_kind_with_a_plan_that_runs_out_twice_names_the_plans(store):
+    modes: list[bool] = []
+    cache = ModelCache()
+    with pytest.raises(OutOfMemory) as info:
+        execute(
+            "canvas.remove",
+            {"modes": modes},
+            store=store,
+            cache=cache,
+            jobs={"canvas.remove": JobSpec(oom_always, low_memory=True)},
+        )
+    assert modes == [False, True]  # exactly one retry
+    assert info.value.user_message.startswith("Out of memory with CPU")
+    assert info.value.__cause__ is None  # the failed run's frames are not kept alive
+    assert len(cache) == 0
+
+
+def test_a_kind_without_a_plan_keeps_the_low_memory_retry(store):
+    updates, record, modes = [], RunRecord(), []
+    result = _run(
+        store, ModelCache(), "t.oom", {"modes": modes}, progress=updates.append, record=record
+    )
+    assert result == "small-tiles" and modes == [False, True]
+    assert record.plan == "" and record.retried and record.low_memory
+    assert "Out of memory: retrying in low-memory mode" in [u.stage for u in updates]

@@ -3,7 +3,7 @@
 API::
 
     execute(kind, request, *, store, cache, device="cpu", progress=None, cancel=None,
-            timer=None, jobs=None, record=None) -> result
+            timer=None, jobs=None, record=None, budget_bytes=0, plan_override="auto") -> result
 
 - ``kind``: a job kind such as ``"canvas.remove"``, looked up in ``jobs`` (default: every
   workspace's ``JOBS`` table, see :mod:`studio.pipelines.jobspec`; entries are
@@ -18,8 +18,11 @@ API::
   the job at its next ``ctx.check()`` with :class:`~studio.core.errors.Cancelled`.
 - ``timer``: a :class:`~studio.core.progress.StageTimer` to report through instead of a new
   :class:`JobTimer` over ``progress`` (its ``sink`` then gets the updates).
-- ``record``: a :class:`RunRecord` filled in as the job runs (seconds per stage, retry, peak
-  VRAM), also when it raises.
+- ``record``: a :class:`RunRecord` filled in as the job runs (seconds per stage, retry, memory
+  plan, peak VRAM), also when it raises.
+- ``budget_bytes``, ``plan_override``: the VRAM budget and memory-plan settings the plan of a
+  kind in :data:`~studio.pipelines.memory_plan.NEEDS` is chosen under (0 / ``"auto"``: the
+  card decides).
 
 It raises what the runner raises: :class:`Cancelled`, a
 :class:`~studio.core.errors.StudioError` with a user message (``BadInput``, ``ModelMissing``,
@@ -27,9 +30,13 @@ It raises what the runner raises: :class:`Cancelled`, a
 
 Around the runner it: pins the models the job loads so the cache never evicts them while the
 job runs or is paused (:meth:`ModelCache.hold`); times each stage; and when the runner runs
-out of memory, empties the cache, frees GPU memory and runs it once more, in its low-memory
-mode when its table entry has ``low_memory=True``. A second shortage ends in
-:class:`~studio.core.errors.OutOfMemory` with advice.
+out of memory, empties the cache, frees GPU memory and runs it once more (one retry, never
+more). A kind with a memory plan (listed in :data:`~studio.pipelines.memory_plan.NEEDS`)
+runs under :func:`~studio.pipelines.plan_runner.run_with_plan`: the retry uses the next
+leaner plan ("Out of memory with <plan>; retrying with <next plan>") in low-memory mode, and
+``record.plan`` names the plan it ended under. Any other kind retries under the same settings,
+in its low-memory mode when its table entry has ``low_memory=True``. A second shortage ends
+in :class:`~studio.core.errors.OutOfMemory` with advice.
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ from studio.core.progress import CancelToken, ProgressUpdate, StageTimer
 from studio.models.store import ModelStore
 from studio.pipelines.context import RunContext
 from studio.pipelines.jobspec import JobSpec, Runner, as_spec, workspace_jobs
+from studio.pipelines.memory_plan import AUTO, NEEDS, MemoryPlan
+from studio.pipelines.plan_runner import run_with_plan
 from studio.services.model_cache import ModelCache
 
 log = logging.getLogger(__name__)
@@ -61,6 +70,7 @@ class RunRecord:
     retried: bool = False  # ran out of memory once and ran again
     low_memory: bool = False  # ...and that second run was in low-memory mode
     peak_vram_bytes: int = 0  # peak allocated on the CUDA device; 0 on the CPU
+    plan: str = ""  # the memory plan the last attempt ran under ("" for kinds without one)
 
 
 @dataclass
@@ -135,6 +145,8 @@ def execute(
     timer: StageTimer | None = None,
     jobs: Mapping[str, JobSpec | Runner] | None = None,
     record: RunRecord | None = None,
+    budget_bytes: int = 0,
+    plan_override: str = AUTO,
 ) -> Any:
     """Run one job of ``kind`` on the calling thread and return its result (see the module
     docstring for every argument)."""
@@ -161,6 +173,28 @@ def execute(
             _quietly(reset_peak, device)
         with cache.hold() as held:
             cancel.check()
+            if kind in NEEDS:
+                attempts: list[MemoryPlan] = []
+
+                def on_plan(plan: MemoryPlan) -> None:
+                    attempts.append(plan)
+                    record.plan = plan.label
+                    record.retried = record.low_memory = len(attempts) > 1
+
+                return _with_plan(
+                    lambda: run_with_plan(
+                        runner,
+                        request,
+                        context(False),
+                        kind,
+                        budget_bytes=budget_bytes,
+                        override=plan_override,
+                        free_memory=lambda: (held.release(), cache.clear()),
+                        on_plan=on_plan,
+                    ),
+                    cache,
+                    held,
+                )
             try:
                 return runner(request, context(False))
             except Exception as exc:
@@ -192,6 +226,19 @@ def _retry(
             raise
         failure = OutOfMemory(oom_message(device, ctx.low_memory), traceback.format_exc())
     held.release()  # after the except block, as above: leave the memory as free as we can
+    cache.clear()
+    free_gpu_memory()
+    raise failure
+
+
+def _with_plan(run: Callable[[], Any], cache: Any, held: Any) -> Any:
+    """``run()``; its final :class:`OutOfMemory` is raised again without the chained OOM,
+    whose traceback would keep the failed run's frames (and their tensors) alive."""
+    try:
+        return run()
+    except OutOfMemory as exc:
+        failure = OutOfMemory(exc.user_message, exc.detail or traceback.format_exc())
+    held.release()
     cache.clear()
     free_gpu_memory()
     raise failure

@@ -254,6 +254,7 @@ class InferenceService(QObject):
                 timer=timer,
                 jobs=self.runners,
                 record=record,
+                budget_bytes=self._vram_budget_setting,
             )
         except Cancelled:
             self._end(job, JobState.CANCELLED, record)
@@ -308,6 +309,7 @@ class InferenceService(QObject):
         job.stage_seconds = record.stage_seconds
         job.peak_vram_bytes = record.peak_vram_bytes
         job.retried_low_memory = record.low_memory
+        job.plan = record.plan
         job.ended_at = time.time()
         job.state = state
         log.info(

@@ -62,6 +62,7 @@ class Job:
     missing_model: str = ""  # set when the job failed for want of a model the UI can fetch
     missing_models: list[str] = field(default_factory=list)  # all of them
     retried_low_memory: bool = False
+    plan: str = ""  # the memory plan it ran (or ended) under, e.g. "8 GB card: tiled VAE decode"
     seq: int = field(default_factory=lambda: next(_counter))
 
     @property

@@ -2,8 +2,9 @@
 
 Stages (each reported through ``ctx.progress``; ``ctx.check()`` between every step):
 
-1. *Checking selfies*: dlib checks each photo (one face, large, sharp, lit) and gives the
-   scoring descriptor; insightface (antelopev2) gives InstantID's embedding and keypoints.
+1. *Checking selfies* (:mod:`identity`): dlib checks each photo (one face, large, sharp, lit)
+   and gives the scoring descriptor; insightface (antelopev2) gives InstantID's embedding and
+   keypoints.
 2. *Drafts*: batches of ``batch_size`` images, one seed each, decoded by the tiny VAE; every
    draft is saved, scored (identity, sharpness, duplicates) and streamed out as a preview.
 3. *Refining*: the best ``refine_top_k`` get a short img2img pass on their latents, the full
@@ -21,7 +22,6 @@ pack where it stopped.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 import uuid
@@ -45,6 +45,15 @@ from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
     score_image,
     sharpen,
     upscale,
+)
+from studio.pipelines.headshots.identity import (  # noqa: F401 (re-exported)
+    Identity,
+    analyse_selfies,
+    face_analysis,
+    identity_dict,
+    identity_from_pack,
+    keypoint_image,
+    scorer,
 )
 from studio.pipelines.memory_plan import plan_for
 
@@ -84,14 +93,6 @@ class PackResult:
     stage_seconds: dict[str, float]
 
 
-@dataclass
-class Identity:
-    embedding: np.ndarray  # insightface (InstantID) 512-d, mean over selfies
-    descriptor: np.ndarray  # dlib 128-d, mean over selfies (scoring only)
-    kps: np.ndarray
-    bbox: np.ndarray
-
-
 def pack_folder(request: PackRequest) -> Path:
     if request.folder is not None:
         return Path(request.folder)
@@ -118,73 +119,6 @@ def check_request(request: PackRequest) -> None:
         raise BadInput("The image size must be a multiple of 64 between 64 and 2048 pixels.")
     if request.refine_top_k < 0 or request.batch_size < 1:
         raise BadInput("Refine count and batch size must not be negative.")
-
-
-def scorer(ctx: RunContext) -> quality.FaceScorer:
-    return ctx.model("headshots:dlib-scorer", quality.FaceScorer, 150_000_000)
-
-
-def face_analysis(ctx: RunContext, model_id: str) -> Any:
-    return ctx.model(
-        f"faces:{model_id}:{ctx.device}",
-        lambda: faces.load_face_analysis(ctx.store, ctx.device, model_id),
-        ctx.store.catalogue.get(model_id).vram_bytes,
-    )
-
-
-def analyse_selfies(
-    request: PackRequest, ctx: RunContext
-) -> tuple[Identity, list[quality.SelfieCheck]]:
-    """Validate every selfie (BadInput names the photo and the problem) and build the identity."""
-    total = len(request.selfies)
-    ctx.progress("Checking selfies", 0, total)
-    dlib_scorer = scorer(ctx)
-    analysis = face_analysis(ctx, request.face_model)
-    checks, embeddings, found = [], [], []
-    for i, source in enumerate(request.selfies):
-        ctx.check()
-        name = Path(source).name if isinstance(source, (str, Path)) else f"selfie {i + 1}"
-        rgb = quality.load_image(source)
-        checks.append(quality.validate_selfie(dlib_scorer, rgb, name))
-        detected = faces.detect_faces(analysis, rgb)
-        if not detected or detected[0].embedding is None:
-            raise BadInput(f"The identity model found no face in {name}. Try a clearer photo.")
-        embeddings.append(detected[0].embedding)
-        found.append(detected[0])
-        ctx.progress("Checking selfies", i + 1, total)
-    identity = Identity(
-        embedding=faces.mean_embedding(embeddings),
-        descriptor=quality.mean_descriptor([c.descriptor for c in checks]),
-        kps=found[0].kps,
-        bbox=found[0].bbox,
-    )
-    return identity, checks
-
-
-def _identity_dict(identity: Identity) -> dict[str, Any]:
-    return {
-        k: np.asarray(v, dtype=np.float32).tolist() for k, v in dataclasses.asdict(identity).items()
-    }
-
-
-def identity_from_pack(pack: packs.Pack) -> Identity:
-    return Identity(
-        **{
-            k: np.asarray(pack.identity[k], dtype=np.float32)
-            for k in ("embedding", "descriptor", "kps", "bbox")
-        }
-    )
-
-
-def keypoint_image(identity: Identity, index: int, seed: int, size: int, pose: bool) -> Any:
-    """The IdentityNet condition for image ``index``: the selfie's keypoints in headshot
-    framing, varied a little per image (seeded) when ``pose`` is on."""
-    jitter = None
-    if pose:
-        rng = np.random.default_rng(seed * 100_003 + index)
-        jitter = rng.uniform([-0.04, -0.03, -0.08], [0.04, 0.03, 0.08])
-    kps = instantid.place_keypoints(identity.kps, identity.bbox, (size, size), jitter=jitter)
-    return instantid.draw_keypoints((size, size), kps)
 
 
 def flags_for(item: packs.PackImage) -> list[str]:
@@ -374,7 +308,7 @@ def _open_pack(
         settings=settings,
         models=models,
         selfies=selfies,
-        identity=_identity_dict(identity),
+        identity=identity_dict(identity),
     )
     pack.save()
     return pack
