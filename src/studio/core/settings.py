@@ -20,6 +20,9 @@ class Settings:
     # The welcome dialog was seen (closed with "Later" or "Download selected"); a settings
     # file written before this field existed loads with the default, so it is shown once.
     welcomed: bool = False
+    # How jobs use the card's memory: "auto" (from the card) or a plan name from
+    # studio.pipelines.memory_plan.PLANS, the leanest allowed being what is asked for.
+    memory_plan: str = "auto"
     # Where jobs run: "local" (this computer) or "server" (a `studio serve` at server_url).
     compute: str = "local"
     server_url: str = ""

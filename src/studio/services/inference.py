@@ -78,6 +78,7 @@ class InferenceService(QObject):
         *,
         device: str = "auto",
         vram_budget_bytes: int = 0,
+        memory_plan: str = "auto",
         runners: Mapping[str, JobSpec | Runner] | None = None,
         describe_device: Callable[[], DeviceInfo] | None = None,
         name: str = "gpu",
@@ -90,6 +91,7 @@ class InferenceService(QObject):
         self.device_info: DeviceInfo | None = None
         self.cache = ModelCache(vram_budget_bytes)
         self._vram_budget_setting = vram_budget_bytes
+        self.memory_plan = memory_plan  # Settings' override; "auto" picks from the card
         self._runners = dict(runners) if runners is not None else None
         # Where the jobs really run, when not on this thread's device (a Studio server).
         self._describe_device = describe_device
@@ -255,6 +257,7 @@ class InferenceService(QObject):
                 jobs=self.runners,
                 record=record,
                 budget_bytes=self._vram_budget_setting,
+                plan_override=self.memory_plan,
             )
         except Cancelled:
             self._end(job, JobState.CANCELLED, record)

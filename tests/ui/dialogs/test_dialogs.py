@@ -38,7 +38,7 @@ def test_settings_dialog_mnemonics(qtbot):
     qtbot.addWidget(dialog)
     dialog.show()
     letters = assert_unique_mnemonics(dialog)
-    assert set(letters) == {"d", "v", "m", "b", "o", "c", "h", "s", "u", "k", "t"}
+    assert set(letters) == {"d", "v", "p", "m", "b", "o", "c", "h", "s", "u", "k", "t"}
 
 
 def test_models_dialog_mnemonics_and_its_delete_box(models_dialog, store, qtbot):

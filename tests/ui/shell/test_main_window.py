@@ -8,7 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from studio.core.errors import ModelMissing, format_size
 from studio.core.settings import Settings
@@ -215,6 +215,22 @@ def test_settings_dialog_saves_and_applies_budget(window, qtbot):
     assert window.gpu.vram_status() == (0, 6_000_000_000)
     window.update_status()
     assert "Warm models (measured): 0 B / 6.0 GB" in window.vram_label.text()
+
+
+def test_memory_plan_chosen_in_settings_reaches_the_service(window, qtbot):
+    dialog = window.open_settings()
+    combo = dialog.memory_plan
+    assert combo.currentData() == "auto"
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # the next choice down: everything on the GPU
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert combo.currentData() == "encoders_on_demand"
+    qtbot.mouseClick(
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+        Qt.MouseButton.LeftButton,
+    )
+    assert Settings.load().memory_plan == "encoders_on_demand"
+    assert window.gpu.memory_plan == "encoders_on_demand"
 
 
 def test_window_state_persists(qtbot, tmp_path, window):

@@ -25,6 +25,15 @@ from PySide6.QtWidgets import (
 from studio.core.settings import Settings
 from studio.ui.widgets.worker import IoWorkers
 
+# The names are studio.pipelines.memory_plan.PLANS (not imported: it is a pipeline module).
+PLAN_CHOICES = (
+    ("Automatic (from the card's memory)", "auto"),
+    ("Everything on the GPU (fastest)", "resident"),
+    ("Text encoders on the GPU only while used", "encoders_on_demand"),
+    ("Models on the GPU only while used", "model_offload"),
+    ("Stream every layer (slowest, least memory)", "sequential_offload"),
+)
+
 
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; ``result_settings()`` returns it after OK."""
@@ -46,6 +55,10 @@ class SettingsDialog(QDialog):
         self.vram.setSuffix(" GB")
         self.vram.setSpecialValueText("80% of the card")
         self.vram.setValue(settings.vram_budget_gb)
+        self.memory_plan = QComboBox()
+        for label, name in PLAN_CHOICES:
+            self.memory_plan.addItem(label, name)
+        self.memory_plan.setCurrentIndex(max(0, self.memory_plan.findData(settings.memory_plan)))
         self.models_dir = QLineEdit(settings.models_dir)
         self.models_dir.setPlaceholderText(str(Settings().resolved_models_dir()))
         self.models_dir.setMinimumWidth(320)  # room for a real path
@@ -58,6 +71,7 @@ class SettingsDialog(QDialog):
         # Alt+letter mnemonics: each label's buddy is the field beside it (QFormLayout).
         form.addRow("&Device", self.device)
         form.addRow("&VRAM budget for warm models", self.vram)
+        form.addRow("Memory &plan", self.memory_plan)
         folder_label = QLabel("&Model folder")
         folder_label.setBuddy(self.models_dir)  # a row holding a layout gets no buddy itself
         form.addRow(folder_label, row)
@@ -157,6 +171,7 @@ class SettingsDialog(QDialog):
             self._settings,
             device=self.device.currentData(),
             vram_budget_gb=float(self.vram.value()),
+            memory_plan=self.memory_plan.currentData(),
             models_dir=self.models_dir.text().strip(),
             compute="server" if self.compute_server.isChecked() else "local",
             server_url=self.server_url.text().strip().rstrip("/"),

@@ -36,6 +36,7 @@ def create_services(settings: Settings, store: ModelStore):  # type: ignore[no-u
         store,
         device=settings.device,
         vram_budget_bytes=int(settings.vram_budget_gb * 1e9),
+        memory_plan=settings.memory_plan,
         runners=runners,
         describe_device=describe,
     )

@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
             if not budget and self.device_info is not None and self.device_info.total_bytes:
                 budget = int(self.device_info.total_bytes * 0.8)
             self.gpu.set_cache_budget(budget)  # evictions happen on the device thread
+            self.gpu.memory_plan = self.settings.memory_plan  # read as each job starts
             self.update_status()
 
         dialog.accepted.connect(apply)
