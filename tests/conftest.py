@@ -32,6 +32,8 @@ def _no_log_handler_on_a_closed_stream():
             # the old stream, which may be closed.
             if type(handler) is logging.StreamHandler and handler.stream is not sys.stdout:
                 handler.stream = sys.stderr
+                # diffusers/transformers also pin `flush` to the stderr of that moment
+                handler.__dict__.pop("flush", None)
     yield
 
 

@@ -112,8 +112,8 @@ def test_outputs_become_slots_and_server_fields_are_cleared(tmp_path):
         tmp_path / "a.png", tmp_path / "s.wav", tmp_path / "out.mp4", cache_dir=tmp_path / "c"
     )
     sent, outputs = prepare_request("lipsync.render", request)
-    assert sent.output == OutputSlot("output") and sent.cache_dir is None
-    assert outputs == {"output": tmp_path / "out.mp4"}
+    assert sent.output == OutputSlot("output.mp4") and sent.cache_dir is None
+    assert outputs == {"output.mp4": tmp_path / "out.mp4"}  # the slot keeps the extension
     with pytest.raises(WireError, match="WebSocket"):
         prepare_request("live.stream", request)
 

@@ -42,7 +42,10 @@ def test_canvas_remove_round_trip(server, photo, local_ctx, remote_ctx):
     assert np.array_equal(remote.image, local.image)
     assert np.array_equal(remote.alpha, local.alpha)
     assert remote.window == local.window
-    assert set(stages(local_ctx)) <= set(stages(remote_ctx))  # the same stages, reported
+    # The same work stages are reported; "Loading ..." only where the model was not warm yet
+    # (an earlier test may have warmed the server's cache).
+    work = {s for s in stages(local_ctx) if not s.startswith("Loading")}
+    assert work and work <= set(stages(remote_ctx))
 
 
 def test_canvas_segment_round_trip(server, photo, local_ctx, remote_ctx):
