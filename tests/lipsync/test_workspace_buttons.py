@@ -10,8 +10,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+
+from tests.ui.clicking import answer_file_dialog, click
 
 
 class NoMicrophone:
@@ -24,31 +25,6 @@ class NoMicrophone:
 @pytest.fixture
 def service(start_cpu_service, lipsync_ctx):
     return start_cpu_service(lipsync_ctx.store)
-
-
-def answer_file_dialog(qtbot, path):
-    """Put ``path`` in the next file dialog's name field and press Enter, once its loop runs
-    (the whole path at once: typed letter by letter, the dialog navigates on each "/")."""
-
-    def answer():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
-            QTimer.singleShot(10, answer)
-            return
-        try:
-            edit = dialog.findChild(QLineEdit, "fileNameEdit")
-            edit.setText(str(path))
-            qtbot.keyClick(edit, Qt.Key.Key_Return)
-        finally:
-            if dialog.isVisible():  # never leave a test waiting on a dialog
-                dialog.reject()
-
-    QTimer.singleShot(0, answer)
-
-
-def click(qtbot, button):
-    assert button.isEnabled() and button.isVisible(), button.text()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def test_every_button_without_a_microphone(

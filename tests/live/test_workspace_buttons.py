@@ -14,10 +14,10 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from studio.ui.workspaces.live.workspace import LiveWorkspace  # noqa: E402
+from tests.ui.clicking import answer_file_dialog, click
 
 
 @pytest.fixture
@@ -30,31 +30,6 @@ def workspace(qtbot, live_store, start_cpu_service):
     ws.show()
     yield ws, svc
     ws.stop()
-
-
-def answer_file_dialog(qtbot, path):
-    """Put ``path`` in the next file dialog's name field and press Enter, once its loop runs
-    (the whole path at once: typed letter by letter, the dialog navigates on each "/")."""
-
-    def answer():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
-            QTimer.singleShot(10, answer)
-            return
-        try:
-            edit = dialog.findChild(QLineEdit, "fileNameEdit")
-            edit.setText(str(path))
-            qtbot.keyClick(edit, Qt.Key.Key_Return)
-        finally:
-            if dialog.isVisible():  # never leave a test waiting on a dialog
-                dialog.reject()
-
-    QTimer.singleShot(0, answer)
-
-
-def click(qtbot, button):
-    assert button.isEnabled() and button.isVisible(), button.text()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def pick_from_list(qtbot, combo, text):
