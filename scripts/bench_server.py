@@ -30,10 +30,16 @@ try:
     import studio  # noqa: F401
 except ImportError:
     sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(ROOT))  # tests.fixtures: the model builders in their real layouts
+sys.path.insert(0, str(ROOT))  # scripts.bench (model builders) and tests.fixtures
 
-from bench_configs import sync  # noqa: E402
+from scripts.bench.harness import Bench  # noqa: E402
+
+SERVER_MODELS = ("lama-big", "sd-turbo", "taesd")
+
+
+def sync(device: str) -> None:
+    """Wait for queued GPU work, so wall-clock timings measure it."""
+    Bench(device=device, smoke=False, repeat=1).sync()
 
 
 def measure(out: dict, name: str, fn: Any) -> Any:
@@ -45,68 +51,15 @@ def measure(out: dict, name: str, fn: Any) -> Any:
         return None
 
 
-def build_store(root: Path, real: bool) -> Any:
-    """Lipsync (bench_lipsync's builders), LaMa (full size always) and sd-turbo + TAESD."""
-    from bench_lipsync import build_store as lipsync_store
-    from tests.fixtures.canvas_models import build_big_lama
+def build_store(ctx: Any, smoke: bool) -> Any:
+    """Lipsync's models (with its stand-in face detector), LaMa and sd-turbo + TAESD, built
+    by the bench harness in their published layouts (random weights)."""
+    from scripts.bench.lipsync import MODELS as LIPSYNC_MODELS
+    from scripts.bench.models import LIPSYNC_DETECTOR, install
 
-    from studio.models.verify import hash_tree
-
-    store = lipsync_store(root, real)
-
-    def commit(model_id: str, build: Any) -> None:
-        staged = store.staging_dir(model_id)
-        build(staged)
-        store.commit(model_id, staged, hash_tree(staged))
-
-    commit("lama-big", build_big_lama)
-    commit("sd-turbo", lambda f: build_sd_turbo(f, real))
-    commit("taesd", lambda f: build_taesd(f, real))
-    return store
-
-
-def build_sd_turbo(folder: Path, real: bool) -> None:
-    import torch
-    from bench_live import REAL
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
-    from tests.fixtures import diffusion as d
-    from transformers import CLIPTextModel, CLIPTokenizer
-
-    if not real:
-        d.build_tiny_sd(folder)
-        return
-    torch.manual_seed(0)
-    vocab = d.write_tiny_clip_tokenizer(folder / "tokenizer")
-    text = dict(REAL["text"], bos_token_id=vocab[d.BOS], eos_token_id=vocab[d.EOS])
-    text["pad_token_id"] = vocab[d.EOS]
-    from transformers import CLIPTextConfig
-
-    pipe = StableDiffusionPipeline(
-        vae=d._tiny_vae(0.18215),  # unused: frames decode through TAESD
-        text_encoder=CLIPTextModel(CLIPTextConfig(**text)),
-        tokenizer=CLIPTokenizer.from_pretrained(folder / "tokenizer"),
-        unet=UNet2DConditionModel(**REAL["unet"]),
-        scheduler=d._scheduler(timestep_spacing="trailing"),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    d._save_fp16(pipe, folder)
-    d._finish(folder, d.SD_TURBO_FILES, {"tokenizer": "!"})
-
-
-def build_taesd(folder: Path, real: bool) -> None:
-    import torch
-    from bench_live import REAL
-    from diffusers import AutoencoderTiny
-    from tests.fixtures import diffusion as d
-
-    if not real:
-        d.build_tiny_taesd(folder)
-        return
-    torch.manual_seed(0)
-    AutoencoderTiny(**REAL["taesd"]).save_pretrained(folder, safe_serialization=True)
-    d._finish(folder, d.TAESD_FILES, {})
+    size = "tiny" if smoke else "real"
+    install(ctx, size, *LIPSYNC_MODELS, *SERVER_MODELS, using={"antelopev2": LIPSYNC_DETECTOR})
+    return ctx.store
 
 
 def timed(fn: Any, device: str, repeat: int) -> dict[str, float]:
@@ -135,7 +88,7 @@ def photo(side: int) -> Any:
 
 def start_server(store: Any, tmp: Path, device: str) -> tuple[Any, str]:
     """``studio serve``'s app in a uvicorn thread on 127.0.0.1 (in this process, so the
-    stand-in face box of bench_lipsync applies to the server too)."""
+    stand-in face detector of the lipsync bench applies to the server too)."""
     import socket
     import threading
 
@@ -166,7 +119,7 @@ def start_server(store: Any, tmp: Path, device: str) -> tuple[Any, str]:
 
 
 def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: dict) -> None:
-    from bench_lipsync import make_inputs
+    from scripts.bench.lipsync import avatar_png, speech_wav
 
     from studio.pipelines.canvas.remove import RemoveRequest
     from studio.pipelines.lipsync.render import RenderRequest
@@ -195,10 +148,11 @@ def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: 
         ),
     }
     seconds = 2 if smoke else 10
-    avatar, speech = make_inputs(tmp, (seconds,))
+    avatar = avatar_png(tmp / "avatar.png")
+    speech = speech_wav(tmp / "speech.wav", seconds)
 
     def render(name: str) -> Any:
-        return RenderRequest(avatar, speech[seconds], tmp / f"{name}.mp4", cache_dir=tmp / "c")
+        return RenderRequest(avatar, speech, tmp / f"{name}.mp4", cache_dir=tmp / "c")
 
     results["lipsync_render"] = {
         "audio_s": seconds,
@@ -299,26 +253,21 @@ def main() -> int:
     args = parser.parse_args()
     import torch
 
-    from studio.pipelines.context import RunContext
     from studio.remote.client import StudioClient
-    from studio.services.model_cache import ModelCache
 
     device = "cpu" if args.smoke or not torch.cuda.is_available() else "cuda:0"
-    from bench_lipsync import use_detector_or_fixed_box
-
     out: dict[str, Any] = {"bench": "server", "smoke": args.smoke, "device": device}
-    out["detector"] = use_detector_or_fixed_box()
     if device.startswith("cuda"):
         out["gpu"] = torch.cuda.get_device_name(0)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         t = time.perf_counter()
-        store = measure(out, "build_models", lambda: build_store(tmp / "models", not args.smoke))
+        ctx = Bench(device=device, smoke=args.smoke, repeat=1).context(tmp / "models")
+        store = measure(out, "build_models", lambda: build_store(ctx, args.smoke))
         out["build_models_s"] = round(time.perf_counter() - t, 1)
         if store is None:
             print(json.dumps(out))
             return 1
-        ctx = RunContext(store=store, cache=ModelCache(), device=device)
         started = measure(out, "start_server", lambda: start_server(store, tmp, device))
         if started is None:
             print(json.dumps(out))
