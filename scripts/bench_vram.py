@@ -303,9 +303,21 @@ def run_child(args: argparse.Namespace) -> int:
         torch.set_num_threads(min(4, os.cpu_count() or 1))
     messages: list[str] = []
 
+    started = time.perf_counter()
+    last: list[str] = [""]
+
     def progress(stage: str, done: int, total: int, preview: Any = None) -> None:
         if stage.startswith("Out of memory") and stage not in messages:
             messages.append(stage)
+        if stage != last[0]:  # where the time goes, even when the cap's time runs out
+            last[0] = stage
+            mem = torch.cuda.memory_allocated() / GIB if cuda else 0.0
+            print(
+                f"STAGE {time.perf_counter() - started:7.2f} s {stage} ({done}/{total})"
+                f" {mem:.2f} GiB",
+                file=sys.stderr,
+                flush=True,
+            )
 
     tmp = Path(tempfile.mkdtemp(prefix=f"bench_vram_{args.cap}_"))
     table = jobs(args.smoke, tmp)
@@ -387,7 +399,12 @@ def main() -> int:
             stdout, stderr, code = done.stdout, done.stderr, done.returncode
         except subprocess.TimeoutExpired as exc:
             stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-            stderr, code = f"timed out after {args.timeout} s", -1
+            err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
+            stages = "\n".join(line for line in err.splitlines() if line.startswith("STAGE"))
+            stderr, code = f"timed out after {args.timeout} s\n{stages}", -1
+        for line in (stderr or "").splitlines():
+            if line.startswith("STAGE"):
+                print(f"cap {cap:g}: {line}", file=sys.stderr)
         for line in stdout.splitlines():
             if line.startswith("{"):
                 rows.append(json.loads(line))
@@ -395,7 +412,7 @@ def main() -> int:
         for name in args.jobs.split(","):
             if name not in finished:
                 rows.append({"cap_gib": cap, "job": name, "error": f"no result (rc {code})"})
-                rows[-1]["stderr"] = (stderr or "")[-1500:]
+                rows[-1]["stderr"] = (stderr or "")[-3000:]
         print(f"cap {cap:g} GiB done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         for row in rows:  # as soon as each cap is done: a run cut short still reports
             if row["cap_gib"] == cap:
