@@ -1,0 +1,165 @@
+"""The dark and light themes: Fusion with a full palette, and "system", which follows the
+desktop's colour scheme (and keeps following it while the app runs).
+
+:func:`apply_theme` is the one place the app's look is set: the Fusion style, the palette
+and the qtawesome icons, which are drawn in the palette's button-text colour and so are
+redrawn after every change (:mod:`icons`). No app style sheet: rules for common widgets
+would change their size hints, and with them every workspace's layout.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from studio.core.settings import DEFAULT_THEME, THEME_NAMES
+from studio.ui.widgets import icons
+
+log = logging.getLogger(__name__)
+
+THEMES = THEME_NAMES  # ("dark", "light", "system"): the choices of View > Theme and Settings
+
+# Properties on the QApplication: the theme asked for, the one drawn, and whether the
+# colour-scheme signal is connected (state lives on the app, not in this module).
+_ASKED, _APPLIED, _FOLLOWING = "studioTheme", "studioThemeApplied", "studioThemeFollowing"
+
+Role, Group = QPalette.ColorRole, QPalette.ColorGroup
+
+# Colours per role; WCAG contrast text/background >= 4.5 for every text role (tested), the
+# disabled text still readable (>= 2) yet plainly dimmer than enabled text.
+_DARK = {
+    Role.Window: "#2b2d31",
+    Role.WindowText: "#e8e8e8",
+    Role.Base: "#1e1f22",
+    Role.AlternateBase: "#26282c",
+    Role.ToolTipBase: "#3c3f45",
+    Role.ToolTipText: "#f2f2f2",
+    Role.PlaceholderText: "#8f939a",
+    Role.Text: "#e8e8e8",
+    Role.Button: "#3a3d42",
+    Role.ButtonText: "#e8e8e8",
+    Role.BrightText: "#ff6b6b",
+    Role.Light: "#55585e",
+    Role.Midlight: "#45484e",
+    Role.Mid: "#232427",
+    Role.Dark: "#18191b",
+    Role.Shadow: "#000000",
+    Role.Highlight: "#2f65ca",
+    Role.HighlightedText: "#ffffff",
+    Role.Link: "#6cb0ff",
+    Role.LinkVisited: "#c09cff",
+}
+_DARK_DISABLED = {
+    Role.WindowText: "#7d8087",
+    Role.Text: "#7d8087",
+    Role.ButtonText: "#7d8087",
+    Role.Button: "#32353a",
+    Role.Base: "#25272a",
+    Role.Highlight: "#4a4d53",
+    Role.HighlightedText: "#a0a3a8",
+    Role.PlaceholderText: "#6a6d73",
+}
+_LIGHT = {
+    Role.Window: "#efeff1",
+    Role.WindowText: "#1b1c1e",
+    Role.Base: "#ffffff",
+    Role.AlternateBase: "#f5f5f7",
+    Role.ToolTipBase: "#ffffff",
+    Role.ToolTipText: "#1b1c1e",
+    Role.PlaceholderText: "#6b6e75",
+    Role.Text: "#1b1c1e",
+    Role.Button: "#e4e5e8",
+    Role.ButtonText: "#1b1c1e",
+    Role.BrightText: "#c62828",
+    Role.Light: "#ffffff",
+    Role.Midlight: "#f3f3f5",
+    Role.Mid: "#b9bbc0",
+    Role.Dark: "#9a9ca1",
+    Role.Shadow: "#6f7075",
+    Role.Highlight: "#2f65ca",
+    Role.HighlightedText: "#ffffff",
+    Role.Link: "#0b57d0",
+    Role.LinkVisited: "#6a3db8",
+}
+_LIGHT_DISABLED = {
+    Role.WindowText: "#8e9096",
+    Role.Text: "#8e9096",
+    Role.ButtonText: "#8e9096",
+    Role.Button: "#eaebed",
+    Role.Base: "#f6f6f7",
+    Role.Highlight: "#c5c7cc",
+    Role.HighlightedText: "#5c5e63",
+    Role.PlaceholderText: "#a8aab0",
+}
+
+
+def build_palette(name: str) -> QPalette:
+    """The full palette of the ``"dark"`` or ``"light"`` theme (every role, every group)."""
+    if name not in ("dark", "light"):
+        raise ValueError(f"no palette for theme {name!r}; expected 'dark' or 'light'")
+    active, disabled = (_DARK, _DARK_DISABLED) if name == "dark" else (_LIGHT, _LIGHT_DISABLED)
+    palette = QPalette()
+    for role, colour in active.items():
+        palette.setColor(role, QColor(colour))  # every group: active, inactive, disabled
+    for role, colour in disabled.items():
+        palette.setColor(Group.Disabled, role, QColor(colour))
+    if hasattr(Role, "Accent"):  # Qt 6.6+: Fusion draws checked boxes and sliders in it
+        palette.setColor(Role.Accent, QColor(active[Role.Highlight]))
+        palette.setColor(Group.Disabled, Role.Accent, QColor(disabled[Role.Highlight]))
+    return palette
+
+
+def system_theme(app: QGuiApplication) -> str:
+    """``"dark"`` or ``"light"`` as the desktop says; dark when it does not say."""
+    scheme = app.styleHints().colorScheme()
+    return "light" if scheme == Qt.ColorScheme.Light else "dark"
+
+
+def apply_theme(app: QApplication, name: str) -> str:
+    """Give the whole app the theme ``name`` (one of :data:`THEMES`; anything else means the
+    default, dark) and redraw every themed icon; returns the theme drawn, "dark" or "light".
+
+    With "system" the app follows the desktop's colour scheme from now on, until another
+    theme is applied.
+    """
+    if name not in THEMES:
+        log.warning("unknown theme %r; using %s", name, DEFAULT_THEME)
+        name = DEFAULT_THEME
+    applied = system_theme(app) if name == "system" else name
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")  # the one style that draws every role of the palette
+    palette = build_palette(applied)
+    app.setPalette(palette)
+    QToolTip.setPalette(palette)  # tooltips keep their own palette on some platforms
+    app.setProperty(_ASKED, name)
+    app.setProperty(_APPLIED, applied)
+    if name == "system" and not app.property(_FOLLOWING):
+        app.styleHints().colorSchemeChanged.connect(_follow_system)
+        app.setProperty(_FOLLOWING, True)
+    for window in app.topLevelWidgets():
+        icons.refresh_icons(window)
+    return applied
+
+
+def _follow_system(_scheme: Qt.ColorScheme) -> None:
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and app.property(_ASKED) == "system":
+        apply_theme(app, "system")
+
+
+def current_theme() -> str:
+    """The theme last asked for with :func:`apply_theme` (one of :data:`THEMES`, so possibly
+    "system"); the default before any was applied."""
+    app = QApplication.instance()
+    asked = app.property(_ASKED) if isinstance(app, QObject) else None
+    return asked if asked in THEMES else DEFAULT_THEME
+
+
+def applied_theme() -> str:
+    """The theme drawn now, "dark" or "light" ("system" resolved); the default before any."""
+    app = QApplication.instance()
+    applied = app.property(_APPLIED) if isinstance(app, QObject) else None
+    return applied if applied in ("dark", "light") else DEFAULT_THEME
