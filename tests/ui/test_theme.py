@@ -13,6 +13,7 @@ from studio.core.settings import Settings
 from studio.ui.widgets.icons import set_icon
 from studio.ui.widgets.theme import (
     THEMES,
+    StudioStyle,
     applied_theme,
     apply_theme,
     build_palette,
@@ -75,7 +76,8 @@ def test_every_text_role_is_readable_and_disabled_text_is_told_apart(app, name):
         # still legible on its background, yet plainly dimmer than the enabled text
         assert contrast(disabled, palette.color(Group.Disabled, background)) >= 2.0
         assert contrast(disabled, palette.color(Group.Active, text)) >= 2.0
-    assert app.style().name().lower() == "fusion"
+    assert isinstance(app.style(), StudioStyle)
+    assert app.style().baseStyle().name().lower() == "fusion"
 
 
 def test_dark_then_light_changes_the_window_and_text_colours(app):

@@ -13,7 +13,7 @@ import logging
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QToolTip, QWidget
 
 from studio.core.settings import DEFAULT_THEME, THEME_NAMES
 from studio.ui.widgets import icons
@@ -96,6 +96,39 @@ _LIGHT_DISABLED = {
 }
 
 
+class StudioStyle(QProxyStyle):
+    """Fusion, with checked buttons (tools: Click, Brush, Eraser; Before/After) tinted in the
+    highlight colour: Fusion only darkens them a shade, which cannot be seen on a dark theme."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(  # noqa: N802 - Qt's name
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: object,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element == QStyle.PrimitiveElement.PE_PanelButtonCommand and (
+            option.state & QStyle.StateFlag.State_On
+        ):
+            option = type(option)(option)  # a copy: the caller's option is not ours to change
+            palette = QPalette(option.palette)
+            button, accent = palette.color(Role.Button), palette.color(Role.Highlight)
+            palette.setColor(Role.Button, _mix(button, accent, 0.45))
+            option.palette = palette
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
+
+
 def build_palette(name: str) -> QPalette:
     """The full palette of the ``"dark"`` or ``"light"`` theme (every role, every group)."""
     if name not in ("dark", "light"):
@@ -129,11 +162,16 @@ def apply_theme(app: QApplication, name: str) -> str:
         log.warning("unknown theme %r; using %s", name, DEFAULT_THEME)
         name = DEFAULT_THEME
     applied = system_theme(app) if name == "system" else name
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")  # the one style that draws every role of the palette
+    if not isinstance(app.style(), StudioStyle):
+        app.setStyle(StudioStyle())  # Fusion: the one style that draws every palette role
     palette = build_palette(applied)
     app.setPalette(palette)
     QToolTip.setPalette(palette)  # tooltips keep their own palette on some platforms
+    for widget in app.allWidgets():
+        if widget.styleSheet():
+            # A widget with a style sheet took its palette (and any palette() in the sheet)
+            # from the app when polished; setting the sheet again polishes it in the new one.
+            widget.setStyleSheet(widget.styleSheet())
     app.setProperty(_ASKED, name)
     app.setProperty(_APPLIED, applied)
     if name == "system" and not app.property(_FOLLOWING):
