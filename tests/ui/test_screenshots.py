@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QApplication
 from studio.ui.shell.main_window import WORKSPACES
 from studio.ui.widgets.images import qimage_to_array
 from studio.ui.widgets.theme import apply_theme
-from tests.ui.shell.harness import window  # noqa: F401 - the fixture
+from tests.ui.shell.harness import window  # noqa: F401 - a fixture
+from tests.ui.test_theme import app  # noqa: F401 - a fixture: the app's look put back after
 
 SIZE = (1366, 768)
 THEMES = ("dark", "light")
@@ -35,14 +36,7 @@ def show_workspace(qtbot, win, row: int) -> None:
     qtbot.waitUntil(lambda: win.pages.currentIndex() == row)
 
 
-def grab(win) -> np.ndarray:
-    """The window as an RGB array in device pixels, once pending layout and paints are done."""
-    QApplication.processEvents()
-    return qimage_to_array(win.grab().toImage())
-
-
-def test_every_workspace_in_both_themes(window, qtbot, tmp_path):  # noqa: F811 - fixture
-    app = QApplication.instance()
+def test_every_workspace_in_both_themes(app, window, qtbot, tmp_path):  # noqa: F811 - fixtures
     save_to = os.environ.get("STUDIO_SCREENSHOT_DIR")
     # 1 normally; 2 when run with QT_SCALE_FACTOR=2 (test_the_window_at_200_percent)
     scale = float(os.environ.get("QT_SCALE_FACTOR", "1"))
@@ -54,22 +48,21 @@ def test_every_workspace_in_both_themes(window, qtbot, tmp_path):  # noqa: F811 
     )
     assert window.devicePixelRatio() == scale
     means: dict[tuple[str, str], float] = {}
-    try:
-        for theme in THEMES:
-            assert apply_theme(app, theme) == theme
-            for row, (key, _title, _page) in enumerate(WORKSPACES):
-                show_workspace(qtbot, window, row)
-                pixels = grab(window)
-                name = f"{key}-{theme}.png"
-                window.grab().save(str(tmp_path / name))
-                if save_to:
-                    Path(save_to).mkdir(parents=True, exist_ok=True)
-                    window.grab().save(str(Path(save_to) / name))
-                assert pixels.shape[:2] == (round(SIZE[1] * scale), round(SIZE[0] * scale))
-                assert pixels.std() > 10, f"{name} is (nearly) one colour"
-                means[key, theme] = float(pixels.mean())
-    finally:
-        apply_theme(app, "dark")
+    for theme in THEMES:
+        assert apply_theme(app, theme) == theme
+        for row, (key, _title, _page) in enumerate(WORKSPACES):
+            show_workspace(qtbot, window, row)
+            QApplication.processEvents()  # pending layouts and paints
+            shot = window.grab()
+            name = f"{key}-{theme}.png"
+            assert shot.save(str(tmp_path / name))
+            if save_to:
+                Path(save_to).mkdir(parents=True, exist_ok=True)
+                assert shot.save(str(Path(save_to) / name))
+            pixels = qimage_to_array(shot.toImage())
+            assert pixels.shape[:2] == (round(SIZE[1] * scale), round(SIZE[0] * scale))
+            assert pixels.std() > 10, f"{name} is (nearly) one colour"
+            means[key, theme] = float(pixels.mean())
     for key, _title, _page in WORKSPACES:
         assert means[key, "dark"] + 40 < means[key, "light"], key
     assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import QApplication, QPushButton, QToolBar
 
 from studio.core.settings import Settings
-from studio.ui.widgets.icons import set_icon
+from studio.ui.widgets.icons import refresh_icons, set_icon
 from studio.ui.widgets.theme import (
     THEMES,
     StudioStyle,
@@ -26,14 +26,16 @@ Role, Group = QPalette.ColorRole, QPalette.ColorGroup
 
 @pytest.fixture
 def app(qapp):
-    """The application; its look is put back afterwards, so other tests see the default."""
-    palette, style, sheet = qapp.palette(), qapp.style().name(), qapp.styleSheet()
+    """The application; its look is put back afterwards, so other tests see the default
+    (also used by test_screenshots.py)."""
+    palette, style = qapp.palette(), qapp.style().name() or "fusion"
     yield qapp
-    qapp.setStyleSheet(sheet)
     qapp.setStyle(style)
     qapp.setPalette(palette)
     for name in ("studioTheme", "studioThemeApplied"):
         qapp.setProperty(name, None)
+    for window in qapp.topLevelWidgets():
+        refresh_icons(window)
 
 
 def luminance(colour: QColor) -> float:
