@@ -13,11 +13,13 @@ from studio.core.settings import Settings
 from studio.ui.widgets.icons import refresh_icons, set_icon
 from studio.ui.widgets.theme import (
     THEMES,
-    StudioStyle,
+    TONE_COLOURS,
+    TONES,
     applied_theme,
     apply_theme,
     build_palette,
     current_theme,
+    set_tone,
     system_theme,
 )
 
@@ -28,11 +30,12 @@ Role, Group = QPalette.ColorRole, QPalette.ColorGroup
 def app(qapp):
     """The application; its look is put back afterwards, so other tests see the default
     (also used by test_screenshots.py)."""
-    palette, style = qapp.palette(), qapp.style().name() or "fusion"
+    palette, style, sheet = qapp.palette(), qapp.style().name() or "fusion", qapp.styleSheet()
     yield qapp
+    qapp.setStyleSheet(sheet)
     qapp.setStyle(style)
     qapp.setPalette(palette)
-    for name in ("studioTheme", "studioThemeApplied"):
+    for name in ("studioTheme", "studioThemeApplied", "studioThemeStyled"):
         qapp.setProperty(name, None)
     for window in qapp.topLevelWidgets():
         refresh_icons(window)
@@ -78,8 +81,6 @@ def test_every_text_role_is_readable_and_disabled_text_is_told_apart(app, name):
         # still legible on its background, yet plainly dimmer than the enabled text
         assert contrast(disabled, palette.color(Group.Disabled, background)) >= 2.0
         assert contrast(disabled, palette.color(Group.Active, text)) >= 2.0
-    assert isinstance(app.style(), StudioStyle)
-    assert app.style().baseStyle().name().lower() == "fusion"
 
 
 def test_dark_then_light_changes_the_window_and_text_colours(app):
@@ -175,3 +176,77 @@ def test_apply_theme_works_before_any_window_exists(app):
     assert QApplication.instance() is app
     for name in THEMES:
         assert apply_theme(app, name) in ("dark", "light")
+
+
+def _face(button: QPushButton) -> QColor:
+    """The colour of a button's face, left of its text."""
+    button.resize(120, 32)
+    return button.grab().toImage().pixelColor(8, 16)
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_a_checked_tool_button_stands_out_in_the_highlight_colour(app, name, qtbot):
+    apply_theme(app, name)
+    plain, checked = QPushButton("Brush"), QPushButton("Click", checkable=True, checked=True)
+    for button in (plain, checked):
+        qtbot.addWidget(button)
+    face, on = _face(plain), _face(checked)
+    # Fusion alone only darkens a checked button a shade (invisible on a dark theme)
+    assert on.blue() - on.red() > 30 and abs(face.blue() - face.red()) < 15, (face, on)
+    assert contrast(app.palette().color(Role.ButtonText), on) >= 4.5
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_toned_labels_are_readable_and_follow_the_theme(app, name, qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    apply_theme(app, "light" if name == "dark" else "dark")
+    labels = {tone: QLabel(f"{tone} text") for tone in TONES}
+    for tone, label in labels.items():
+        qtbot.addWidget(label)
+        set_tone(label, tone)
+    apply_theme(app, name)  # made in the other theme: recoloured
+    window = app.palette().color(Role.Window)
+    for tone, label in labels.items():
+        expected = TONE_COLOURS[name][tone]
+        text, background = (
+            (expected[0], expected[1]) if isinstance(expected, tuple) else (expected, window)
+        )
+        assert label.palette().color(Role.WindowText) == QColor(text), tone
+        if isinstance(expected, tuple):  # a note: filled with its own background
+            assert label.autoFillBackground()
+            assert label.palette().color(Role.Window) == QColor(background)
+            pixel = label.grab().toImage().pixelColor(1, 1)
+            assert pixel == QColor(background), (tone, pixel.name())
+        assert contrast(QColor(text), QColor(background)) >= 4.5, (name, tone)
+    set_tone(labels["error"], None)
+    assert labels["error"].palette().color(Role.WindowText) == app.palette().color(Role.WindowText)
+    with pytest.raises(ValueError, match="loud"):
+        set_tone(labels["muted"], "loud")
+
+
+def test_the_theme_leaves_every_widget_size_as_plain_fusion_has_it(app, qtbot):
+    """The layout checks (tests/ui/fit_check.py) run without a theme: the themed app must
+    lay out exactly as they measured (no app style sheet, no metric of its own)."""
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QTabWidget
+
+    def sizes() -> list[tuple[int, int]]:
+        widgets = [
+            QPushButton("Remove object"),
+            QPushButton("Click", checkable=True, checked=True),
+            QSpinBox(),
+            QLineEdit("prompt"),
+            QComboBox(),
+            QCheckBox("Fast (LCM, 4-8 steps)"),
+            QTabWidget(),
+        ]
+        widgets[-1].addTab(QPushButton("page"), "1 Selfies")
+        for widget in widgets:
+            qtbot.addWidget(widget)
+        return [(w.sizeHint().width(), w.sizeHint().height()) for w in widgets]
+
+    app.setStyle("Fusion")
+    plain = sizes()
+    for name in ("dark", "light"):
+        apply_theme(app, name)
+        assert sizes() == plain, name

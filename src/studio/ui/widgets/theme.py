@@ -25,6 +25,8 @@ THEMES = THEME_NAMES  # ("dark", "light", "system"): the choices of View > Theme
 # Properties on the QApplication: the theme asked for, the one drawn, and whether the
 # colour-scheme signal is connected (state lives on the app, not in this module).
 _ASKED, _APPLIED, _FOLLOWING = "studioTheme", "studioThemeApplied", "studioThemeFollowing"
+_STYLED = "studioThemeStyled"  # StudioStyle is set
+TONE_PROPERTY = "tone"
 
 Role, Group = QPalette.ColorRole, QPalette.ColorGroup
 
@@ -39,7 +41,8 @@ _DARK = {
     Role.ToolTipText: "#f2f2f2",
     Role.PlaceholderText: "#8f939a",
     Role.Text: "#e8e8e8",
-    Role.Button: "#3a3d42",
+    # Fusion draws buttons, tabs and headers well above the Button role in a dark palette.
+    Role.Button: "#313338",
     Role.ButtonText: "#e8e8e8",
     Role.BrightText: "#ff6b6b",
     Role.Light: "#55585e",
@@ -56,7 +59,7 @@ _DARK_DISABLED = {
     Role.WindowText: "#7d8087",
     Role.Text: "#7d8087",
     Role.ButtonText: "#7d8087",
-    Role.Button: "#32353a",
+    Role.Button: "#2d2f33",
     Role.Base: "#25272a",
     Role.Highlight: "#4a4d53",
     Role.HighlightedText: "#a0a3a8",
@@ -145,6 +148,63 @@ def build_palette(name: str) -> QPalette:
     return palette
 
 
+# Text and notes that must stay readable in both themes (errors, warnings, licence notes):
+# a widget opts in with set_tone(), which sets those roles of its own palette, and
+# apply_theme() sets them again in the new colours. Palette, not a style sheet: an app
+# style sheet changes the size hints of every spin box and line edit. Text tones: a colour;
+# note tones: (text, background).
+TONES = ("error", "warning", "success", "muted", "warning-note", "info-note")
+TONE_COLOURS: dict[str, dict[str, str | tuple[str, str]]] = {
+    "dark": {
+        "error": "#ff7b72",
+        "warning": "#e3b341",
+        "success": "#5bd17a",
+        "muted": "#a3a6ad",
+        "warning-note": ("#f2dca6", "#43371f"),
+        "info-note": ("#d2e4ff", "#1f3a57"),
+    },
+    "light": {
+        "error": "#b3261e",
+        "warning": "#8a5300",
+        "success": "#1e7b34",
+        "muted": "#5f6368",
+        "warning-note": ("#5a3b00", "#fff1d6"),
+        "info-note": ("#0b3d91", "#e3edfd"),
+    },
+}
+_TEXT_ROLES = (Role.WindowText, Role.Text, Role.ButtonText)
+
+
+def set_tone(widget: QWidget, tone: str | None) -> None:
+    """Colour ``widget``'s text as :data:`TONES` says (a ``*-note`` tone also fills its
+    background and pads it), in the theme shown now and in any applied later; ``None``
+    takes the tone away."""
+    if tone is not None and tone not in TONES:
+        raise ValueError(f"unknown tone {tone!r}; expected one of {', '.join(TONES)}")
+    widget.setProperty(TONE_PROPERTY, tone or "")
+    if tone is not None and tone.endswith("-note"):
+        widget.setContentsMargins(6, 4, 6, 4)
+    _paint_tone(widget, applied_theme())
+
+
+def _paint_tone(widget: QWidget, theme: str) -> None:
+    tone = widget.property(TONE_PROPERTY)
+    colours = TONE_COLOURS[theme].get(tone) if isinstance(tone, str) else None
+    if colours is None:
+        widget.setPalette(QPalette())  # nothing set: every role follows the app again
+        widget.setAutoFillBackground(False)
+        return
+    text, background = colours if isinstance(colours, tuple) else (colours, None)
+    palette = QPalette()  # only the roles set here override the app's palette
+    for group in (Group.Active, Group.Inactive):  # disabled text keeps the theme's grey
+        for role in _TEXT_ROLES:
+            palette.setColor(group, role, QColor(text))
+        if background is not None:
+            palette.setColor(group, Role.Window, QColor(background))
+    widget.setPalette(palette)
+    widget.setAutoFillBackground(background is not None)
+
+
 def system_theme(app: QGuiApplication) -> str:
     """``"dark"`` or ``"light"`` as the desktop says; dark when it does not say."""
     scheme = app.styleHints().colorScheme()
@@ -162,18 +222,21 @@ def apply_theme(app: QApplication, name: str) -> str:
         log.warning("unknown theme %r; using %s", name, DEFAULT_THEME)
         name = DEFAULT_THEME
     applied = system_theme(app) if name == "system" else name
-    if not isinstance(app.style(), StudioStyle):
+    if not app.property(_STYLED):
         app.setStyle(StudioStyle())  # Fusion: the one style that draws every palette role
+        app.setProperty(_STYLED, True)
     palette = build_palette(applied)
     app.setPalette(palette)
     QToolTip.setPalette(palette)  # tooltips keep their own palette on some platforms
+    app.setProperty(_ASKED, name)
+    app.setProperty(_APPLIED, applied)
     for widget in app.allWidgets():
         if widget.styleSheet():
             # A widget with a style sheet took its palette (and any palette() in the sheet)
             # from the app when polished; setting the sheet again polishes it in the new one.
             widget.setStyleSheet(widget.styleSheet())
-    app.setProperty(_ASKED, name)
-    app.setProperty(_APPLIED, applied)
+        if widget.property(TONE_PROPERTY):
+            _paint_tone(widget, applied)
     if name == "system" and not app.property(_FOLLOWING):
         app.styleHints().colorSchemeChanged.connect(_follow_system)
         app.setProperty(_FOLLOWING, True)
