@@ -21,6 +21,7 @@ from studio.ui.widgets.theme import (
     current_theme,
     set_tone,
     system_theme,
+    tone_colour,
 )
 
 Role, Group = QPalette.ColorRole, QPalette.ColorGroup
@@ -223,6 +224,7 @@ def test_toned_labels_are_readable_and_follow_the_theme(app, name, qtbot):
     assert labels["error"].palette().color(Role.WindowText) == app.palette().color(Role.WindowText)
     with pytest.raises(ValueError, match="loud"):
         set_tone(labels["muted"], "loud")
+    assert tone_colour("error") == QColor(TONE_COLOURS[name]["error"])  # for rich text
 
 
 def test_the_theme_leaves_every_widget_size_as_plain_fusion_has_it(app, qtbot):

@@ -187,6 +187,14 @@ def set_tone(widget: QWidget, tone: str | None) -> None:
     _paint_tone(widget, applied_theme())
 
 
+def tone_colour(tone: str) -> QColor:
+    """The text colour of ``tone`` in the theme shown now, for what a palette cannot reach:
+    rich text (``<span style='color:...'>``), item foregrounds, painters. Read it when
+    building the text; a dialog built again after a theme change gets the new colour."""
+    colours = TONE_COLOURS[applied_theme()][tone]
+    return QColor(colours[0] if isinstance(colours, tuple) else colours)
+
+
 def _paint_tone(widget: QWidget, theme: str) -> None:
     tone = widget.property(TONE_PROPERTY)
     colours = TONE_COLOURS[theme].get(tone) if isinstance(tone, str) else None
