@@ -125,7 +125,11 @@ def test_an_unknown_theme_name_gives_the_dark_default(app):
 
 def _ink(icon) -> QColor:
     """The average colour of an icon's opaque pixels (its glyph)."""
-    image = icon.pixmap(32, 32).toImage()
+    return _ink_of_pixmap(icon.pixmap(32, 32))
+
+
+def _ink_of_pixmap(pixmap) -> QColor:
+    image = pixmap.toImage()
     pixels = [
         image.pixelColor(x, y)
         for y in range(image.height())
@@ -252,3 +256,14 @@ def test_the_theme_leaves_every_widget_size_as_plain_fusion_has_it(app, qtbot):
     for name in ("dark", "light"):
         apply_theme(app, name)
         assert sizes() == plain, name
+
+
+def test_icons_are_drawn_at_the_screens_resolution_at_200_percent(app):
+    from PySide6.QtCore import QSize
+
+    from studio.ui.widgets.icons import icon
+
+    apply_theme(app, "dark")
+    pixmap = icon("mdi6.brush").pixmap(QSize(16, 16), 2.0)  # a 16 px icon on a 200 % screen
+    assert (pixmap.width(), pixmap.height(), pixmap.devicePixelRatio()) == (32, 32, 2.0)
+    assert luminance(_ink_of_pixmap(pixmap)) > 0.6
