@@ -267,3 +267,21 @@ def test_icons_are_drawn_at_the_screens_resolution_at_200_percent(app):
     pixmap = icon("mdi6.brush").pixmap(QSize(16, 16), 2.0)  # a 16 px icon on a 200 % screen
     assert (pixmap.width(), pixmap.height(), pixmap.devicePixelRatio()) == (32, 32, 2.0)
     assert luminance(_ink_of_pixmap(pixmap)) > 0.6
+
+
+def test_the_app_starts_in_the_saved_theme(app, qtbot, monkeypatch):
+    import sys
+
+    from studio.ui.shell.app import build_gui
+    from tests.ui.shell.harness import close_and_wait
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # build_gui installs its own
+    quit_on_close = app.quitOnLastWindowClosed()
+    Settings(theme="light", welcomed=True, device="cpu").save()
+    _app, window = build_gui([])
+    try:
+        assert (current_theme(), applied_theme()) == ("light", "light")
+        assert window.palette().color(Role.Window) == build_palette("light").color(Role.Window)
+    finally:
+        close_and_wait(qtbot, window)
+        app.setQuitOnLastWindowClosed(quit_on_close)
