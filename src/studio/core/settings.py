@@ -11,6 +11,10 @@ from studio.core import paths
 
 log = logging.getLogger(__name__)
 
+# The window's look (studio.ui.widgets.theme): "system" follows the desktop's colour scheme.
+THEME_NAMES = ("dark", "light", "system")
+DEFAULT_THEME = "dark"
+
 
 @dataclass
 class Settings:
@@ -27,6 +31,7 @@ class Settings:
     compute: str = "local"
     server_url: str = ""
     server_token: str = ""
+    theme: str = DEFAULT_THEME  # one of THEME_NAMES (View > Theme)
 
     @property
     def uses_server(self) -> bool:
@@ -54,7 +59,11 @@ class Settings:
             log.warning("settings file %s is not a JSON object; using defaults", path)
             return cls()
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in names})
+        settings = cls(**{k: v for k, v in raw.items() if k in names})
+        if settings.theme not in THEME_NAMES:  # hand-edited, or from a newer version
+            log.warning("unknown theme %r in %s; using %s", settings.theme, path, DEFAULT_THEME)
+            settings.theme = DEFAULT_THEME
+        return settings
 
     def save(self) -> None:
         path = self.path()

@@ -93,20 +93,38 @@ def _app_icon():  # type: ignore[no-untyped-def]
     return QIcon(str(files("studio.resources") / "icons" / "studio.png"))
 
 
+def create_application():  # type: ignore[no-untyped-def]
+    """The QApplication, high-DPI ready: at 150 % or 200 % desktop scaling Qt scales by the
+    exact factor (not rounded to 1 or 2), so the window has the size the desktop asks for,
+    and text and icons are drawn at the screen's resolution."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    # Only takes effect before the application exists.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    return QApplication(sys.argv[:1])
+
+
 def build_gui(open_paths: list[Path] | None = None):  # type: ignore[no-untyped-def]
     """The application and its main window, shown, with ``open_paths`` opened in the Canvas;
     everything :func:`run_gui` does short of entering the event loop."""
     from PySide6.QtWidgets import QApplication
 
     from studio.ui.shell.errors import install_excepthook
+    from studio.ui.widgets.theme import apply_theme
 
     path = setup_logging()
     log.info("Studio starting; log at %s", path)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or create_application()
     app.setApplicationName("Studio")
     app.setDesktopFileName("studio")  # matches the installer's desktop entry (Wayland icon)
     app.setWindowIcon(_app_icon())
-    window = create_main_window()
+    settings = Settings.load()
+    log.info("theme %s (%s)", settings.theme, apply_theme(app, settings.theme))
+    window = create_main_window(settings)
     install_excepthook(lambda: window)
     # Quit when the window has finished closing (its service threads ended), not when it
     # is hidden while they stop.
