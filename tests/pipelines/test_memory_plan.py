@@ -31,7 +31,7 @@ TABLE = [
     ("canvas.fill", 24, "resident", False, False, 0),
     ("canvas.fill", 80, "resident", False, False, 0),
     ("headshots.pack", 6, "sequential_offload", True, False, 0),
-    ("headshots.pack", 8, "model_offload", True, True, 2),
+    ("headshots.pack", 8, "model_offload", True, True, 1),
     ("headshots.pack", 12, "encoders_on_demand", True, True, 0),
     ("headshots.pack", 16, "resident", False, False, 0),
     ("headshots.pack", 24, "resident", False, False, 0),
@@ -73,7 +73,7 @@ def test_labels_say_what_moves():
         "8 GB card: offloading text encoders, tiled VAE decode"
     )
     assert choose_plan("headshots.pack", card(8)).label == (
-        "8 GB card: streaming IdentityNet, offloading text encoders, batches of 2, "
+        "8 GB card: streaming IdentityNet, offloading text encoders, one image at a time, "
         "tiled VAE decode, tiled upscale"
     )
     assert choose_plan("canvas.fill", card(24)).label == "24 GB card: everything on the GPU"
@@ -128,7 +128,9 @@ def test_override_from_settings():
 
 def test_batch_cap():
     plan = choose_plan("headshots.pack", card(8))
-    assert plan.batch(4) == 2 and plan.batch(1) == 1
+    assert plan.batch(4) == 1 and plan.batch(1) == 1
+    budget = choose_plan("headshots.pack", card(80), budget_bytes=8 * GIB)  # more room than a card
+    assert budget.batch(4) == 2 and budget.batch(1) == 1
     assert MemoryPlan("headshots.pack", "resident", 20, "24 GB card").batch(4) == 4
 
 
@@ -145,3 +147,16 @@ def test_plan_for_shared_code_accepts_the_related_kinds(run_context):
     run_context.memory_plan = reroll
     assert plan_for(run_context, "headshots.pack", "headshots.reroll") is reroll
     assert plan_for(run_context, "headshots.pack").kind == "headshots.pack"
+
+
+def test_a_batching_plan_retries_one_at_a_time_before_a_leaner_plan():
+    # An 8 GiB budget on a big card (the benchmark's cap): batches of 2 while streaming.
+    plan = choose_plan("headshots.pack", card(80), budget_bytes=8 * GIB)
+    assert (plan.name, plan.batch(4)) == ("model_offload", 2)
+    single, lower = plan.fallbacks()
+    assert (single.name, single.batch(4), single.vae_tiling) == ("model_offload", 1, True)
+    assert "one image at a time" in single.label
+    assert (lower.name, lower.batch(4)) == ("sequential_offload", 1)
+    # Not batching: straight to the next plan; the leanest has nothing to fall back to.
+    assert [p.name for p in choose_plan("canvas.fill", card(8)).fallbacks()] == ["model_offload"]
+    assert choose_plan("canvas.remove", card(6)).fallbacks() == []

@@ -16,12 +16,12 @@ class OomRunner:
     """Raises ``torch.OutOfMemoryError`` on its first ``failures`` calls, then returns the
     plan it ran under (read through ``plan_for``, as pipelines do)."""
 
-    def __init__(self, failures: int = 1) -> None:
-        self.failures = failures
+    def __init__(self, failures: int = 1, kind: str = "canvas.fill") -> None:
+        self.failures, self.kind = failures, kind
         self.seen: list[tuple[str, bool]] = []
 
     def __call__(self, request, ctx):
-        plan = plan_for(ctx, "canvas.fill")
+        plan = plan_for(ctx, self.kind)
         self.seen.append((plan.name, ctx.low_memory))
         if len(self.seen) <= self.failures:
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -97,3 +97,34 @@ def test_other_errors_pass_through_without_retry(run_context):
 def test_cpu_runs_the_cpu_plan(run_context):
     _, ran = run_with_plan(OomRunner(failures=0), None, run_context, "canvas.fill")
     assert ran.label == "CPU: everything in system memory"
+
+
+def test_batching_plan_retries_one_at_a_time_then_leaner(run_context):
+    # The headshot pack under an 8 GiB cap (measured: batches of 3 ran out of memory).
+    plan = choose_plan("headshots.pack", CardMemory(80 * GIB, 79 * GIB), budget_bytes=8 * GIB)
+    assert plan.batch(4) == 2
+    runner = OomRunner(failures=2, kind="headshots.pack")
+    result, ran = run_with_plan(runner, "req", run_context, "headshots.pack", plan=plan)
+    assert result == "req"
+    assert runner.seen == [
+        ("model_offload", False),
+        ("model_offload", True),
+        ("sequential_offload", True),
+    ]
+    assert (ran.name, ran.batch(4)) == ("sequential_offload", 1)
+    messages = [stage for stage, _, _ in run_context.reports]
+    assert messages[0].endswith(
+        "retrying with 8 GB budget: streaming IdentityNet, offloading "
+        "text encoders, one image at a time, tiled VAE decode, tiled upscale"
+    )
+    assert "streaming every layer" in messages[1]
+
+
+def test_batching_plan_that_never_fits_names_every_plan(run_context):
+    plan = choose_plan("headshots.pack", CardMemory(80 * GIB, 79 * GIB), budget_bytes=8 * GIB)
+    with pytest.raises(OutOfMemory) as caught:
+        runner = OomRunner(failures=5, kind="headshots.pack")
+        run_with_plan(runner, "req", run_context, "headshots.pack", plan=plan)
+    text = caught.value.user_message
+    assert "batches of 2" in text and "one image at a time" in text
+    assert "streaming every layer" in text

@@ -11,20 +11,24 @@ plan, from fastest to leanest:
 - ``sequential_offload``: every layer is streamed from system memory (last resort, slow),
 
 plus flags: VAE tiling, tiled upscaling, attention slicing and a batch-size cap. The choice
-comes from :data:`NEEDS`, a table of what each job kind holds (fp16 weights of the real
-models, in GiB) and the activations it adds (peaks measured with ``scripts/bench_vram.py``).
+comes from :mod:`studio.pipelines.memory_needs`, a table of what each job kind holds (fp16
+weights of the real models, in GiB) and the activations it adds (peaks measured with
+``scripts/bench_vram.py``).
 
 A plan names itself for the jobs panel ("8 GB card: offloading text encoders") and knows
-the next leaner one (:meth:`MemoryPlan.next_down`), which :mod:`studio.pipelines.plan_runner`
-retries with after an out-of-memory error.
+what to retry with after an out-of-memory error (:meth:`MemoryPlan.fallbacks`: one item at
+a time, then the next leaner plan), which :mod:`studio.pipelines.plan_runner` does.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+from studio.pipelines.memory_needs import NEEDS, JobNeeds, needs_for
+
+__all__ = ["NEEDS", "JobNeeds", "needs_for"]  # re-exported: the table lives in memory_needs
 
 GIB = 2**30
 PLANS = ("resident", "encoders_on_demand", "model_offload", "sequential_offload")
@@ -33,128 +37,6 @@ AUTO = "auto"
 # to fragmentation, and cuDNN/cuBLAS workspaces come and go.
 USABLE_FRACTION = 0.95
 STREAM_BUFFER_GIB = 0.35  # one streamed block in flight (prefetch) under block streaming
-
-
-@dataclass(frozen=True)
-class JobNeeds:
-    """What one job kind keeps on the GPU and adds while it runs (GiB).
-
-    ``weights``: every model it holds, resident (fp16 unless the pipeline keeps fp32).
-    ``encoders``: those used once per job, on the GPU only while used.
-    ``streamed``: those that ``model_offload`` streams block by block (the rest stay);
-    empty means whole-model offload: only the largest model (plus the small ones) at a time.
-    ``work`` + ``per_item`` x (batch - 1): activations of the main stage.
-    ``decode``: peaks of the VAE decode stage untiled, in 512 px and in 256 px tiles;
-    ``upscale``: (untiled, tiled) peaks of the upscaler stage.
-    """
-
-    title: str
-    weights: Mapping[str, float] = field(default_factory=dict)
-    encoders: tuple[str, ...] = ()
-    streamed: tuple[str, ...] = ()
-    work: float = 0.3
-    per_item: float = 0.0
-    batch: int = 1
-    decode: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    upscale: tuple[float, float] = (0.0, 0.0)
-    encoder_label: str = "text encoders"
-    streamed_label: str = ""
-    offload: bool = True  # False: offloading cannot lower the peak (one model, tiny parts)
-    slicing: bool = False  # a diffusers pipeline whose attention can be sliced as a last resort
-
-    @property
-    def total(self) -> float:
-        return sum(self.weights.values())
-
-
-# Real model sizes (fp16 unless noted; parameters x bytes, in GiB).
-SDXL_UNET = 4.78  # 2.57 B parameters
-SDXL_TEXT_ENCODERS = 1.53  # CLIP ViT-L 123 M + OpenCLIP bigG 695 M
-SDXL_VAE_FP32 = 0.31  # 84 M; SDXL's VAE decodes in fp32 (force_upcast)
-IDENTITYNET = 2.33  # InstantID's ControlNet, 1.25 B
-INSTANTID_ADAPTER = 0.78  # Resampler + face cross-attention (to_k_ip/to_v_ip) weights
-SAM_VIT_H_FP32 = 2.37  # 636 M, kept in fp32 (autocast computes in fp16)
-SAM_VIT_B_FP32 = 0.35  # 91 M
-LAMA_FP32 = 0.19  # 51 M
-ESRGAN = 0.03  # RRDBNet x4plus, 16.7 M
-SD_TURBO_UNET = 1.61  # 865 M
-SD_TURBO_TEXT = 0.66  # OpenCLIP ViT-H text tower, 354 M
-MUSETALK_UNET = 1.6  # SD 1.5-shaped UNet
-WHISPER_TINY = 0.07
-SD_VAE = 0.16
-
-_SDXL_DECODE = (5.0, 1.3, 0.5)  # 1024^2 fp32 decode: untiled (measured), 512 / 256 px tiles
-_ESRGAN_4K = (4.6, 0.45)  # 1024 -> 4096 x4, untiled / 256 px tiles
-
-NEEDS: dict[str, JobNeeds] = {
-    "canvas.fill": JobNeeds(
-        "Fill",
-        {"unet": SDXL_UNET, "text_encoders": SDXL_TEXT_ENCODERS, "vae": SDXL_VAE_FP32},
-        encoders=("text_encoders",),
-        work=1.4,
-        per_item=0.6,
-        decode=_SDXL_DECODE,
-        slicing=True,
-    ),
-    "canvas.segment": JobNeeds(
-        "Select (SAM ViT-H)",
-        {"image_encoder": SAM_VIT_H_FP32, "decoder": 0.02},
-        work=1.75,  # measured peak 4.1 GiB
-        streamed=("image_encoder",),
-        streamed_label="the image encoder",
-    ),
-    "canvas.remove": JobNeeds("Remove", {"lama": LAMA_FP32}, work=2.4, offload=False),
-    "canvas.upscale": JobNeeds(
-        "Upscale", {"esrgan": ESRGAN}, work=0.1, upscale=_ESRGAN_4K, offload=False
-    ),
-    "canvas.cutout": JobNeeds("Cut out", {"u2net": 0.17}, work=0.4, offload=False),
-    "headshots.pack": JobNeeds(
-        "Headshot pack",
-        {
-            "unet": SDXL_UNET,
-            "identitynet": IDENTITYNET,
-            "adapter": INSTANTID_ADAPTER,
-            "text_encoders": SDXL_TEXT_ENCODERS,
-            "vae": SDXL_VAE_FP32,
-            "tiny_vae": 0.01,
-            "upscaler": ESRGAN,
-        },
-        encoders=("text_encoders",),
-        streamed=("identitynet",),
-        streamed_label="IdentityNet",
-        work=0.45,
-        per_item=0.3,
-        batch=4,
-        decode=_SDXL_DECODE,
-        upscale=_ESRGAN_4K,
-    ),
-    "lipsync.render": JobNeeds(
-        "Lip sync",
-        {"unet": MUSETALK_UNET, "vae": SD_VAE, "whisper": WHISPER_TINY, "parsing": 0.1},
-        encoders=("whisper",),
-        encoder_label="the audio encoder",
-        work=3.2,  # measured peak 5.5 GB (5.1 GiB) at a 6 GB cap (issue 11)
-        offload=False,
-    ),
-    "lipsync.prepare_avatar": JobNeeds(
-        "Avatar", {"vae": SD_VAE, "parsing": 0.1}, work=1.0, offload=False
-    ),
-    "live.frame": JobNeeds(
-        "Live frame",
-        {"unet": SD_TURBO_UNET, "text_encoder": SD_TURBO_TEXT, "taesd": 0.01},
-        encoders=("text_encoder",),
-        work=0.6,
-    ),
-}
-NEEDS["headshots.reroll"] = replace(NEEDS["headshots.pack"], title="Re-roll", batch=1)
-NEEDS["live.stream"] = replace(NEEDS["live.frame"], title="Live")
-NEEDS["headshots.check"] = JobNeeds("Selfie check", {}, work=0.2, offload=False)
-_DEFAULT_NEEDS = JobNeeds("Job", {}, work=0.5, offload=False)
-
-
-def needs_for(kind: str) -> JobNeeds:
-    """The table row for ``kind`` (a small default for kinds the table does not list)."""
-    return NEEDS.get(kind, _DEFAULT_NEEDS)
 
 
 @dataclass(frozen=True)
@@ -230,7 +112,9 @@ class MemoryPlan:
         else:
             parts.append("streaming every layer from system memory (slow)")
         if self.batch_cap and self.batch_cap < needs.batch:
-            parts.append(f"batches of {self.batch_cap}")
+            parts.append(
+                "one image at a time" if self.batch_cap == 1 else f"batches of {self.batch_cap}"
+            )
         if self.vae_tiling:
             parts.append("tiled VAE decode")
         if self.tiled_upscale:
@@ -243,6 +127,28 @@ class MemoryPlan:
     def batch(self, requested: int) -> int:
         """The batch size to use for ``requested`` items under this plan."""
         return max(1, min(requested, self.batch_cap)) if self.batch_cap else max(1, requested)
+
+    def smaller_batch(self) -> MemoryPlan | None:
+        """This plan one item at a time, when it batches more than one (None otherwise):
+        the cheapest retry after running out of memory, before a slower placement."""
+        requested = needs_for(self.kind).batch
+        if not self.on_gpu or self.batch(requested) <= 1:
+            return None
+        return replace(self, batch_cap=1)
+
+    def fallbacks(self) -> list[MemoryPlan]:
+        """What to try, in order, after this plan runs out of memory: one item at a time
+        (when batching), then the next leaner plan (one at a time as well)."""
+        out = []
+        single = self.smaller_batch()
+        if single is not None:
+            out.append(single)
+        lower = self.next_down()
+        if lower is not None:
+            if single is not None:
+                lower = replace(lower, batch_cap=1)
+            out.append(lower)
+        return out
 
     def next_down(self) -> MemoryPlan | None:
         """The next leaner plan for this job on this card (None after the leanest), keeping

@@ -4,9 +4,10 @@ The executor calls :func:`run_with_plan` instead of calling the runner directly:
 under the plan :func:`~studio.pipelines.memory_plan.choose_plan` picks for the card (or the
 one chosen in Settings); if it runs out of memory, the caller's ``free_memory`` hook runs
 (the warm cache is emptied), the stage message says "Out of memory with <plan>; retrying
-with <next plan>", and the job runs once more under :meth:`MemoryPlan.next_down` (under the
-same plan, with the cache emptied, when it was already the leanest). A second out-of-memory
-error becomes an :class:`~studio.core.errors.OutOfMemory` whose message names the plans:
+with <next plan>", and the job runs again under :meth:`MemoryPlan.fallbacks`: the same plan
+one item at a time when it batches, then the next leaner plan (the same plan, with the cache
+emptied, when it was already the leanest and does not batch). Out of memory on the last
+attempt becomes an :class:`~studio.core.errors.OutOfMemory` whose message names the plans:
 never a bare OOM.
 """
 
@@ -66,33 +67,40 @@ def run_with_plan(
     """
     if plan is None:
         plan = choose_plan(kind, card_memory(ctx.device), budget_bytes, override)
-    if on_plan is not None:
-        on_plan(plan)
-    try:
-        return runner(request, with_plan(ctx, plan))
-    except Exception as exc:
-        if not is_oom(exc):
-            raise
-        lower = plan.next_down()
-        log.warning("%s ran out of memory under %s: %s", kind, plan.name, exc)
-    if free_memory is not None:
-        free_memory()
-    free_gpu_memory()
-    ctx.progress(retry_message(plan, lower), 0, 1)
-    second = lower or plan
-    if on_plan is not None:
-        on_plan(second)
-    try:
-        # low_memory too: pipelines without plan support keep their low-memory mode.
-        return runner(request, with_plan(ctx, second, low_memory=True))
-    except Exception as exc:
-        if not is_oom(exc):
-            raise
-        if free_memory is not None:
-            free_memory()
-        if lower is None:
-            message = f"Out of memory with {plan.label}, the leanest plan for this job, "
-            message += "even with the model cache emptied."
-        else:
-            message = f"Out of memory with {plan.label}, and again with {lower.label}."
-        raise OutOfMemory(f"{message} {ADVICE}", str(exc)) from exc
+    tried: list[MemoryPlan] = []
+    # After an out-of-memory error: one item at a time, then a leaner plan (or, for the
+    # leanest, the same plan once more with the cache emptied).
+    attempts = [plan]
+    while True:
+        current = attempts[len(tried)]
+        if on_plan is not None:
+            on_plan(current)
+        retry = bool(tried)
+        try:
+            # low_memory on retries: pipelines without plan support keep their low-memory mode.
+            return runner(request, with_plan(ctx, current, low_memory=True if retry else None))
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            tried.append(current)
+            log.warning("%s ran out of memory under %s: %s", kind, current.label, exc)
+            if len(tried) == 1:
+                attempts += plan.fallbacks() or [plan]
+            if free_memory is not None:
+                free_memory()
+            if len(tried) >= len(attempts):
+                raise OutOfMemory(_final_message(tried), str(exc)) from exc
+        free_gpu_memory()
+        following = attempts[len(tried)]
+        ctx.progress(retry_message(current, None if following is plan else following), 0, 1)
+
+
+def _final_message(tried: list[MemoryPlan]) -> str:
+    first = tried[0]
+    if len(tried) == 1 or all(p is first for p in tried):
+        message = f"Out of memory with {first.label}, the leanest plan for this job, "
+        message += "even with the model cache emptied."
+    else:
+        labels = list(dict.fromkeys(p.label for p in tried))
+        message = f"Out of memory with {labels[0]}, and again with {' and '.join(labels[1:])}."
+    return f"{message} {ADVICE}"
