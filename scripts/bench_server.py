@@ -168,12 +168,33 @@ def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: 
         ),
         "mp4_bytes": (tmp / "r.mp4").stat().st_size if (tmp / "r.mp4").exists() else None,
     }
+    # The transfer's CPU part: the wire encoding (PNG, compress level 1) and decoding of the
+    # request and of the result, each once, as the client and the server do them.
+    removed = local("canvas.remove", remove)()
+    results["canvas_remove"]["codec"] = measure(
+        out, "remove_codec", lambda: timed(lambda: wire_round_trip(remove, removed), "cpu", repeat)
+    )
     for entry in results.values():
         a, b = entry.get("in_process"), entry.get("server")
         if a and b:
             entry["overhead_s"] = round(b["median_s"] - a["median_s"], 4)
             entry["overhead_pct"] = round(100 * (b["median_s"] / a["median_s"] - 1), 1)
+            codec = entry.get("codec")
+            if codec:
+                beyond = entry["overhead_s"] - codec["median_s"]
+                entry["overhead_beyond_codec_s"] = round(beyond, 4)
+                entry["overhead_beyond_codec_pct"] = round(100 * beyond / a["median_s"], 1)
     out["jobs"] = results
+
+
+def wire_round_trip(*objects: Any) -> None:
+    """Encode and decode each object as the job API does (no HTTP)."""
+    from studio.remote.codec import Decoder, Encoder
+
+    for obj in objects:
+        encoder = Encoder()
+        wire = encoder.encode(obj)
+        Decoder(encoder.blobs.__getitem__).decode(wire)
 
 
 def live_frames(side: int, count: int) -> list[Any]:
