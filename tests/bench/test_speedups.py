@@ -154,9 +154,24 @@ def test_unet_graphs_fall_back_to_eager_off_the_gpu():
     assert graphed.stats() == {"replays": 0, "eager_calls": 2, "captures": 0, "failed": None}
     with unet_graph.suspended(unet):
         assert unet_graph.installed(unet) is None
+        assert unet_graph.enable(unet) is None  # a run inside stays eager
+        assert unet_graph.installed(unet) is None
     assert unet_graph.installed(unet) is graphed
     unet_graph.disable(unet)
     assert "forward" not in unet.__dict__
+    import gc
+    import weakref
+
+    gc.disable()  # freed by reference counting alone: no cycle through the wrapper
+    try:
+        graphed = unet_graph.enable(unet)
+        ref = weakref.ref(unet)
+        del unet
+        assert ref() is None
+        with pytest.raises(RuntimeError, match="freed"):
+            graphed.eager()
+    finally:
+        gc.enable()
 
 
 def test_unet_graph_signature_refuses_what_a_graph_would_freeze():

@@ -79,13 +79,28 @@ class GraphedForward:
     """Callable that stands in for ``module.forward`` (see the module docstring)."""
 
     def __init__(self, module: Any, max_graphs: int = 2, warmup: int = 2) -> None:
-        self.eager = module.forward  # the class's bound forward
-        self.module = module
+        import weakref
+
+        # A weak reference and the class's function: no reference cycle through the
+        # module's __dict__, so an evicted UNet is freed at once, not at the next gc.
+        self._module = weakref.ref(module)
+        self._forward = type(module).forward
         self.max_graphs, self.warmup = max_graphs, warmup
         self.graphs: OrderedDict[Any, _Graph] = OrderedDict()
         self.failed: str | None = None
         self.replays = self.eager_calls = self.captures = 0
         self._pool: Any = None
+
+    @property
+    def module(self) -> Any:
+        module = self._module()
+        if module is None:
+            raise RuntimeError("the UNet of this graph was freed")
+        return module
+
+    def eager(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's own forward."""
+        return self._forward(self.module, *args, **kwargs)
 
     def _weights(self) -> tuple | None:
         ptrs = []
@@ -171,10 +186,14 @@ def installed(module: Any) -> GraphedForward | None:
     return forward if isinstance(forward, GraphedForward) else None
 
 
-def enable(module: Any) -> GraphedForward:
-    """Replay ``module``'s forward from CUDA graphs from now on (idempotent)."""
+def enable(module: Any) -> GraphedForward | None:
+    """Replay ``module``'s forward from CUDA graphs from now on (idempotent). None, and
+    nothing changed, inside :func:`suspended` or when something else (an offload hook)
+    already replaced the forward."""
     current = installed(module)
     if current is None:
+        if module.__dict__.get("_studio_graphs_suspended") or "forward" in module.__dict__:
+            return None
         current = GraphedForward(module)
         module.forward = current
     return current
@@ -194,8 +213,10 @@ def suspended(module: Any) -> Iterator[None]:
     current = installed(module)
     if current is not None:
         del module.forward
+    module.__dict__["_studio_graphs_suspended"] = True  # enable() leaves it eager meanwhile
     try:
         yield
     finally:
-        if current is not None:
+        module.__dict__.pop("_studio_graphs_suspended", None)
+        if current is not None and "forward" not in module.__dict__:
             module.forward = current
