@@ -42,26 +42,26 @@ run_one() {  # name gpu limit_s
   echo "== $b on GPU $2: rc=$? in $(( $(date +%s) - t0 ))s (limit $3 s)"
 }
 
-# shellcheck disable=SC2206 # split the names
-list=($names)
-if [ "$gpus" -gt 1 ]; then
-  limit=$(( total - ($(date +%s) - started) - 15 ))
-  i=0
-  for b in "${list[@]}"; do  # round robin: workspace i on GPU i mod gpus, in waves
-    run_one "$b" $(( i % gpus )) "$limit" &
-    i=$(( i + 1 ))
-    if [ $(( i % gpus )) -eq 0 ]; then wait; limit=$(( total - ($(date +%s) - started) - 15 )); fi
-  done
-  wait
-else
-  weight() { case $1 in canvas|live) echo 30;; headshots) echo 22;; *) echo 13;; esac; }
-  left=0; for b in "${list[@]}"; do left=$(( left + $(weight "$b") )); done
-  for b in "${list[@]}"; do  # each its weight's share of the time still left
+weight() { case $1 in canvas|live) echo 30;; headshots) echo 22;; *) echo 13;; esac; }
+
+run_queue() {  # gpu name...: one after another, each its weight's share of the time left
+  local gpu=$1 left=0 b limit; shift
+  for b in "$@"; do left=$(( left + $(weight "$b") )); done
+  for b in "$@"; do
     limit=$(( (total - ($(date +%s) - started) - 10) * $(weight "$b") / left ))
     [ "$limit" -gt 20 ] || limit=20
-    run_one "$b" 0 "$limit"
+    run_one "$b" "$gpu" "$limit"
     left=$(( left - $(weight "$b") ))
   done
-fi
+}
+
+# shellcheck disable=SC2206 # split the names
+list=($names)
+for (( g = 0; g < gpus && g < ${#list[@]}; g++ )); do  # workspace i queues on GPU i mod gpus
+  queue=()
+  for (( i = g; i < ${#list[@]}; i += gpus )); do queue+=("${list[$i]}"); done
+  run_queue "$g" "${queue[@]}" &
+done
+wait
 for b in "${list[@]}"; do echo "--- $b"; tail -c 400 "$out/bench_$b.json" 2>/dev/null; echo; done
 echo "total $(( $(date +%s) - started ))s"

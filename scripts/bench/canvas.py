@@ -9,6 +9,15 @@ Sections (``--only``): ``sam_b``, ``sam_h``, ``lama``, ``fill``, ``upscale``, ``
   ``fp16_fix_vae_fill_run`` the same once the optional fp16-fix VAE is installed.
 - ``upscale_tile_<n>`` / ``upscale_untiled``: Real-ESRGAN x4.
 - ``cutout``: rembg around a stand-in U2-Net graph (see :mod:`scripts.bench.models`).
+
+Each of ``sam_*``, ``lama``, ``fill`` and ``upscale`` also does the same work the plain way
+(:mod:`scripts.bench.canvas_plain`, :mod:`scripts.bench.fill`) and reports per job, under
+``jobs``: ``studio_ms``, ``plain_ms``, ``ratio`` (plain / studio), ``path`` (which faster
+path ran) and ``tolerance`` against the eager fp32 reference (:mod:`scripts.bench.compare`);
+the headline job's numbers are repeated at the top of the section. Plain paths: SAM,
+segment-anything's ``SamPredictor`` on the fp32 model; LaMa, spandrel's model call in fp32
+on the mask Studio's LaMa saw; upscale, spandrel's untiled call (fp16 on CUDA); fill,
+diffusers' ``StableDiffusionXLInpaintPipeline`` with the same weights and VAE.
 """
 
 from __future__ import annotations
