@@ -182,8 +182,12 @@ def _graphs(pipe: Any, ctx: RunContext, plan: Any) -> None:
     resident = plan.name == "resident" and not (ctx.low_memory or plan.attention_slicing)
     if not (ctx.is_cuda and resident):
         unet_graph.disable(pipe.unet)
-    elif unet_graph.installed(pipe.unet) is None and _free_gib(ctx.device) >= GRAPH_HEADROOM_GIB:
-        unet_graph.enable(pipe.unet)
+        return
+    graphed = unet_graph.installed(pipe.unet)
+    if graphed is None and _free_gib(ctx.device) >= GRAPH_HEADROOM_GIB:
+        graphed = unet_graph.enable(pipe.unet)
+    if graphed is not None:  # peft's adapter switches live outside the weights
+        graphed.token = (pipe._studio_lcm, pipe._studio_fused)
 
 
 # A captured graph keeps its activations (about 2 GiB at 1024^2) in a private pool for as

@@ -12,7 +12,8 @@ buffers and replays, and runs the eager forward whenever it cannot replay safely
 
 The graphs read the weights where they were at capture: the weights' addresses are checked
 on every call (about 1,700 pointers for SDXL) and a change (LoRA fused or unfused, weights
-moved) drops the graphs, which are then captured again.
+moved) drops the graphs, which are then captured again; so does a change of
+:attr:`GraphedForward.token`, which the owner sets to whatever else the forward reads.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ class GraphedForward:
         self.max_graphs, self.warmup = max_graphs, warmup
         self.graphs: OrderedDict[Any, _Graph] = OrderedDict()
         self.failed: str | None = None
+        # Whatever else the forward reads besides weights and arguments (e.g. which LoRA
+        # adapters are active): the owner sets it; a change drops the graphs like new weights.
+        self.token: Any = None
         self.replays = self.eager_calls = self.captures = 0
         self._pool: Any = None
 
@@ -108,7 +112,7 @@ class GraphedForward:
             if not p.is_cuda:
                 return None
             ptrs.append(p.data_ptr())
-        return tuple(ptrs)
+        return (self.token, tuple(ptrs))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         import torch
