@@ -86,14 +86,14 @@ def fill_pipeline(folder: Path, lora_folder: Path, device: str, dtype: Any) -> A
     variant = "fp16" if any(Path(folder, "unet").glob("*.fp16.*")) else None
     pipe = StableDiffusionXLInpaintPipeline.from_pretrained(
         folder, torch_dtype=dtype, variant=variant, local_files_only=True
-    )
+    ).to(device)
     pipe.load_lora_weights(
         str(lora_folder), weight_name="pytorch_lora_weights.safetensors", local_files_only=True
     )
     pipe.fuse_lora()
     pipe.scheduler = LCMScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device)
+    return pipe
 
 
 def use_vae(pipe: Any, folder: Path, device: str, dtype: Any) -> None:

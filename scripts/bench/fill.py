@@ -4,7 +4,9 @@ Both sides: the installed SDXL inpainting weights with LCM-LoRA fused, the LCM s
 ``steps`` steps, guidance 1, one 1024^2 image (64^2 with ``--smoke``). Jobs:
 ``fill_run`` with SDXL's own VAE and ``fp16_fix_vae_fill_run`` with the fp16-fix VAE (the
 plain pipeline gets the same VAE). ``tolerance.cuda_graph_vs_eager`` compares Studio's
-result with its UNet graphs against the same run with them suspended (eager).
+result with its UNet graphs against the same run with them suspended (eager);
+``tolerance.vs_plain_pipeline`` Studio's pixels with diffusers' output for the same seed and
+mask, where Studio pastes its pipeline output unblended.
 """
 
 from __future__ import annotations
@@ -17,15 +19,26 @@ from scripts.bench.harness import Bench
 from scripts.bench.models import install
 
 
-def _studio_job(bench: Bench, ctx: Any, req: Any, plain_time: dict[str, float]) -> dict:
+def _studio_job(
+    bench: Bench, ctx: Any, req: Any, plain_time: dict[str, float], plain_run: Callable
+) -> dict:
+    import numpy as np
+
     from studio.pipelines.canvas import unet_graph
     from studio.pipelines.canvas.fill import _pipeline, run
 
     timing = bench.time(lambda: run(req, ctx))
-    result = run(req, ctx).images[0]
+    done = run(req, ctx)
+    result = done.images[0]
     pipe = _pipeline(ctx, req)  # the warm cached pipeline
     graphed = unet_graph.installed(pipe.unet)
-    tolerance: dict[str, Any] = {}
+    # diffusers on the mask Studio's pipeline saw, same seed: where the blend weight is 255
+    # Studio's pixels are its pipeline output unchanged, so the two should agree there.
+    inside = done.alpha == 255
+    expected = plain_run((done.alpha > 0).astype(np.uint8) * 255)
+    tolerance: dict[str, Any] = {
+        "vs_plain_pipeline": image_tolerance(result[inside], expected[inside])
+    }
     if graphed is not None and graphed.replays:
         with unet_graph.suspended(pipe.unet):
             eager = run(req, ctx).images[0]
@@ -76,11 +89,14 @@ def bench_fill(
     def plain_time() -> dict[str, float]:
         return bench.time(lambda: plain.fill(reference, image, mask, prompt, steps))
 
-    out["jobs"] = {"fill_run": _studio_job(bench, ctx, req, plain_time())}
+    def plain_run(hole: Any) -> Any:
+        return plain.fill(reference, image, hole, prompt, steps)
+
+    out["jobs"] = {"fill_run": _studio_job(bench, ctx, req, plain_time(), plain_run)}
     ctx.cache.clear()  # the fp16-fix VAE is a different cached pipeline: free the first one
     install(ctx, bench.size, VAE_FIX_ID)
     plain.use_vae(reference, ctx.store.require(VAE_FIX_ID), ctx.device, ctx.dtype)
-    out["jobs"]["fp16_fix_vae_fill_run"] = _studio_job(bench, ctx, req, plain_time())
+    out["jobs"]["fp16_fix_vae_fill_run"] = _studio_job(bench, ctx, req, plain_time(), plain_run)
     for name, numbers in out["jobs"].items():  # the keys earlier runs reported
         out[name] = {"median_ms": numbers["studio_ms"]}
     headline(out, "fill_run")

@@ -69,6 +69,8 @@ def test_canvas_smoke(capsys):
     positive(out["fill"], "fill_run", "fp16_fix_vae_fill_run")
     compared(out["fill"], "fill_run", "fp16_fix_vae_fill_run")
     assert out["fill"]["jobs"]["fill_run"]["path"].startswith("eager")  # graphs: CUDA only
+    for job in out["fill"]["jobs"].values():  # Studio's pixels are diffusers' own, same seed
+        assert job["tolerance"]["vs_plain_pipeline"]["max_abs"] == 0.0
     positive(out["upscale"], "upscale_tile_32", "upscale_untiled")
     compared(out["upscale"], "upscale_tile_32", "upscale_untiled")
     for job in out["upscale"]["jobs"].values():
