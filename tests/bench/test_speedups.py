@@ -37,6 +37,25 @@ def test_sam_fused_attention_matches_the_original_encoder(tmp_path):
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
 
 
+def test_sam_fused_attention_falls_back_to_the_original_on_error(tmp_path, monkeypatch):
+    from studio.pipelines.canvas.segment import load_sam
+
+    sam = load_sam(cm.build_tiny_sam(tmp_path))
+    x = torch.randn(1, 3, 256, 256)
+    with torch.no_grad():
+        expected = sam.image_encoder(x)
+        speedups.sam_fused_attention(sam)
+
+        def refuse(*args, **kwargs):  # a kernel this GPU or torch build does not have
+            raise RuntimeError("no kernel")
+
+        monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", refuse)
+        got = sam.image_encoder(x)
+    assert torch.equal(got, expected)
+    assert sam._studio_sdpa is False
+    assert not any("forward" in m.__dict__ for m in sam.image_encoder.modules())
+
+
 @pytest.fixture(scope="module")
 def lama(tmp_path_factory):
     from spandrel import ModelLoader

@@ -20,13 +20,32 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def _sdpa_attention_forward(attn: Any) -> Any:
-    """``segment_anything``'s ``Attention.forward`` with one fused attention call."""
+def _sdpa_attention_forward(attn: Any, on_failure: Any) -> Any:
+    """``segment_anything``'s ``Attention.forward`` with one fused attention call; on any
+    error (but running out of memory) the module's own forward takes over for good."""
+    import weakref
+
     import torch
     import torch.nn.functional as F
     from segment_anything.modeling.image_encoder import get_rel_pos
 
+    from studio.core.device import is_oom
+
+    ref = weakref.ref(attn)  # no cycle through the module's __dict__
+
     def forward(x: Any) -> Any:
+        try:
+            return fused(ref(), x)
+        except Exception as exc:
+            if is_oom(exc):
+                raise
+            log.warning("SAM fused attention failed, using the original: %r", exc)
+            module = ref()
+            module.__dict__.pop("forward", None)
+            on_failure(exc)
+            return module.forward(x)
+
+    def fused(attn: Any, x: Any) -> Any:
         b, h, w, _ = x.shape
         heads = attn.num_heads
         qkv = attn.qkv(x).reshape(b, h * w, 3, heads, -1).permute(2, 0, 3, 1, 4)
@@ -43,7 +62,8 @@ def _sdpa_attention_forward(attn: Any) -> Any:
             bias = bias.to(q.dtype)
         # SDPA's default scale is head_dim ** -0.5, the module's own ``scale``.
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-        out = out.view(b, heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
+        # (the fused kernels may return a permuted layout: reshape, not view)
+        out = out.reshape(b, heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1)
         return attn.proj(out)
 
     return forward
@@ -51,14 +71,22 @@ def _sdpa_attention_forward(attn: Any) -> Any:
 
 def sam_fused_attention(sam: Any) -> bool:
     """Route every image-encoder attention of ``sam`` through SDPA; True when applied."""
+    import weakref
+
     if getattr(sam, "_studio_sdpa", False):
         return True
+    sam_ref = weakref.ref(sam)
+
+    def failed(exc: Exception) -> None:
+        if sam_ref() is not None:
+            sam_ref()._studio_sdpa = False  # what the benchmark reports as the path
+
     try:
         from segment_anything.modeling.image_encoder import Attention
 
         for module in sam.image_encoder.modules():
             if isinstance(module, Attention):
-                module.forward = _sdpa_attention_forward(module)
+                module.forward = _sdpa_attention_forward(module, failed)
     except Exception as exc:  # noqa: BLE001 - an optional speed-up: the original still works
         log.warning("SAM fused attention not applied: %r", exc)
         return False
