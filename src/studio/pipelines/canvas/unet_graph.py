@@ -42,13 +42,15 @@ def _signature(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _clone(value: Any) -> Any:
+def _clone(value: Any, device: Any) -> Any:
+    """A static buffer for ``value`` on the GPU (a CPU tensor, e.g. a timestep, would
+    otherwise be copied to the device inside the capture, which CUDA refuses)."""
     import torch
 
     if torch.is_tensor(value):
-        return value.clone()
+        return value.to(device, copy=True)
     if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
+        return {k: _clone(v, device) for k, v in value.items()}
     return value
 
 
@@ -155,8 +157,8 @@ class GraphedForward:
         import torch
 
         device = next(self.module.parameters()).device
-        static_args = tuple(_clone(a) for a in args)
-        static_kwargs = {k: _clone(v) for k, v in kwargs.items()}
+        static_args = tuple(_clone(a, device) for a in args)
+        static_kwargs = {k: _clone(v, device) for k, v in kwargs.items()}
         with torch.cuda.device(device):
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
@@ -167,7 +169,8 @@ class GraphedForward:
             if self._pool is None:
                 self._pool = torch.cuda.graph_pool_handle()  # graphs share one memory pool
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph, pool=self._pool):
+            # thread_local: a live stream on another thread may keep using the GPU meanwhile
+            with torch.cuda.graph(graph, pool=self._pool, capture_error_mode="thread_local"):
                 out = self.eager(*static_args, **static_kwargs)
         if not isinstance(out, tuple) or not all(torch.is_tensor(o) for o in out):
             raise TypeError(f"unexpected UNet output {type(out).__name__}")
