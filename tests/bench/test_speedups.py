@@ -215,3 +215,26 @@ def test_upscale_tiles_off_the_gpu_are_the_requested_ones():
     assert [effective_tile(t, ctx, half=False) for t in (0, 128, 512)] == [0, 128, 512]
     low = replace(ctx, low_memory=True)
     assert [effective_tile(t, low, half=False) for t in (0, 100, 512)] == [0, 64, 256]
+
+
+def test_live_compile_cache_goes_to_the_given_folder_unless_set(tmp_path, monkeypatch):
+    import os
+
+    import torch._inductor.config as inductor_config
+
+    from studio.pipelines.live.engine import configure_compile_cache
+
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    monkeypatch.delenv("TRITON_CACHE_DIR", raising=False)
+    import torch._functorch.config as functorch_config
+
+    monkeypatch.setattr(inductor_config, "fx_graph_cache", False)
+    # restored after the test like the rest
+    monkeypatch.setattr(
+        functorch_config, "enable_autograd_cache", functorch_config.enable_autograd_cache
+    )
+    assert configure_compile_cache(tmp_path) == tmp_path / "inductor"
+    assert os.environ["TRITON_CACHE_DIR"] == str(tmp_path / "triton")
+    assert inductor_config.fx_graph_cache is True
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
+    assert configure_compile_cache(tmp_path / "other") == tmp_path / "mine"
