@@ -40,7 +40,7 @@ def _sdpa_attention_forward(attn: Any, on_failure: Any) -> Any:
             if is_oom(exc):
                 raise
             log.warning("SAM fused attention failed, using the original: %r", exc)
-            module = ref()
+            module: Any = ref()
             module.__dict__.pop("forward", None)
             on_failure(exc)
             return module.forward(x)
@@ -78,8 +78,9 @@ def sam_fused_attention(sam: Any) -> bool:
     sam_ref = weakref.ref(sam)
 
     def failed(exc: Exception) -> None:
-        if sam_ref() is not None:
-            sam_ref()._studio_sdpa = False  # what the benchmark reports as the path
+        model: Any = sam_ref()
+        if model is not None:
+            model._studio_sdpa = False  # what the benchmark reports as the path
 
     try:
         from segment_anything.modeling.image_encoder import Attention
