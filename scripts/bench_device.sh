@@ -4,7 +4,8 @@
 # .whl/ and wheels/ (diffusers and friends, which the GPU image lacks), then run each
 # workspace named on the command line (default: canvas live headshots lipsync), writing its
 # JSON to $OUT/bench_<name>.json after every section (a run stopped by its time limit keeps
-# the sections it finished; progress in bench_<name>.err).
+# the sections it finished; progress in bench_<name>.err), and the Markdown speed table
+# (Studio, plain path, ratio, path, tolerance) to $OUT/table.md and stdout.
 # With several GPUs the workspaces run at once, one process per GPU (round robin); with one
 # they run one after another, each limited to its share of what is left (canvas and live
 # 30, headshots 22, others 13 parts): prefer a machine with 4 GPUs.
@@ -63,5 +64,5 @@ for (( g = 0; g < gpus && g < ${#list[@]}; g++ )); do  # workspace i queues on G
   run_queue "$g" "${queue[@]}" &
 done
 wait
-for b in "${list[@]}"; do echo "--- $b"; tail -c 400 "$out/bench_$b.json" 2>/dev/null; echo; done
+python3 -m scripts.bench.table "$out" | tee "$out/table.md"  # the README's speed table
 echo "total $(( $(date +%s) - started ))s"
