@@ -64,6 +64,7 @@ def run_workspace(args: argparse.Namespace) -> dict:
     if unknown:
         sys.exit(f"unknown sections {sorted(unknown)}; {args.workspace} has {module.SECTIONS}")
     bench.results.update(bench.header())
+    bench.partial = args.out
     with tempfile.TemporaryDirectory(prefix=f"bench_{args.workspace}_") as tmp:
         ctx = bench.context(Path(tmp) / "models")
         module.run_all(bench, ctx, args, Path(tmp))

@@ -9,6 +9,15 @@ Sections (``--only``): ``sam_b``, ``sam_h``, ``lama``, ``fill``, ``upscale``, ``
   ``fp16_fix_vae_fill_run`` the same once the optional fp16-fix VAE is installed.
 - ``upscale_tile_<n>`` / ``upscale_untiled``: Real-ESRGAN x4.
 - ``cutout``: rembg around a stand-in U2-Net graph (see :mod:`scripts.bench.models`).
+
+Each of ``sam_*``, ``lama``, ``fill`` and ``upscale`` also does the same work the plain way
+(:mod:`scripts.bench.canvas_plain`, :mod:`scripts.bench.fill`) and reports per job, under
+``jobs``: ``studio_ms``, ``plain_ms``, ``ratio`` (plain / studio), ``path`` (which faster
+path ran) and ``tolerance`` against the eager fp32 reference (:mod:`scripts.bench.compare`);
+the headline job's numbers are repeated at the top of the section. Plain paths: SAM,
+segment-anything's ``SamPredictor`` on the fp32 model; LaMa, spandrel's model call in fp32
+on the mask Studio's LaMa saw; upscale, spandrel's untiled call (fp16 on CUDA); fill,
+diffusers' ``StableDiffusionXLInpaintPipeline`` with the same weights and VAE.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scripts.bench.compare import headline, image_tolerance, job, mask_iou, tensor_tolerance
 from scripts.bench.harness import Bench
 from scripts.bench.models import install
 
@@ -46,72 +56,124 @@ def centre_mask(side: int) -> np.ndarray:
 
 
 def bench_sam(bench: Bench, ctx: Any, model_id: str) -> dict[str, Any]:
-    from studio.pipelines.canvas.segment import SegmentRequest, run
+    from scripts.bench import canvas_plain as plain
+
+    from studio.pipelines.canvas.segment import SAM_MODELS, SegmentRequest, _predictor, embed, run
 
     install(ctx, bench.size, model_id)
     side = 256 if bench.smoke else 1024
     image = photo(side)
     points = [(side * 0.4, side * 0.5), (side * 0.6, side * 0.4), (side * 0.5, side * 0.8)]
+    labels = [1, 1, 0]
     fresh = iter(range(10**9))
 
     def click(key: str | None) -> Any:
-        req = SegmentRequest(
-            image=image, points=points, labels=[1, 1, 0], model=model_id, image_key=key
-        )
+        req = SegmentRequest(image, points, labels, model=model_id, image_key=key)
         return run(req, ctx)
 
     out: dict[str, Any] = {"image": f"{side}x{side}"}
     out["embed"] = bench.time(lambda: click(f"new-{next(fresh)}"))
-    click("bench")
+    studio_mask = click("bench").mask
     out["click_pipeline_with_image_key"] = bench.time(lambda: click("bench"), bench.repeat * 3)
     out["click_pipeline_hashing_image"] = bench.time(lambda: click(None), bench.repeat * 3)
+    sam = _predictor(ctx, model_id).model
+    path = "fp16 autocast" if ctx.is_cuda else "fp32"
+    path += " + fused attention (SDPA)" if getattr(sam, "_studio_sdpa", False) else ""
+    studio_features = embed(ctx, _predictor(ctx, model_id), model_id, image, "bench")[0].features
+
+    reference = plain.sam(ctx.store.require(model_id) / SAM_MODELS[model_id], ctx.device)
+    plain_embed = bench.time(lambda: reference.set_image(image))
+    plain_mask = plain.sam_click(reference, points, labels)
+    plain_click = bench.time(lambda: plain.sam_click(reference, points, labels), bench.repeat * 3)
+    tolerance = {
+        "features_vs_fp32": tensor_tolerance(studio_features, reference.features),
+        "mask_iou_vs_fp32": mask_iou(studio_mask, plain_mask),
+    }
+    out["jobs"] = {
+        "embed": job(out["embed"], plain_embed, tolerance=tolerance, path=path),
+        "click": job(
+            out["click_pipeline_with_image_key"],
+            plain_click,
+            tolerance={"mask_iou_vs_fp32": tolerance["mask_iou_vs_fp32"]},
+            path=path,
+        ),
+    }
+    headline(out, "embed")
     return out
 
 
 def bench_lama(bench: Bench, ctx: Any) -> dict[str, Any]:
-    from studio.pipelines.canvas.remove import RemoveRequest, run
+    from scripts.bench import canvas_plain as plain
+
+    from studio.pipelines.canvas.remove import LAMA_FILE, RemoveRequest, run
+    from studio.pipelines.canvas.spandrel_models import load_spandrel
 
     install(ctx, bench.size, "lama-big")
-    out: dict[str, Any] = {}
+    reference = plain.lama(
+        plain.spandrel_model(ctx.store.require("lama-big") / LAMA_FILE, ctx.device, False),
+        ctx.device,
+    )
+    out: dict[str, Any] = {"jobs": {}}
     for side in (64,) if bench.smoke else (1024, 2048):
-        req = RemoveRequest(image=photo(side), mask=centre_mask(side), margin=1.0, max_side=side)
-        out[f"remove_{side}"] = bench.time(lambda r=req: run(r, ctx))
+        image, mask = photo(side), centre_mask(side)
+        req = RemoveRequest(image=image, mask=mask, margin=1.0, max_side=side)
+        studio = bench.time(lambda r=req: run(r, ctx))
+        result = run(req, ctx)
+        # The plain call gets the mask Studio's LaMa saw (the feathered blend's support);
+        # where the blend weight is 255 Studio's pixels are its model output unchanged.
+        hole = (result.alpha > 0).astype(np.uint8) * 255
+        expected = reference(image, hole)
+        inside, outside = result.alpha == 255, result.alpha == 0
+        tolerance = image_tolerance(result.image[inside], expected[inside])
+        tolerance["outside_mask_identical"] = bool((result.image[outside] == image[outside]).all())
+        out[f"remove_{side}"] = studio
+        path = getattr(load_spandrel(ctx, "lama-big", LAMA_FILE, "LaMa"), "studio_path", "?")
+        out["jobs"][f"remove_{side}"] = job(
+            studio,
+            bench.time(lambda i=image, m=hole: reference(i, m)),
+            tolerance=tolerance,
+            path=path,
+        )
+    headline(out, "remove_64" if bench.smoke else "remove_1024")
     return out
 
 
 def bench_fill(bench: Bench, ctx: Any, steps: int) -> dict[str, Any]:
-    from studio.pipelines.canvas.fill import FillRequest, run
+    from scripts.bench.fill import bench_fill as run_fill
 
-    install(ctx, bench.size, "sdxl-inpaint", "lcm-lora-sdxl")
-    side = 64 if bench.smoke else 1024
-    req = FillRequest(
-        image=photo(side),
-        mask=centre_mask(side),
-        prompt="a red balloon",
-        steps=steps,
-        guidance=1.0,
-        fast=True,
-        seed=1,
-        work_side=side,
-    )
-    out: dict[str, Any] = {"size": f"{side}x{side}", "steps": steps, "scheduler": "LCM"}
-    out["fill_run"] = bench.time(lambda: run(req, ctx))
-    ctx.cache.clear()  # the fp16-fix VAE is a different cached pipeline: free the first one
-    install(ctx, bench.size, "sdxl-vae-fp16-fix")
-    out["fp16_fix_vae_fill_run"] = bench.time(lambda: run(req, ctx))
-    return out
+    return run_fill(bench, ctx, steps, photo, centre_mask)
 
 
 def bench_upscale(bench: Bench, ctx: Any) -> dict[str, Any]:
-    from studio.pipelines.canvas.upscale import UpscaleRequest, run
+    from scripts.bench import canvas_plain as plain
+
+    from studio.pipelines.canvas.upscale import ESRGAN_FILE, UpscaleRequest, effective_tile, run
 
     install(ctx, bench.size, "realesrgan-x4plus")
     side = 64 if bench.smoke else 1024
     image = photo(side)
+    weights = ctx.store.require("realesrgan-x4plus") / ESRGAN_FILE
+    fp32 = plain.upscale(plain.spandrel_model(weights, ctx.device, half=False), ctx.device)
+    expected = fp32(image)  # the eager fp32 reference, untiled
+    user = plain.upscale(plain.spandrel_model(weights, ctx.device, half=ctx.is_cuda), ctx.device)
+    plain_time = bench.time(lambda: user(image))
     out: dict[str, Any] = {"input": f"{side}x{side}", "output": f"{side * 4}x{side * 4}"}
+    out["jobs"] = {}
+    dtype = "fp16" if ctx.is_cuda else "fp32"
     for tile in (32, 0) if bench.smoke else (512, 0):
         key = f"upscale_tile_{tile}" if tile else "upscale_untiled"
-        out[key] = bench.time(lambda t=tile: run(UpscaleRequest(image=image, tile=t), ctx))
+        req = UpscaleRequest(image=image, tile=tile)
+        out[key] = bench.time(lambda r=req: run(r, ctx))
+        used = effective_tile(tile, ctx, half=ctx.is_cuda)
+        layout = ", channels-last" if ctx.is_cuda else ""
+        out["jobs"][key] = job(
+            out[key],
+            plain_time,
+            tolerance=image_tolerance(run(req, ctx).image, expected),
+            path=f"{dtype}{layout}, tile {used or 'none (whole image)'}",
+        )
+    out["plain_vs_fp32"] = image_tolerance(user(image), expected)
+    headline(out, "upscale_tile_32" if bench.smoke else "upscale_tile_512")
     return out
 
 
@@ -138,6 +200,6 @@ def run_all(bench: Bench, ctx: Any, args: Any, tmp: Path) -> None:
         "upscale": lambda: bench_upscale(bench, ctx),
         "cutout": lambda: bench_cutout(bench, ctx),
     }
-    for name, job in jobs.items():
-        bench.section(name, job)
+    for name, section in jobs.items():
+        bench.section(name, section)
         ctx.cache.clear()

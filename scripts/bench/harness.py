@@ -40,6 +40,7 @@ class Bench:
     warmup: int = 1
     only: set[str] = field(default_factory=set)
     results: dict[str, Any] = field(default_factory=dict)
+    partial: Path | None = None  # results so far are written here after each section
 
     @property
     def size(self) -> str:
@@ -105,6 +106,17 @@ class Bench:
             torch.cuda.empty_cache()
         out["rss_mb"] = rss_mb()
         self.results[name] = out
+        self.save_partial()
+
+    def save_partial(self) -> None:
+        """Results so far to :attr:`partial` (a run killed by a time limit keeps them)."""
+        if self.partial is None:
+            return
+        import json
+
+        tmp = self.partial.with_name(self.partial.name + ".part")
+        tmp.write_text(json.dumps(round_floats(self.results), indent=1, default=str) + "\n")
+        tmp.replace(self.partial)
 
     def context(self, store_root: Path) -> Any:
         """A RunContext over a fresh model store with the real catalogue (as the app builds)."""

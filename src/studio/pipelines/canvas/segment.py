@@ -154,6 +154,10 @@ def _predictor(ctx: RunContext, model_id: str) -> Any:
     def loader() -> Any:
         path = ctx.store.require(model_id) / SAM_MODELS[model_id]
         sam = load_sam(path, "cpu")
+        if ctx.is_cuda:  # fused attention kernels (same function; the CPU math is no faster)
+            from studio.pipelines.canvas.speedups import sam_fused_attention
+
+            sam_fused_attention(sam)
         _place(sam, plan, ctx.device)
         return SamPredictor(sam)
 

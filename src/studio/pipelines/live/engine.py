@@ -269,9 +269,36 @@ def _capture_graph(fn: Callable[..., Any], example: tuple) -> Callable[..., Any]
     return replay
 
 
+def configure_compile_cache(folder: Path | None = None) -> Path:
+    """Keep torch.compile's caches (Inductor's FX graphs, AOTAutograd, Triton kernels) in
+    Studio's cache folder, so the first compile on a machine (about 50 s for sd-turbo) is
+    not paid again at each start. An explicit ``TORCHINDUCTOR_CACHE_DIR`` /
+    ``TRITON_CACHE_DIR`` wins. Returns the Inductor cache folder."""
+    import os
+
+    if folder is None:
+        from studio.core.paths import cache_dir
+
+        folder = cache_dir() / "torch_compile"
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(folder / "inductor"))
+    os.environ.setdefault("TRITON_CACHE_DIR", str(folder / "triton"))
+    try:
+        import torch._inductor.config as inductor_config
+
+        inductor_config.fx_graph_cache = True
+        import torch._functorch.config as functorch_config
+
+        if hasattr(functorch_config, "enable_autograd_cache"):
+            functorch_config.enable_autograd_cache = True
+    except Exception as exc:  # noqa: BLE001 - older torch: compiling still works, uncached
+        log.info("live: compile caches not configured: %r", exc)
+    return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
+
+
 def _compiled(fn: Callable[..., Any], example: tuple) -> Callable[..., Any]:
     import torch
 
+    configure_compile_cache()
     compiled = torch.compile(fn, mode="reduce-overhead", fullgraph=False)
     with torch.inference_mode():
         for _ in range(3):  # compile and record now, not on the user's first frame
