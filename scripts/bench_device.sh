@@ -27,6 +27,8 @@ if [ -n "$wheels" ]; then
   python3 -m pip install -q --no-deps --no-index $wheels >"$out/pip.log" 2>&1 || true
 fi
 export PYTHONPATH="$PWD/src:$PWD" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# The speed paths not yet checked on a GPU (studio.core.device.EXPERIMENTAL_PATHS): measured here.
+export STUDIO_EXPERIMENTAL="${STUDIO_EXPERIMENTAL:-all}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$out/gpu.txt" 2>&1
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
 [ "${gpus:-0}" -ge 1 ] || gpus=1

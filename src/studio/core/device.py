@@ -88,3 +88,18 @@ def reset_peak(device: str) -> None:
         import torch
 
         torch.cuda.reset_peak_memory_stats(device)
+
+
+# Faster GPU paths whose results have not yet been checked against the reference on a GPU
+# (each is equivalent on the CPU and falls back on any error, but a wrong result would not
+# raise). Off unless named in STUDIO_EXPERIMENTAL (comma list, or "all"); the benchmarks turn
+# them on and print their tolerance against the eager fp32 path.
+EXPERIMENTAL_PATHS = ("fill-cuda-graphs", "lama-bf16")
+
+
+def experimental_enabled(name: str) -> bool:
+    """Whether the experimental speed path ``name`` (one of :data:`EXPERIMENTAL_PATHS`) is on."""
+    import os
+
+    wanted = {p.strip() for p in os.environ.get("STUDIO_EXPERIMENTAL", "").split(",")}
+    return name in wanted or "all" in wanted

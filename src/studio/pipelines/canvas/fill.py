@@ -177,10 +177,11 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
 def _graphs(pipe: Any, ctx: RunContext, plan: Any) -> None:
     """UNet steps replayed from CUDA graphs when the whole pipeline sits on the GPU
     (:mod:`studio.pipelines.canvas.unet_graph`: eager whenever a replay would not be safe)."""
+    from studio.core.device import experimental_enabled
     from studio.pipelines.canvas import unet_graph
 
     resident = plan.name == "resident" and not (ctx.low_memory or plan.attention_slicing)
-    if not (ctx.is_cuda and resident):
+    if not (ctx.is_cuda and resident and experimental_enabled("fill-cuda-graphs")):
         unet_graph.disable(pipe.unet)
         return
     graphed = unet_graph.installed(pipe.unet)

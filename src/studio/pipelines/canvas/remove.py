@@ -70,7 +70,9 @@ def run(request: RemoveRequest, ctx: RunContext) -> RemoveResult:
 
 def _mixed_ok(ctx: RunContext) -> bool:
     """bf16 spatial layers where the GPU computes bf16 natively (Ampere and later)."""
-    if not ctx.is_cuda:
+    from studio.core.device import experimental_enabled
+
+    if not ctx.is_cuda or not experimental_enabled("lama-bf16"):
         return False  # bf16 convolutions on a CPU are slower than fp32
     import torch
 
