@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
@@ -33,14 +33,24 @@ class ImageView(QLabel):
 
     def _rescale(self) -> None:
         if self._pixmap is not None:
-            self.setPixmap(
-                self._pixmap.scaled(
-                    self.size(),
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
+            # Fit the view in device pixels and say so: at 200 % a 300x300 view shows a
+            # 600x600 pixmap drawn sharp at 300x300, not a 300x300 one blown up.
+            dpr = self.devicePixelRatioF()
+            fitted = self._pixmap.scaled(
+                self.size() * dpr,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
             )
+            fitted.setDevicePixelRatio(dpr)
+            self.setPixmap(fitted)
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._rescale()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        # Moved to a screen with another scale (or the scale changed): refit at its ratio.
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self._rescale()
+        return handled

@@ -4,6 +4,12 @@ Arrays are uint8: H x W (a grayscale mask), H x W x 3 (RGB) or H x W x 4 (RGBA, 
 alpha). Every function copies, so the caller may change or free its array afterwards, and
 accepts non-contiguous arrays (crops, channel slices). ``QImage`` work is thread-safe, so
 :func:`load_thumbnail` may run on a worker; ``QPixmap`` and ``QIcon`` belong to the GUI thread.
+
+Sizes (``side``) are logical pixels. On a high-DPI screen (200 % scaling: a device pixel ratio
+of 2) a thumbnail is built with ``side * dpr`` device pixels and carries that ratio, so Qt
+draws it sharp at ``side`` logical pixels instead of blowing a ``side`` px image up. The ratio
+is the target's when the caller passes ``dpr`` (e.g. ``widget.devicePixelRatioF()``), else the
+application's (the highest of its screens: shrinking on a lower-DPI screen stays sharp).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
 
 _FORMATS = {
     1: QImage.Format.Format_Grayscale8,
@@ -69,31 +75,62 @@ def qimage_to_array(image: QImage, alpha: bool = False) -> Any:
     return buffer.reshape(h, stride)[:, : w * channels].reshape(h, w, channels).copy()
 
 
-def scaled(pixmap: QPixmap, side: int) -> QPixmap:
-    """``pixmap`` shrunk or grown to fit a ``side`` x ``side`` square, smoothly."""
-    return pixmap.scaled(
-        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+def screen_dpr(dpr: float | None = None) -> float:
+    """``dpr`` when given, else the application's device pixel ratio (1 without an app)."""
+    if dpr:
+        return float(dpr)
+    # A read of the screens' ratios: also called from load_thumbnail on a worker thread;
+    # the screen list only changes on the GUI thread, rarely, and a stale read only costs
+    # a resample.
+    app = QGuiApplication.instance()
+    return app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+
+
+def _device_side(side: int, dpr: float) -> int:
+    return max(1, round(side * dpr))
+
+
+def scaled(pixmap: QPixmap, side: int, *, dpr: float | None = None) -> QPixmap:
+    """``pixmap`` shrunk or grown to fit a ``side`` x ``side`` logical-pixel square, smoothly,
+    with ``side * dpr`` device pixels and that device pixel ratio."""
+    ratio = screen_dpr(dpr)
+    device = _device_side(side, ratio)
+    out = pixmap.scaled(
+        device,
+        device,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
     )
+    out.setDevicePixelRatio(ratio)  # detaches: a same-size result shares pixmap's data
+    return out
 
 
-def to_pixmap(image: Any, side: int | None = None) -> QPixmap:
-    """A PIL image, array or QImage as a pixmap, fitted into ``side`` px when given."""
+def to_pixmap(image: Any, side: int | None = None, *, dpr: float | None = None) -> QPixmap:
+    """A PIL image, array or QImage as a pixmap. With ``side`` it is sized for display: fitted
+    into ``side`` logical px at the device pixel ratio (see the module docstring); without,
+    it holds the image's own pixels (at a QImage's own ratio, else 1: a source to scale)."""
     qimage = image if isinstance(image, QImage) else to_qimage(image)
     pixmap = QPixmap.fromImage(qimage)
-    return scaled(pixmap, side) if side else pixmap
+    return scaled(pixmap, side, dpr=dpr) if side else pixmap
 
 
-def thumbnail_icon(image: Any, side: int) -> QIcon:
-    """An icon of the image fitted into ``side`` px (history strips, galleries)."""
-    return QIcon(to_pixmap(image, side))
+def thumbnail_icon(image: Any, side: int, *, dpr: float | None = None) -> QIcon:
+    """An icon of the image fitted into ``side`` logical px (history strips, galleries),
+    sharp at the device pixel ratio."""
+    return QIcon(to_pixmap(image, side, dpr=dpr))
 
 
-def load_thumbnail(path: str | Path, side: int) -> QImage:
-    """Decode an image file straight to a ``side`` px thumbnail (a 4K photo decodes at a
-    fraction of its size). Safe on a worker thread; raises OSError for unreadable files."""
+def load_thumbnail(path: str | Path, side: int, *, dpr: float | None = None) -> QImage:
+    """Decode an image file straight to a thumbnail fitted into ``side`` logical px: ``side *
+    dpr`` device px carrying that ratio (a 4K photo decodes at a fraction of its size). Safe
+    on a worker thread; raises OSError for unreadable files."""
     from PIL import Image
 
+    ratio = screen_dpr(dpr)
+    device = _device_side(side, ratio)
     with Image.open(path) as img:
-        img.draft("RGB", (side, side))  # JPEG: let the decoder skip the full size
-        img.thumbnail((side, side))
-        return to_qimage(img)
+        img.draft("RGB", (device, device))  # JPEG: let the decoder skip the full size
+        img.thumbnail((device, device))
+        image = to_qimage(img)
+    image.setDevicePixelRatio(ratio)
+    return image
