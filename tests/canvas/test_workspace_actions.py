@@ -29,11 +29,11 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
     ws.service.job_progress.connect(lambda j, u: progress.append(u.stage))
     qtbot.mouseClick(ws.panel.remove_button, Qt.MouseButton.LeftButton)
     job = ws.controller.action_job
-    assert job.kind == "canvas.remove" and ws.panel.cancel_button.isEnabled()
+    assert job.kind == "canvas.remove" and ws.busy.cancel_button.isVisible()
     assert not ws.panel.fill_button.isEnabled()
     wait_done(qtbot, ws)
     assert job.state is JobState.FINISHED and "Removing" in progress
-    assert ws.panel.progress.value() == 100 and ws.panel.remove_button.isEnabled() is False
+    assert not ws.busy.isVisible() and ws.panel.remove_button.isEnabled() is False
     edited = ws.doc.image
     far = np.ones(photo.shape[:2], bool)
     far[14:76, 24:96] = False  # mask + 8 px feather + margin
@@ -80,8 +80,10 @@ def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_fil
     qtbot.waitUntil(
         lambda: job.last_progress is not None and job.last_progress.done >= 1, timeout=60000
     )
-    qtbot.mouseClick(p.cancel_button, Qt.MouseButton.LeftButton)
+    assert ws.busy.isVisible() and ws.busy.label.text().startswith("Fill: ")
+    qtbot.mouseClick(ws.busy.cancel_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
+    assert not ws.busy.isVisible()
     assert job.state is JobState.CANCELLED
     assert "cancelled" in p.status.text() and p.fill_button.isEnabled()
     assert (ws.doc.image == photo).all() and ws.doc.stack.count() == 1

@@ -1,5 +1,5 @@
 """The image view: zoom (wheel, fit, 100 %), pan (middle-drag or Space+drag), mask overlay,
-before/after split, and the pointer tools (select by click/box, brush, eraser).
+click markers, before/after split, and the pointer tools (select by click/box, brush, eraser).
 
 The view only reports what the pointer did, in image pixels; the workspace turns that into
 jobs and document edits.
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.images import to_qimage
+from studio.ui.workspaces.canvas.overlay import ClickMarkers
 
 MASK_COLOUR = (255, 40, 140)  # a pink that stands out on skin, sky and foliage alike
 DRAG_THRESHOLD = 4  # screen pixels before a press becomes a box drag
@@ -102,6 +103,7 @@ class CanvasView(QGraphicsView):
             self.scene().addItem(item)
         for item in (self.before_clip, self.rubber, self.cursor_ring):
             item.setVisible(False)
+        self.markers = ClickMarkers(self.scene(), z=self.rubber.zValue() + 0.5)
         for item in (self.image_item, self.mask_item, self.before_item):
             item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.tool = "select"  # select | brush | eraser
