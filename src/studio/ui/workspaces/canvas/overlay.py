@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 INCLUDE_COLOUR = QColor(40, 200, 90)  # green: "this belongs to the object"
 EXCLUDE_COLOUR = QColor(230, 50, 50)  # red: "not this"
-MARKER_RADIUS = 7  # screen pixels, whatever the zoom
+MARKER_RADIUS = 9  # screen pixels, whatever the zoom
 
 
 def _marker_path(positive: bool) -> QPainterPath:

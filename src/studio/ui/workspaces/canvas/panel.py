@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListView,
     QListWidget,
@@ -47,6 +48,13 @@ def _button(text: str, tip: str = "") -> QPushButton:
     return button
 
 
+def _compact(layout: QLayout) -> QLayout:
+    """Tighter margins and rows than the style's: the panel must fit 768 px high."""
+    layout.setContentsMargins(6, 4, 6, 6)
+    layout.setSpacing(4)
+    return layout
+
+
 def _ui_state() -> QSettings:
     """Small UI choices kept between runs (which folds are open)."""
     return QSettings(str(paths.config_dir() / "canvas.ini"), QSettings.Format.IniFormat)
@@ -59,11 +67,11 @@ class ToolPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("canvasToolPanel")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(4, 4, 4, 4)
 
         # ---- selection -----------------------------------------------------------------------
         select = QGroupBox("Select")
-        grid = QGridLayout(select)
+        grid = _compact(QGridLayout(select))
         self.sam_model = QComboBox()
         self.sam_model.setToolTip("The model that turns clicks into a selection")
         for model_id, name in SAM_CHOICES:
@@ -89,7 +97,7 @@ class ToolPanel(QWidget):
 
         # ---- fill ----------------------------------------------------------------------------
         fill = QGroupBox("Fill from prompt")
-        form = QFormLayout(fill)
+        form = _compact(QFormLayout(fill))
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.prompt = QLineEdit(placeholderText="What should appear there")
         self.negative = QLineEdit(placeholderText="What to avoid")
@@ -115,7 +123,7 @@ class ToolPanel(QWidget):
 
         self.more = QWidget()
         self.more.setObjectName("fillMore")
-        more = QGridLayout(self.more)  # two columns: unfolded, it still fits 768 px high
+        more = _compact(QGridLayout(self.more))  # two columns: unfolded, it still fits
         more.setContentsMargins(0, 0, 0, 0)
         self.steps = QSpinBox(minimum=1, maximum=150, value=30)
         self.strength = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=0.99)
@@ -159,7 +167,7 @@ class ToolPanel(QWidget):
 
         # ---- cut out and upscale -------------------------------------------------------------
         cut = QGroupBox("Cut out background")
-        cut_form = QFormLayout(cut)
+        cut_form = _compact(QFormLayout(cut))
         self.cutout_model = QComboBox()
         for model_id in CUTOUT_MODELS:
             self.cutout_model.addItem(CUTOUT_NAMES.get(model_id, model_id), model_id)

@@ -83,7 +83,7 @@ class CanvasToolBar(QToolBar):
             " hold \\ to see the whole original)",
         )
         self.compare_action.setCheckable(True)
-        for action in (self.fit_action, self.actual_action, self.compare_action):
+        for action in (self.fit_action, self.actual_action):
             self.widgetForAction(action).setToolButtonStyle(
                 Qt.ToolButtonStyle.ToolButtonTextBesideIcon
             )

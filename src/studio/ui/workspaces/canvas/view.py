@@ -115,6 +115,7 @@ class CanvasView(QGraphicsView):
         self._stroking = False
         self._pan_from: QPointF | None = None
         self._space = False
+        self.fitted = False  # zoomed to fit and not zoomed since: a resize fits again
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         """With no image yet, say how to get one (an empty dark square explains nothing)."""
@@ -178,6 +179,7 @@ class CanvasView(QGraphicsView):
         return float(self.transform().m11())
 
     def set_zoom(self, factor: float) -> None:
+        self.fitted = False
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
         self.zoom_changed.emit(self.zoom)
@@ -187,7 +189,13 @@ class CanvasView(QGraphicsView):
             return
         self.resetTransform()
         self.fitInView(self.image_item, Qt.AspectRatioMode.KeepAspectRatio)
+        self.fitted = True
         self.zoom_changed.emit(self.zoom)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.fitted:  # the window or the panel changed size: the whole image stays in view
+            self.fit()
 
     def actual_size(self) -> None:
         self.set_zoom(1.0)
