@@ -1,5 +1,6 @@
 """The Canvas in the real main window at 1366x768: nothing of its side panel needs scrolling,
-no button text is cut and the tool bar shows every tool; a screenshot of it to look at."""
+no button text is cut and the tool bar shows every tool (a screenshot of it to look at); its
+keys work there."""
 
 from __future__ import annotations
 
@@ -60,3 +61,23 @@ def test_canvas_fits_1366x768(small_window, qtbot, photo_file, tmp_path):
     qtbot.mouseClick(canvas.panel.more_button, Qt.MouseButton.LeftButton)  # unfolded: fits
     assert canvas.panel.steps.isVisible() and layout_problems(win) == []
     assert win.grab().save(str(tmp_path / "canvas-1366x768-more.png"))
+
+
+def test_ctrl_z_in_the_main_window_undoes_one_step(small_window, qtbot, photo_file):
+    """Whoever owns Ctrl+Z there (the window's Edit menu, or the workspace while the window
+    has none), one press is one undo: two owners would cancel each other out."""
+    from PySide6.QtWidgets import QApplication
+
+    win, canvas = small_window
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    open_file(qtbot, canvas, photo_file)
+    canvas.doc.set_mask(square_mask(canvas.doc.image.shape), "Brush")
+    canvas.doc.set_mask(square_mask(canvas.doc.image.shape, 0, 10), "Brush")
+    view = canvas.view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.rect().topLeft())
+    assert QApplication.focusWidget() is view
+    qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.doc.stack.index() == 1
+    qtbot.keyClick(view, Qt.Key.Key_B)  # the tool keys work in the window too
+    assert view.tool == "brush"

@@ -41,15 +41,22 @@ def test_tool_keys_pick_the_tool_where_the_focus_is(active, qtbot, photo_file):
     assert bar.brush_label.text() == "10 px" and view.brush_size == 10
 
 
+def next_panel(qtbot):
+    """The panel of the next Canvas the user opens."""
+    panel = ToolPanel()
+    qtbot.addWidget(panel)
+    return panel
+
+
 def test_more_folds_fills_advanced_settings_and_is_remembered(workspace, qtbot):
     p = workspace.panel
     assert not p.more.isVisible() and not p.steps.isVisible()  # folded by default
     qtbot.mouseClick(p.more_button, LEFT)
     assert p.more.isVisible() and p.steps.isVisible() and p.work_side.isVisible()
-    assert ToolPanel().more_button.isChecked()  # the next Canvas opens it unfolded
+    assert next_panel(qtbot).more_button.isChecked()  # the next Canvas opens it unfolded
     qtbot.mouseClick(p.more_button, LEFT)
     assert not p.steps.isVisible()
-    assert not ToolPanel().more_button.isChecked()
+    assert not next_panel(qtbot).more_button.isChecked()
 
 
 def marker_colour(view, x, y):
