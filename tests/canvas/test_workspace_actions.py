@@ -25,8 +25,9 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
     install("lama-big")
     ws = workspace
     start(qtbot, ws, photo_file)
-    progress = []
+    progress, told = [], []
     ws.service.job_progress.connect(lambda j, u: progress.append(u.stage))
+    ws.notify.connect(told.append)
     qtbot.mouseClick(ws.panel.remove_button, Qt.MouseButton.LeftButton)
     job = ws.controller.action_job
     assert job.kind == "canvas.remove" and ws.busy.cancel_button.isVisible()
@@ -34,6 +35,7 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
     wait_done(qtbot, ws)
     assert job.state is JobState.FINISHED and "Removing" in progress
     assert not ws.busy.isVisible() and ws.panel.remove_button.isEnabled() is False
+    assert told == ["Removed the selection"]  # the window's toast
     edited = ws.doc.image
     far = np.ones(photo.shape[:2], bool)
     far[14:76, 24:96] = False  # mask + 8 px feather + margin
@@ -93,6 +95,8 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     install("rembg-u2net", "realesrgan-x4plus")
     ws, p = workspace, workspace.panel
     start(qtbot, ws, photo_file, mask=False)
+    told = []
+    ws.notify.connect(told.append)
     assert p.background.currentData() == "transparent"
     qtbot.mouseClick(p.cutout_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
@@ -117,6 +121,7 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     assert ws.doc.mask.shape == (384, 512)
     assert [r.op for r in ws.doc.edits()] == ["Cut out", "Refine cut-out", "Upscale x4"]
     assert ws.view.image_item.pixmap().width() == 512
+    assert told == ["Cut out the background", "Upscaled to 512 x 384"]
     assert not p.edit_cutout_button.isEnabled()
     ws.doc.stack.undo()
     assert ws.doc.image.shape == (96, 128, 4) and p.edit_cutout_button.isEnabled()

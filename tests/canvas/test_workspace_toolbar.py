@@ -36,9 +36,13 @@ def test_tool_keys_pick_the_tool_where_the_focus_is(active, qtbot, photo_file):
     qtbot.mouseClick(ws.history.viewport(), LEFT, pos=QPoint(5, 5))
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_B)
     assert view.tool == "brush"
-    # a brush stroke uses the size from the tool bar
+    # [ and ] size the brush; the view paints with the tool bar's size
     bar.brush_size.setValue(10)
-    assert bar.brush_label.text() == "10 px" and view.brush_size == 10
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_BracketRight)
+    assert bar.brush_size.value() == 12 and view.brush_size == 12
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_BracketLeft)
+    assert bar.brush_label.text() == "8 px" and view.brush_size == 8
 
 
 def next_panel(qtbot):

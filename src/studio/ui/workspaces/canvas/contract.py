@@ -12,6 +12,7 @@ SHORTCUTS = [
     ("B", "Brush: paint onto the selection"),
     ("E", "Eraser: erase from the selection"),
     ("Drag (Click tool)", "Select what is inside a box"),
+    ("[ / ]", "Smaller / larger brush"),
     ("Hold \\", "Show the original while held"),
     ("Wheel", "Zoom"),
     ("Space+drag, middle-drag", "Pan"),

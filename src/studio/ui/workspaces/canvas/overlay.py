@@ -106,7 +106,7 @@ class BusyOverlay(QFrame):
 
     def show_job(self, text: str, fraction: float | None, cancellable: bool) -> None:
         """Show ``text``; ``fraction`` None is a busy bar (the job has not said how far)."""
-        self.label.setText(text)
+        self.label.setText(text if fraction is None else f"{text} {int(fraction * 100)}%")
         if fraction is None:
             self.progress.setRange(0, 0)
         else:

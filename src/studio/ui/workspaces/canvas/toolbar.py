@@ -64,7 +64,7 @@ class CanvasToolBar(QToolBar):
         self.tool_actions["select"].setChecked(True)
         self.brush_size = QSlider(Qt.Orientation.Horizontal, minimum=2, maximum=200, value=24)
         self.brush_size.setFixedWidth(80)
-        self.brush_size.setToolTip("Brush size for the brush and the eraser")
+        self.brush_size.setToolTip("Brush size for the brush and the eraser ([ and ])")
         self.brush_label = QLabel("24 px")
         self.brush_label.setMinimumWidth(self.brush_label.fontMetrics().horizontalAdvance("200 px"))
         self.brush_size.valueChanged.connect(lambda v: self.brush_label.setText(f"{v} px"))
@@ -107,6 +107,12 @@ class CanvasToolBar(QToolBar):
             self.compare.setValue(COMPARE_DEFAULT)
         elif not on and self.compare.value() > 0:
             self.compare.setValue(0)
+
+    def scale_brush(self, factor: float) -> None:
+        """Grow or shrink the brush by ``factor`` (the [ and ] keys), at least one step."""
+        now = self.brush_size.value()
+        step = round(now * factor) - now
+        self.brush_size.setValue(now + (step or (1 if factor > 1 else -1)))
 
     def set_tool(self, key: str) -> None:
         if not self.tool_actions[key].isChecked():

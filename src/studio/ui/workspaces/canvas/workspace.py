@@ -113,6 +113,8 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         self.keys.add("Open", ("Ctrl+O",), self.open_dialog)
         self.keys.add("Export", ("Ctrl+S",), self.export)
         self.keys.add("Paste", ("Ctrl+V", "Shift+Ins"), self.paste)
+        self.keys.add("Smaller brush", ("[",), lambda: self.toolbar.scale_brush(1 / 1.25))
+        self.keys.add("Larger brush", ("]",), lambda: self.toolbar.scale_brush(1.25))
         self.autosaver.look_for_earlier()
         self._refresh_enabled()
 
