@@ -105,3 +105,20 @@ def test_clicks_are_drawn_where_the_user_clicked_with_a_busy_badge_meanwhile(
     qtbot.mouseClick(ws.panel.clear_button, LEFT)  # a mask without clicks: no markers
     assert view.markers.items == []
     assert not close_to(marker_colour(view, 40, 30), INCLUDE_COLOUR)
+
+
+def test_the_before_after_line_drags_on_the_canvas(workspace, qtbot, photo_file):
+    ws, view, bar = workspace, workspace.view, workspace.toolbar
+    open_file(qtbot, ws, photo_file)
+    ws.doc.apply_image(255 - ws.doc.image, "Remove", {})
+    qtbot.mouseClick(bar.widgetForAction(bar.compare_action), LEFT)
+    assert bar.compare.value() == 50 and view.before_clip.rect().width() == 64
+    vp = view.viewport()
+    qtbot.mousePress(vp, LEFT, pos=at(view, 64, 48))
+    qtbot.mouseMove(vp, at(view, 48, 48))
+    qtbot.mouseMove(vp, at(view, 32, 48))
+    qtbot.mouseRelease(vp, LEFT, pos=at(view, 32, 48))
+    assert bar.compare.value() == 25 and view.before_clip.rect().width() == 32
+    assert ws.controller.segment_job is None and ws.doc.stack.count() == 1  # no click, no box
+    qtbot.mouseClick(bar.widgetForAction(bar.compare_action), LEFT)  # off again
+    assert bar.compare.value() == 0 and not view.before_clip.isVisible()

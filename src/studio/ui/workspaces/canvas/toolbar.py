@@ -79,8 +79,8 @@ class CanvasToolBar(QToolBar):
         self.compare_action = self._action(
             "Before/After",
             "mdi6.compare",
-            "Compare with the original: drag the slider to move the split (Ctrl+B;"
-            " hold \\ to see the whole original)",
+            "Compare with the original (Ctrl+B): drag the line on the image or the slider;"
+            " hold \\ to see the whole original",
         )
         self.compare_action.setCheckable(True)
         for action in (self.fit_action, self.actual_action):

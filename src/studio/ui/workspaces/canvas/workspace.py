@@ -145,6 +145,7 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         t.fit_action.triggered.connect(lambda: v.fit())
         t.actual_action.triggered.connect(lambda: v.actual_size())
         t.compare.valueChanged.connect(lambda value: v.set_split(value / 100))
+        v.split_dragged.connect(lambda fraction: t.compare.setValue(max(1, round(fraction * 100))))
         for key, action in t.tool_actions.items():
             action.toggled.connect(lambda on, k=key: on and self.controller.set_tool(k))
         t.brush_size.valueChanged.connect(lambda value: setattr(v, "brush_size", value))
