@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QTextEdit,
     QWidget,
@@ -93,9 +94,13 @@ class CanvasKeys(QObject):
         window = self.workspace.window()
         if window is self.workspace:
             return []
+        # Its actions wherever they are parented: children, added to it, or in its menus.
+        found = {*window.findChildren(QAction), *window.actions()}
+        for menu in window.findChildren(QMenu):
+            found.update(menu.actions())
         taken = {
             seq.toString()
-            for action in window.findChildren(QAction)
+            for action in found
             if action not in self.actions and not self._inside(action)
             for seq in action.shortcuts()
         }
