@@ -126,3 +126,8 @@ def square_mask(shape, y0=30, y1=60, x0=40, x1=80):
     mask = np.zeros(shape[:2], np.uint8)
     mask[y0:y1, x0:x1] = 255
     return mask
+
+
+def bar_button(ws, action_name):
+    """The tool bar's button for ``ws.toolbar.<action_name>`` (e.g. "fit_action")."""
+    return ws.toolbar.widgetForAction(getattr(ws.toolbar, action_name))

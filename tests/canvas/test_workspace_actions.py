@@ -25,15 +25,17 @@ def test_remove_changes_only_the_mask_and_undoes(workspace, qtbot, install, phot
     install("lama-big")
     ws = workspace
     start(qtbot, ws, photo_file)
-    progress = []
+    progress, told = [], []
     ws.service.job_progress.connect(lambda j, u: progress.append(u.stage))
+    ws.notify.connect(told.append)
     qtbot.mouseClick(ws.panel.remove_button, Qt.MouseButton.LeftButton)
     job = ws.controller.action_job
-    assert job.kind == "canvas.remove" and ws.panel.cancel_button.isEnabled()
+    assert job.kind == "canvas.remove" and ws.busy.cancel_button.isVisible()
     assert not ws.panel.fill_button.isEnabled()
     wait_done(qtbot, ws)
     assert job.state is JobState.FINISHED and "Removing" in progress
-    assert ws.panel.progress.value() == 100 and ws.panel.remove_button.isEnabled() is False
+    assert not ws.busy.isVisible() and ws.panel.remove_button.isEnabled() is False
+    assert told == ["Removed the selection"]  # the window's toast
     edited = ws.doc.image
     far = np.ones(photo.shape[:2], bool)
     far[14:76, 24:96] = False  # mask + 8 px feather + margin
@@ -80,8 +82,10 @@ def test_cancel_a_running_fill_changes_nothing(workspace, qtbot, sdxl, photo_fil
     qtbot.waitUntil(
         lambda: job.last_progress is not None and job.last_progress.done >= 1, timeout=60000
     )
-    qtbot.mouseClick(p.cancel_button, Qt.MouseButton.LeftButton)
+    assert ws.busy.isVisible() and ws.busy.label.text().startswith("Fill: ")
+    qtbot.mouseClick(ws.busy.cancel_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
+    assert not ws.busy.isVisible()
     assert job.state is JobState.CANCELLED
     assert "cancelled" in p.status.text() and p.fill_button.isEnabled()
     assert (ws.doc.image == photo).all() and ws.doc.stack.count() == 1
@@ -91,6 +95,8 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     install("rembg-u2net", "realesrgan-x4plus")
     ws, p = workspace, workspace.panel
     start(qtbot, ws, photo_file, mask=False)
+    told = []
+    ws.notify.connect(told.append)
     assert p.background.currentData() == "transparent"
     qtbot.mouseClick(p.cutout_button, Qt.MouseButton.LeftButton)
     wait_done(qtbot, ws)
@@ -115,6 +121,7 @@ def test_cutout_then_upscale(workspace, qtbot, install, photo_file, photo):
     assert ws.doc.mask.shape == (384, 512)
     assert [r.op for r in ws.doc.edits()] == ["Cut out", "Refine cut-out", "Upscale x4"]
     assert ws.view.image_item.pixmap().width() == 512
+    assert told == ["Cut out the background", "Upscaled to 512 x 384"]
     assert not p.edit_cutout_button.isEnabled()
     ws.doc.stack.undo()
     assert ws.doc.image.shape == (96, 128, 4) and p.edit_cutout_button.isEnabled()

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QColorDialog, QFileDialog
 
 from studio.core.export import read_settings
+from tests.canvas.conftest import bar_button
 from tests.canvas.test_workspace_new_document import fitted_in
 from tests.canvas.test_workspace_select import at
 
@@ -56,8 +57,8 @@ def stroke(qtbot, view, y=50):
 @pytest.mark.slow
 def test_every_canvas_button(workspace, qtbot, install, sdxl, photo_file, photo, tmp_path):
     install("sam-vit-b", "lama-big", "rembg-u2net", "realesrgan-x4plus")
-    ws, p, view = workspace, workspace.panel, workspace.view
-    assert [b.isEnabled() for b in (p.open_button, p.export_button, p.undo_button)] == [
+    ws, p, view, bar = workspace, workspace.panel, workspace.view, workspace.toolbar
+    assert [a.isEnabled() for a in (bar.open_action, bar.export_action, bar.undo_action)] == [
         True,
         False,
         False,
@@ -66,12 +67,12 @@ def test_every_canvas_button(workspace, qtbot, install, sdxl, photo_file, photo,
     # Open… through its file dialog
     choose_file(photo_file)
     with qtbot.waitSignal(ws.image_opened, timeout=15000):
-        click(qtbot, p.open_button)
+        click(qtbot, bar_button(ws, "open_action"))
     assert (ws.doc.image == photo).all() and ws.history.labels() == ["Original"]
 
     # Click tool: a SAM job selects
-    click(qtbot, p.tool_buttons["brush"])
-    click(qtbot, p.tool_buttons["select"])
+    click(qtbot, bar.tool_buttons["brush"])
+    click(qtbot, bar.tool_buttons["select"])
     assert view.tool == "select"
     click(qtbot, view.viewport(), at(view, 60, 40))
     qtbot.waitUntil(lambda: ws.controller.segment_job is None, timeout=30000)
@@ -80,11 +81,11 @@ def test_every_canvas_button(workspace, qtbot, install, sdxl, photo_file, photo,
     assert not ws.doc.mask.any()
 
     # Brush and eraser paint the mask
-    click(qtbot, p.tool_buttons["brush"])
-    p.brush_size.setValue(10)
+    click(qtbot, bar.tool_buttons["brush"])
+    bar.brush_size.setValue(10)
     stroke(qtbot, view)
     assert ws.doc.mask[50, 60] == 255
-    click(qtbot, p.tool_buttons["eraser"])
+    click(qtbot, bar.tool_buttons["eraser"])
     click(qtbot, view.viewport(), at(view, 60, 50))
     assert ws.doc.mask[50, 60] == 0 and ws.doc.mask[50, 35] == 255
 
@@ -97,23 +98,24 @@ def test_every_canvas_button(workspace, qtbot, install, sdxl, photo_file, photo,
     painted = ws.doc.mask.copy()
     click(qtbot, p.clear_button)
     assert not ws.doc.mask.any() and not p.remove_button.isEnabled()
-    click(qtbot, p.undo_button)
-    assert (ws.doc.mask == painted).all() and p.redo_button.isEnabled()
-    click(qtbot, p.redo_button)
+    click(qtbot, bar_button(ws, "undo_action"))
+    assert (ws.doc.mask == painted).all() and bar.redo_action.isEnabled()
+    click(qtbot, bar_button(ws, "redo_action"))
     assert not ws.doc.mask.any()
-    click(qtbot, p.undo_button)
+    click(qtbot, bar_button(ws, "undo_action"))
 
     # Remove
     click(qtbot, p.remove_button)
-    assert p.cancel_button.isEnabled() and not p.fill_button.isEnabled()
+    assert ws.busy.cancel_button.isVisible() and not p.fill_button.isEnabled()
     wait_job(qtbot, ws)
     removed = ws.doc.image
     assert not (removed == photo).all() and ws.history.labels() == ["Original", "Remove"]
 
     # Fill with two variations, then pick the second
-    click(qtbot, p.tool_buttons["brush"])
+    click(qtbot, bar.tool_buttons["brush"])
     stroke(qtbot, view)
     p.prompt.setText("a red balloon")
+    click(qtbot, p.more_button)  # steps and work size are folded away
     p.steps.setValue(2)
     p.variations.setValue(2)
     p.work_side.setValue(128)
@@ -133,7 +135,7 @@ def test_every_canvas_button(workspace, qtbot, install, sdxl, photo_file, photo,
     click(qtbot, p.fill_button)
     job = ws.controller.action_job
     qtbot.waitUntil(lambda: job.last_progress is not None, timeout=60000)
-    click(qtbot, p.cancel_button)
+    click(qtbot, ws.busy.cancel_button)
     wait_job(qtbot, ws)
     assert "cancelled" in p.status.text() and ws.doc.image is shown
 
@@ -156,30 +158,30 @@ def test_every_canvas_button(workspace, qtbot, install, sdxl, photo_file, photo,
     click(qtbot, p.upscale_button)
     wait_job(qtbot, ws)
     assert ws.doc.image.shape == (384, 512, 3) and view.image_item.pixmap().width() == 512
-    click(qtbot, p.undo_button)
+    click(qtbot, bar_button(ws, "undo_action"))
     assert ws.doc.image.shape == (96, 128, 3)
-    click(qtbot, p.redo_button)
+    click(qtbot, bar_button(ws, "redo_action"))
     assert ws.doc.image.shape == (384, 512, 3)
 
     # view buttons and before / after
-    click(qtbot, p.actual_button)
+    click(qtbot, bar_button(ws, "actual_action"))
     assert abs(view.zoom - 1.0) < 1e-6
-    click(qtbot, p.fit_button)
+    click(qtbot, bar_button(ws, "fit_action"))
     assert abs(view.zoom - 1.0) > 0.1 and fitted_in(view)
-    slider = p.compare
+    slider = ws.toolbar.compare
     click(qtbot, slider, QPoint(slider.width() - 3, slider.height() // 2))
     assert slider.value() > 0 and view.before_clip.isVisible()
     slider.setValue(0)
-    qtbot.keyPress(view, Qt.Key.Key_B)
+    qtbot.keyPress(view, Qt.Key.Key_Backslash)
     assert view.before_clip.isVisible() and view.before_clip.rect().width() == 512
-    qtbot.keyRelease(view, Qt.Key.Key_B)
+    qtbot.keyRelease(view, Qt.Key.Key_Backslash)
     assert not view.before_clip.isVisible()
 
     # Export… through its file dialog
     out = tmp_path / "exported.png"
     choose_file(out)
     with qtbot.waitSignal(ws.exported, timeout=15000):
-        click(qtbot, p.export_button)
+        click(qtbot, bar_button(ws, "export_action"))
     meta = read_settings(out)
     assert [e["op"] for e in meta["edits"]] == [
         "Remove",

@@ -100,12 +100,12 @@ def test_before_after_slider_and_hold_key(workspace, photo_file, qtbot):
     ws = workspace
     edited(qtbot, ws, photo_file)
     assert not ws.view.before_clip.isVisible()
-    ws.panel.compare.setValue(50)
+    ws.toolbar.compare.setValue(50)
     assert ws.view.before_clip.isVisible() and ws.view.before_clip.rect().width() == 64
-    ws.panel.compare.setValue(0)
-    qtbot.keyPress(ws, Qt.Key.Key_B)
+    ws.toolbar.compare.setValue(0)
+    qtbot.keyPress(ws, Qt.Key.Key_Backslash)
     assert ws.view.before_clip.rect().width() == 128
-    qtbot.keyRelease(ws, Qt.Key.Key_B)
+    qtbot.keyRelease(ws, Qt.Key.Key_Backslash)
     assert not ws.view.before_clip.isVisible()
 
 

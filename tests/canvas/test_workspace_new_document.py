@@ -63,9 +63,9 @@ def test_opening_b_after_editing_a_resets_everything(workspace, qtbot, sdxl, pho
     qtbot.waitUntil(lambda: ws.controller.action_job is None, timeout=120000)
     assert p.variation_list.isVisible() and p.variation_list.count() == 2
     assert ws.history.labels() == ["Original", "Fill"]
-    assert p.progress.format() == "Fill: done"
+    assert not ws.busy.isVisible() and "Fill done" in p.status.text()
     zoom_in(view)
-    p.compare.setValue(40)
+    ws.toolbar.compare.setValue(40)
     assert view.zoom > fitted * 1.5 and not fitted_in(view)
     ws.doc.stack.setClean()  # exported: no question box
 
@@ -78,11 +78,11 @@ def test_opening_b_after_editing_a_resets_everything(workspace, qtbot, sdxl, pho
     assert icon_pixels(ws.history.item(0).icon()) == icon_pixels(thumbnail_icon(other, 64))
     assert not p.variation_list.isVisible() and p.variation_list.count() == 0
     assert ws.controller.fill_command is None
-    assert p.progress.format() == "Ready" and p.progress.value() == 0
+    assert not ws.busy.isVisible()
     assert "b.png: 128 x 96" in p.status.text()
     assert fitted_in(view)  # fitted again, though the size is the same
-    assert p.compare.value() == 0 and not view.before_clip.isVisible()
-    assert not p.undo_button.isEnabled() and not ws.doc.mask.any()
+    assert ws.toolbar.compare.value() == 0 and not view.before_clip.isVisible()
+    assert not ws.toolbar.undo_action.isEnabled() and not ws.doc.mask.any()
 
 
 def test_a_live_frame_is_a_new_document_too(workspace, qtbot, photo_file):

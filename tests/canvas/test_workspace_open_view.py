@@ -7,7 +7,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.canvas.conftest import open_file
+from tests.canvas.conftest import bar_button, open_file
 
 
 def test_open_file_shows_image_and_fits(workspace, qtbot, photo_file, photo):
@@ -21,7 +21,7 @@ def test_open_file_shows_image_and_fits(workspace, qtbot, photo_file, photo):
     # fitted: the whole image is visible, scaled up to the view
     assert workspace.view.zoom > 1.0
     assert "128 x 96" in workspace.panel.status.text()
-    assert workspace.panel.export_button.isEnabled()
+    assert workspace.toolbar.export_action.isEnabled()
     assert not workspace.panel.remove_button.isEnabled()  # nothing selected yet
 
 
@@ -108,7 +108,7 @@ def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
     )
     QApplication.sendEvent(view.viewport(), wheel)
     assert view.zoom > fitted * 1.5
-    qtbot.mouseClick(workspace.panel.actual_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(bar_button(workspace, "actual_action"), Qt.MouseButton.LeftButton)
     assert abs(view.zoom - 1.0) < 1e-6
     view.set_zoom(20.0)
     bar = view.horizontalScrollBar()
@@ -118,7 +118,7 @@ def test_wheel_zoom_fit_actual_size_and_pan(workspace, photo_file, qtbot):
     qtbot.mouseMove(vp, QPoint(200, 300))
     qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=QPoint(200, 300))
     assert bar.value() == start + 100
-    qtbot.mouseClick(workspace.panel.fit_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(bar_button(workspace, "fit_action"), Qt.MouseButton.LeftButton)
     assert abs(view.zoom - fitted) < 1e-6
 
 

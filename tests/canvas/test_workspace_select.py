@@ -79,8 +79,8 @@ def test_missing_sam_model_reports_and_keeps_the_mask(workspace, qtbot, photo_fi
 def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):
     ws, view = workspace, workspace.view
     open_file(qtbot, ws, photo_file)
-    ws.panel.brush_size.setValue(10)
-    qtbot.mouseClick(ws.panel.tool_buttons["brush"], Qt.MouseButton.LeftButton)
+    ws.toolbar.brush_size.setValue(10)
+    qtbot.mouseClick(ws.toolbar.tool_buttons["brush"], Qt.MouseButton.LeftButton)
     assert view.tool == "brush"
     vp = view.viewport()
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 20, 50))
@@ -93,7 +93,7 @@ def test_brush_eraser_and_mask_ops_are_undoable(workspace, qtbot, photo_file):
     assert ws.doc.stack.count() == 1  # one stroke, one undo step
     assert ws.panel.remove_button.isEnabled()
 
-    qtbot.mouseClick(ws.panel.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(ws.toolbar.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(view, 60, 50))
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=at(view, 60, 50))
     assert ws.doc.mask[50, 60] == 0 and ws.doc.mask[50, 20] == 255

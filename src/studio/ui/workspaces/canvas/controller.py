@@ -1,9 +1,10 @@
 """Canvas controller: selection (SAM clicks, brush, mask ops) and the model jobs.
 
 It owns no widgets: it reads the tool panel, edits the :class:`CanvasDocument`, draws stroke
-previews on the view and submits jobs to the service. Jobs are bound back by id: results of
-jobs this workspace did not submit (or of a click that a newer click replaced) are ignored.
-``state_changed`` tells the workspace to refresh which buttons are enabled.
+previews and click markers on the view, shows running jobs on the canvas's busy badge and
+submits jobs to the service. Jobs are bound back by id: results of jobs this workspace did not
+submit (or of a click that a newer click replaced) are ignored. ``state_changed`` tells the
+workspace to refresh which buttons are enabled; ``notify`` says what a finished job did.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from studio.services.inference import InferenceService
 from studio.services.jobs import Job, JobState, Priority
 from studio.ui.widgets.images import thumbnail_icon
 from studio.ui.workspaces.canvas.document import CanvasDocument, ImageCommand, Selection
+from studio.ui.workspaces.canvas.overlay import BusyOverlay
 from studio.ui.workspaces.canvas.panel import ToolPanel
+from studio.ui.workspaces.canvas.strokes import BrushStrokes
 from studio.ui.workspaces.canvas.view import CanvasView
 
 
@@ -34,6 +37,7 @@ class CanvasController(QObject):
     """Selection tools and jobs of one Canvas workspace."""
 
     state_changed = Signal()  # a job started or ended, or a cut-out changed: refresh buttons
+    notify = Signal(str)  # a finished action, in a few words ("Removed the selection")
 
     def __init__(
         self,
@@ -41,25 +45,24 @@ class CanvasController(QObject):
         view: CanvasView,
         panel: ToolPanel,
         service: InferenceService,
+        busy: BusyOverlay,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.doc, self.view, self.panel, self.service = doc, view, panel, service
+        self.busy = busy
+        self._progress: tuple[str, float | None] = ("", None)  # the action's stage, fraction
         self.action_job: Job | None = None
         self.segment_job: Job | None = None
         self.fill_command: ImageCommand | None = None
         self.fill_images: list[Any] = []
         self.fill_seeds: list[int] = []
         self.clicks = _Clicks()
-        self._stroke: Any = None
-        self._stroke_before: Selection | None = None
-        self._last_stroke_pt: tuple[float, float] | None = None
+        self.strokes = BrushStrokes(doc, view, self)
         self._jobs: dict[str, tuple[str, int]] = {}  # job id -> (action, document uid)
         p, v = self.panel, self.view
         v.point_clicked.connect(self.add_point)
         v.box_drawn.connect(self.set_box)
-        v.stroke_point.connect(self._stroke_to)
-        v.stroke_finished.connect(self._stroke_end)
         p.grow_button.clicked.connect(lambda: self.mask_op("grow"))
         p.shrink_button.clicked.connect(lambda: self.mask_op("shrink"))
         p.feather_button.clicked.connect(lambda: self.mask_op("feather"))
@@ -71,7 +74,7 @@ class CanvasController(QObject):
         p.edit_cutout_button.clicked.connect(self.edit_cutout_mask)
         p.apply_cutout_button.clicked.connect(self.apply_cutout_mask)
         p.upscale_button.clicked.connect(self.upscale)
-        p.cancel_button.clicked.connect(self.cancel_action)
+        busy.cancel_button.clicked.connect(lambda: self.cancel_action())
         p.variation_list.currentRowChanged.connect(self.choose_variation)
         s = self.service
         s.job_started.connect(self._on_started)
@@ -84,22 +87,27 @@ class CanvasController(QObject):
     def set_tool(self, tool: str) -> None:
         self.view.tool = tool
         self.view.cursor_ring.setVisible(False)
-        if not self.panel.tool_buttons[tool].isChecked():
-            self.panel.tool_buttons[tool].setChecked(True)
 
     def sync_clicks(self) -> None:
         """Take the clicks from the document (after undo/redo), unless a click is pending."""
         if self.segment_job is None:
             sel = self.doc.selection
             self.clicks = _Clicks(list(sel.points), list(sel.labels), sel.box)
+        self._show_clicks()
+
+    def _show_clicks(self) -> None:
+        c = self.clicks
+        self.view.markers.show(c.points, c.labels, c.box)
 
     def add_point(self, x: float, y: float, label: int) -> Job | None:
         self.clicks.points.append((float(x), float(y)))
         self.clicks.labels.append(int(label))
+        self._show_clicks()  # at once: the mask follows when the model has answered
         return self._segment()
 
     def set_box(self, x0: float, y0: float, x1: float, y1: float) -> Job | None:
         self.clicks.box = (float(x0), float(y0), float(x1), float(y1))
+        self._show_clicks()
         return self._segment()
 
     def _segment(self) -> Job | None:
@@ -122,6 +130,7 @@ class CanvasController(QObject):
         job = self._submit("segment", "canvas.segment", request, Priority.INTERACTIVE, "Select")
         self.segment_job = job
         self.panel.status.setText("Selecting…")
+        self._show_busy()
         return job
 
     def mask_op(self, op: str) -> None:
@@ -131,31 +140,6 @@ class CanvasController(QObject):
             return
         px = self.panel.mask_px.value()
         self.doc.set_mask(masks.apply(self.doc.mask, op, px), op.capitalize())
-
-    def _stroke_to(self, x: float, y: float, first: bool) -> None:
-        import cv2
-
-        if not self.doc.has_image:
-            return
-        if first or self._stroke is None:
-            self._stroke_before = self.doc.selection
-            self._stroke = self.doc.mask.copy()
-            self._last_stroke_pt = (x, y)
-        value = 0 if self.view.tool == "eraser" else 255
-        radius = max(1, self.view.brush_size // 2)
-        a = tuple(int(round(v)) for v in self._last_stroke_pt)
-        b = (int(round(x)), int(round(y)))
-        cv2.line(self._stroke, a, b, value, thickness=2 * radius, lineType=cv2.LINE_AA)
-        cv2.circle(self._stroke, b, radius, value, thickness=-1, lineType=cv2.LINE_AA)
-        self._last_stroke_pt = (x, y)
-        self.view.set_mask(self._stroke)  # live preview; one undo step at the end
-
-    def _stroke_end(self) -> None:
-        if self._stroke is None:
-            return
-        mask, self._stroke = self._stroke, None
-        self.doc.selection = self._stroke_before  # the command's "before"
-        self.doc.set_mask(mask, "Erase mask" if self.view.tool == "eraser" else "Brush")
 
     # ---- actions ---------------------------------------------------------------------------------
     def remove(self) -> Job | None:
@@ -244,11 +228,10 @@ class CanvasController(QObject):
             self.service.cancel(self.segment_job.id)
         self.segment_job = None  # a late result belongs to the old document: ignored
         self.clicks = _Clicks()
-        self._stroke = None
+        self._show_clicks()
+        self.strokes.drop()
         self._forget_variations()
-        if self.action_job is None:
-            self.panel.progress.setValue(0)
-            self.panel.progress.setFormat("Ready")
+        self._show_busy()
 
     def _forget_variations(self) -> None:
         self.fill_command, self.fill_images, self.fill_seeds = None, [], []
@@ -262,6 +245,8 @@ class CanvasController(QObject):
         if self.action_job is not None:
             self.service.cancel(self.action_job.id)
             self.panel.status.setText(f"Cancelling {self.action_job.title}…")
+            self._progress = ("cancelling", None)
+            self._show_busy()
 
     def _submit(self, action: str, kind: str, request: Any, priority: Priority, label: str) -> Job:
         job = self.service.submit(kind, request, priority, label)
@@ -283,8 +268,8 @@ class CanvasController(QObject):
             # The clicked button is disabled now: Qt would hand the focus to the next field
             # (the prompt), where B types a letter. The image is what the user looks at.
             self.view.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.panel.progress.setValue(0)
-        self.panel.progress.setFormat(f"{label}: waiting")
+        self._progress = ("waiting", None)
+        self._show_busy()
         self.panel.status.setText(f"{label}: queued")
         return job
 
@@ -293,15 +278,26 @@ class CanvasController(QObject):
             self.fill_command.choose(self.fill_images[row], {"seed": self.fill_seeds[row]})
 
     # ---- job signals ------------------------------------------------------------------------
+    def _show_busy(self) -> None:
+        """The badge on the canvas: the running action (with Cancel), else a pending click."""
+        if self.action_job is not None:
+            stage, fraction = self._progress
+            self.busy.show_job(f"{self.action_job.title}: {stage}", fraction, cancellable=True)
+        elif self.segment_job is not None:
+            self.busy.show_job("Selecting…", None, cancellable=False)
+        else:
+            self.busy.setVisible(False)
+
     def _on_started(self, job: Job) -> None:
         if job is self.action_job:
-            self.panel.progress.setFormat(f"{job.title}: starting")
+            self._progress = ("starting", None)
+            self._show_busy()
 
     def _on_progress(self, job: Job, update: Any) -> None:
-        if job is not self.action_job:
+        if job is not self.action_job or self._progress[0] == "cancelling":
             return
-        self.panel.progress.setValue(int(update.fraction * 100))
-        self.panel.progress.setFormat(f"{update.stage} %p%")
+        self._progress = (update.stage, update.fraction)
+        self._show_busy()
 
     def _end(self, job: Job) -> str | None:
         """Forget the job; its action name, or None if it is not ours (or for another image)."""
@@ -310,12 +306,10 @@ class CanvasController(QObject):
         if job is self.action_job:
             self.action_job = None
             self.panel.set_busy(False)
-            if not ours:  # the document it worked on was closed: nothing to report
-                self.panel.progress.setValue(0)
-                self.panel.progress.setFormat("Ready")
             self.state_changed.emit()
         if job is self.segment_job:
             self.segment_job = None
+        self._show_busy()
         return action if ours else None
 
     def _on_finished(self, job: Job, result: Any) -> None:
@@ -331,8 +325,6 @@ class CanvasController(QObject):
                 )
                 self.panel.status.setText(f"Selected (score {result.score:.2f}).")
             return
-        self.panel.progress.setValue(100)
-        self.panel.progress.setFormat(f"{job.title}: done")
         self.panel.status.setText(f"{job.title} done. Undo with Ctrl+Z.")
         self._forget_variations()
         if action == "remove":
@@ -341,8 +333,11 @@ class CanvasController(QObject):
                 "Remove",
                 {"model": job.request.model, "feather_px": job.request.feather_px},
             )
+            self.notify.emit("Removed the selection")
         elif action == "fill":
             self._apply_fill(result)
+            n = len(result.images)
+            self.notify.emit(f"Filled: {n} variations to pick from" if n > 1 else "Filled")
         elif action == "cutout":
             bg = job.request.background
             cmd = self.doc.apply_image(
@@ -352,10 +347,13 @@ class CanvasController(QObject):
             )
             cmd.cutout = (job.request.image, result.mask, bg)
             self.state_changed.emit()
+            self.notify.emit("Cut out the background")
         elif action == "upscale":
             self.doc.apply_image(
                 result.image, "Upscale x4", {"model": job.request.model, "scale": result.scale}
             )
+            h, w = result.image.shape[:2]
+            self.notify.emit(f"Upscaled to {w} x {h}")
 
     def _apply_fill(self, result: Any) -> None:
         settings = {k: v for k, v in result.settings.items() if k != "seeds"}
@@ -379,13 +377,10 @@ class CanvasController(QObject):
             return
         # The main window shows the error box (and offers missing models); say it here too.
         self.panel.status.setText(message)
-        self.panel.progress.setFormat(f"{job.title}: failed")
         if action == "segment":
             self.sync_clicks()
 
     def _on_cancelled(self, job: Job) -> None:
         action = self._end(job)
         if action is not None and action != "segment":
-            self.panel.progress.setValue(0)
-            self.panel.progress.setFormat(f"{job.title}: cancelled")
             self.panel.status.setText(f"{job.title} cancelled; nothing was changed.")

@@ -1,11 +1,16 @@
-"""The canvas tool panel: widgets only; the workspace connects them to the document and jobs."""
+"""The canvas side panel: the selection's settings and the four actions with their main
+settings; widgets only, the workspace connects them to the document and jobs.
+
+It holds what fits a 1366x768 window without scrolling: files, tools and view live in the
+tool bar above the canvas, the job's progress on the canvas, and Fill's advanced settings
+(steps, strength, guidance, seed, work size) are folded behind "More" (remembered).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -14,18 +19,18 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListView,
     QListWidget,
-    QProgressBar,
     QPushButton,
-    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.core import paths
 from studio.pipelines.canvas.cutout import CUTOUT_MODELS
 
 SAM_CHOICES = (("sam-vit-b", "SAM ViT-B (fast)"), ("sam-vit-h", "SAM ViT-H (precise)"))
@@ -34,6 +39,7 @@ CUTOUT_NAMES = {
     "rembg-isnet-general-use": "IS-Net",
     "rembg-birefnet-general": "BiRefNet",
 }
+MORE_KEY = "canvas/fill_more_open"
 
 
 def _button(text: str, tip: str = "") -> QPushButton:
@@ -42,108 +48,108 @@ def _button(text: str, tip: str = "") -> QPushButton:
     return button
 
 
+def _compact(layout: QLayout) -> QLayout:
+    """Tighter margins and rows than the style's: the panel must fit 768 px high."""
+    layout.setContentsMargins(6, 4, 6, 6)
+    layout.setSpacing(4)
+    return layout
+
+
+def _ui_state() -> QSettings:
+    """Small UI choices kept between runs (which folds are open)."""
+    return QSettings(str(paths.config_dir() / "canvas.ini"), QSettings.Format.IniFormat)
+
+
 class ToolPanel(QWidget):
-    """Selection tools, the four actions with their settings, and the job progress."""
+    """Selection settings, the four actions with their settings, and the status line."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("canvasToolPanel")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-
-        files = QHBoxLayout()
-        self.open_button = _button("Open…", "Open a photo (or drop / paste one)")
-        self.export_button = _button("Export…", "Save as PNG, JPEG or WebP")
-        files.addWidget(self.open_button)
-        files.addWidget(self.export_button)
-        layout.addLayout(files)
-        steps = QHBoxLayout()
-        self.undo_button = _button("Undo", "Undo the last step (Ctrl+Z)")
-        self.redo_button = _button("Redo", "Redo (Ctrl+Y or Ctrl+Shift+Z)")
-        steps.addWidget(self.undo_button)
-        steps.addWidget(self.redo_button)
-        layout.addLayout(steps)
+        layout.setContentsMargins(4, 4, 4, 4)
 
         # ---- selection -----------------------------------------------------------------------
         select = QGroupBox("Select")
-        grid = QGridLayout(select)
-        self.tools = QButtonGroup(self)
-        self.tool_buttons: dict[str, QToolButton] = {}
-        for col, (key, text, tip) in enumerate(
-            (
-                ("select", "Click", "Left-click adds, right-click (or Alt) removes, drag a box"),
-                ("brush", "Brush", "Paint onto the mask"),
-                ("eraser", "Eraser", "Erase from the mask"),
-            )
-        ):
-            button = QToolButton(text=text, checkable=True, toolTip=tip)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setSizePolicy(
-                button.sizePolicy().Policy.Expanding, button.sizePolicy().Policy.Fixed
-            )
-            self.tools.addButton(button)
-            self.tool_buttons[key] = button
-            grid.addWidget(button, 0, col)
-        self.tool_buttons["select"].setChecked(True)
+        grid = _compact(QGridLayout(select))
         self.sam_model = QComboBox()
+        self.sam_model.setToolTip("The model that turns clicks into a selection")
         for model_id, name in SAM_CHOICES:
             self.sam_model.addItem(name, model_id)
-        grid.addWidget(self.sam_model, 1, 0, 1, 3)
-        self.brush_size = QSlider(Qt.Orientation.Horizontal, minimum=2, maximum=200, value=24)
-        self.brush_label = QLabel("Brush 24 px")
-        self.brush_size.valueChanged.connect(lambda v: self.brush_label.setText(f"Brush {v} px"))
-        grid.addWidget(self.brush_label, 2, 0)
-        grid.addWidget(self.brush_size, 2, 1, 1, 2)
+        grid.addWidget(self.sam_model, 0, 0, 1, 3)
         self.mask_px = QSpinBox(minimum=1, maximum=200, value=8, suffix=" px")
+        self.mask_px.setToolTip("How far Grow, Shrink and Feather reach")
         self.grow_button = _button("Grow")
         self.shrink_button = _button("Shrink")
         self.feather_button = _button("Feather")
-        self.invert_button = _button("Invert")
-        self.clear_button = _button("Clear")
-        grid.addWidget(self.mask_px, 3, 0)
-        grid.addWidget(self.grow_button, 3, 1)
-        grid.addWidget(self.shrink_button, 3, 2)
-        grid.addWidget(self.feather_button, 4, 0)
-        grid.addWidget(self.invert_button, 4, 1)
-        grid.addWidget(self.clear_button, 4, 2)
-        layout.addWidget(select)
-
-        # ---- remove --------------------------------------------------------------------------
+        self.invert_button = _button("Invert", "Select everything else (Ctrl+I)")
+        self.clear_button = _button("Clear", "Select nothing (Ctrl+Shift+A)")
+        grid.addWidget(self.mask_px, 1, 0)
+        grid.addWidget(self.grow_button, 1, 1)
+        grid.addWidget(self.shrink_button, 1, 2)
+        grid.addWidget(self.feather_button, 2, 0)
+        grid.addWidget(self.invert_button, 2, 1)
+        grid.addWidget(self.clear_button, 2, 2)
         self.remove_button = _button("Remove object", "Erase the selection with LaMa")
         self.remove_button.setObjectName("removeButton")
-        layout.addWidget(self.remove_button)
+        grid.addWidget(self.remove_button, 3, 0, 1, 3)
+        layout.addWidget(select)
 
         # ---- fill ----------------------------------------------------------------------------
         fill = QGroupBox("Fill from prompt")
-        form = QFormLayout(fill)
+        form = _compact(QFormLayout(fill))
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.prompt = QLineEdit(placeholderText="What should appear there")
         self.negative = QLineEdit(placeholderText="What to avoid")
+        self.variations = QSpinBox(minimum=1, maximum=8, value=1)
+        self.fast = QCheckBox("Fast (LCM)")
+        self.fast.setToolTip("Latent consistency: 4-8 steps instead of 30")
+        self.fill_button = _button("Fill", "Generate the selection from the prompt (SDXL)")
+        self.more_button = QToolButton(text="More", checkable=True)
+        self.more_button.setObjectName("fillMoreButton")
+        self.more_button.setToolTip("Steps, strength, guidance, seed and work size")
+        self.more_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more_button.setAutoRaise(True)
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Negative", self.negative)
+        row = QHBoxLayout()
+        row.addWidget(self.variations)
+        row.addWidget(self.fast, 1)
+        form.addRow("Variations", row)
+        actions = QHBoxLayout()
+        actions.addWidget(self.more_button)
+        actions.addWidget(self.fill_button, 1)
+        form.addRow(actions)
+
+        self.more = QWidget()
+        self.more.setObjectName("fillMore")
+        more = _compact(QGridLayout(self.more))  # two columns: unfolded, it still fits
+        more.setContentsMargins(0, 0, 0, 0)
         self.steps = QSpinBox(minimum=1, maximum=150, value=30)
         self.strength = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=0.99)
         self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, value=7.0)
         self.seed = QSpinBox(minimum=-1, maximum=2**31 - 1, value=-1, specialValueText="random")
-        self.fast = QCheckBox("Fast (LCM, 4-8 steps)")
-        self.variations = QSpinBox(minimum=1, maximum=8, value=1)
         self.work_side = QSpinBox(
             minimum=128, maximum=2048, singleStep=64, value=1024, suffix=" px"
         )
         self.work_side.setToolTip("Resolution the model works at around the selection")
-        self.fill_button = _button("Fill", "Generate the selection from the prompt (SDXL)")
-        form.addRow("Prompt", self.prompt)
-        form.addRow("Negative", self.negative)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Steps"))
-        row.addWidget(self.steps)
-        row.addWidget(QLabel("Variations"))
-        row.addWidget(self.variations)
-        form.addRow(row)
-        form.addRow("Strength", self.strength)
-        form.addRow("Guidance", self.guidance)
-        form.addRow("Seed", self.seed)
-        form.addRow("Work size", self.work_side)
-        form.addRow(self.fast)
-        form.addRow(self.fill_button)
+        for i, (label, field) in enumerate(
+            (
+                ("Steps", self.steps),
+                ("Strength", self.strength),
+                ("Guidance", self.guidance),
+                ("Work size", self.work_side),
+            )
+        ):
+            field.setMinimumWidth(64)  # small numbers: the panel stays narrow
+            more.addWidget(QLabel(label), i // 2, 2 * (i % 2))
+            more.addWidget(field, i // 2, 2 * (i % 2) + 1)
+        more.addWidget(QLabel("Seed"), 2, 0)
+        more.addWidget(self.seed, 2, 1, 1, 3)  # seeds are long numbers
+        more.setColumnStretch(1, 1)
+        more.setColumnStretch(3, 1)
+        form.addRow(self.more)
+
         self.variation_list = QListWidget()
         self.variation_list.setObjectName("variationList")
         self.variation_list.setViewMode(QListView.ViewMode.IconMode)
@@ -154,11 +160,14 @@ class ToolPanel(QWidget):
         self.variation_list.setVisible(False)
         form.addRow(self.variation_list)
         self.fast.toggled.connect(self._fast_toggled)
+        self.more_button.toggled.connect(lambda on: self._show_more(on))
+        self.more_button.setChecked(_ui_state().value(MORE_KEY, False, type=bool))
+        self._show_more(self.more_button.isChecked())
         layout.addWidget(fill)
 
         # ---- cut out and upscale -------------------------------------------------------------
         cut = QGroupBox("Cut out background")
-        cut_form = QFormLayout(cut)
+        cut_form = _compact(QFormLayout(cut))
         self.cutout_model = QComboBox()
         for model_id in CUTOUT_MODELS:
             self.cutout_model.addItem(CUTOUT_NAMES.get(model_id, model_id), model_id)
@@ -174,43 +183,28 @@ class ToolPanel(QWidget):
         self.cutout_button = _button("Cut out")
         self.edit_cutout_button = _button("Edit mask", "Load the cut-out's mask to brush it")
         self.apply_cutout_button = _button("Apply mask", "Cut out again with the edited mask")
-        refine = QHBoxLayout()
-        refine.addWidget(self.edit_cutout_button)
-        refine.addWidget(self.apply_cutout_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cutout_button)
+        buttons.addWidget(self.edit_cutout_button)
+        buttons.addWidget(self.apply_cutout_button)
         cut_form.addRow("Model", self.cutout_model)
         cut_form.addRow("Background", bg_row)
-        cut_form.addRow(self.cutout_button)
-        cut_form.addRow(refine)
+        cut_form.addRow(buttons)
         layout.addWidget(cut)
         self.upscale_button = _button("Upscale x4", "Real-ESRGAN x4plus, tiled")
         layout.addWidget(self.upscale_button)
 
-        # ---- progress and view -----------------------------------------------------------------
         self.status = QLabel("Open a photo to start.", wordWrap=True)
         self.status.setObjectName("canvasStatus")
-        self.progress = QProgressBar(textVisible=True)
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.progress.setFormat("Ready")
-        self.cancel_button = _button("Cancel")
-        self.cancel_button.setEnabled(False)
-        prog = QHBoxLayout()
-        prog.addWidget(self.progress, 1)
-        prog.addWidget(self.cancel_button)
-        layout.addLayout(prog)
         layout.addWidget(self.status)
-
-        view = QHBoxLayout()
-        self.fit_button = _button("Fit", "Fit the image to the window")
-        self.actual_button = _button("100%", "Actual pixels")
-        self.compare = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=0)
-        self.compare.setToolTip("Before / after: drag to reveal the original (or hold B)")
-        view.addWidget(self.fit_button)
-        view.addWidget(self.actual_button)
-        view.addWidget(QLabel("Before"))
-        view.addWidget(self.compare, 1)
-        layout.addLayout(view)
         layout.addStretch(1)
+
+    def _show_more(self, on: bool) -> None:
+        self.more.setVisible(on)
+        self.more_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        state = _ui_state()
+        if state.value(MORE_KEY, False, type=bool) != on:
+            state.setValue(MORE_KEY, on)
 
     def set_colour(self, colour: QColor) -> None:
         self.colour = colour
@@ -221,29 +215,14 @@ class ToolPanel(QWidget):
         self.steps.setValue(6 if on else 30)
         self.guidance.setValue(1.0 if on else 7.0)  # LCM: guidance 1 = no CFG, half the work
 
-    def refresh(
-        self,
-        *,
-        has_image: bool,
-        selected: bool,
-        idle: bool,
-        cutout: bool,
-        can_undo: bool = False,
-        can_redo: bool = False,
-    ) -> None:
-        """Enable what makes sense now (no image: only Open; nothing selected: no Remove)."""
-        self.undo_button.setEnabled(can_undo)
-        self.redo_button.setEnabled(can_redo)
+    def refresh(self, *, has_image: bool, selected: bool, idle: bool, cutout: bool) -> None:
+        """Enable what makes sense now (no image: nothing; nothing selected: no Remove)."""
         for w in (
-            self.export_button,
             self.grow_button,
             self.shrink_button,
             self.feather_button,
             self.invert_button,
             self.clear_button,
-            self.fit_button,
-            self.actual_button,
-            self.compare,
             self.upscale_button,
             self.cutout_button,
         ):
@@ -263,4 +242,3 @@ class ToolPanel(QWidget):
             self.upscale_button,
         ):
             button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)

@@ -1,11 +1,19 @@
 """Canvas keys that work wherever the focus is inside the workspace.
 
-Undo (Ctrl+Z) and Redo (Ctrl+Y, Ctrl+Shift+Z) are workspace actions. A text field claims
-those keys for its own text; it keeps them only while it has text to undo or redo, otherwise
-they undo the canvas (after Remove the disabled button hands focus to the next field, and
-"Undo with Ctrl+Z" must still work there). Holding B shows the "before" image; an event
-filter on every widget of the workspace sees B first, so a list never searches for "b" and
-a button never eats it, except in a text field, where B is a letter.
+Undo (Ctrl+Z) and Redo (Ctrl+Y, Ctrl+Shift+Z), Open, Export (Ctrl+S) and Paste are workspace
+actions (``WidgetWithChildrenShortcut``: only while the focus is inside the workspace). A
+text field claims Ctrl+Z / Ctrl+Y for its own text; it keeps them only while it has text to
+undo or redo, otherwise they undo the canvas (after Remove the disabled button hands focus to
+the next field, and "Undo with Ctrl+Z" must still work there).
+
+In the main window the window's menus own Ctrl+O, Ctrl+Z, Ctrl+Y... (workspace_actions.py)
+and ask the workspace to run them. Two enabled actions on one key cancel each other out
+(Qt calls that an ambiguous shortcut and runs neither), so :meth:`CanvasKeys.defer_to_window`
+disables each of these actions whose key the window already has: every key fires once.
+
+Holding backslash shows the "before" image (B is the brush); an event filter on every widget
+of the workspace sees it first, so a list never searches for it and a button never eats it,
+except in a text field, where it is a character.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QTextEdit,
     QWidget,
@@ -27,6 +36,7 @@ from PySide6.QtWidgets import (
 
 UNDO_KEYS = ("Ctrl+Z",)
 REDO_KEYS = ("Ctrl+Y", "Ctrl+Shift+Z")
+HOLD_BEFORE_KEY = Qt.Key.Key_Backslash
 
 
 def _text_field(widget: Any) -> QLineEdit | None:
@@ -50,7 +60,7 @@ def _types_text(widget: Any) -> bool:
 
 
 class CanvasKeys(QObject):
-    """Undo / redo actions on ``workspace`` and the hold-B before/after key."""
+    """Undo / redo (and other) actions on ``workspace`` and the hold-\\ before/after key."""
 
     def __init__(
         self,
@@ -61,18 +71,53 @@ class CanvasKeys(QObject):
     ) -> None:
         super().__init__(workspace)
         self.workspace, self.show_before = workspace, show_before
-        self.undo_action = self._action("Undo", UNDO_KEYS, undo)
-        self.redo_action = self._action("Redo", REDO_KEYS, redo)
-        self.holding_b = False
+        self.actions: list[QAction] = []
+        self.undo_action = self.add("Undo", UNDO_KEYS, undo)
+        self.redo_action = self.add("Redo", REDO_KEYS, redo)
+        self.holding_before = False
         self.watch(workspace)
 
-    def _action(self, text: str, keys: tuple[str, ...], slot: Callable[[], None]) -> QAction:
+    def add(self, text: str, keys: tuple[str, ...], slot: Callable[[], Any]) -> QAction:
+        """A workspace action on ``keys`` (key names, e.g. "Ctrl+Z")."""
         action = QAction(text, self.workspace)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.triggered.connect(lambda: slot())
         self.workspace.addAction(action)
+        self.actions.append(action)
         return action
+
+    def defer_to_window(self) -> list[str]:
+        """Disable each action whose key an action of the window outside the workspace has
+        too (the window's menus then run it through the workspace contract); the texts of
+        those disabled. Called whenever the workspace is shown: the window is built by then."""
+        window = self.workspace.window()
+        if window is self.workspace:
+            return []
+        # Its actions wherever they are parented: children, added to it, or in its menus.
+        found = {*window.findChildren(QAction), *window.actions()}
+        for menu in window.findChildren(QMenu):
+            found.update(menu.actions())
+        taken = {
+            seq.toString()
+            for action in found
+            if action not in self.actions and not self._inside(action)
+            for seq in action.shortcuts()
+        }
+        deferred = []
+        for action in self.actions:
+            keys = {seq.toString() for seq in action.shortcuts()}
+            action.setEnabled(not (keys & taken))
+            if keys & taken:
+                deferred.append(action.text())
+        return deferred
+
+    def _inside(self, action: QAction) -> bool:
+        """An action of the workspace's own widgets (its tool bar's tool keys)."""
+        parent = action.parent()
+        return parent is self.workspace or (
+            isinstance(parent, QWidget) and self.workspace.isAncestorOf(parent)
+        )
 
     def watch(self, root: QWidget) -> None:
         """Filter the keys of ``root`` and every widget in it (the workspace is built once)."""
@@ -84,7 +129,7 @@ class CanvasKeys(QObject):
         if kind == QEvent.Type.ShortcutOverride:
             return self._override(obj, event)
         if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            return self._b_key(obj, event, kind == QEvent.Type.KeyPress)
+            return self._hold_key(obj, event, kind == QEvent.Type.KeyPress)
         return False
 
     def _override(self, obj: QObject, event: Any) -> bool:
@@ -99,20 +144,20 @@ class CanvasKeys(QObject):
             return not edit.isRedoAvailable()
         return False
 
-    def _b_key(self, obj: QObject, event: Any, press: bool) -> bool:
-        if event.key() != Qt.Key.Key_B:
+    def _hold_key(self, obj: QObject, event: Any, press: bool) -> bool:
+        if event.key() != HOLD_BEFORE_KEY:
             return False
-        if not press and self.holding_b and not event.isAutoRepeat():
-            self.holding_b = False  # wherever the focus went meanwhile
+        if not press and self.holding_before and not event.isAutoRepeat():
+            self.holding_before = False  # wherever the focus went meanwhile
             self.show_before(False)
             return True
         if _types_text(obj):
             return False
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            return False  # Ctrl+B and friends are someone else's
+            return False  # Ctrl+\ and friends are someone else's
         if event.isAutoRepeat():
             return True
-        if press != self.holding_b:
-            self.holding_b = press
+        if press != self.holding_before:
+            self.holding_before = press
             self.show_before(press)
         return True

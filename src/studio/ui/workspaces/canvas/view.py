@@ -1,5 +1,5 @@
 """The image view: zoom (wheel, fit, 100 %), pan (middle-drag or Space+drag), mask overlay,
-before/after split, and the pointer tools (select by click/box, brush, eraser).
+click markers, before/after split, and the pointer tools (select by click/box, brush, eraser).
 
 The view only reports what the pointer did, in image pixels; the workspace turns that into
 jobs and document edits.
@@ -21,9 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.images import to_qimage
+from studio.ui.workspaces.canvas.overlay import ClickMarkers
 
 MASK_COLOUR = (255, 40, 140)  # a pink that stands out on skin, sky and foliage alike
 DRAG_THRESHOLD = 4  # screen pixels before a press becomes a box drag
+SPLIT_GRAB = 6  # screen pixels either side of the before/after line that grab it
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 
 
@@ -59,6 +61,7 @@ class CanvasView(QGraphicsView):
     stroke_point = Signal(float, float, bool)  # x, y, first point of a stroke?
     stroke_finished = Signal()
     zoom_changed = Signal(float)
+    split_dragged = Signal(float)  # the before/after line dragged to this fraction
     files_dropped = Signal(list)  # local paths
     image_dropped = Signal(object)  # QImage
 
@@ -102,6 +105,7 @@ class CanvasView(QGraphicsView):
             self.scene().addItem(item)
         for item in (self.before_clip, self.rubber, self.cursor_ring):
             item.setVisible(False)
+        self.markers = ClickMarkers(self.scene(), z=self.rubber.zValue() + 0.5)
         for item in (self.image_item, self.mask_item, self.before_item):
             item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.tool = "select"  # select | brush | eraser
@@ -113,6 +117,8 @@ class CanvasView(QGraphicsView):
         self._stroking = False
         self._pan_from: QPointF | None = None
         self._space = False
+        self.fitted = False  # zoomed to fit and not zoomed since: a resize fits again
+        self._dragging_split = False
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         """With no image yet, say how to get one (an empty dark square explains nothing)."""
@@ -176,6 +182,7 @@ class CanvasView(QGraphicsView):
         return float(self.transform().m11())
 
     def set_zoom(self, factor: float) -> None:
+        self.fitted = False
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
         self.zoom_changed.emit(self.zoom)
@@ -185,7 +192,13 @@ class CanvasView(QGraphicsView):
             return
         self.resetTransform()
         self.fitInView(self.image_item, Qt.AspectRatioMode.KeepAspectRatio)
+        self.fitted = True
         self.zoom_changed.emit(self.zoom)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.fitted:  # the window or the panel changed size: the whole image stays in view
+            self.fit()
 
     def actual_size(self) -> None:
         self.set_zoom(1.0)
@@ -223,15 +236,34 @@ class CanvasView(QGraphicsView):
             return
         if self.image_item.pixmap().isNull():
             return
+        if button == Qt.MouseButton.LeftButton and self._near_split(pos):
+            self._dragging_split = True  # the line, not a click on the image under it
+            return
         self._press, self._press_button = pos, button
         if self.tool in ("brush", "eraser") and button == Qt.MouseButton.LeftButton:
             self._stroking = True
             p = self.image_pos(pos)
             self.stroke_point.emit(p.x(), p.y(), True)
 
+    def _near_split(self, pos: QPointF) -> bool:
+        """Whether ``pos`` (viewport) is on the before/after line, while one shows."""
+        if not self.before_clip.isVisible():
+            return False
+        line = self.mapFromScene(self.image_item.mapToScene(self.before_clip.rect().topRight()))
+        return abs(line.x() - pos.x()) <= SPLIT_GRAB
+
     def mouseMoveEvent(self, event: Any) -> None:  # noqa: N802
         pos = event.position()
         p = self.image_pos(pos)
+        if self._dragging_split:
+            width = self.image_item.pixmap().width()
+            self.split_dragged.emit(max(0.0, min(1.0, p.x() / width)))
+            return
+        if self._pan_from is None and not self._space:
+            if self._near_split(pos):
+                self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
+            else:
+                self.viewport().unsetCursor()
         if self.tool in ("brush", "eraser"):
             r = self.brush_size / 2
             self.cursor_ring.setRect(QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r))
@@ -255,6 +287,9 @@ class CanvasView(QGraphicsView):
 
     def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802
         pos = event.position()
+        if self._dragging_split:
+            self._dragging_split = False
+            return
         if self._pan_from is not None:
             self._pan_from = None
             self.viewport().unsetCursor()

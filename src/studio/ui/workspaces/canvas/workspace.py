@@ -13,8 +13,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QColorDialog,
     QFileDialog,
@@ -29,37 +29,51 @@ from studio.core import autosave
 from studio.core.errors import BadInput, StudioError
 from studio.ui.shell.errors import show_error
 from studio.ui.widgets.worker import IoWorkers
+from studio.ui.workspaces.canvas.contract import CanvasMenuActions
 from studio.ui.workspaces.canvas.controller import CanvasController
 from studio.ui.workspaces.canvas.document import CanvasDocument
+from studio.ui.workspaces.canvas.exporting import CanvasExport
 from studio.ui.workspaces.canvas.files import decode, unsaved_edits_box
 from studio.ui.workspaces.canvas.history import HistoryStrip
+from studio.ui.workspaces.canvas.overlay import BusyOverlay
 from studio.ui.workspaces.canvas.panel import ToolPanel
 from studio.ui.workspaces.canvas.recovery import Autosaver, RestoreBar
 from studio.ui.workspaces.canvas.shortcuts import CanvasKeys
+from studio.ui.workspaces.canvas.toolbar import CanvasToolBar
 from studio.ui.workspaces.canvas.view import CanvasView
 
 __all__ = ["CanvasWorkspace"]
 
 
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff);;All files (*)"
-EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 
 
-class CanvasWorkspace(QWidget):
-    """Image view in the middle, history strip below, tool panel on the right."""
+class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
+    """Tool bar, image view and history strip in the middle, tool panel on the right.
+
+    Takes part in the window's menus through ``action_enabled`` / ``run_action`` and the
+    signals below (see ``studio.ui.shell.workspace_actions``).
+    """
 
     image_opened = Signal(str)  # the name, once the new document is shown
     open_failed = Signal(str)  # the message shown
     exported = Signal(str)  # the path written
     export_failed = Signal(str)  # the message shown
+    actions_changed = Signal()  # what action_enabled answers may have changed
+    notify = Signal(str)  # a finished action, for a toast ("Saved to /path/x.png")
+    opened_file = Signal(str)  # a file opened or exported, for Open Recent
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.store = service, store
         self.doc = CanvasDocument(self)
         self.view = CanvasView()
+        self.toolbar = CanvasToolBar()
         self.panel = ToolPanel()
-        self.controller = CanvasController(self.doc, self.view, self.panel, service, self)
+        self.busy = BusyOverlay(self.view)
+        self.controller = CanvasController(
+            self.doc, self.view, self.panel, service, self.busy, self
+        )
         self.history = HistoryStrip(self.doc)
         self.restore_bar = RestoreBar()
         self.io = IoWorkers(self)  # opening and exporting
@@ -67,6 +81,7 @@ class CanvasWorkspace(QWidget):
         self.last_error_box: QMessageBox | None = None
         self.close_box: QMessageBox | None = None
         self.export_quality = 92
+        self.export_path: Path | None = None  # where this image was last exported
         self._pending_restore: autosave.Snapshot | None = None
         self._open_serial = 0  # only the newest open request is shown
         self._edits = 0  # bumps on every undo-stack move: was the exported state changed?
@@ -74,6 +89,8 @@ class CanvasWorkspace(QWidget):
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(2)
+        centre_layout.addWidget(self.toolbar)
         centre_layout.addWidget(self.view, 1)
         centre_layout.addWidget(self.history)
         scroll = QScrollArea()
@@ -93,6 +110,11 @@ class CanvasWorkspace(QWidget):
 
         self._connect()
         self.keys = CanvasKeys(self, self.doc.stack.undo, self.doc.stack.redo, self._show_before)
+        self.keys.add("Open", ("Ctrl+O",), self.open_dialog)
+        self.keys.add("Export", ("Ctrl+S",), self.export)
+        self.keys.add("Paste", ("Ctrl+V", "Shift+Ins"), self.paste)
+        self.keys.add("Smaller brush", ("[",), lambda: self.toolbar.scale_brush(1 / 1.25))
+        self.keys.add("Larger brush", ("]",), lambda: self.toolbar.scale_brush(1.25))
         self.autosaver.look_for_earlier()
         self._refresh_enabled()
 
@@ -109,19 +131,26 @@ class CanvasWorkspace(QWidget):
     def discard_restore_button(self) -> Any:
         return self.restore_bar.discard_button
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        # In the main window its menus own Ctrl+Z, Ctrl+O...: ours step aside (see shortcuts).
+        self.keys.defer_to_window()
+        super().showEvent(event)
+
     def _connect(self) -> None:
-        p, v, d = self.panel, self.view, self.doc
-        p.open_button.clicked.connect(lambda: self.open_dialog())
-        p.export_button.clicked.connect(lambda: self.export_dialog())
-        p.undo_button.clicked.connect(lambda: d.stack.undo())
-        p.redo_button.clicked.connect(lambda: d.stack.redo())
-        p.fit_button.clicked.connect(lambda: v.fit())
-        p.actual_button.clicked.connect(lambda: v.actual_size())
-        p.compare.valueChanged.connect(lambda value: v.set_split(value / 100))
+        p, t, v, d = self.panel, self.toolbar, self.view, self.doc
+        t.open_action.triggered.connect(lambda: self.open_dialog())
+        t.export_action.triggered.connect(lambda: self.export_dialog())
+        t.undo_action.triggered.connect(lambda: d.stack.undo())
+        t.redo_action.triggered.connect(lambda: d.stack.redo())
+        t.fit_action.triggered.connect(lambda: v.fit())
+        t.actual_action.triggered.connect(lambda: v.actual_size())
+        t.compare.valueChanged.connect(lambda value: v.set_split(value / 100))
+        v.split_dragged.connect(lambda fraction: t.compare.setValue(max(1, round(fraction * 100))))
+        for key, action in t.tool_actions.items():
+            action.toggled.connect(lambda on, k=key: on and self.controller.set_tool(k))
+        t.brush_size.valueChanged.connect(lambda value: setattr(v, "brush_size", value))
         p.colour_button.clicked.connect(lambda: self._pick_colour())
-        for key, button in p.tool_buttons.items():
-            button.toggled.connect(lambda on, k=key: on and self.controller.set_tool(k))
-        p.brush_size.valueChanged.connect(lambda value: setattr(v, "brush_size", value))
+        self.controller.notify.connect(self.notify)
         v.files_dropped.connect(lambda paths: self.open_path(paths[0]))
         v.image_dropped.connect(lambda image: self.open_image(image))
         self.controller.state_changed.connect(self._refresh_enabled)
@@ -133,12 +162,6 @@ class CanvasWorkspace(QWidget):
         self.restore_bar.restore_button.clicked.connect(lambda: self.restore_autosave())
         self.restore_bar.discard_button.clicked.connect(lambda: self.discard_autosave())
         self.autosaver.found.connect(self._offer_restore)
-        for keys, slot in (
-            (QKeySequence.StandardKey.Paste, self.paste),
-            (QKeySequence.StandardKey.Open, self.open_dialog),
-            (QKeySequence.StandardKey.Save, self.export_dialog),
-        ):
-            QShortcut(keys, self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     # ---- opening -------------------------------------------------------------------------------
     def current_image(self) -> Any:
@@ -201,12 +224,12 @@ class CanvasWorkspace(QWidget):
         self.panel.status.setText(f"Opening {name}…")
         self.io.run(
             lambda: decode(source),
-            lambda image: self._opened(serial, edits, image, name),
+            lambda image: self._opened(serial, edits, image, name, source),
             lambda exc: serial == self._open_serial and self._show_failure(exc, self.open_failed),
         )
         return True
 
-    def _opened(self, serial: int, edits: int, image: Any, name: str) -> None:
+    def _opened(self, serial: int, edits: int, image: Any, name: str, source: Any) -> None:
         if serial != self._open_serial:
             return  # a newer open was asked for meanwhile
         # Edited while it was loading: ask again rather than drop those edits.
@@ -215,11 +238,14 @@ class CanvasWorkspace(QWidget):
                 return
         self.controller.reset()
         self.doc.open(image, name)
+        self.export_path = None  # Export asks where again: this is another image
         self.autosaver.clear()
         self.panel.status.setText(
             f"{name}: {image.shape[1]} x {image.shape[0]}. Click the object to select it."
         )
         self.image_opened.emit(name)
+        if isinstance(source, Path):
+            self.opened_file.emit(str(source))
 
     def _show_failure(self, exc: BaseException, signal: Any) -> bool:
         if isinstance(exc, StudioError):
@@ -231,70 +257,6 @@ class CanvasWorkspace(QWidget):
         self.panel.status.setText(message)
         signal.emit(message)
         return False
-
-    # ---- export ----------------------------------------------------------------------------------
-    def export_dialog(self, wait: bool = False) -> bool:
-        if not self.doc.has_image:
-            return False
-        stem = Path(self.doc.source_name or "image").stem
-        path, _ = QFileDialog.getSaveFileName(self, "Export", f"{stem}-edited.png", EXPORT_FILTER)
-        return bool(path) and self.export_to(path, wait=wait)
-
-    def export_to(self, path: str | Path, wait: bool = False) -> bool:
-        """Write the image with the edit settings in its metadata, on an I/O thread.
-
-        The file appears whole or not at all (``export_image`` writes a temporary file and
-        renames it). On success the work is marked saved unless it was edited meanwhile; a
-        failure shows why and leaves the work unsaved (and autosaved). ``wait`` blocks
-        until the file is written (closing asks "Export first?") and returns whether it was.
-        """
-        from studio.core.export import export_image
-
-        if not self.doc.has_image:
-            return False
-        path = Path(path)
-        image, meta, quality, edits = (
-            self.doc.image,
-            self.doc.metadata(),
-            self.export_quality,
-            self._edits,
-        )
-        outcome: dict[str, bool] = {}
-        loop = QEventLoop() if wait else None
-
-        def finish(ok: bool) -> None:
-            outcome["ok"] = ok
-            if loop is not None:
-                loop.quit()
-
-        self.panel.status.setText(f"Exporting {path.name}…")
-        self.io.run(
-            lambda: export_image(image, path, meta, quality),
-            lambda written: finish(self._exported(Path(written), edits)),
-            lambda exc: finish(self._export_error(exc, path)),
-        )
-        if loop is None:
-            return True
-        self.setEnabled(False)  # nothing changes the document while we wait for the file
-        try:
-            if "ok" not in outcome:
-                loop.exec()
-        finally:
-            self.setEnabled(True)
-        return outcome.get("ok", False)
-
-    def _exported(self, path: Path, edits: int) -> bool:
-        if edits == self._edits:
-            self.doc.stack.setClean()
-            self.autosaver.clear()
-        self.panel.status.setText(f"Exported {path.name}.")
-        self.exported.emit(str(path))
-        return True
-
-    def _export_error(self, exc: BaseException, path: Path) -> bool:
-        if isinstance(exc, OSError) and not isinstance(exc, StudioError):
-            exc = BadInput(f"Could not write '{path.name}': {exc.strerror or exc}.", str(exc))
-        return self._show_failure(exc, self.export_failed)
 
     # ---- closing, autosave ---------------------------------------------------------------------
     def confirm_discard(self, doing: str = "close") -> bool:
@@ -349,7 +311,7 @@ class CanvasWorkspace(QWidget):
     # ---- document -> view ------------------------------------------------------------------------
     def _on_opened(self) -> None:
         """A new document: nothing of the previous one may show (strip, picker, progress)."""
-        self.panel.compare.setValue(0)
+        self.toolbar.compare.setValue(0)
         self.view.fit()
         self.history.rebuild()
         self._refresh_enabled()
@@ -379,7 +341,7 @@ class CanvasWorkspace(QWidget):
         if on and self.doc.has_image:
             self.view.set_split(1.0)
         else:
-            self.view.set_split(self.panel.compare.value() / 100)
+            self.view.set_split(self.toolbar.compare.value() / 100)
 
     def _refresh_enabled(self) -> None:
         doc = self.doc
@@ -388,9 +350,11 @@ class CanvasWorkspace(QWidget):
             selected=doc.has_image and doc.mask is not None and bool(doc.mask.any()),
             idle=self.controller.action_job is None,
             cutout=self.controller.current_cutout() is not None,
-            can_undo=doc.stack.canUndo(),
-            can_redo=doc.stack.canRedo(),
         )
+        self.toolbar.refresh(
+            has_image=doc.has_image, can_undo=doc.stack.canUndo(), can_redo=doc.stack.canRedo()
+        )
+        self.actions_changed.emit()
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.panel.colour, self, "Background colour")
