@@ -1,4 +1,4 @@
-"""``studio canvas segment|remove|fill|cutout|upscale``: the canvas pipelines headless.
+"""``studio canvas segment|remove|fill|cutout|upscale|expand``: the canvas pipelines headless.
 
 Regions come from ``--mask FILE`` or from clicks (``--point x,y`` to include,
 ``--exclude x,y`` to exclude, ``--box x0,y0,x1,y1``), which run SAM first.
@@ -43,7 +43,9 @@ def _colour(text: str) -> tuple[int, int, int]:
 
 def register(subparsers: Any) -> None:
     """Add the ``canvas`` subcommand with one sub-subcommand per operation."""
-    parser = subparsers.add_parser("canvas", help="segment, remove, fill, cut out or upscale")
+    parser = subparsers.add_parser(
+        "canvas", help="segment, remove, fill, cut out, upscale or expand"
+    )
     ops = parser.add_subparsers(dest="canvas_op", required=True)
     for op in OPS:
         p = ops.add_parser(op)
@@ -114,6 +116,9 @@ def register(subparsers: Any) -> None:
                 default=0,
                 help="grow the mask by N pixels",
             )
+    from studio.clis import canvas_expand
+
+    canvas_expand.add_parser(ops)
     parser.set_defaults(func=main)
 
 
@@ -142,6 +147,11 @@ def _run(args: argparse.Namespace) -> None:
     from studio.core.imageio import load_image, save_image
 
     op = args.canvas_op
+    if op == "expand":
+        from studio.clis import canvas_expand
+
+        canvas_expand.run(args, cli_context)
+        return
     _check_outputs(args)  # before the image is decoded or any model loads
     if op == "fill" and args.fast and args.steps is not None and not 2 <= args.steps <= 12:
         raise BadInput("--steps: fast mode uses 2 to 12 steps (4 to 8 work best).")
