@@ -73,6 +73,19 @@ def _models_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models_import(args: argparse.Namespace) -> int:
+    from studio.models.imports import catalogue_with_imports, import_model
+    from studio.services.headless import default_store
+
+    store = default_store()
+    store.catalogue = catalogue_with_imports(store.catalogue, store.root)
+    entry = import_model(store, args.file, name=args.name, kind=args.kind)
+    arch = entry.extra.get("architecture", "")
+    print(f"{entry.id}: imported ({arch} {entry.task}, {format_size(entry.size_bytes)})")
+    print(f"  sha256 {entry.urls[0].sha256}; licence: {entry.licence}")
+    return 0
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from studio.doctor import collect, format_report
     from studio.services.headless import default_store
@@ -117,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     rm = msub.add_parser("delete", help="remove installed models")
     rm.add_argument("ids", nargs="+")
     rm.set_defaults(func=_models_delete)
+    imp = msub.add_parser("import", help="import your own SDXL checkpoint or LoRA (.safetensors)")
+    imp.add_argument("file", help="a .safetensors file")
+    imp.add_argument("--name", default=None, help="the name to show (default: the file's)")
+    imp.add_argument("--kind", choices=("checkpoint", "lora"), default=None)
+    imp.set_defaults(func=_models_import)
 
     doctor = sub.add_parser("doctor", help="Python, torch, CUDA, GPU, VRAM, installed models")
     doctor.add_argument("--json", action="store_true")
