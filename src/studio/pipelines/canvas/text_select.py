@@ -75,7 +75,7 @@ def _load(ctx: RunContext, model_id: str) -> Any:
                 "The CLIPSeg model could not be loaded; delete and download it again.",
                 repr(exc),
             ) from exc
-        return processor, model.to(ctx.device).eval()
+        return processor, model.to(ctx.device).eval()  # type: ignore[arg-type]
 
     entry = ctx.store.catalogue.get(model_id)
     return ctx.model(f"{model_id}:{ctx.device}", loader, entry.vram_bytes)
