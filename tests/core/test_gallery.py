@@ -167,3 +167,27 @@ def test_headshot_and_cli_exports_are_read_too(tmp_path):
         read_settings(tmp_path / "notes.png")
     with pytest.raises(BadInput, match="does not exist"):
         read_settings(tmp_path / "nope.png")
+
+
+def test_gallery_command_lists_searches_and_shows(tmp_path, capsys):
+    from studio.cli import main
+
+    out = _image(tmp_path)
+    with Gallery() as gallery:  # the default one, under this test's STUDIO_HOME
+        first = gallery.add("canvas", "canvas.fill", [out], SETTINGS)
+        gallery.add("live", "live.frame", [], {"prompt": "a watercolour cat", "seed": 2})
+    assert main(["gallery", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "live.frame 'a watercolour cat' seed 2" in lines[0]
+    assert main(["gallery", "search", "balloon", "--workspace", "canvas"]) == 0
+    assert f"{first.id:>5}" in capsys.readouterr().out
+    assert main(["gallery", "show", str(first.id)]) == 0
+    assert json.loads(capsys.readouterr().out) == SETTINGS
+    exported = export_image(np.zeros((8, 8, 3), np.uint8), tmp_path / "e.webp", SETTINGS)
+    assert main(["gallery", "show", str(exported)]) == 0
+    assert json.loads(capsys.readouterr().out) == SETTINGS
+    assert main(["gallery", "show", str(out)]) == 2
+    assert "no Studio settings in 'out.png'" in capsys.readouterr().err
+    out.unlink()
+    assert main(["gallery", "forget-missing"]) == 0
+    assert "forgot 1 result" in capsys.readouterr().out
