@@ -167,6 +167,17 @@ def test_cli_imports_and_refuses(tmp_path, monkeypatch, capsys):
     assert "user-mine: imported (SDXL lora" in out and "provided by you" in out
     index = json.loads((tmp_path / "store" / "imported.json").read_text())
     assert [m["id"] for m in index["models"]] == ["user-mine"]
+    assert main(["models", "list"]) == 0
+    assert (
+        "user-mine" in capsys.readouterr().out
+        and "provided by you" in (tmp_path / "store" / "imported.json").read_text()
+    )
+    assert main(["models", "verify", "user-mine"]) == 0
+    assert "user-mine: ok" in capsys.readouterr().out
+    assert main(["models", "delete", "user-mine"]) == 0
+    assert json.loads((tmp_path / "store" / "imported.json").read_text())["models"] == []
+    assert not (tmp_path / "store" / "user-mine").exists()
+    capsys.readouterr()
     bad = _checkpoint(tmp_path / "sd15.safetensors", context=768)
     assert main(["models", "import", str(bad)]) == 2
     assert "an SD 1.5 checkpoint; Studio's fill and headshots need SDXL" in capsys.readouterr().err
