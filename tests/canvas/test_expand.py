@@ -11,6 +11,8 @@ from PIL import Image
 from studio.core.errors import BadInput
 from studio.pipelines.canvas import JOBS
 from studio.pipelines.canvas.expand import ExpandRequest, padding, seam_weights
+from studio.pipelines.canvas.remove import RemoveRequest
+from studio.pipelines.canvas.remove import run as remove
 
 
 def _request(photo, **kw):
@@ -29,9 +31,20 @@ def test_expand_keeps_the_photo_and_fills_the_new_area(run_context, install, sdx
     assert (photo == before).all()  # the input is not modified
     new = np.concatenate([res.image[:, w:].reshape(-1, 3), res.image[h:, :w].reshape(-1, 3)])
     assert new.std(axis=0).min() > 1.0  # filled, not a constant colour
-    # Far from the photo the SDXL pixels replace the LaMa pre-fill; in the band they mix.
-    far = res.image[h + 20 :, w + 36 :]
-    assert (far == res.prefill[h + 20 :, w + 36 :]).mean() < 0.9
+    # Beyond the seam band the SDXL pixels replace LaMa's pre-fill; inside it they mix.
+    canvas = np.pad(photo, ((0, 24), (0, 40), (0, 0)), mode="edge")
+    hole = np.full(canvas.shape[:2], 255, np.uint8)
+    hole[:h, :w] = 0
+    prefill = remove(
+        RemoveRequest(image=canvas, mask=hole, feather_px=0, margin=1.0, max_side=128),
+        run_context,
+    ).image
+    assert (res.image[:h, w + 36 :] != prefill[:h, w + 36 :]).any(axis=2).mean() > 0.5
+    hard = JOBS["canvas.expand"](_request(photo, right=40, bottom=24, seam_px=0), run_context)
+    weights = seam_weights(hole.shape, (0, 0, w, h), 32)
+    band = (weights > 0) & (weights < 255)  # less than 32 px from the photo
+    assert (hard.image[~band] == res.image[~band]).all()  # the band alone differs
+    assert (hard.image[band] != res.image[band]).any()
     stages = {r[0] for r in run_context.reports}
     assert {"Pre-filling", "Expanding"} <= stages
     assert res.settings["expand"] == {"left": 0, "top": 0, "right": 40, "bottom": 24}

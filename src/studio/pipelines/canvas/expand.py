@@ -53,7 +53,6 @@ class ExpandResult:
     image: Any  # HxWx3 uint8, the expanded canvas
     seed: int
     box: tuple[int, int, int, int]  # where the original sits: (x0, y0, x1, y1), end exclusive
-    prefill: Any  # HxWx3 uint8, the LaMa pre-fill (what the seam band blends into)
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -207,7 +206,7 @@ def run(request: ExpandRequest, ctx: RunContext) -> ExpandResult:
         "prefill_model": request.prefill_model,
     }
     settings.pop("seeds", None)
-    return ExpandResult(image=result, seed=seed, box=box, prefill=prefill, settings=settings)
+    return ExpandResult(image=result, seed=seed, box=box, settings=settings)
 
 
 def _staged(ctx: RunContext, stage: str) -> RunContext:
