@@ -101,3 +101,28 @@ def test_nothing_matching_and_bad_requests_are_clear(run_context, clipseg, photo
     ]:
         with pytest.raises(BadInput, match=message):
             JOBS["canvas.text_select"](TextSelectRequest(image=photo, **kw), run_context)
+
+
+def test_cli_segment_by_text(store, install, clipseg, photo, tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from PIL import Image
+
+    from studio.clis import canvas as cli
+
+    install("sam-vit-b")
+    monkeypatch.setenv("STUDIO_MODELS_DIR", str(store.root))
+    src, out = tmp_path / "photo.png", tmp_path / "mask.png"
+    Image.fromarray(photo).save(src)
+
+    def run(*argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="studio")
+        cli.register(parser.add_subparsers(dest="command"))
+        args = parser.parse_args(["canvas", "segment", "--image", str(src), *argv, "-q"])
+        return args.func(args)
+
+    assert run("--text", "the astronaut", "--text-threshold", "0.01", "-o", str(out)) == 0
+    mask = np.asarray(Image.open(out))
+    assert mask.shape == photo.shape[:2] and mask.any()
+    assert run("--text", "x", "--box", "1,1,5,5", "-o", str(tmp_path / "m2.png")) == 2
+    assert "--box does not combine with --text" in capsys.readouterr().err

@@ -3,8 +3,9 @@
 ``expand`` grows the canvas: ``studio canvas expand photo.png --right 256 -o out.png`` or
 ``--aspect 16:9``; the result carries its settings like the app's export.
 
-Regions come from ``--mask FILE`` or from clicks (``--point x,y`` to include,
-``--exclude x,y`` to exclude, ``--box x0,y0,x1,y1``), which run SAM first.
+Regions come from ``--mask FILE``, from words (``--text "the red car"``: CLIPSeg, refined by
+SAM) or from clicks (``--point x,y`` to include, ``--exclude x,y`` to exclude,
+``--box x0,y0,x1,y1``), which run SAM first; clicks also adjust a ``--text`` selection.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def register(subparsers: Any) -> None:
             )
             p.add_argument("--box", type=_box, help="x0,y0,x1,y1 around the object")
             p.add_argument("--sam-model", type=opt.model_id("segment"), default="sam-vit-b")
+            p.add_argument("--text", default=None, help='select by words: "the red car"')
+            p.add_argument(
+                "--text-threshold",
+                type=opt.bounded_float(0, 1, lo_open=True),
+                default=0.4,
+                help="how sure the words must be (0-1)",
+            )
         if op in ("remove", "fill"):
             p.add_argument(
                 "--feather",
@@ -128,8 +136,12 @@ def _region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
 
     if args.mask:
         return load_mask(args.mask, image.size)
+    if args.text is not None:
+        return _text_region(args, image, ctx)
     if not (args.point or args.exclude or args.box):
-        raise BadInput("Give --mask FILE, or --point x,y (and/or --box) to select the object.")
+        raise BadInput(
+            "Give --mask FILE, --text WORDS, or --point x,y (and/or --box) to select the object."
+        )
     from studio.pipelines.canvas.segment import SegmentRequest
     from studio.pipelines.canvas.segment import run as segment
 
@@ -142,6 +154,24 @@ def _region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
         model=args.sam_model,
     )
     return job_runner(args, "canvas.segment", segment)(req, ctx).mask
+
+
+def _text_region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
+    """CLIPSeg's region for ``--text``, refined by SAM; clicks join the words."""
+    from studio.pipelines.canvas.text_select import TextSelectRequest
+    from studio.pipelines.canvas.text_select import run as text_select
+
+    if args.box:
+        raise BadInput("--box does not combine with --text; use --point/--exclude to adjust.")
+    req = TextSelectRequest(
+        image=image,
+        prompt=args.text,
+        threshold=args.text_threshold,
+        points=list(args.point) + list(args.exclude),
+        labels=[1] * len(args.point) + [0] * len(args.exclude),
+        sam_model=args.sam_model,
+    )
+    return job_runner(args, "canvas.text_select", text_select)(req, ctx).mask
 
 
 def _run(args: argparse.Namespace) -> None:
