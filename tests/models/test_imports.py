@@ -200,7 +200,8 @@ def test_an_imported_lora_loads_onto_the_sdxl_pipeline(tmp_path, store, tiny_sdx
 
     import torch
 
-    from studio.pipelines.diffusion_loading import load_lora, load_sdxl_pipeline
+    from studio.pipelines.canvas.own_models import load_imported_lora
+    from studio.pipelines.diffusion_loading import load_sdxl_pipeline
     from tests.fixtures.install import install_copy
 
     install_copy(store, "sdxl-inpaint", tiny_sdxl / "sdxl-inpaint")
@@ -213,8 +214,12 @@ def test_an_imported_lora_loads_onto_the_sdxl_pipeline(tmp_path, store, tiny_sdx
     pipe = load_sdxl_pipeline(store.require("sdxl-inpaint"), "cpu", torch.float32, inpaint=True)
     layer = pipe.unet.down_blocks[1].attentions[0].transformer_blocks[0].attn2.to_k
     before = layer.weight.detach().clone()
-    load_lora(pipe, store.require(entry.id), adapter_name="mine")
-    assert "mine" in pipe.get_list_adapters()["unet"]
-    pipe.fuse_lora(adapter_names=["mine"])
+    adapter = load_imported_lora(pipe, store, entry.id, weight=0.5)
+    assert adapter == "user_tiny_style" and adapter in pipe.get_list_adapters()["unet"]
+    assert load_imported_lora(pipe, store, entry.id, weight=0.8) == adapter  # loaded once
+    assert pipe.get_list_adapters()["unet"].count(adapter) == 1
+    with pytest.raises(BadInput, match="weight"):
+        load_imported_lora(pipe, store, entry.id, weight=float("nan"))
+    pipe.fuse_lora(adapter_names=[adapter])
     layer = pipe.unet.down_blocks[1].attentions[0].transformer_blocks[0].attn2.to_k
     assert not torch.equal(getattr(layer, "base_layer", layer).weight, before)

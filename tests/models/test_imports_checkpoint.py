@@ -245,7 +245,7 @@ def test_an_imported_checkpoint_loads_as_the_sdxl_inpainting_pipeline(
     import torch
 
     from studio.models.imports import import_model
-    from studio.pipelines.canvas.own_checkpoint import load_imported_sdxl
+    from studio.pipelines.canvas.own_models import load_imported_sdxl
     from tests.fixtures.install import install_copy
 
     install_copy(store, "sdxl-inpaint", tiny_sdxl_inpaint / "sdxl-inpaint")
@@ -278,7 +278,7 @@ def test_a_base_checkpoint_gets_a_four_channel_unet(tmp_path, store, tiny_sdxl_i
     import torch
 
     from studio.models.imports import import_model
-    from studio.pipelines.canvas.own_checkpoint import load_imported_sdxl
+    from studio.pipelines.canvas.own_models import load_imported_sdxl
     from tests.fixtures.diffusion import build_tiny_sdxl
     from tests.fixtures.install import install_copy
 

@@ -1,4 +1,5 @@
-"""Load an imported single-file SDXL checkpoint (``studio models import``) as a pipeline.
+"""Load what the user imported (``studio models import``): an SDXL checkpoint as a pipeline,
+a LoRA into one.
 
 diffusers' ``from_single_file`` converts the original (LDM / SGM) key layout; the component
 configs, tokenizers and scheduler come from the installed diffusers SDXL (``sdxl-inpaint``),
@@ -49,3 +50,28 @@ def load_imported_sdxl(
             repr(exc),
         ) from exc
     return pipe.to(device)
+
+
+def load_imported_lora(pipe: Any, store: ModelStore, model_id: str, weight: float = 1.0) -> str:
+    """Load the imported LoRA ``model_id`` into ``pipe`` at ``weight`` (a Headshots style or
+    Fill may name one); returns its adapter name. Loaded once per pipeline."""
+    import math
+
+    from studio.pipelines.diffusion_loading import load_lora
+
+    entry = store.catalogue.get(model_id)
+    if entry.task != "lora":
+        raise BadInput(f"'{entry.name}' is not a LoRA (it is a {entry.task}).")
+    if not math.isfinite(weight) or not -4.0 <= weight <= 4.0:
+        raise BadInput("A LoRA's weight must be between -4 and 4.")
+    adapter = model_id.replace("-", "_")
+    if adapter not in pipe.get_list_adapters().get("unet", []):
+        try:
+            load_lora(pipe, store.require(model_id), adapter_name=adapter)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise BadInput(
+                f"'{entry.name}' does not fit this model; a LoRA must be made for SDXL.",
+                repr(exc),
+            ) from exc
+    pipe.set_adapters([adapter], [float(weight)])
+    return adapter
