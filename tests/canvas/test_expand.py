@@ -67,6 +67,14 @@ def test_padding_and_seam_weights():
     req = ExpandRequest(image=None, aspect="4:5")
     assert padding(req, 100, 100) == (0, 12, 0, 13)  # 100 x 125
     assert padding(ExpandRequest(image=None, aspect="3:2"), 1024, 1024) == (256, 0, 256, 0)
+    left = ExpandRequest(image=None, aspect="3:2", anchor="left")  # the photo stays left
+    assert padding(left, 1024, 1024) == (0, 0, 512, 0)
+    assert padding(ExpandRequest(image=None, aspect="4:5", anchor="bottom"), 100, 100) == (
+        0,
+        25,
+        0,
+        0,
+    )
     weights = seam_weights((10, 20), (0, 0, 10, 10), 4)
     assert (weights[:, :10] == 0).all()
     assert weights[0, 10] == 64 and weights[0, 13] == 255 and weights[0, 19] == 255
@@ -85,6 +93,7 @@ def test_padding_and_seam_weights():
         ({"aspect": "wide"}, "look like 16:9"),
         ({"aspect": "16:9", "right": 10}, "not both"),
         ({"right": 1.5}, "whole number"),
+        ({"aspect": "16:9", "anchor": "middle"}, "anchor must be one of"),
         ({"right": 8, "seam_px": -1}, "seam band"),
         ({"right": 8, "steps": 30}, "Fast mode"),
         ({"right": 8, "prompt": "a nude"}, "content filter"),
@@ -127,6 +136,11 @@ def test_cli_writes_the_expanded_file_with_its_settings(cli_run, install, sdxl, 
     settings = read_settings(out)
     assert settings["kind"] == "canvas.expand" and settings["seed"] == 3
     assert settings["expand"]["right"] == 32
+    wide = tmp_path / "wide.webp"
+    argv = ("--aspect", "16:9", "--anchor", "left", "--steps", "2", "--work-side", "128")
+    assert cli_run("--image", str(src), *argv, "-o", str(wide)) == 0
+    assert Image.open(wide).size == (171, 96)
+    assert read_settings(wide)["expand"] == {"left": 0, "top": 0, "right": 43, "bottom": 0}
 
 
 def test_cli_errors_for_bad_values(cli_run, photo, tmp_path, capsys):

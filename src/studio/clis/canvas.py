@@ -288,7 +288,7 @@ def _pixels(text: str) -> int:
 
 def _add_expand(ops: Any) -> None:
     """``expand``: no --mask/--point (the new area is the region), the image may be positional."""
-    from studio.pipelines.canvas.expand import ASPECTS, MAX_SEAM
+    from studio.pipelines.canvas.expand import ANCHORS, ASPECTS, MAX_SEAM
 
     p = ops.add_parser("expand", help="extend the canvas and fill the new area (outpainting)")
     p.add_argument("image_pos", nargs="?", type=opt.input_file, metavar="IMAGE", help="input")
@@ -298,6 +298,12 @@ def _add_expand(ops: Any) -> None:
         p.add_argument(f"--{side}", type=_pixels, default=0, help=f"pixels to add on the {side}")
     p.add_argument(
         "--aspect", default=None, help=f"grow to an aspect ratio, e.g. {', '.join(ASPECTS)}"
+    )
+    p.add_argument(
+        "--anchor",
+        choices=ANCHORS,
+        default="center",
+        help="with --aspect: where the photo stays (default: centred)",
     )
     p.add_argument("--prompt", default="", help="what the new area should show")
     p.add_argument("--negative", default="")
@@ -340,6 +346,7 @@ def _expand(args: argparse.Namespace) -> None:
         right=args.right,
         bottom=args.bottom,
         aspect=args.aspect,
+        anchor=args.anchor,
         prompt=args.prompt,
         negative_prompt=args.negative,
         steps=steps,

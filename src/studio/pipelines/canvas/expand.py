@@ -24,6 +24,7 @@ ASPECTS = ("1:1", "4:5", "5:4", "2:3", "3:2", "3:4", "4:3", "9:16", "16:9")
 MAX_GROW = 4096  # pixels added on one side
 MAX_RESULT_SIDE = 8192  # the expanded image's longer side
 MAX_SEAM = 256
+ANCHORS = ("center", "left", "right", "top", "bottom")
 
 
 @dataclass
@@ -33,7 +34,8 @@ class ExpandRequest:
     top: int = 0
     right: int = 0
     bottom: int = 0
-    aspect: str | None = None  # "16:9": grow the short axis, both sides equally (no sides)
+    aspect: str | None = None  # "16:9": grow the short axis (instead of sides)
+    anchor: str = "center"  # with an aspect: where the photo stays (center/left/right/top/bottom)
     prompt: str = ""
     negative_prompt: str = ""
     steps: int = 8
@@ -87,14 +89,18 @@ def padding(request: ExpandRequest, width: int, height: int) -> tuple[int, int, 
         if any(sides):
             raise BadInput("Give either the sides to extend or an aspect ratio, not both.")
         rw, rh = parse_aspect(request.aspect)
+        if request.anchor not in ANCHORS:
+            raise BadInput(f"The anchor must be one of {', '.join(ANCHORS)}.")
         if width * rh == height * rw:
             raise BadInput(f"The image is already {rw}:{rh}; there is nothing to add.")
         if width * rh < height * rw:  # too narrow: grow the width
             extra = math.ceil(height * rw / rh) - width
-            sides = (extra // 2, 0, extra - extra // 2, 0)
+            first = {"left": 0, "right": extra}.get(request.anchor, extra // 2)
+            sides = (first, 0, extra - first, 0)
         else:  # too wide: grow the height
             extra = math.ceil(width * rh / rw) - height
-            sides = (0, extra // 2, 0, extra - extra // 2)
+            first = {"top": 0, "bottom": extra}.get(request.anchor, extra // 2)
+            sides = (0, first, 0, extra - first)
     if not any(sides):
         raise BadInput("Give at least one side to extend (in pixels) or an aspect ratio.")
     new_w, new_h = width + sides[0] + sides[2], height + sides[1] + sides[3]
@@ -202,6 +208,7 @@ def run(request: ExpandRequest, ctx: RunContext) -> ExpandResult:
         "seed": seed,
         "expand": {"left": left, "top": top, "right": right, "bottom": bottom},
         "aspect": request.aspect,
+        "anchor": request.anchor,
         "seam_px": request.seam_px,
         "prefill_model": request.prefill_model,
     }
