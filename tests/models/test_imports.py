@@ -97,12 +97,23 @@ def test_import_a_checkpoint_and_a_lora_into_the_store(tmp_path, store):
     fresh = ModelStore(store.root, catalogue_with_imports(load_catalogue(), store.root))
     assert {e.id for e in fresh.installed()} >= {ckpt.id, lora.id}
     assert fresh.catalogue.get(lora.id).extra["context_dim"] == 2048
-    # The same file again is the same model; another file with the same name gets a new id.
+    # The same file again is the same model (a store that did not list the imports too);
+    # another file with the same name gets a new id.
     assert import_model(store, tmp_path / "style.safetensors").id == lora.id
-    other = import_model(store, _peft_lora(tmp_path / "b.safetensors"), name="Ink style")
-    assert other.id == "user-ink-style-2"
+    plain = ModelStore(store.root, load_catalogue())
+    assert import_model(plain, tmp_path / "style.safetensors").id == lora.id
+    seen = []
+    other = import_model(
+        plain,
+        _peft_lora(tmp_path / "b.safetensors"),
+        name="Ink style",
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert other.id == "user-ink-style-2" and seen[-1][0] == seen[-1][1] > 0
+    assert not list((store.root / ".staging").iterdir())  # nothing left half-imported
     remove_imported(store, other.id)
     assert other.id not in store.catalogue
+    assert not (store.root / other.id).exists()
     assert [e.id for e in imported_entries(store.root)] == [ckpt.id, lora.id]
 
 

@@ -22,6 +22,7 @@ import re
 import shutil
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,25 +189,46 @@ def catalogue_with_imports(catalogue: Catalogue, root: str | Path) -> Catalogue:
 
 
 def import_model(
-    store: ModelStore, source: str | Path, name: str | None = None, kind: str | None = None
+    store: ModelStore,
+    source: str | Path,
+    name: str | None = None,
+    kind: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ModelEntry:
-    """Copy ``source`` into the store (hashed) and add its entry to the imported list;
+    """Copy ``source`` into the store and add its entry to the imported list;
     ``store.catalogue`` knows it afterwards. ``kind`` ("checkpoint"/"lora") must match what
-    the file is when given. The same file imported again returns the existing entry."""
+    the file is when given. The same file imported again returns the existing entry.
+
+    The file is read once (copied and hashed in one pass: checkpoints are gigabytes);
+    ``progress(bytes_done, bytes_total)`` follows the copy.
+    """
     source = Path(source)
     detected = detect(source)
     if kind is not None and kind != detected.kind:
         found = "a checkpoint" if detected.kind == "checkpoint" else "a LoRA"
         raise ImportRefused(f"'{source.name}' is {found}, not a {kind}.")
     check_fits(detected, source.name, store)
-    digest = _sha256(source)
-    index = _read_index(_index_path(store))
-    for raw in index:
-        if raw.get("urls", [{}])[0].get("sha256") == digest and store.is_installed(raw["id"]):
-            return _entry(raw)
+    # Every imported id known (a store made without them would reuse an id on disk).
+    store.catalogue = catalogue_with_imports(store.catalogue, store.root)
+    filename = LORA_FILE if detected.kind == "lora" else CHECKPOINT_FILE
+    staged = store.staging_dir(f"import-{time.time_ns()}")
+    try:
+        before = source.stat()
+        digest = _copy_hashing(source, staged / filename, progress)
+        after = source.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            raise BadInput(f"'{source.name}' changed while it was imported; try again.")
+        index = _read_index(_index_path(store))
+        for raw in index:
+            same = raw.get("urls", [{}])[0].get("sha256") == digest
+            if same and raw.get("id") in store.catalogue and store.is_installed(raw["id"]):
+                shutil.rmtree(staged, ignore_errors=True)
+                return _entry(raw)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
     label = (name or source.stem).strip() or source.stem
     model_id = _new_id(label, store.catalogue)
-    filename = LORA_FILE if detected.kind == "lora" else CHECKPOINT_FILE
     raw = {
         "id": model_id,
         "name": label,
@@ -214,8 +236,8 @@ def import_model(
         "licence": LICENCE,
         "commercial_use": False,
         "licence_note": "Imported by you: its licence is the one of the file's source.",
-        "size_bytes": source.stat().st_size,
-        "vram_bytes": source.stat().st_size,
+        "size_bytes": after.st_size,
+        "vram_bytes": after.st_size,
         "urls": [{"url": source.resolve().as_uri(), "filename": filename, "sha256": digest}],
         "notes": f"Imported from {source.name}.",
         "architecture": detected.architecture,
@@ -226,11 +248,7 @@ def import_model(
     }
     entry = _entry(raw)
     store.catalogue = Catalogue([*store.catalogue, entry], store.catalogue.workspaces.values())
-    staged = store.staging_dir(model_id)
     try:
-        shutil.copyfile(source, staged / filename)
-        if _sha256(staged / filename) != digest:  # changed while being copied
-            raise BadInput(f"'{source.name}' changed while it was imported; try again.")
         store.commit(model_id, staged, {filename: digest})
         from studio.core.outputs import write_text_atomic
 
@@ -247,13 +265,32 @@ def import_model(
     return entry
 
 
+def _copy_hashing(source: Path, target: Path, progress: Callable[[int, int], None] | None) -> str:
+    """Copy ``source`` to ``target`` and return its sha256, reading it once."""
+    digest = hashlib.sha256()
+    total, done = source.stat().st_size, 0
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            while chunk := src.read(8 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except OSError as exc:
+        raise BadInput(
+            f"'{source.name}' could not be copied into the model store.", repr(exc)
+        ) from exc
+    return digest.hexdigest()
+
+
 def remove_imported(store: ModelStore, model_id: str) -> None:
     """Delete an imported model's files and forget its entry."""
     index = _read_index(_index_path(store))
     if not any(raw.get("id") == model_id for raw in index):
         raise BadInput(f"'{model_id}' is not one of your imported models.")
-    if model_id in store.catalogue:
-        store.delete(model_id)
+    store.catalogue = catalogue_with_imports(store.catalogue, store.root)
+    store.delete(model_id)
     from studio.core.outputs import write_text_atomic
 
     rest = [raw for raw in index if raw.get("id") != model_id]
@@ -269,14 +306,3 @@ def _new_id(label: str, catalogue: Catalogue) -> str:
     while model_id in catalogue:
         model_id, n = f"user-{slug}-{n}", n + 1
     return model_id
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    except OSError as exc:
-        raise BadInput(f"'{path.name}' could not be read.", repr(exc)) from exc
-    return digest.hexdigest()
