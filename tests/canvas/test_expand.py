@@ -143,6 +143,15 @@ def test_cli_writes_the_expanded_file_with_its_settings(cli_run, install, sdxl, 
     assert read_settings(wide)["expand"] == {"left": 0, "top": 0, "right": 43, "bottom": 0}
 
 
+def test_missing_models_are_named_together(run_context, photo):
+    from studio.core.errors import ModelMissing
+
+    with pytest.raises(ModelMissing) as err:
+        JOBS["canvas.expand"](_request(photo, right=8), run_context)
+    for name in ("LaMa", "SDXL 1.0 Inpainting", "LCM-LoRA"):
+        assert name in err.value.user_message
+
+
 def test_cli_errors_for_bad_values(cli_run, photo, tmp_path, capsys):
     src = tmp_path / "photo.png"
     Image.fromarray(photo).save(src)

@@ -180,6 +180,12 @@ def run(request: ExpandRequest, ctx: RunContext) -> ExpandResult:
         model=request.model,
     )
 
+    from studio.pipelines.canvas.fill import LCM_LORA_ID
+
+    # One message naming every missing model, before LaMa runs for nothing.
+    ctx.store.require_all(
+        request.prefill_model, request.model, *([LCM_LORA_ID] if request.fast else [])
+    )
     stage_ctx = _staged(ctx, "Pre-filling")
     prefill = remove(
         RemoveRequest(
