@@ -83,13 +83,24 @@ def test_text_selection_is_a_mask_of_the_image_size_that_sam_refines(
     assert ("Finding the words", 1, 1) in run_context.reports
 
 
+def test_missing_models_are_named_together(run_context, photo):
+    from studio.core.errors import ModelMissing
+
+    with pytest.raises(ModelMissing) as err:
+        JOBS["canvas.text_select"](TextSelectRequest(image=photo, prompt="car"), run_context)
+    assert "CLIPSeg" in err.value.user_message and "ViT-B" in err.value.user_message
+
+
 def test_nothing_matching_and_bad_requests_are_clear(run_context, clipseg, photo):
+    """(SAM is not installed here: CLIPSeg alone answers with ``refine=False``.)"""
     probe = TextSelectRequest(image=photo, prompt="a cat", threshold=0.01, refine=False)
     hottest = float(JOBS["canvas.text_select"](probe, run_context).heat.max())
     assert hottest < 0.999
     with pytest.raises(BadInput, match="Nothing in the image matched 'a cat'"):
         JOBS["canvas.text_select"](
-            TextSelectRequest(image=photo, prompt="  a   cat ", threshold=(hottest + 1) / 2),
+            TextSelectRequest(
+                image=photo, prompt="  a   cat ", threshold=(hottest + 1) / 2, refine=False
+            ),
             run_context,
         )
     for kw, message in [

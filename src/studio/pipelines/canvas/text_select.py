@@ -106,6 +106,8 @@ def run(request: TextSelectRequest, ctx: RunContext) -> TextSelectResult:
     from studio.pipelines.canvas.segment import run as segment
 
     prompt = _check(request)
+    # One message naming every missing model, before CLIPSeg loads.
+    ctx.store.require_all(request.model, *([request.sam_model] if request.refine else []))
     arr = to_array(request.image)
     ctx.progress("Finding the words", 0, 1)
     heat = heat_map(ctx, arr, prompt, request.model)
