@@ -12,14 +12,26 @@ import json
 import pkgutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.core.errors import StudioError, format_size
 
+if TYPE_CHECKING:
+    from studio.models.store import ModelStore
 
-def _models_list(args: argparse.Namespace) -> int:
+
+def _store_with_imports() -> ModelStore:
+    """The model store whose catalogue also lists the models the user imported."""
+    from studio.models.imports import catalogue_with_imports
     from studio.services.headless import default_store
 
     store = default_store()
+    store.catalogue = catalogue_with_imports(store.catalogue, store.root)
+    return store
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    store = _store_with_imports()
     for e in store.catalogue:
         state = "installed" if store.is_installed(e.id) else "-"
         commercial = "" if e.commercial_use else "  [non-commercial]"
@@ -47,9 +59,8 @@ def _models_download(args: argparse.Namespace) -> int:
 
 def _models_verify(args: argparse.Namespace) -> int:
     from studio.models.verify import verify_installed
-    from studio.services.headless import default_store
 
-    store = default_store()
+    store = _store_with_imports()
     ids = args.ids or [e.id for e in store.installed()]
     bad = 0
     for model_id in ids:
@@ -64,12 +75,27 @@ def _models_verify(args: argparse.Namespace) -> int:
 
 
 def _models_delete(args: argparse.Namespace) -> int:
-    from studio.services.headless import default_store
+    from studio.models.imports import imported_entries, remove_imported
 
-    store = default_store()
+    store = _store_with_imports()
+    own = {e.id for e in imported_entries(store.root)}
     for model_id in args.ids:
-        store.delete(model_id)
+        if model_id in own:
+            remove_imported(store, model_id)  # its files and its entry
+        else:
+            store.delete(model_id)
         print(f"{model_id}: deleted")
+    return 0
+
+
+def _models_import(args: argparse.Namespace) -> int:
+    from studio.models.imports import import_model
+
+    store = _store_with_imports()
+    entry = import_model(store, args.file, name=args.name, kind=args.kind)
+    arch = entry.extra.get("architecture", "")
+    print(f"{entry.id}: imported ({arch} {entry.task}, {format_size(entry.size_bytes)})")
+    print(f"  sha256 {entry.urls[0].sha256}; licence: {entry.licence}")
     return 0
 
 
@@ -117,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     rm = msub.add_parser("delete", help="remove installed models")
     rm.add_argument("ids", nargs="+")
     rm.set_defaults(func=_models_delete)
+    imp = msub.add_parser("import", help="import your own SDXL checkpoint or LoRA (.safetensors)")
+    imp.add_argument("file", help="a .safetensors file")
+    imp.add_argument("--name", default=None, help="the name to show (default: the file's)")
+    imp.add_argument("--kind", choices=("checkpoint", "lora"), default=None)
+    imp.set_defaults(func=_models_import)
 
     doctor = sub.add_parser("doctor", help="Python, torch, CUDA, GPU, VRAM, installed models")
     doctor.add_argument("--json", action="store_true")

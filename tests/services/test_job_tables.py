@@ -27,6 +27,7 @@ def test_low_memory_modes_come_from_the_tables():
     assert low == {
         "canvas.remove",
         "canvas.fill",
+        "canvas.expand",
         "canvas.upscale",
         "headshots.pack",
         "headshots.reroll",

@@ -1,7 +1,11 @@
-"""``studio canvas segment|remove|fill|cutout|upscale``: the canvas pipelines headless.
+"""``studio canvas segment|remove|fill|cutout|upscale|expand``: the canvas pipelines headless.
 
-Regions come from ``--mask FILE`` or from clicks (``--point x,y`` to include,
-``--exclude x,y`` to exclude, ``--box x0,y0,x1,y1``), which run SAM first.
+``expand`` grows the canvas: ``studio canvas expand photo.png --right 256 -o out.png`` or
+``--aspect 16:9``; the result carries its settings like the app's export.
+
+Regions come from ``--mask FILE``, from words (``--text "the red car"``: CLIPSeg, refined by
+SAM) or from clicks (``--point x,y`` to include, ``--exclude x,y`` to exclude,
+``--box x0,y0,x1,y1``), which run SAM first; clicks also adjust a ``--text`` selection.
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ def _colour(text: str) -> tuple[int, int, int]:
 
 def register(subparsers: Any) -> None:
     """Add the ``canvas`` subcommand with one sub-subcommand per operation."""
-    parser = subparsers.add_parser("canvas", help="segment, remove, fill, cut out or upscale")
+    parser = subparsers.add_parser(
+        "canvas", help="segment, remove, fill, cut out, upscale or expand"
+    )
     ops = parser.add_subparsers(dest="canvas_op", required=True)
     for op in OPS:
         p = ops.add_parser(op)
@@ -74,6 +80,13 @@ def register(subparsers: Any) -> None:
             )
             p.add_argument("--box", type=_box, help="x0,y0,x1,y1 around the object")
             p.add_argument("--sam-model", type=opt.model_id("segment"), default="sam-vit-b")
+            p.add_argument("--text", default=None, help='select by words: "the red car"')
+            p.add_argument(
+                "--text-threshold",
+                type=opt.bounded_float(0, 1, lo_open=True),
+                default=0.4,
+                help="how sure the words must be (0-1)",
+            )
         if op in ("remove", "fill"):
             p.add_argument(
                 "--feather",
@@ -114,6 +127,7 @@ def register(subparsers: Any) -> None:
                 default=0,
                 help="grow the mask by N pixels",
             )
+    _add_expand(ops)
     parser.set_defaults(func=main)
 
 
@@ -122,8 +136,12 @@ def _region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
 
     if args.mask:
         return load_mask(args.mask, image.size)
+    if args.text is not None:
+        return _text_region(args, image, ctx)
     if not (args.point or args.exclude or args.box):
-        raise BadInput("Give --mask FILE, or --point x,y (and/or --box) to select the object.")
+        raise BadInput(
+            "Give --mask FILE, --text WORDS, or --point x,y (and/or --box) to select the object."
+        )
     from studio.pipelines.canvas.segment import SegmentRequest
     from studio.pipelines.canvas.segment import run as segment
 
@@ -138,10 +156,31 @@ def _region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
     return job_runner(args, "canvas.segment", segment)(req, ctx).mask
 
 
+def _text_region(args: argparse.Namespace, image: Any, ctx: Any) -> Any:
+    """CLIPSeg's region for ``--text``, refined by SAM; clicks join the words."""
+    from studio.pipelines.canvas.text_select import TextSelectRequest
+    from studio.pipelines.canvas.text_select import run as text_select
+
+    if args.box:
+        raise BadInput("--box does not combine with --text; use --point/--exclude to adjust.")
+    req = TextSelectRequest(
+        image=image,
+        prompt=args.text,
+        threshold=args.text_threshold,
+        points=list(args.point) + list(args.exclude),
+        labels=[1] * len(args.point) + [0] * len(args.exclude),
+        sam_model=args.sam_model,
+    )
+    return job_runner(args, "canvas.text_select", text_select)(req, ctx).mask
+
+
 def _run(args: argparse.Namespace) -> None:
     from studio.core.imageio import load_image, save_image
 
     op = args.canvas_op
+    if op == "expand":
+        _expand(args)
+        return
     _check_outputs(args)  # before the image is decoded or any model loads
     if op == "fill" and args.fast and args.steps is not None and not 2 <= args.steps <= 12:
         raise BadInput("--steps: fast mode uses 2 to 12 steps (4 to 8 work best).")
@@ -236,3 +275,91 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(args.output)
     return 0
+
+
+def _pixels(text: str) -> int:
+    """A whole number; the range is the pipeline's to check (one message for CLI and app)."""
+    try:
+        return int(text)
+    except ValueError:
+        message = f"expected a whole number of pixels, got '{text}'"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _add_expand(ops: Any) -> None:
+    """``expand``: no --mask/--point (the new area is the region), the image may be positional."""
+    from studio.pipelines.canvas.expand import ANCHORS, ASPECTS, MAX_SEAM
+
+    p = ops.add_parser("expand", help="extend the canvas and fill the new area (outpainting)")
+    p.add_argument("image_pos", nargs="?", type=opt.input_file, metavar="IMAGE", help="input")
+    p.add_argument("--image", type=opt.input_file, help="input (instead of the positional)")
+    p.add_argument("-o", "--output", required=True, help="output file (.png, .jpg, .webp)")
+    for side in ("left", "top", "right", "bottom"):
+        p.add_argument(f"--{side}", type=_pixels, default=0, help=f"pixels to add on the {side}")
+    p.add_argument(
+        "--aspect", default=None, help=f"grow to an aspect ratio, e.g. {', '.join(ASPECTS)}"
+    )
+    p.add_argument(
+        "--anchor",
+        choices=ANCHORS,
+        default="center",
+        help="with --aspect: where the photo stays (default: centred)",
+    )
+    p.add_argument("--prompt", default="", help="what the new area should show")
+    p.add_argument("--negative", default="")
+    p.add_argument("--steps", type=opt.bounded_int(1, 150), default=None, help="default 8 (fast)")
+    p.add_argument("--strength", type=opt.bounded_float(0, 1, lo_open=True), default=0.9)
+    p.add_argument("--guidance", type=opt.bounded_float(0, 30), default=None)
+    p.add_argument("--seed", type=opt.seed, default=None)
+    p.add_argument("--quality", action="store_true", help="full SDXL steps instead of LCM")
+    p.add_argument(
+        "--seam", type=opt.bounded_int(0, MAX_SEAM), default=32, help="seam blend band (px)"
+    )
+    p.add_argument("--work-side", type=opt.bounded_int(64, 2048), default=1024)
+    p.add_argument("--model", type=opt.model_id("fill"), default=None, help="inpainting model")
+    p.add_argument("-q", "--quiet", action="store_true")
+    add_server_arguments(p)
+
+
+def _expand(args: argparse.Namespace) -> None:
+    """Expand the image and write ``args.output`` with its settings (as the app's export
+    does); :class:`BadInput` for bad values, raised before any model loads."""
+    from studio.core.export import EXPORT_FORMATS, export_image
+    from studio.core.imageio import load_image
+    from studio.pipelines.canvas.expand import ExpandRequest, padding
+    from studio.pipelines.canvas.expand import run as expand
+
+    source = args.image or args.image_pos
+    if source is None or (args.image and args.image_pos):
+        raise BadInput("Give the image to expand once: as IMAGE or as --image FILE.")
+    opt.check_output_option(
+        "-o/--output", args.output, inputs=(source,), extensions=tuple(EXPORT_FORMATS)
+    )
+    fast = not args.quality
+    steps = args.steps if args.steps is not None else (8 if fast else 30)
+    guidance = args.guidance if args.guidance is not None else (1.0 if fast else 7.0)
+    image = load_image(source)
+    req = ExpandRequest(
+        image=image,
+        left=args.left,
+        top=args.top,
+        right=args.right,
+        bottom=args.bottom,
+        aspect=args.aspect,
+        anchor=args.anchor,
+        prompt=args.prompt,
+        negative_prompt=args.negative,
+        steps=steps,
+        fast=fast,
+        strength=args.strength,
+        guidance=guidance,
+        seed=args.seed,
+        seam_px=args.seam,
+        work_side=args.work_side,
+        **({"model": args.model} if args.model else {}),
+    )
+    padding(req, image.width, image.height)  # a bad value is refused before models load
+    ctx = cli_context(args, quiet=args.quiet)
+    result = job_runner(args, "canvas.expand", expand)(req, ctx)
+    settings = {"workspace": "canvas", "kind": "canvas.expand", **result.settings}
+    export_image(result.image, args.output, settings)

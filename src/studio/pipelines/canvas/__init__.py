@@ -15,4 +15,6 @@ JOBS: dict[str, JobSpec] = {
     "canvas.fill": JobSpec("studio.pipelines.canvas.fill:run", low_memory=True),
     "canvas.cutout": JobSpec("studio.pipelines.canvas.cutout:run"),
     "canvas.upscale": JobSpec("studio.pipelines.canvas.upscale:run", low_memory=True),
+    "canvas.expand": JobSpec("studio.pipelines.canvas.expand:run", low_memory=True),
+    "canvas.text_select": JobSpec("studio.pipelines.canvas.text_select:run"),
 }
