@@ -24,8 +24,11 @@ def console_progress(stage: str, done: int, total: int, preview: Any = None) -> 
 
 
 def default_store(settings: Settings | None = None) -> ModelStore:
+    from studio.models.imports import catalogue_with_imports
+
     settings = settings or Settings.load()
-    return ModelStore(settings.resolved_models_dir(), load_catalogue())
+    root = settings.resolved_models_dir()
+    return ModelStore(root, catalogue_with_imports(load_catalogue(), root))
 
 
 def headless_context(settings: Settings | None = None, *, quiet: bool = False) -> RunContext:

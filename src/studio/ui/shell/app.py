@@ -8,7 +8,6 @@ from pathlib import Path
 
 from studio.core.logs import setup_logging
 from studio.core.settings import Settings
-from studio.models.catalogue import load_catalogue
 from studio.models.download import run_download
 from studio.models.store import ModelStore
 
@@ -74,10 +73,11 @@ def server_device(url: str, token: str):  # type: ignore[no-untyped-def]
 
 
 def create_main_window(settings: Settings | None = None, store: ModelStore | None = None):  # type: ignore[no-untyped-def]
+    from studio.services.headless import default_store
     from studio.ui.shell.main_window import MainWindow
 
     settings = settings or Settings.load()
-    store = store or ModelStore(settings.resolved_models_dir(), load_catalogue())
+    store = store or default_store(settings)  # the catalogue plus the models you imported
     gpu, downloads = create_services(settings, store)
     window = MainWindow(settings, store, gpu, downloads)
     gpu.start()
