@@ -96,12 +96,9 @@ class MainWindow(QuitOnClose):
         )
         self.pages = QStackedWidget()
         self.workspaces: dict[str, QWidget] = {}
+        self._titles: dict[str, str] = {}
         for key, title, page_class in WORKSPACES:
-            page = page_class(self.gpu, self.store)  # type: ignore[call-arg]
-            page.setObjectName(f"workspace-{key}")
-            self.workspaces[key] = page
-            self.pages.addWidget(page)
-            self.nav.addItem(title)
+            self.add_workspace(key, title, page_class(self.gpu, self.store))  # type: ignore[call-arg]
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self._link_workspaces()
         central = QWidget()
@@ -129,7 +126,7 @@ class MainWindow(QuitOnClose):
         self.menus = WindowMenus(self)
         self.theme_name = stored_theme(settings, self.qsettings)
         self.menus.show_theme(self.theme_name)
-        self._connect_workspaces()
+        self.nav.currentRowChanged.connect(lambda _row: self.menus.refresh())
         gpu.device_ready.connect(self._on_device)
         for service in (gpu, downloads):  # bound methods: dropped when the window is deleted
             service.job_failed.connect(self._on_job_failed)
@@ -145,19 +142,22 @@ class MainWindow(QuitOnClose):
         live.send_to_canvas.connect(self.send_image_to_canvas)
         live.set_canvas_source(canvas.current_image)
 
-    def _connect_workspaces(self) -> None:
-        """The optional signals of the menu contract (workspace_actions), where a page has them."""
-        for key, page in self.workspaces.items():
-            changed = getattr(page, "actions_changed", None)
-            if isinstance(changed, SignalInstance):
-                changed.connect(lambda p=page: self._actions_changed(p))
-            notify = getattr(page, "notify", None)
-            if isinstance(notify, SignalInstance):
-                notify.connect(self.show_notice)
-            opened = getattr(page, "opened_file", None)
-            if isinstance(opened, SignalInstance):
-                opened.connect(lambda path, k=key: self.recent.add(k, path))
-        self.nav.currentRowChanged.connect(lambda _row: self.menus.refresh())
+    def add_workspace(self, key: str, title: str, page: QWidget) -> None:
+        """Add ``page`` to the navigation list and bind the optional signals of the menu
+        contract (:mod:`~studio.ui.shell.workspace_actions`) where it has them."""
+        page.setObjectName(f"workspace-{key}")
+        self.workspaces[key], self._titles[key] = page, title
+        self.pages.addWidget(page)
+        self.nav.addItem(title)
+        changed = getattr(page, "actions_changed", None)
+        if isinstance(changed, SignalInstance):
+            changed.connect(lambda: self._actions_changed(page))
+        notify = getattr(page, "notify", None)
+        if isinstance(notify, SignalInstance):
+            notify.connect(self.show_notice)
+        opened = getattr(page, "opened_file", None)
+        if isinstance(opened, SignalInstance):
+            opened.connect(lambda path: self.recent.add(key, path))
 
     def _actions_changed(self, page: QWidget) -> None:
         if page is self.current_workspace():
@@ -167,10 +167,10 @@ class MainWindow(QuitOnClose):
         return self.pages.currentWidget()
 
     def workspace_title(self, key: str) -> str:
-        return next((title for k, title, _ in WORKSPACES if k == key), key)
+        return self._titles.get(key, key)
 
     def show_workspace(self, key: str) -> None:
-        self.nav.setCurrentRow([k for k, _, _ in WORKSPACES].index(key))
+        self.nav.setCurrentRow(list(self.workspaces).index(key))
 
     def show_notice(self, text: str) -> None:
         """A workspace's short message: a toast over the window and the status bar's text."""
