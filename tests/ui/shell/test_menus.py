@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QApplication, QLineEdit, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLineEdit,
+    QListWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.ui.shell import workspace_actions
 from studio.ui.shell.recent import RecentFiles
@@ -229,3 +236,15 @@ def test_theme_choice_is_ticked_and_remembered(window, qtbot):
     assert window.menus.checked_theme() == "light"
     themes["&Dark"].trigger()
     assert stored_theme(window.settings, window.qsettings) == "dark"
+
+
+def test_theme_chosen_in_settings_is_applied_by_the_window(window, qtbot):
+    dialog = window.open_settings()
+    combo = dialog.theme
+    assert combo.isVisible() and combo.currentData() == "dark"
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert combo.currentData() == "light"
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert window.menus.checked_theme() == "light"

@@ -11,10 +11,13 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSi
 
 from studio.ui.widgets.icons import set_icon
 
+HINT_MAX = 460  # px
+
 
 class ElidedPathLabel(QLabel):
     """A label for a path: "/home/ann/…/studio/models" when narrow; selectable; full in its
-    tooltip. Its size hint is the whole path, its minimum is small."""
+    tooltip. Its size hint is the whole path up to :data:`HINT_MAX` px (a deep path must not
+    make its dialog wider than the screen); its minimum is small."""
 
     def __init__(self, path: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
