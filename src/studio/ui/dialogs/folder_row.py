@@ -35,9 +35,8 @@ class ElidedPathLabel(QLabel):
         self._elide()
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(
-            self.fontMetrics().horizontalAdvance(self._path) + 8, super().sizeHint().height()
-        )
+        width = min(self.fontMetrics().horizontalAdvance(self._path) + 8, HINT_MAX)
+        return QSize(width, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(120, super().minimumSizeHint().height())

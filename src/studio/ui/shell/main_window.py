@@ -41,7 +41,6 @@ from studio.ui.shell.recent import RecentFiles
 from studio.ui.shell.shortcuts_sheet import ShortcutsSheet, menu_shortcuts
 from studio.ui.shell.status import StatusArea
 from studio.ui.shell.theme_choice import apply_theme, store_theme, stored_theme
-from studio.ui.widgets.icons import refresh_icons
 from studio.ui.widgets.toast import Toast
 from studio.ui.widgets.wheel_guard import install_wheel_guard
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
@@ -215,8 +214,7 @@ class MainWindow(QuitOnClose):
         """Apply and remember the theme ``name`` ("dark", "light", "system")."""
         self.theme_name = apply_theme(name)
         store_theme(self.settings, self.qsettings, name)
-        self.menus.show_theme(name)
-        refresh_icons(self)  # icons are drawn in the palette's colours
+        self.menus.show_theme(name)  # apply_theme redraws the icons in the new palette
         return self.theme_name
 
     # ---- dialogs -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 TOAST_MS = 3000
 MARGIN = 24  # px above the bottom edge of the host
+MAX_WIDTH = 720  # px: longer messages wrap
 
 
 class Toast(QLabel):
@@ -40,10 +41,13 @@ class Toast(QLabel):
 
     def _place(self) -> None:
         host = self.parentWidget()
-        width = min(max(self.sizeHint().width(), 200), max(200, host.width() - 2 * MARGIN))
+        # One line when it fits (a wrapping label's own hint wraps early), else wrapped.
+        margins = self.contentsMargins()
+        natural = self.fontMetrics().horizontalAdvance(self.text()) + margins.left()
+        natural += margins.right() + 2 * self.frameWidth() + 8
+        width = max(120, min(natural, MAX_WIDTH, host.width() - 2 * MARGIN))
         self.setFixedWidth(width)
-        height = self.heightForWidth(width) if self.wordWrap() else self.sizeHint().height()
-        self.setFixedHeight(max(height, self.sizeHint().height()))
+        self.setFixedHeight(max(self.heightForWidth(width), self.minimumSizeHint().height()))
         self.move((host.width() - width) // 2, host.height() - self.height() - MARGIN)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
