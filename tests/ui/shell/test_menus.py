@@ -248,3 +248,20 @@ def test_theme_chosen_in_settings_is_applied_by_the_window(window, qtbot):
     ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert window.menus.checked_theme() == "light"
+
+
+def test_ctrl_j_hides_and_shows_the_jobs_panel_from_a_list(window, page, qtbot):
+    assert window.jobs_dock.isVisible()
+    qtbot.mouseClick(page.list.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClick(page.list, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    assert not window.jobs_dock.isVisible()
+    assert not menu_actions(window)["&View"]["&Jobs"].isChecked()
+    qtbot.keyClick(page.list, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    assert window.jobs_dock.isVisible()
+
+
+def test_a_finished_download_is_announced_in_a_toast(window, qtbot):
+    with qtbot.waitSignal(window.downloads.job_finished, timeout=10000):
+        window.download_model("taesd")
+    qtbot.waitUntil(lambda: window.toast.isVisible())
+    assert window.toast.text().endswith(": done") and "TAESD" in window.toast.text()

@@ -319,7 +319,7 @@ class MainWindow(QuitOnClose):
 
     def _on_download_finished(self, job: Job, _result: object) -> None:
         self._offered_models.discard(getattr(job.request, "model_id", ""))
-        self.statusBar().showMessage(f"{job.title}: done", 8000)
+        self.show_notice(f"{job.title}: done")
 
     # ---- state -------------------------------------------------------------------------------
     @staticmethod
