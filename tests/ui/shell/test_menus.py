@@ -77,6 +77,19 @@ def page(window, qtbot):
     return stand_in
 
 
+@pytest.fixture
+def kept_look(qapp):
+    """The application's look put back after a test that changes the theme, so later tests
+    see the default (as tests/ui/test_theme.py's ``app`` fixture does on the theme branch)."""
+    palette, style, sheet = qapp.palette(), qapp.style().name() or "fusion", qapp.styleSheet()
+    yield qapp
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    for name in ("studioTheme", "studioThemeApplied", "studioThemeStyled"):
+        qapp.setProperty(name, None)
+
+
 def menu_actions(window) -> dict[str, dict[str, object]]:
     """Menu title -> {action text: action} (separators left out)."""
     return {
@@ -225,7 +238,7 @@ def test_a_notify_message_shows_as_a_toast_and_in_the_status_bar(window, page, q
     qtbot.waitUntil(lambda: not window.toast.isVisible(), timeout=10000)
 
 
-def test_theme_choice_is_ticked_and_remembered(window, qtbot):
+def test_theme_choice_is_ticked_and_remembered(window, qtbot, kept_look):
     from studio.ui.shell.theme_choice import stored_theme
 
     themes = {a.text(): a for a in menu_actions(window)["&View"]["&Theme"].menu().actions()}
@@ -238,7 +251,7 @@ def test_theme_choice_is_ticked_and_remembered(window, qtbot):
     assert stored_theme(window.settings, window.qsettings) == "dark"
 
 
-def test_theme_chosen_in_settings_is_applied_by_the_window(window, qtbot):
+def test_theme_chosen_in_settings_is_applied_by_the_window(window, qtbot, kept_look):
     dialog = window.open_settings()
     combo = dialog.theme
     assert combo.isVisible() and combo.currentData() == "dark"
