@@ -38,7 +38,12 @@ def test_settings_dialog_mnemonics(qtbot):
     qtbot.addWidget(dialog)
     dialog.show()
     letters = assert_unique_mnemonics(dialog)
-    assert set(letters) == {"d", "v", "p", "m", "b", "o", "c", "h", "s", "u", "k", "t"}
+    assert set(letters) == {"d", "v", "p", "m", "b", "f", "o", "c", "h", "s", "u", "k", "t"}
+    with_theme = SettingsDialog(Settings(), theme="light")  # as the window opens it
+    qtbot.addWidget(with_theme)
+    with_theme.show()
+    assert set(assert_unique_mnemonics(with_theme)) == set(letters) | {"e"}
+    assert with_theme.theme_choice() == "light"
 
 
 def test_models_dialog_mnemonics_and_its_delete_box(models_dialog, store, qtbot):

@@ -17,6 +17,7 @@ from studio.models.download import run_download
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import JobState
+from studio.ui.dialogs.models import LICENCE_COL, STATUS_COL
 from studio.ui.shell.main_window import MainWindow
 from tests.fixtures.install import install_built
 from tests.ui.shell.harness import _fetch, close_and_wait
@@ -153,7 +154,7 @@ def test_models_dialog_lists_and_downloads(window, qtbot):
     noncommercial = [
         r
         for r in range(dialog.table.rowCount())
-        if "non-commercial" in dialog.table.item(r, 3).text()
+        if "non-commercial" in dialog.table.item(r, LICENCE_COL).text()
     ]
     assert noncommercial, "licences that forbid commercial use are marked"
     assert dialog.selected_ids() == ["taesd"]
@@ -162,7 +163,8 @@ def test_models_dialog_lists_and_downloads(window, qtbot):
     qtbot.waitUntil(lambda: window.store.is_installed("taesd"), timeout=10000)
     qtbot.waitUntil(
         lambda: any(
-            dialog.table.item(r, 4).text() == "installed" for r in range(dialog.table.rowCount())
+            dialog.table.item(r, STATUS_COL).text() == "installed"
+            for r in range(dialog.table.rowCount())
         )
     )
 
@@ -194,7 +196,7 @@ def test_models_dialog_delete_asks_then_deletes_on_a_worker(window, qtbot, caplo
     row = next(
         r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == entry.name
     )
-    assert dialog.table.item(row, 4).text() == "not installed"
+    assert dialog.table.item(row, STATUS_COL).text() == "not installed"
     assert any("deleted model taesd" in r.getMessage() for r in caplog.records)
 
 

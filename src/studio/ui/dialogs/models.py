@@ -36,7 +36,8 @@ from studio.ui.widgets.worker import IoWorkers
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["Model", "Task", "Size", "Licence", "Status"]
+COLUMNS = ["Model", "Task", "Download", "On disk", "Licence", "Status"]
+SIZE_COL, DISK_COL, LICENCE_COL, STATUS_COL = 2, 3, 4, 5
 
 
 class ModelsDialog(QDialog):
@@ -53,7 +54,19 @@ class ModelsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().resizeSection(3, 260)  # the full text is in a tooltip
+        self.table.horizontalHeader().resizeSection(LICENCE_COL, 260)  # in full below
+        self.table.setWordWrap(True)
+        self.table.itemSelectionChanged.connect(self._show_details)
+        self.details = QLabel("Select a model to read its licence and where it comes from.")
+        self.details.setObjectName("modelDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setOpenExternalLinks(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setMinimumHeight(90)
+        self.disk_sizes: dict[str, int] = {}  # model id -> bytes of its files, measured
+        self._measure = IoWorkers(self, max_threads=1)
         self.table.verticalHeader().hide()
         self.download_button = QPushButton("&Download")
         self.delete_button = QPushButton("De&lete")
@@ -89,7 +102,8 @@ class ModelsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.licence_summary)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(close)
@@ -107,22 +121,75 @@ class ModelsDialog(QDialog):
         busy = set(self._pending.values())
         for row, e in enumerate(entries):
             licence = e.licence + ("" if e.commercial_use else "  (non-commercial)")
+            installed = self.store.is_installed(e.id)
             status = (
-                "downloading…"
-                if e.id in busy
-                else "installed"
-                if self.store.is_installed(e.id)
-                else "not installed"
+                "downloading…" if e.id in busy else "installed" if installed else "not installed"
             )
+            disk = self._disk_text(e.id) if installed else "—"
             for col, text in enumerate(
-                [e.name, e.task, format_size(e.size_bytes), licence, status]
+                [e.name, e.task, format_size(e.size_bytes), disk, licence, status]
             ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, e.id)
                 item.setToolTip(text)
-                if col == 3 and not e.commercial_use:
-                    item.setForeground(QColor("#c0392b"))
+                if col == LICENCE_COL:
+                    item.setToolTip(f"{licence}\n{e.licence_note}".strip())
+                    if not e.commercial_use:
+                        item.setForeground(QColor("#c0392b"))
                 self.table.setItem(row, col, item)
+        self.table.resizeRowsToContents()
+        self._measure_disk([e.id for e in entries if self.store.is_installed(e.id)])
+        self._show_details()
+
+    def _disk_text(self, model_id: str) -> str:
+        size = self.disk_sizes.get(model_id)
+        return "measuring…" if size is None else format_size(size)
+
+    def _measure_disk(self, ids: list[str]) -> None:
+        """Sum the installed models' files on an I/O thread (big folders take a while)."""
+        store = self.store
+        self._measure.run(
+            lambda: {i: store.disk_usage(i) for i in ids}, self._measured, self._not_measured
+        )
+
+    def _measured(self, sizes: dict[str, int]) -> None:
+        self.disk_sizes.update(sizes)
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, DISK_COL)
+            model_id = item.data(Qt.ItemDataRole.UserRole)
+            if model_id in sizes and self.store.is_installed(model_id):
+                item.setText(format_size(sizes[model_id]))
+                item.setToolTip(f"{sizes[model_id]:,} bytes in {self.store.model_dir(model_id)}")
+        self._show_details()
+
+    def _not_measured(self, exc: BaseException) -> None:
+        log.warning("could not measure the model folders: %s", exc)
+
+    def _show_details(self) -> None:
+        """The selected model in full: licence and its note, source, both sizes."""
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            return
+        e = self.store.catalogue.get(ids[0])
+        esc = html.escape
+        use = (
+            "Commercial use allowed."
+            if e.commercial_use
+            else "<span style='color:#c0392b'>Not for commercial use.</span>"
+        )
+        lines = [
+            f"<b>{esc(e.name)}</b> · {esc(e.task)}",
+            f"Licence: {esc(e.licence)}. {use} {esc(e.licence_note)}",
+            f"Download size: {format_size(e.size_bytes)}",
+        ]
+        if self.store.is_installed(e.id):
+            lines[-1] += (
+                f" · on disk: {self._disk_text(e.id)} in {esc(str(self.store.model_dir(e.id)))}"
+            )
+        source = e.homepage or (f"https://{e.source_label}" if e.hub else e.source_label)
+        if source:
+            lines.append(f"Source: <a href='{esc(source)}'>{esc(source)}</a>")
+        self.details.setText("<br>".join(lines))
 
     def select(self, model_id: str) -> None:
         for row in range(self.table.rowCount()):
@@ -211,7 +278,7 @@ class ModelsDialog(QDialog):
         if model_id is None:
             return
         for row in range(self.table.rowCount()):
-            item = self.table.item(row, 4)
+            item = self.table.item(row, STATUS_COL)
             if item is not None and item.data(Qt.ItemDataRole.UserRole) == model_id:
                 item.setText(f"downloading {update.fraction:.0%}")
 

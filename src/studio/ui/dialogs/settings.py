@@ -1,4 +1,4 @@
-"""Settings: device, VRAM budget, model folder, and where jobs run (Compute)."""
+"""Settings: device, VRAM budget, model folder, theme, and where jobs run (Compute)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.settings import Settings
+from studio.ui.dialogs.folder_row import FolderRow
+from studio.ui.shell.theme_choice import DEFAULT_THEME, THEME_CHOICES
 from studio.ui.widgets.worker import IoWorkers
 
 # The names are studio.pipelines.memory_plan.PLANS (not imported: it is a pipeline module).
@@ -36,9 +37,12 @@ PLAN_CHOICES = (
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of the settings; ``result_settings()`` returns it after OK."""
+    """Edits a copy of the settings; ``result_settings()`` returns it after OK. With
+    ``theme`` (the current one) it offers the theme too: ``theme_choice()``."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, theme: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = replace(settings)
@@ -59,22 +63,25 @@ class SettingsDialog(QDialog):
         for label, name in PLAN_CHOICES:
             self.memory_plan.addItem(label, name)
         self.memory_plan.setCurrentIndex(max(0, self.memory_plan.findData(settings.memory_plan)))
-        self.models_dir = QLineEdit(settings.models_dir)
-        self.models_dir.setPlaceholderText(str(Settings().resolved_models_dir()))
-        self.models_dir.setMinimumWidth(320)  # room for a real path
-        browse = QPushButton("&Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.models_dir)
-        row.addWidget(browse)
+        self.models_dir = FolderRow(
+            settings.models_dir, str(Settings().resolved_models_dir()), "Model folder"
+        )
+        self.models_dir.setObjectName("modelsDir")
+        self.theme = QComboBox()
+        for name, label in THEME_CHOICES:
+            self.theme.addItem(label.replace("&", ""), name)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(theme or DEFAULT_THEME)))
+        self.theme.setVisible(theme is not None)
         form = QFormLayout(self)
         # Alt+letter mnemonics: each label's buddy is the field beside it (QFormLayout).
         form.addRow("&Device", self.device)
         form.addRow("&VRAM budget for warm models", self.vram)
         form.addRow("Memory &plan", self.memory_plan)
         folder_label = QLabel("&Model folder")
-        folder_label.setBuddy(self.models_dir)  # a row holding a layout gets no buddy itself
-        form.addRow(folder_label, row)
+        folder_label.setBuddy(self.models_dir.browse_button)
+        form.addRow(folder_label, self.models_dir)
+        if theme is not None:  # the window applies it; a dialog on its own has no theme
+            form.addRow("Th&eme", self.theme)
         self._add_compute_rows(form, settings)
         form.addRow(QLabel("Device, model folder and compute changes apply after a restart."))
         buttons = QDialogButtonBox(
@@ -161,10 +168,8 @@ class SettingsDialog(QDialog):
                 return
         self.accept()
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder", self.models_dir.text())
-        if folder:
-            self.models_dir.setText(folder)
+    def theme_choice(self) -> str:
+        return str(self.theme.currentData())
 
     def result_settings(self) -> Settings:
         return replace(
@@ -172,7 +177,7 @@ class SettingsDialog(QDialog):
             device=self.device.currentData(),
             vram_budget_gb=float(self.vram.value()),
             memory_plan=self.memory_plan.currentData(),
-            models_dir=self.models_dir.text().strip(),
+            models_dir=self.models_dir.folder().strip(),
             compute="server" if self.compute_server.isChecked() else "local",
             server_url=self.server_url.text().strip().rstrip("/"),
             server_token=self.server_token.text().strip(),

@@ -1,19 +1,20 @@
-"""The main window: four workspaces, the jobs panel, status bar, menus; state persists."""
+"""The main window: four workspaces, the jobs panel, status bar, menus; state persists.
+
+The menus live in :mod:`~studio.ui.shell.menus`, the status bar in
+:mod:`~studio.ui.shell.status`; workspaces take part in the menus through
+:mod:`~studio.ui.shell.workspace_actions`.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
-    QLabel,
     QListWidget,
-    QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -32,8 +33,15 @@ from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.dialogs.welcome import WelcomeDialog
 from studio.ui.shell.errors import show_error
 from studio.ui.shell.jobs_panel import JobsPanel
+from studio.ui.shell.menus import WindowMenus
+from studio.ui.shell.model_offer import missing_model_box
 from studio.ui.shell.open_paths import open_first_photo
-from studio.ui.shell.quit_prompt import quit_box, unfinished_jobs
+from studio.ui.shell.quitting import QuitOnClose
+from studio.ui.shell.recent import RecentFiles
+from studio.ui.shell.shortcuts_sheet import ShortcutsSheet, menu_shortcuts
+from studio.ui.shell.status import StatusArea
+from studio.ui.shell.theme_choice import apply_theme, store_theme, stored_theme
+from studio.ui.widgets.toast import Toast
 from studio.ui.widgets.wheel_guard import install_wheel_guard
 from studio.ui.workspaces.canvas.workspace import CanvasWorkspace
 from studio.ui.workspaces.headshots.workspace import HeadshotsWorkspace
@@ -42,7 +50,7 @@ from studio.ui.workspaces.live.workspace import LiveWorkspace
 
 log = logging.getLogger(__name__)
 
-IDLE_STOP_WAIT_S = 0.05  # per service, on quitting: long enough for an idle thread to end
+NOTICE_MS = 8000  # a workspace's notice stays this long in the status bar
 
 # (key, title, page class): the order of the navigation list
 WORKSPACES: list[tuple[str, str, type[QWidget]]] = [
@@ -53,7 +61,7 @@ WORKSPACES: list[tuple[str, str, type[QWidget]]] = [
 ]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QuitOnClose):
     """The window; closing it asks about running jobs, then stops the services without
     blocking the event loop and emits :attr:`closed` once they have stopped."""
 
@@ -73,11 +81,7 @@ class MainWindow(QMainWindow):
         self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
         self.device_info: DeviceInfo | None = None
         self._offered_models: set[str] = set()
-        self._quit_confirmed = False  # the user said "cancel the jobs and quit"
-        self._stopping = False  # services told to stop; the window is hidden, waiting
-        self._closed_emitted = False
-        self.quit_box: QMessageBox | None = None
-        self._stop_poll = QTimer(self, interval=50, timeout=self._finish_quit)
+        self._init_quitting()
         install_wheel_guard()  # the wheel scrolls panels instead of editing their settings
 
         self.nav = QListWidget()
@@ -91,12 +95,9 @@ class MainWindow(QMainWindow):
         )
         self.pages = QStackedWidget()
         self.workspaces: dict[str, QWidget] = {}
+        self._titles: dict[str, str] = {}
         for key, title, page_class in WORKSPACES:
-            page = page_class(self.gpu, self.store)  # type: ignore[call-arg]
-            page.setObjectName(f"workspace-{key}")
-            self.workspaces[key] = page
-            self.pages.addWidget(page)
-            self.nav.addItem(title)
+            self.add_workspace(key, title, page_class(self.gpu, self.store))  # type: ignore[call-arg]
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self._link_workspaces()
         central = QWidget()
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        self.toast = Toast(central)
 
         self.jobs_panel = JobsPanel([gpu, downloads])
         dock = QDockWidget("Jobs", self)
@@ -115,29 +117,22 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [150], Qt.Orientation.Vertical)  # the workspace gets the room
         self.jobs_dock = dock
 
-        self.device_label = QLabel("Device: starting…")
-        self.vram_label = QLabel()
-        self.vram_label.setToolTip(
-            "Memory held by the models kept loaded between jobs, measured after each load"
-            " (weights and cached features), against the budget set in Settings."
-        )
-        self.queue_label = QLabel()
-        for label in (self.device_label, self.vram_label, self.queue_label):
-            self.statusBar().addPermanentWidget(label)
-        self._status_timer = QTimer(self, interval=1000, timeout=self.update_status)
-        self._status_timer.start()
-
-        self._build_menus(dock)
+        self.status = StatusArea(self.statusBar(), gpu, downloads)
+        self.device_label = self.status.device_label
+        self.vram_label = self.status.vram_label
+        self.queue_label = self.status.queue_label
+        self.recent = RecentFiles(self.qsettings, self)
+        self.menus = WindowMenus(self)
+        self.theme_name = stored_theme(settings, self.qsettings)
+        self.menus.show_theme(self.theme_name)
+        self.nav.currentRowChanged.connect(lambda _row: self.menus.refresh())
         gpu.device_ready.connect(self._on_device)
         for service in (gpu, downloads):  # bound methods: dropped when the window is deleted
             service.job_failed.connect(self._on_job_failed)
-            service.job_queued.connect(self._on_job_queued)
-            service.job_finished.connect(self._on_job_finished)
         downloads.job_finished.connect(self._on_download_finished)
         self._restore_state()
-        self.update_status()
 
-    # ---- construction ------------------------------------------------------------------------
+    # ---- workspaces --------------------------------------------------------------------------
     def _link_workspaces(self) -> None:
         """Live can send a frozen frame to the Canvas and stream the Canvas image (the shell
         links them: the workspace packages never import each other)."""
@@ -145,6 +140,41 @@ class MainWindow(QMainWindow):
         assert isinstance(live, LiveWorkspace) and isinstance(canvas, CanvasWorkspace)
         live.send_to_canvas.connect(self.send_image_to_canvas)
         live.set_canvas_source(canvas.current_image)
+
+    def add_workspace(self, key: str, title: str, page: QWidget) -> None:
+        """Add ``page`` to the navigation list and bind the optional signals of the menu
+        contract (:mod:`~studio.ui.shell.workspace_actions`) where it has them."""
+        page.setObjectName(f"workspace-{key}")
+        self.workspaces[key], self._titles[key] = page, title
+        self.pages.addWidget(page)
+        self.nav.addItem(title)
+        changed = getattr(page, "actions_changed", None)
+        if isinstance(changed, SignalInstance):
+            changed.connect(lambda: self._actions_changed(page))
+        notify = getattr(page, "notify", None)
+        if isinstance(notify, SignalInstance):
+            notify.connect(self.show_notice)
+        opened = getattr(page, "opened_file", None)
+        if isinstance(opened, SignalInstance):
+            opened.connect(lambda path: self.recent.add(key, path))
+
+    def _actions_changed(self, page: QWidget) -> None:
+        if page is self.current_workspace():
+            self.menus.refresh()
+
+    def current_workspace(self) -> QWidget:
+        return self.pages.currentWidget()
+
+    def workspace_title(self, key: str) -> str:
+        return self._titles.get(key, key)
+
+    def show_workspace(self, key: str) -> None:
+        self.nav.setCurrentRow(list(self.workspaces).index(key))
+
+    def show_notice(self, text: str) -> None:
+        """A workspace's short message: a toast over the window and the status bar's text."""
+        self.toast.show_message(text)
+        self.statusBar().showMessage(text, NOTICE_MS)
 
     def send_image_to_canvas(self, image: object) -> None:
         canvas = self.workspaces["canvas"]
@@ -164,20 +194,28 @@ class MainWindow(QMainWindow):
             self.open_problems_box = show_error(self, "\n".join(problems))
         return opened is not None
 
-    def _build_menus(self, dock: QDockWidget) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self, shortcut="Ctrl+Q", triggered=self.close)
-        file_menu.addAction(quit_action)
-        tools = self.menuBar().addMenu("&Tools")
-        self.models_action = QAction("&Models…", self, triggered=lambda: self.open_models())
-        self.settings_action = QAction("&Settings…", self, triggered=self.open_settings)
-        tools.addAction(self.models_action)
-        tools.addAction(self.settings_action)
-        view = self.menuBar().addMenu("&View")
-        view.addAction(dock.toggleViewAction())
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(QAction("&Welcome…", self, triggered=lambda: self.open_welcome()))
-        help_menu.addAction(QAction("&About Studio", self, triggered=self.open_about))
+    def open_recent(self, key: str, path: Path) -> bool:
+        """File > Open Recent: open ``path`` in the workspace that had it; a file no longer
+        there is named in a box and dropped from the list."""
+        if not path.is_file():
+            self.recent.remove(str(path))
+            self.open_problems_box = show_error(
+                self, f"'{path.name}' is no longer in {path.parent}: removed from Open Recent."
+            )
+            return False
+        page = self.workspaces.get(key, self.workspaces["canvas"])
+        opener = getattr(page, "open_path", None)
+        if not callable(opener):
+            return False
+        self.show_workspace(key if key in self.workspaces else "canvas")
+        return bool(opener(path))
+
+    def set_theme(self, name: str) -> str:
+        """Apply and remember the theme ``name`` ("dark", "light", "system")."""
+        self.theme_name = apply_theme(name)
+        store_theme(self.settings, self.qsettings, name)
+        self.menus.show_theme(name)  # apply_theme redraws the icons in the new palette
+        return self.theme_name
 
     # ---- dialogs -----------------------------------------------------------------------------
     def open_models(self, select: str = "") -> ModelsDialog:
@@ -189,7 +227,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self, theme=self.menus.checked_theme())
 
         def apply() -> None:
             self.settings = dialog.result_settings()
@@ -199,6 +237,8 @@ class MainWindow(QMainWindow):
                 budget = int(self.device_info.total_bytes * 0.8)
             self.gpu.set_cache_budget(budget)  # evictions happen on the device thread
             self.gpu.memory_plan = self.settings.memory_plan  # read as each job starts
+            if dialog.theme_choice() != self.menus.checked_theme():
+                self.set_theme(dialog.theme_choice())
             self.update_status()
 
         dialog.accepted.connect(apply)
@@ -216,45 +256,34 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    # ---- status ------------------------------------------------------------------------------
+    def open_shortcuts(self) -> ShortcutsSheet:
+        """The keys of the menus and of the current workspace (its ``shortcut_list``)."""
+        groups = menu_shortcuts(self.menuBar())
+        page = self.current_workspace()
+        listing = getattr(page, "shortcut_list", None)
+        if callable(listing):
+            rows = [(what, keys) for keys, what in listing()]
+            if rows:
+                groups.append((self.nav.currentItem().text(), rows))
+        dialog = ShortcutsSheet(groups, self)
+        dialog.open()
+        self.shortcuts_sheet = dialog
+        return dialog
+
+    # ---- status and job outcomes -------------------------------------------------------------
     def update_status(self) -> None:
-        used, budget = self.gpu.vram_status()  # sizes the cache measured after each load
-        limit = format_size(budget) if budget else "no limit"
-        text = f"Warm models (measured): {format_size(used)} / {limit}"
-        if self.device_info is not None and self.device_info.is_cuda:
-            reserved = self.gpu.memory_reserved()  # sampled on the device thread
-            text = f"VRAM used: {format_size(reserved)} · " + text
-        self.vram_label.setText(text)
-        waiting = self.gpu.queue_depth() + self.downloads.queue_depth()
-        running = len(self.gpu.running_jobs()) + len(self.downloads.running_jobs())
-        self.queue_label.setText(f"Jobs: {running} running, {waiting} queued")
+        self.status.refresh()
 
     def _on_device(self, info: DeviceInfo) -> None:
         self.device_info = info
-        text = f"Device: {info.name}"
-        if info.total_bytes:
-            text += f" ({format_size(info.total_bytes)})"
-        self.device_label.setText(text)
-        if info.warning:
-            self.device_label.setStyleSheet("color: #c0392b")
-            self.device_label.setToolTip(info.warning)
-            self.statusBar().showMessage(info.warning, 15000)
-        self.update_status()
+        self.status.show_device(info)
         welcome = getattr(self, "welcome_dialog", None)
         if welcome is not None and welcome.isVisible():
             welcome.set_device(info)  # opened from Help before the device was known
         elif not self.settings.welcomed:
             self.open_welcome()  # the first start
 
-    # ---- job outcomes ------------------------------------------------------------------------
-    def _on_job_queued(self, _job: Job) -> None:
-        self.update_status()
-
-    def _on_job_finished(self, _job: Job, _result: object) -> None:
-        self.update_status()
-
     def _on_job_failed(self, job: Job, message: str, detail: str) -> None:
-        self.update_status()
         if job.kind == "models.download":
             self._offered_models.discard(getattr(job.request, "model_id", ""))
         if job.missing_model:
@@ -266,19 +295,7 @@ class MainWindow(QMainWindow):
             if not ids:
                 return  # one question per model while it is open or downloading
             self._offered_models.update(ids)
-            entries = [self.store.catalogue.get(i) for i in ids]
-            box = QMessageBox(
-                QMessageBox.Icon.Question,
-                "Model needed",
-                message,
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                self,
-            )
-            box.setObjectName("missingModelBox")
-            listing = "; ".join(
-                f"{e.name} ({format_size(e.size_bytes)}, licence: {e.licence})" for e in entries
-            )
-            box.setInformativeText(f"Download now? {listing}.")
+            box = missing_model_box(self, message, [self.store.catalogue.get(i) for i in ids])
             box.accepted.connect(lambda: [self.download_model(i) for i in ids])
             box.rejected.connect(lambda: self._offered_models.difference_update(ids))
             box.open()
@@ -302,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def _on_download_finished(self, job: Job, _result: object) -> None:
         self._offered_models.discard(getattr(job.request, "model_id", ""))
-        self.statusBar().showMessage(f"{job.title}: done", 8000)
+        self.show_notice(f"{job.title}: done")
 
     # ---- state -------------------------------------------------------------------------------
     @staticmethod
@@ -326,74 +343,3 @@ class MainWindow(QMainWindow):
         state.setValue("state", self.saveState())
         state.setValue("workspace", self.nav.currentRow())
         state.sync()
-
-    # ---- closing -----------------------------------------------------------------------------
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Ask about running jobs and unsaved work, then quit without freezing the window.
-
-        Quitting hides the window at once and tells both services to stop (cancelling their
-        jobs). Idle threads end at once and the window closes now; a job still busy until its
-        next cancel point is waited for from a timer, so the event loop keeps running. The
-        close completes, and :attr:`closed` is emitted, once both threads have ended: a
-        running QThread is never destroyed.
-        """
-        if not self._stopping:
-            event.ignore()
-            running, queued = unfinished_jobs(self.gpu, self.downloads)
-            if (running or queued) and not self._quit_confirmed:
-                self._ask_to_quit(running, queued)
-                return
-            self._quit_confirmed = False
-            for page in self.workspaces.values():
-                if hasattr(page, "can_close") and not page.can_close():
-                    return
-            self._begin_quit()
-        if not self._services_stopped():
-            event.ignore()  # _finish_quit closes again once they have
-            return
-        self._stop_poll.stop()
-        event.accept()
-        super().closeEvent(event)
-        if not self._closed_emitted:
-            self._closed_emitted = True
-            self.closed.emit()
-
-    def _ask_to_quit(self, running: list[Job], queued: list[Job]) -> None:
-        if self.quit_box is not None:
-            self.quit_box.raise_()
-            return
-        box, quit_button, keep = quit_box(self, running, queued)
-        self.quit_box, self.quit_button, self.keep_working_button = box, quit_button, keep
-
-        def answered() -> None:
-            self.quit_box = None
-            if box.clickedButton() is quit_button:
-                self._quit_confirmed = True
-                self.close()
-
-        box.finished.connect(lambda _result: answered())
-        box.open()
-
-    def _begin_quit(self) -> None:
-        self._stopping = True
-        self.save_state()
-        self._status_timer.stop()
-        self.hide()
-        services = (self.gpu, self.downloads)
-        for service in services:
-            service.begin_shutdown()  # returns at once; running jobs stop at their next step
-        # A moment for idle threads, which end as soon as their queue closes; a busy one
-        # is polled from the event loop instead of blocking it.
-        for service in services:
-            service.shutdown(timeout_s=IDLE_STOP_WAIT_S)
-        if not self._services_stopped():
-            log.info("waiting for running jobs to reach a cancel point before quitting")
-            self._stop_poll.start()
-
-    def _services_stopped(self) -> bool:
-        return all(service.is_stopped() for service in (self.gpu, self.downloads))
-
-    def _finish_quit(self) -> None:
-        if self._services_stopped():
-            self._stop_poll.stop()
-            self.close()

@@ -23,7 +23,13 @@ defining any of these methods (each is optional; plain ``QWidget`` pages work un
     The workspace's own keys for the shortcuts sheet (F1): ``[("C", "Click to select"), ...]``.
 
 Text fields keep their own undo: while a focused line or text edit has text to undo/redo,
-Ctrl+Z / Ctrl+Y act on the text, otherwise on the workspace (see canvas/shortcuts.py).
+Ctrl+Z / Ctrl+Y act on the text, otherwise on the workspace (``ui/shell/text_keys.py``;
+Select All likewise while the field holds text).
+
+A workspace must not also own a ``QAction`` or ``QShortcut`` with one of the keys below
+while it answers True for that name: Qt then finds the key ambiguous ("Ambiguous shortcut
+overload") and runs neither. Keys of its own (tool keys such as C, B, E) are fine; list
+them in ``shortcut_list`` for the sheet.
 """
 
 from __future__ import annotations
