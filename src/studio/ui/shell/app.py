@@ -73,9 +73,14 @@ def server_device(url: str, token: str):  # type: ignore[no-untyped-def]
 
 
 def create_main_window(settings: Settings | None = None, store: ModelStore | None = None):  # type: ignore[no-untyped-def]
+    import numpy  # noqa: F401 - see below
+
     from studio.services.headless import default_store
     from studio.ui.shell.main_window import MainWindow
 
+    # numpy is imported here, on the GUI thread, before any I/O worker starts: a worker's
+    # first numpy import racing QtMultimedia's plugin load on the GUI thread deadlocked the
+    # window's build (two native loads at once, seen in the tests).
     settings = settings or Settings.load()
     store = store or default_store(settings)  # the catalogue plus the models you imported
     gpu, downloads = create_services(settings, store)
