@@ -9,6 +9,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NUMBA_DISABLE_JIT", "1")  # rembg imports numba code: 80 s to compile
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import numpy  # noqa: E402, F401 - loaded once before any window starts its I/O workers, as the app does
 import pytest  # noqa: E402
 
 from studio.models.catalogue import load_catalogue  # noqa: E402
