@@ -1,5 +1,8 @@
 """Lipsync's Speech box: load an audio file, or record one from a microphone.
 
+A loaded file is checked on the I/O workers (the workspace runs the check); the box shows its
+length, or that it cannot be used, and a small player to listen to it.
+
 Record is enabled only when a microphone is listed (its tooltip says why not). A recording
 that cannot start or fails on the way says so in a message and the button returns to
 "Record": every recording ends in ``RecorderController.finished`` or ``failed``.
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.widgets.media_player import MediaBar, format_time
 from studio.ui.workspaces.lipsync.recorder import RecorderController
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,8 @@ class SpeechBox(QGroupBox):
         mic.addWidget(self.record_button)
         form.addRow("Microphone", mic)
         form.addRow("Level", self.meter)
+        self.player_bar = MediaBar("speech")
+        form.addRow("Listen", self.player_bar)
         recorder.level.connect(self._on_level)
         recorder.finished.connect(self._on_recorded)
         recorder.failed.connect(self._on_record_failed)
@@ -84,8 +90,21 @@ class SpeechBox(QGroupBox):
         self._update_record_button()
 
     def show_audio(self, path: Path) -> None:
-        self.audio_label.setText(Path(path).name)
+        """``path`` was chosen: shown at once, its length once :meth:`show_checked` comes."""
+        self.audio_label.setText(f"{Path(path).name} (checking…)")
         self.audio_label.setToolTip(str(path))
+        self.player_bar.set_source(None)
+
+    def show_checked(self, path: Path, seconds: float) -> None:
+        """The speech at ``path`` is usable and ``seconds`` long: its length, and the player."""
+        length = f"{seconds:.1f} s" if seconds < 60 else format_time(seconds * 1000)
+        self.audio_label.setText(f"{Path(path).name} ({length})")
+        self.audio_label.setToolTip(f"{path}\n{seconds:.1f} s")
+        self.player_bar.set_source(path)
+
+    def show_unusable(self, path: Path) -> None:
+        self.audio_label.setText(f"{Path(path).name} cannot be used")
+        self.player_bar.set_source(None)
 
     def _choose_audio(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Speech", "", AUDIO_FILTER)

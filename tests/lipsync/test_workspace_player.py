@@ -1,0 +1,135 @@
+"""Lipsync's speech player and File menu part, on the real widgets: a WAV made here is loaded
+through the file dialog and shows its length; Space (focus left on the Load button) plays it,
+the Play button pauses it, a click on the slider seeks, the arrow keys step back; files that
+cannot be used say why; File > Open takes a photo or a speech file."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.ui.shell import workspace_actions  # noqa: E402
+from tests.lipsync.sounds import write_tone  # noqa: E402
+from tests.ui.clicking import answer_file_dialog, click  # noqa: E402
+
+
+class NoMicrophone:
+    def devices(self):
+        return []
+
+
+@pytest.fixture
+def workspace(qtbot, start_cpu_service, store):
+    from studio.ui.workspaces.lipsync.recorder import RecorderController
+    from studio.ui.workspaces.lipsync.workspace import LipsyncWorkspace
+
+    service = start_cpu_service(store)
+    ws = LipsyncWorkspace(service, store, recorder=RecorderController(NoMicrophone()))
+    qtbot.addWidget(ws)
+    ws.resize(1100, 600)
+    ws.show()
+    qtbot.waitExposed(ws)
+    return ws
+
+
+def needs_player(bar):
+    if bar.player is None:
+        pytest.skip("QtMultimedia is not available here (pyside6-addons, libpulse0)")
+    return bar.player
+
+
+def test_loaded_speech_shows_its_length_plays_pauses_and_seeks(qtbot, workspace, tmp_path):
+    from PySide6.QtMultimedia import QMediaPlayer
+
+    ws = workspace
+    bar = ws.speech.player_bar
+    assert not bar.play_button.isEnabled() and bar.time_label.text() == "0:00 / 0:00"
+    tone = write_tone(tmp_path / "tone.wav", 2.5)
+    answer_file_dialog(qtbot, tone)
+    click(qtbot, ws.speech.pick_audio_button)
+    qtbot.waitUntil(lambda: ws.speech.audio_label.text() == "tone.wav (2.5 s)", timeout=10000)
+    assert ws.audio_path == tone and ws.status.text() == ""
+
+    player = needs_player(bar)
+    qtbot.waitUntil(lambda: player.duration() > 0, timeout=10000)
+    assert abs(player.duration() - 2500) <= 50
+    assert bar.time_label.text() == "0:00 / 0:02" and bar.slider.maximum() == player.duration()
+
+    # Space where the focus was left (the Load button) plays; the Play button, now "Pause",
+    # pauses.
+    ws.activateWindow()  # as the window manager does when the file dialog closes
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is ws)
+    assert QApplication.focusWidget() is ws.speech.pick_audio_button
+    qtbot.keyClick(ws.speech.pick_audio_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
+    assert bar.play_button.text() == "Pause"
+    click(qtbot, bar.play_button)
+    qtbot.waitUntil(lambda: player.playbackState() == QMediaPlayer.PlaybackState.PausedState)
+    assert bar.play_button.text() == "Play"
+
+    # A click at 80 % of the slider seeks there; Left steps back 5 s (to the start).
+    slider = bar.slider
+    qtbot.mouseClick(
+        slider,
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(int(slider.width() * 0.8), slider.height() // 2),
+    )
+    qtbot.waitUntil(lambda: abs(player.position() - 2000) <= 300, timeout=5000)
+    assert bar.time_label.text() == "0:01 / 0:02" or bar.time_label.text() == "0:02 / 0:02"
+    qtbot.keyClick(slider, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: player.position() == 0, timeout=5000)
+    assert bar.time_label.text() == "0:00 / 0:02"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("notes.wav", lambda p: p.write_text("not sound"), "Cannot read 'notes.wav'"),
+        ("quiet.wav", lambda p: write_tone(p, 2.0, level=0.0), "is silent or nearly silent"),
+        ("blip.wav", lambda p: write_tone(p, 0.2), "it must be at least 0.5 s"),
+    ],
+)
+def test_speech_that_cannot_be_used_says_why(qtbot, workspace, tmp_path, name, make, message):
+    ws = workspace
+    path = tmp_path / name
+    make(path)
+    answer_file_dialog(qtbot, path)
+    click(qtbot, ws.speech.pick_audio_button)
+    qtbot.waitUntil(lambda: ws.speech.audio_label.text() == f"{name} cannot be used", timeout=10000)
+    assert message in ws.status.text()
+    assert ws.audio_path is None and not ws.generate_button.isEnabled()
+    assert not ws.speech.player_bar.play_button.isEnabled()
+
+
+def test_file_open_takes_a_photo_or_speech_and_names_what_it_cannot(
+    qtbot, workspace, avatar_files, tmp_path
+):
+    ws = workspace
+    assert workspace_actions.action_enabled(ws, "open")
+    assert not workspace_actions.action_enabled(ws, "export")  # nothing rendered yet
+    assert not workspace_actions.action_enabled(ws, "undo")
+    assert ("Space", "Play / pause the video (the speech before there is one)") in (
+        ws.shortcut_list()
+    )
+    with qtbot.waitSignal(ws.opened_file, timeout=10000) as opened:
+        answer_file_dialog(qtbot, avatar_files[1])
+        assert workspace_actions.run_action(ws, "open")
+    assert opened.args == [str(avatar_files[1])] and ws.avatar_path == avatar_files[1]
+    assert ws.avatar_label.pixmap().width() == 160
+
+    tone = write_tone(tmp_path / "speech.m4a", 1.0)
+    with qtbot.waitSignal(ws.opened_file, timeout=10000) as opened:
+        assert ws.open_path(tone)
+    assert opened.args == [str(tone)] and ws.speech.audio_label.text().startswith("speech.m4a (1.")
+    assert ws.generate_button.isEnabled()
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    assert not ws.open_path(notes)
+    assert ws.status.text().startswith("notes.txt is neither a photo nor a speech file")
+    assert not ws.open_path(tmp_path / "gone.png")
+    assert ws.status.text() == "gone.png is no longer there."
