@@ -129,13 +129,14 @@ class MediaBar(QWidget):
         if self.ensure_player():
             self.player.setVideoOutput(output)
 
-    def set_source(self, path: str | Path | None) -> None:
-        """Load ``path`` (stopped, at the start); ``None`` empties the bar."""
+    def set_source(self, path: str | Path | None, duration_ms: int = 0) -> None:
+        """Load ``path`` (stopped, at the start); ``None`` empties the bar. A ``duration_ms``
+        known already (the file was checked) shows at once; the player's own follows."""
         self.source = Path(path) if path is not None else None
         if self.ensure_player():
             self.player.stop()
             self.player.setSource(QUrl() if path is None else QUrl.fromLocalFile(str(path)))
-        self._set_slider(0, 0)
+        self._set_slider(0, duration_ms if path is not None else 0)
         self._update()
 
     # -- controls --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 NO_MICROPHONE = (
     "No microphone was found. Connect one and come back to this page, or load an audio file."
 )
+NAME_WIDTH = 200  # px for the loaded file's name
 AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.ogg *.flac)"
 
 
@@ -91,20 +92,26 @@ class SpeechBox(QGroupBox):
 
     def show_audio(self, path: Path) -> None:
         """``path`` was chosen: shown at once, its length once :meth:`show_checked` comes."""
-        self.audio_label.setText(f"{Path(path).name} (checking…)")
+        self.audio_label.setText(f"{self._short_name(path)} (checking…)")
         self.audio_label.setToolTip(str(path))
         self.player_bar.set_source(None)
 
     def show_checked(self, path: Path, seconds: float) -> None:
         """The speech at ``path`` is usable and ``seconds`` long: its length, and the player."""
         length = f"{seconds:.1f} s" if seconds < 60 else format_time(seconds * 1000)
-        self.audio_label.setText(f"{Path(path).name} ({length})")
+        self.audio_label.setText(f"{self._short_name(path)} ({length})")
         self.audio_label.setToolTip(f"{path}\n{seconds:.1f} s")
-        self.player_bar.set_source(path)
+        self.player_bar.set_source(path, int(seconds * 1000))
 
     def show_unusable(self, path: Path) -> None:
-        self.audio_label.setText(f"{Path(path).name} cannot be used")
+        self.audio_label.setText(f"{self._short_name(path)} cannot be used")
         self.player_bar.set_source(None)
+
+    def _short_name(self, path: Path) -> str:
+        """The file name, shortened in the middle when long (the full path is the tooltip):
+        a long name must not widen the panel."""
+        metrics = self.audio_label.fontMetrics()
+        return metrics.elidedText(Path(path).name, Qt.TextElideMode.ElideMiddle, NAME_WIDTH)
 
     def _choose_audio(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Speech", "", AUDIO_FILTER)

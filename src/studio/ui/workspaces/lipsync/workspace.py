@@ -146,6 +146,9 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         avatar_buttons = QVBoxLayout()
         avatar_buttons.addWidget(pick_avatar)
         avatar_buttons.addWidget(from_pack)
+        hint = QLabel("One face, looking at the camera, works best.", wordWrap=True)
+        hint.setEnabled(False)  # drawn in the muted text colour of either theme
+        avatar_buttons.addWidget(hint)
         avatar_buttons.addStretch(1)
         av.addLayout(avatar_buttons, 1)
         settings_box = QGroupBox("Settings")
@@ -165,7 +168,14 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         self.view = QStackedWidget()
         self.view.setMinimumSize(384, 384)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setText("The video appears here while it renders.")
+        self.view.setStyleSheet(  # the picture area, dark as Live's and Canvas's views
+            "QStackedWidget { background: #202020; border-radius: 4px; }"
+            " QLabel { background: #202020; color: #bbbbbb; }"
+        )
+        self.preview.setText(
+            "Choose a photo and load or record speech, then Generate:\n"
+            "the video appears here while it renders, then plays here."
+        )
         self.view.addWidget(self.preview)
         # The players are made when the page is first shown (see showEvent): the video widget
         # starts Qt's FFmpeg backend, too slow for the window's start-up.

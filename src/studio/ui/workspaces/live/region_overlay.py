@@ -119,9 +119,8 @@ class RegionOverlay(QWidget):
         font = painter.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         painter.setFont(font)
-        top = QRect(0, 24, self.width(), 40)
-        painter.fillRect(
-            top.adjusted(self.width() // 4, 0, -self.width() // 4, 0), QColor(0, 0, 0, 160)
-        )
-        painter.drawText(top, Qt.AlignmentFlag.AlignCenter, self.hint)
+        width = painter.fontMetrics().horizontalAdvance(self.hint) + 32
+        box = QRect((self.width() - width) // 2, 24, width, 40)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.hint)
         painter.end()
