@@ -10,6 +10,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from studio.pipelines.lipsync.recorder import InputDevice  # noqa: E402
+from tests.ui.mnemonics import assert_unique_mnemonics  # noqa: E402
 
 
 class FakeMic:
@@ -227,6 +228,8 @@ def test_picker_shows_a_pack_whose_images_are_all_flagged(qtbot, tmp_path, avata
     assert picker.list.count() == 2
     assert all("(flagged)" in picker.list.item(i).text() for i in range(2))
     assert "blurred" in picker.list.item(0).toolTip()
+    picker.show()
+    assert assert_unique_mnemonics(picker) == {"u": "&Use this portrait", "c": "&Cancel"}
     picker.workers.wait()
 
 

@@ -17,7 +17,10 @@ from tests.ui.shell.harness import window  # noqa: E402, F401 (the fixture)
 
 def test_live_fits_1366_by_768(qtbot, window, tmp_path):  # noqa: F811 (the fixture)
     window.resize(1366, 768)
+    picker = window.workspaces["live"].panel.source_kind
+    assert picker.media_devices is None  # no camera asked for while Live was not shown
     page = show_page(qtbot, window, "Live")
+    assert picker.media_devices is not None
     qtbot.waitUntil(lambda: window.size().toTuple() == (1366, 768))
     assert layout_problems(window) == []
     central = window.centralWidget()

@@ -18,6 +18,7 @@ from studio.ui.workspaces.live.source_picker import RegionDialog  # noqa: E402
 from studio.ui.workspaces.live.workspace import LiveWorkspace  # noqa: E402
 from tests.live.test_workspace_buttons import pick_from_list  # noqa: E402
 from tests.ui.clicking import answer_file_dialog, click  # noqa: E402
+from tests.ui.mnemonics import assert_unique_mnemonics  # noqa: E402
 
 
 @pytest.fixture
@@ -139,6 +140,8 @@ def test_the_region_dialog_takes_a_drag_on_the_screen(qtbot):
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.screen_box.count() == len(QApplication.screens())
+    letters = assert_unique_mnemonics(dialog)
+    assert letters["d"] == "&Drag on screen…" and letters["w"] == "&Width"
     click(qtbot, dialog.drag_button)
     overlay = dialog.overlay
     qtbot.waitExposed(overlay)
