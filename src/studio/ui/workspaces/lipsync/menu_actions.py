@@ -4,7 +4,7 @@ File > Open takes a photo (the avatar) or a speech file, told apart by extension
 the finished video into the folder of the last save (asking for a name the first time) and
 Export As always asks. Saving (here, for the Save as... button too) copies on the I/O workers
 through a temporary file; a finished save says "Saved to ..." (``notify``). Space plays or
-pauses: the video once there is one, else the speech.
+pauses: the video once there is one, else the speech (a focused button keeps Space).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ OPEN_FILTER = (
     + ")"
 )
 SHORTCUTS = [
-    ("Space", "Play / pause the video (the speech before there is one)"),
+    ("Space", "Play / pause the video (the speech before there is one); on a button, presses it"),
     ("Left / Right", "On a player's slider: back / forward 5 s"),
     ("Ctrl+O", "Open a photo or a speech file"),
     ("Ctrl+E", "Save the video (into the last folder used)"),

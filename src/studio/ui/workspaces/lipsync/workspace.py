@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -96,9 +95,6 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         self.speech.audio_chosen.connect(lambda path: self.set_audio(Path(path)))
         self._build()
         self.speech.message.connect(self.status.setText)
-        play_pause = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
-        play_pause.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        play_pause.activated.connect(lambda: self.play_pause())
         service.job_progress.connect(self._on_progress)
         service.job_finished.connect(self._on_finished)
         service.job_failed.connect(self._on_failed)
@@ -362,6 +358,15 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         """Space: play or pause the finished video, or the speech while there is none."""
         bar = self.result_bar if self.result_bar.can_play() else self.speech.player_bar
         bar.toggle()
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        # Space that no child took: a focused button keeps Space for itself (keyboard users
+        # press buttons with it); from a slider, the view or a label it plays / pauses.
+        if event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.play_pause()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _on_video_started(self) -> None:
         self.view.setCurrentWidget(self.player_widget)  # stays there: pause and seek show it
