@@ -99,7 +99,7 @@ class LivePanel(QWidget):
             self.speed.addItem(label, mode)
         self.start_button = QPushButton("Start")
         set_icon(self.start_button, "mdi6.play")
-        self.freeze_button = QPushButton("&Freeze frame", enabled=False)
+        self.freeze_button = QPushButton("Freeze frame", enabled=False)
         self.freeze_button.setToolTip("Keep the current output frame to save it or edit it (F)")
         set_icon(self.freeze_button, "mdi6.snowflake")
         self.status = QLabel("Stopped", wordWrap=True)

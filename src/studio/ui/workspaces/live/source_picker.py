@@ -38,9 +38,10 @@ class RegionDialog(QDialog):
         self.target_screen = screen or QGuiApplication.primaryScreen()
         self.overlay: RegionOverlay | None = None
         self.screen_box = QComboBox()
-        for each in QGuiApplication.screens():
+        for number, each in enumerate(QGuiApplication.screens(), 1):
             size = each.geometry().size()
-            self.screen_box.addItem(f"{each.name()} ({size.width()} x {size.height()})", each)
+            name = each.name() or f"Screen {number}"
+            self.screen_box.addItem(f"{name} ({size.width()} x {size.height()})", each)
         self.screen_box.setCurrentIndex(max(0, QGuiApplication.screens().index(self.target_screen)))
         self.screen_box.setEnabled(self.screen_box.count() > 1)
         self.screen_box.currentIndexChanged.connect(lambda _i: self._screen_changed())
@@ -76,6 +77,7 @@ class RegionDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.setMinimumWidth(320)
 
     def _fit_to_screen(self) -> None:
         g = self.target_screen.geometry()
