@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: E402
 
 from studio.ui.shell import workspace_actions  # noqa: E402
 from studio.ui.workspaces.live.region_overlay import TOO_SMALL, RegionOverlay  # noqa: E402
@@ -171,3 +171,30 @@ def test_screen_region_from_the_source_list_by_dragging(qtbot, workspace):
     assert ws.source.region == QRect(20, 30, 200, 150)
     assert ws.panel.source_kind.currentText() == "Screen region..."
     qtbot.waitUntil(lambda: ws.panel.source_view.pixmap() is not None, timeout=5000)
+
+
+def test_the_screen_source_outlives_the_page_that_made_it(qtbot, live_store, start_cpu_service):
+    """The screen picked through the page stays usable once the page and its dialog are
+    deleted (PySide6 ties the wrapper of ``QWidget.screen()`` to the widget: not used)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    ws = LiveWorkspace(start_cpu_service(live_store), live_store)
+    ws.show()
+
+    def accept_dialog():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, RegionDialog):
+            QTimer.singleShot(10, accept_dialog)
+            return
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        click(qtbot, ok)  # the region typed there: 512 x 512 from the top left
+
+    QTimer.singleShot(0, accept_dialog)
+    pick_from_list(qtbot, ws.panel.source_kind, "Screen region...")
+    source = ws.source
+    source.stop()
+    ws.close()
+    ws.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    frame = source.grab()  # no "Internal C++ object (QScreen) already deleted"
+    assert frame is not None and frame.shape == (512, 512, 3)

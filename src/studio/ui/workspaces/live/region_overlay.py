@@ -44,7 +44,7 @@ class RegionOverlay(QWidget):
 
     def start(self) -> None:
         """Cover the screen and take the keyboard (for Esc)."""
-        self.setScreen(self.target_screen)
+        # Placed by geometry: a frameless window covering the screen's rectangle is on it.
         self.setGeometry(self.target_screen.geometry())
         self.show()
         self.raise_()

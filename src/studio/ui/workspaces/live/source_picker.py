@@ -38,10 +38,12 @@ class RegionDialog(QDialog):
         self.target_screen = screen or QGuiApplication.primaryScreen()
         self.overlay: RegionOverlay | None = None
         self.screen_box = QComboBox()
+        # The items carry the screen's place in screens(), not the QScreen: the screen
+        # source keeps using the QScreen after this dialog is gone.
         for number, each in enumerate(QGuiApplication.screens(), 1):
             size = each.geometry().size()
             name = each.name() or f"Screen {number}"
-            self.screen_box.addItem(f"{name} ({size.width()} x {size.height()})", each)
+            self.screen_box.addItem(f"{name} ({size.width()} x {size.height()})")
         self.screen_box.setCurrentIndex(max(0, QGuiApplication.screens().index(self.target_screen)))
         self.screen_box.setEnabled(self.screen_box.count() > 1)
         self.screen_box.currentIndexChanged.connect(lambda _i: self._screen_changed())
@@ -93,7 +95,8 @@ class RegionDialog(QDialog):
         self.height_box.setValue(region.height())
 
     def _screen_changed(self) -> None:
-        self.target_screen = self.screen_box.currentData()
+        screens = QGuiApplication.screens()
+        self.target_screen = screens[min(self.screen_box.currentIndex(), len(screens) - 1)]
         self._fit_to_screen()
 
     def start_drag(self) -> None:

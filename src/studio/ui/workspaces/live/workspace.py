@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -178,8 +178,11 @@ class LiveWorkspace(LiveActions, QWidget):
     def choose_screen_region(self) -> None:
         """The region dialog: drag on a screen, or type the numbers (the last region again)."""
         last = self.source if isinstance(self.source, ScreenSource) else None
+        # The screen under the page, found by position: the wrapper QWidget.screen() returns
+        # dies with this widget in PySide6, and the screen source outlives it.
+        here = QGuiApplication.screenAt(self.mapToGlobal(self.rect().center()))
         dialog = RegionDialog(
-            screen=last.screen if last else self.screen(),
+            screen=last.screen if last else here,
             region=last.region if last else None,
             parent=self,
         )
