@@ -34,7 +34,8 @@ def test_lipsync_fits_1366_by_768(qtbot, window, tmp_path, avatar_files):  # noq
     speech = write_tone(tmp_path / ("a-rather-long-name-for-a-recording-" * 3 + ".wav"), 1.5)
     assert page.open_path(speech) and page.open_path(avatar_files[1])
     qtbot.waitUntil(lambda: page.speech.audio_label.text().endswith("(1.5 s)"), timeout=10000)
-    assert "…" in page.speech.audio_label.text()  # the long name shortened, not widening
+    shown = page.speech.audio_label.shown_text()  # the long name shortened, not widening
+    assert "…" in shown and shown.endswith(" (1.5 s)")
     assert layout_problems(window) == []
     assert window.size().toTuple() == (1366, 768)
     central = window.centralWidget().rect()

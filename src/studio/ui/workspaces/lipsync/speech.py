@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -35,8 +37,36 @@ log = logging.getLogger(__name__)
 NO_MICROPHONE = (
     "No microphone was found. Connect one and come back to this page, or load an audio file."
 )
-NAME_WIDTH = 200  # px for the loaded file's name
 AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.ogg *.flac)"
+
+
+class FileLabel(QLabel):
+    """One line "name (what)": a long name is shortened in the middle to the width the label
+    gets, never widening the panel; ``text()`` and the tooltip keep it whole."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(80)
+        self.name, self.suffix = text, ""
+
+    def set_parts(self, name: str, suffix: str) -> None:
+        self.name, self.suffix = name, suffix
+        self.setText(f"{name} {suffix}")
+
+    def shown_text(self) -> str:
+        """What fits: the name shortened, the suffix (length, state) always whole."""
+        metrics = self.fontMetrics()
+        tail = f" {self.suffix}" if self.suffix else ""
+        room = self.contentsRect().width() - metrics.horizontalAdvance(tail)
+        return metrics.elidedText(self.name, Qt.TextElideMode.ElideMiddle, max(0, room)) + tail
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), align, self.shown_text())
+        painter.end()
 
 
 def default_recordings_dir() -> Path:
@@ -57,7 +87,7 @@ class SpeechBox(QGroupBox):
         self.recorder = recorder
         self.recording = False
         self.has_microphone = False
-        self.audio_label = QLabel("No speech loaded")
+        self.audio_label = FileLabel("No speech loaded")
         self.pick_audio_button = QPushButton("Load audio…")
         self.pick_audio_button.clicked.connect(lambda: self._choose_audio())
         self.device_box = QComboBox()
@@ -92,26 +122,20 @@ class SpeechBox(QGroupBox):
 
     def show_audio(self, path: Path) -> None:
         """``path`` was chosen: shown at once, its length once :meth:`show_checked` comes."""
-        self.audio_label.setText(f"{self._short_name(path)} (checking…)")
+        self.audio_label.set_parts(Path(path).name, "(checking…)")
         self.audio_label.setToolTip(str(path))
         self.player_bar.set_source(None)
 
     def show_checked(self, path: Path, seconds: float) -> None:
         """The speech at ``path`` is usable and ``seconds`` long: its length, and the player."""
         length = f"{seconds:.1f} s" if seconds < 60 else format_time(seconds * 1000)
-        self.audio_label.setText(f"{self._short_name(path)} ({length})")
+        self.audio_label.set_parts(Path(path).name, f"({length})")
         self.audio_label.setToolTip(f"{path}\n{seconds:.1f} s")
         self.player_bar.set_source(path, int(seconds * 1000))
 
     def show_unusable(self, path: Path) -> None:
-        self.audio_label.setText(f"{self._short_name(path)} cannot be used")
+        self.audio_label.set_parts(Path(path).name, "cannot be used")
         self.player_bar.set_source(None)
-
-    def _short_name(self, path: Path) -> str:
-        """The file name, shortened in the middle when long (the full path is the tooltip):
-        a long name must not widen the panel."""
-        metrics = self.audio_label.fontMetrics()
-        return metrics.elidedText(Path(path).name, Qt.TextElideMode.ElideMiddle, NAME_WIDTH)
 
     def _choose_audio(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Speech", "", AUDIO_FILTER)
