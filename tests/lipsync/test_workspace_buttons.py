@@ -6,6 +6,8 @@ into, the file compared, a "Saved to" notice) and File > Export (into the same f
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -94,6 +96,9 @@ def test_every_button_without_a_microphone(
     half = player.duration() / 2
     qtbot.waitUntil(lambda: abs(player.position() - half) <= 0.15 * half, timeout=5000)
     assert ws.view.currentWidget() is ws.player_widget
+    qtbot.wait(200)  # the frame at the new position; a look: $LIPSYNC_PLAYER_SCREENSHOT
+    target = os.environ.get("LIPSYNC_PLAYER_SCREENSHOT") or str(tmp_path / "player.png")
+    assert ws.grab().save(target)
 
     # Save as...: the dialog typed into; the copy equals the render, nothing else is left.
     out = tmp_path / "saved"

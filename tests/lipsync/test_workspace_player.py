@@ -47,7 +47,7 @@ def test_loaded_speech_shows_its_length_plays_pauses_and_seeks(qtbot, workspace,
 
     ws = workspace
     bar = ws.speech.player_bar
-    assert not bar.play_button.isEnabled() and bar.time_label.text() == "0:00 / 0:00"
+    assert not bar.play_button.isEnabled() and bar.time_label.text() == "0:00.0 / 0:00.0"
     tone = write_tone(tmp_path / "tone.wav", 2.5)
     answer_file_dialog(qtbot, tone)
     click(qtbot, ws.speech.pick_audio_button)
@@ -57,7 +57,7 @@ def test_loaded_speech_shows_its_length_plays_pauses_and_seeks(qtbot, workspace,
     player = needs_player(bar)
     qtbot.waitUntil(lambda: player.duration() > 0, timeout=10000)
     assert abs(player.duration() - 2500) <= 50
-    assert bar.time_label.text() == "0:00 / 0:02" and bar.slider.maximum() == player.duration()
+    assert bar.time_label.text() == "0:00.0 / 0:02.5" and bar.slider.maximum() == player.duration()
 
     # The Play button plays; clicked again (now "Pause") it pauses.
     playing = QMediaPlayer.PlaybackState.PlayingState
@@ -74,19 +74,35 @@ def test_loaded_speech_shows_its_length_plays_pauses_and_seeks(qtbot, workspace,
     at = QPoint(int(slider.width() * 0.8), slider.height() // 2)
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=at)
     qtbot.waitUntil(lambda: abs(player.position() - 2000) <= 300, timeout=5000)
-    assert bar.time_label.text() in ("0:01 / 0:02", "0:02 / 0:02")
+    shown = bar.time_label.text()
+    assert shown.endswith(" / 0:02.5") and 1.7 <= float(shown.split(" ")[0][2:]) <= 2.3
     ws.activateWindow()  # as the window manager does once the file dialog has gone
     qtbot.waitUntil(lambda: QApplication.activeWindow() is ws)
     assert QApplication.focusWidget() is slider  # where the click left it
     qtbot.keyClick(slider, Qt.Key.Key_Left)
     qtbot.waitUntil(lambda: player.position() == 0, timeout=5000)
-    assert bar.time_label.text() == "0:00 / 0:02"
+    assert bar.time_label.text() == "0:00.0 / 0:02.5"
 
     # Space there plays and pauses (the slider does not take Space; the page does).
     qtbot.keyClick(slider, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: player.playbackState() == playing)
     qtbot.keyClick(slider, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: player.playbackState() == paused)
+
+
+@pytest.mark.parametrize(
+    ("ms", "tenths", "shown"),
+    [
+        (83_500, False, "1:23"),
+        (3_723_000, False, "1:02:03"),
+        (2_540, True, "0:02.5"),
+        (0, True, "0:00.0"),
+    ],
+)
+def test_times_read_as_minutes_and_seconds(ms, tenths, shown):
+    from studio.ui.widgets.media_player import format_time
+
+    assert format_time(ms, tenths) == shown
 
 
 @pytest.mark.parametrize(

@@ -29,10 +29,15 @@ __all__ = ["MediaBar", "SeekSlider", "format_time"]
 
 NO_MULTIMEDIA = "Playback needs Qt Multimedia (the pyside6-addons package and libpulse0)."
 SEEK_STEP_MS = 5000  # the arrow keys on the slider
+SHORT_MS = 60_000  # below this, times show tenths of a second
 
 
-def format_time(ms: int | float) -> str:
-    """``83_500`` -> ``"1:23"``; hours when needed (``"1:02:03"``)."""
+def format_time(ms: int | float, tenths: bool = False) -> str:
+    """``83_500`` -> ``"1:23"``; hours when needed (``"1:02:03"``); with ``tenths``
+    ``2_540`` -> ``"0:02.5"`` (short clips: a 1 s video would read "0:00 / 0:00")."""
+    if tenths:
+        tenth = max(0, int(ms) // 100)
+        return f"{tenth // 600}:{tenth // 10 % 60:02d}.{tenth % 10}"
     seconds = max(0, int(ms) // 1000)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -94,14 +99,15 @@ class MediaBar(QWidget):
         self.slider.setPageStep(SEEK_STEP_MS * 2)
         self.slider.setToolTip("Drag or click to move; the arrow keys step 5 s")
         self.slider.valueChanged.connect(self._seek)
-        self.time_label = QLabel(format_time(0) + " / " + format_time(0))
-        digits = self.time_label.fontMetrics().horizontalAdvance("00:00 / 00:00")
+        self.time_label = QLabel()
+        digits = self.time_label.fontMetrics().horizontalAdvance("00:00.0 / 00:00.0")
         self.time_label.setMinimumWidth(digits)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
         row.addWidget(self.time_label)
+        self._show_time(0)
         self._update()
 
     # -- the player ------------------------------------------------------------------------
@@ -200,7 +206,9 @@ class MediaBar(QWidget):
             self.ended.emit()
 
     def _show_time(self, position: int) -> None:
-        self.time_label.setText(f"{format_time(position)} / {format_time(self.slider.maximum())}")
+        total = self.slider.maximum()
+        tenths = total < SHORT_MS
+        self.time_label.setText(f"{format_time(position, tenths)} / {format_time(total, tenths)}")
 
     def _update(self) -> None:
         ready = self.player is not None and self.source is not None
