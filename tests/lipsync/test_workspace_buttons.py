@@ -96,7 +96,16 @@ def test_every_button_without_a_microphone(
     half = player.duration() / 2
     qtbot.waitUntil(lambda: abs(player.position() - half) <= 0.15 * half, timeout=5000)
     assert ws.view.currentWidget() is ws.player_widget
-    qtbot.wait(200)  # the frame at the new position; a look: $LIPSYNC_PLAYER_SCREENSHOT
+    # The video widget is given the frame at the new position (the render's size).
+    import av
+
+    with av.open(str(ws.result_path)) as container:
+        stream = container.streams.video[0]
+        size = (stream.codec_context.width, stream.codec_context.height)
+    sink = ws.video.videoSink()
+    qtbot.waitUntil(lambda: sink.videoFrame().isValid(), timeout=5000)
+    assert sink.videoFrame().size().toTuple() == size
+    qtbot.wait(200)  # a look: $LIPSYNC_PLAYER_SCREENSHOT
     target = os.environ.get("LIPSYNC_PLAYER_SCREENSHOT") or str(tmp_path / "player.png")
     assert ws.grab().save(target)
 

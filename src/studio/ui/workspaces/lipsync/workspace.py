@@ -205,7 +205,7 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
             return  # QtMultimedia needs pyside6-addons and libpulse0; the bar says so
         from PySide6.QtMultimediaWidgets import QVideoWidget
 
-        video = QVideoWidget()
+        self.video = video = QVideoWidget()
         video.setMinimumSize(256, 256)
         self.player_widget.layout().addWidget(video)
         self.result_bar.set_video_output(video)
