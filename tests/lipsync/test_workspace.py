@@ -10,6 +10,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from studio.pipelines.lipsync.recorder import InputDevice  # noqa: E402
+from tests.ui.mnemonics import assert_unique_mnemonics  # noqa: E402
 
 
 class FakeMic:
@@ -71,7 +72,7 @@ def test_record_then_render_and_save(qtbot, service, avatar_files, short_speech_
     assert speech.record_button.text() == "Record" and speech.meter.value() == 0
     assert ws.audio_path is not None and ws.audio_path.suffix == ".wav"
     assert ws.audio_path.is_file() and not list(ws.audio_path.parent.glob("*.part"))
-    assert speech.audio_label.text() == ws.audio_path.name
+    assert speech.audio_label.text().startswith(ws.audio_path.name)
     ws.set_audio(short_speech_wav)  # real speech for the render
     assert ws.generate_button.isEnabled()
     with qtbot.waitSignal(service.job_finished, timeout=120000):
@@ -107,7 +108,9 @@ def test_bad_avatar_shows_the_message(qtbot, service, avatar_files, short_speech
     assert ws.generate_button.isEnabled()
 
 
-def test_generate_with_an_input_gone_says_so(qtbot, service, avatar_files, tmp_path):
+def test_generate_with_an_input_gone_says_so(
+    qtbot, service, avatar_files, short_speech_wav, tmp_path
+):
     """A photo deleted after it was chosen: a message, no job, no assert."""
     import shutil
 
@@ -115,7 +118,8 @@ def test_generate_with_an_input_gone_says_so(qtbot, service, avatar_files, tmp_p
     photo = tmp_path / "me.png"
     shutil.copyfile(avatar_files[1], photo)
     ws.set_avatar(photo)
-    ws.set_audio(tmp_path / "speech.wav")  # never existed
+    ws.set_audio(short_speech_wav)
+    qtbot.waitUntil(lambda: not ws.workers.busy, timeout=10000)  # both read and checked
     photo.unlink()
     _click(qtbot, ws.generate_button)
     assert ws.status.text() == "The avatar photo me.png is no longer there: choose it again."
@@ -129,17 +133,21 @@ def test_save_as_never_replaces_an_input_and_reports_a_failed_copy(
     in a folder that cannot exist) is a message with the existing file untouched."""
     import shutil
 
+    from tests.lipsync.sounds import write_tone
+
     ws = _workspace(qtbot, service, FakeMic())
     video = tmp_path / "render.mp4"
     video.write_bytes(b"video bytes")
-    speech = tmp_path / "speech.mp4"
-    speech.write_bytes(b"speech")
+    speech = write_tone(tmp_path / "speech.mp4", 1.0)
+    spoken = speech.read_bytes()
     ws.set_avatar(avatar_files[1])
     ws.set_audio(speech)
+    qtbot.waitUntil(lambda: not ws.workers.busy, timeout=10000)
+    assert ws.audio_path == speech
     ws.result_path = video  # as a finished render leaves it
     ws.save_result(speech)
     assert "is the avatar or speech file" in ws.status.text()
-    assert speech.read_bytes() == b"speech"
+    assert speech.read_bytes() == spoken
     blocker = tmp_path / "file"
     blocker.write_text("x")
     ws.save_result(blocker / "out.mp4")
@@ -220,6 +228,8 @@ def test_picker_shows_a_pack_whose_images_are_all_flagged(qtbot, tmp_path, avata
     assert picker.list.count() == 2
     assert all("(flagged)" in picker.list.item(i).text() for i in range(2))
     assert "blurred" in picker.list.item(0).toolTip()
+    picker.show()
+    assert assert_unique_mnemonics(picker) == {"u": "&Use this portrait", "c": "&Cancel"}
     picker.workers.wait()
 
 

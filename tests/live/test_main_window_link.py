@@ -71,7 +71,7 @@ def test_send_to_canvas_pauses_live_and_coming_back_resumes_it(
     with qtbot.waitSignal(
         gpu.job_cancelled, timeout=30000, check_params_cb=lambda j: j.id == first_job
     ):
-        qtbot.mouseClick(live.panel.canvas_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(live.frozen_view.canvas_button, Qt.MouseButton.LeftButton)
     assert window.pages.currentWidget() is window.workspaces["canvas"]
     canvas = window.workspaces["canvas"]
     qtbot.waitUntil(lambda: canvas.current_image() is not None, timeout=20000)  # I/O thread

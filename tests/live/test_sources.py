@@ -75,6 +75,10 @@ def test_no_camera_on_this_machine_is_said_plainly(qtbot):
     assert available_cameras() == []  # a CI machine has no webcam
     picker = SourcePicker()
     qtbot.addWidget(picker)
+    assert picker.media_devices is None  # not asked while the list is only built
+    assert "No camera found" not in [picker.itemText(i) for i in range(picker.count())]
+    picker.show()  # shown: now it looks for cameras, and follows hot-plugging
+    assert picker.media_devices is not None
     texts = [picker.itemText(i) for i in range(picker.count())]
     assert "No camera found" in texts
     item = picker.model().item(texts.index("No camera found"))

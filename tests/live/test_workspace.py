@@ -38,12 +38,12 @@ def test_stream_shows_frames_and_applies_prompt_changes(qtbot, workspace, tmp_pa
     assert ws.controls.get().prompt == "a dog"
     qtbot.waitUntil(lambda: "fps" in ws.panel.status.text(), timeout=30000)
     ws.freeze()
-    assert ws.panel.save_button.isEnabled()
+    assert ws.frozen_view.save_button.isEnabled()
     with qtbot.waitSignal(ws.send_to_canvas) as sent:
-        ws.panel.canvas_button.click()
+        ws.frozen_view.canvas_button.click()
     assert sent.args[0].size == (256, 256)
     ws.save_frozen(str(tmp_path / "f.png"))
-    qtbot.waitUntil(lambda: ws.panel.note.text().startswith("Saved"), timeout=10000)
+    qtbot.waitUntil(lambda: ws.frozen_view.note.text().startswith("Saved"), timeout=10000)
     assert (tmp_path / "f.png").is_file()
     job_id = ws.job_id
     with qtbot.waitSignal(
@@ -107,6 +107,7 @@ def test_canvas_source_streams_the_canvas_image(qtbot, workspace, tmp_path):
     from studio.ui.workspaces.live.sources import CanvasSource
 
     ws, svc = workspace
+    ws.show()  # the source list looks for cameras when it is first shown
     picker = ws.panel.source_kind
     canvas_item = picker.model().item(picker.findText("Canvas"))
     assert not canvas_item.isEnabled()  # no canvas linked yet

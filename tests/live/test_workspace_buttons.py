@@ -62,7 +62,7 @@ def test_every_button_from_a_file_source(qtbot, workspace, tmp_path):
     pick_from_list(qtbot, panel.source_kind, "Image file...")
     assert ws.source is not None and ws.source.latest().shape == (96, 128, 3)
     assert panel.source_kind.currentText() == "Image file..."
-    assert not panel.freeze_button.isEnabled() and not panel.save_button.isEnabled()
+    assert not panel.freeze_button.isEnabled() and not ws.frozen_view.save_button.isEnabled()
 
     # Start: the first frame shows "— fps" (one frame is no rate), later ones a number.
     with qtbot.waitSignal(
@@ -76,15 +76,32 @@ def test_every_button_from_a_file_source(qtbot, workspace, tmp_path):
     )
     assert "img2img" in panel.status.text() and "0.0 fps" not in panel.status.text()
 
-    # Freeze, then Save... through the save dialog (no extension typed: .png is added).
+    # Freeze: the frame shows small under the output, with what it is and what to do with it.
+    strip = ws.frozen_view
+    assert strip.thumbnail.pixmap().isNull() and strip.caption.text().startswith("Freeze a")
     click(qtbot, panel.freeze_button)
     frozen = ws.frozen.image
-    assert frozen.size == (256, 256) and panel.canvas_button.isEnabled()
+    assert frozen.size == (256, 256) and strip.canvas_button.isEnabled()
+    from studio.ui.widgets.images import qimage_to_array
+
+    thumb = qimage_to_array(strip.thumbnail.pixmap().toImage())
+    assert thumb.shape == (88, 88, 3)  # the frozen frame, small: same average colour
+    mean = np.asarray(frozen.convert("RGB")).mean(axis=(0, 1))
+    assert np.abs(thumb.mean(axis=(0, 1)) - mean).max() < 8
+    assert re.fullmatch(
+        r"Frozen at \d\d:\d\d:\d\d: 256 x 256, seed 0, “a watercolour fox”\.",
+        strip.caption.text(),
+    )
+    assert strip.note.text() == "Save it, or send it to the Canvas to edit it."
+
+    # Save... through the save dialog (no extension typed: .png is added); a notice says where.
     out = tmp_path / "out"
     out.mkdir()
     answer_file_dialog(qtbot, out / "frame")
-    click(qtbot, panel.save_button)
-    qtbot.waitUntil(lambda: panel.note.text().startswith("Saved"), timeout=10000)
+    with qtbot.waitSignal(ws.notify, timeout=10000) as notice:
+        click(qtbot, ws.frozen_view.save_button)
+    assert notice.args == [f"Saved to {out / 'frame.png'}"]
+    assert ws.frozen_view.note.text() == f"Saved {out / 'frame.png'}"
     assert sorted(p.name for p in out.iterdir()) == ["frame.png"]  # no temporary left
     saved = Image.open(out / "frame.png")
     assert saved.size == (256, 256)
@@ -95,12 +112,12 @@ def test_every_button_from_a_file_source(qtbot, workspace, tmp_path):
 
     # Send to Canvas: a copy of the frozen frame; the stream carries on.
     with qtbot.waitSignal(ws.send_to_canvas) as sent:
-        click(qtbot, panel.canvas_button)
+        click(qtbot, ws.frozen_view.canvas_button)
     assert sent.args[0] is not frozen
     assert np.array_equal(np.asarray(sent.args[0]), np.asarray(frozen))
-    assert panel.note.text() == "Frame sent to the Canvas." and ws.running
+    assert ws.frozen_view.note.text() == "Frame sent to the Canvas." and ws.running
     shot = ws.grab()  # the note shows beside the running readout ($LIVE_BUTTONS_SCREENSHOT)
-    assert panel.note.isVisible() and panel.note.geometry().bottom() < panel.height()
+    assert strip.note.isVisible() and strip.geometry().bottom() < ws.height()
     assert shot.save(os.environ.get("LIVE_BUTTONS_SCREENSHOT") or str(tmp_path / "live.png"))
 
     # Stop.
@@ -125,7 +142,7 @@ def test_a_failed_save_says_so_and_keeps_the_old_file(qtbot, workspace, tmp_path
     ws.save_frozen(blocker / "frame.png")  # a folder that is a file: cannot be written
     qtbot.waitUntil(lambda: not ws.frozen.saving, timeout=10000)
     assert ws.panel.error.text().startswith("The frame was not saved. Could not write")
-    assert ws.panel.save_button.isEnabled() and blocker.read_text() == "keep me"
+    assert ws.frozen_view.save_button.isEnabled() and blocker.read_text() == "keep me"
 
 
 def test_prompt_field_uses_the_shared_content_filter(qtbot, workspace):

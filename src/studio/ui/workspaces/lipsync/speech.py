@@ -1,5 +1,8 @@
 """Lipsync's Speech box: load an audio file, or record one from a microphone.
 
+A loaded file is checked on the I/O workers (the workspace runs the check); the box shows its
+length, or that it cannot be used, and a small player to listen to it.
+
 Record is enabled only when a microphone is listed (its tooltip says why not). A recording
 that cannot start or fails on the way says so in a message and the button returns to
 "Record": every recording ends in ``RecorderController.finished`` or ``failed``.
@@ -11,7 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,10 +25,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
 
+from studio.ui.widgets.media_player import MediaBar, format_time
 from studio.ui.workspaces.lipsync.recorder import RecorderController
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,35 @@ NO_MICROPHONE = (
     "No microphone was found. Connect one and come back to this page, or load an audio file."
 )
 AUDIO_FILTER = "Audio (*.wav *.mp3 *.m4a *.ogg *.flac)"
+
+
+class FileLabel(QLabel):
+    """One line "name (what)": a long name is shortened in the middle to the width the label
+    gets, never widening the panel; ``text()`` and the tooltip keep it whole."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(80)
+        self.name, self.suffix = text, ""
+
+    def set_parts(self, name: str, suffix: str) -> None:
+        self.name, self.suffix = name, suffix
+        self.setText(f"{name} {suffix}")
+
+    def shown_text(self) -> str:
+        """What fits: the name shortened, the suffix (length, state) always whole."""
+        metrics = self.fontMetrics()
+        tail = f" {self.suffix}" if self.suffix else ""
+        room = self.contentsRect().width() - metrics.horizontalAdvance(tail)
+        return metrics.elidedText(self.name, Qt.TextElideMode.ElideMiddle, max(0, room)) + tail
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), align, self.shown_text())
+        painter.end()
 
 
 def default_recordings_dir() -> Path:
@@ -52,7 +87,7 @@ class SpeechBox(QGroupBox):
         self.recorder = recorder
         self.recording = False
         self.has_microphone = False
-        self.audio_label = QLabel("No speech loaded")
+        self.audio_label = FileLabel("No speech loaded")
         self.pick_audio_button = QPushButton("Load audio…")
         self.pick_audio_button.clicked.connect(lambda: self._choose_audio())
         self.device_box = QComboBox()
@@ -76,6 +111,8 @@ class SpeechBox(QGroupBox):
         mic.addWidget(self.record_button)
         form.addRow("Microphone", mic)
         form.addRow("Level", self.meter)
+        self.player_bar = MediaBar("speech")
+        form.addRow("Listen", self.player_bar)
         recorder.level.connect(self._on_level)
         recorder.finished.connect(self._on_recorded)
         recorder.failed.connect(self._on_record_failed)
@@ -84,8 +121,21 @@ class SpeechBox(QGroupBox):
         self._update_record_button()
 
     def show_audio(self, path: Path) -> None:
-        self.audio_label.setText(Path(path).name)
+        """``path`` was chosen: shown at once, its length once :meth:`show_checked` comes."""
+        self.audio_label.set_parts(Path(path).name, "(checking…)")
         self.audio_label.setToolTip(str(path))
+        self.player_bar.set_source(None)
+
+    def show_checked(self, path: Path, seconds: float) -> None:
+        """The speech at ``path`` is usable and ``seconds`` long: its length, and the player."""
+        length = f"{seconds:.1f} s" if seconds < 60 else format_time(seconds * 1000)
+        self.audio_label.set_parts(Path(path).name, f"({length})")
+        self.audio_label.setToolTip(f"{path}\n{seconds:.1f} s")
+        self.player_bar.set_source(path, int(seconds * 1000))
+
+    def show_unusable(self, path: Path) -> None:
+        self.audio_label.set_parts(Path(path).name, "cannot be used")
+        self.player_bar.set_source(None)
 
     def _choose_audio(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Speech", "", AUDIO_FILTER)

@@ -5,6 +5,9 @@ filtered by job id. The Speech box (``speech.py``) loads a file or records one t
 :class:`RecorderController` (``recorder.py``, whose backend tests replace with a scripted
 microphone); a portrait can come from a headshot pack (``pack_picker.py``). Files are read
 and written on the I/O workers; a saved video goes through a temporary file (``files.py``).
+Loaded speech is checked there too (length, silence, not audio at all) and can be listened to;
+the finished video plays in place of the preview with pause and seek (``MediaBar``). The File
+menu's Open / Export and the Space key come through ``menu_actions.py``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,7 +39,9 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.services.jobs import Priority
 from studio.ui.widgets.images import load_thumbnail, to_pixmap
+from studio.ui.widgets.media_player import MediaBar
 from studio.ui.widgets.worker import IoWorkers
+from studio.ui.workspaces.lipsync.menu_actions import PHOTO_SUFFIXES, LipsyncActions
 from studio.ui.workspaces.lipsync.pack_picker import PackPicker
 from studio.ui.workspaces.lipsync.recorder import RecorderController
 from studio.ui.workspaces.lipsync.speech import SpeechBox
@@ -43,7 +49,15 @@ from studio.ui.workspaces.lipsync.speech import SpeechBox
 __all__ = ["LipsyncWorkspace"]
 
 log = logging.getLogger(__name__)
-AVATAR_SIDE = 200
+AVATAR_SIDE = 160
+
+
+def check_speech(path: Path) -> float:
+    """The speech's length in seconds; :class:`BadInput` says why it cannot be used (runs on
+    the I/O workers: it decodes the whole file, as the render will)."""
+    from studio.pipelines.lipsync.audio import load_speech
+
+    return load_speech(path).duration_s
 
 
 def default_packs_root() -> Path:
@@ -52,8 +66,12 @@ def default_packs_root() -> Path:
     return headshot_packs_dir()
 
 
-class LipsyncWorkspace(QWidget):
+class LipsyncWorkspace(LipsyncActions, QWidget):
     """Avatar and speech on the left; the preview / player, progress and actions on the right."""
+
+    actions_changed = Signal()  # the menus contract (studio.ui.shell.workspace_actions)
+    notify = Signal(str)
+    opened_file = Signal(str)
 
     def __init__(
         self,
@@ -69,6 +87,7 @@ class LipsyncWorkspace(QWidget):
         self.result_path: Path | None = None
         self.job_id: str | None = None
         self.saving = False
+        self.export_dir: Path | None = None  # where the last video was saved (File > Export)
         self.packs_root = default_packs_root  # tests point this at their own packs
         self.recorder = recorder or RecorderController(parent=self)
         self.workers = IoWorkers(self)  # copying a finished video off the GUI thread
@@ -106,22 +125,28 @@ class LipsyncWorkspace(QWidget):
         self.generate_button.clicked.connect(lambda: self.generate())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: self.cancel())
-        self.play_button = QPushButton("Play")
-        self.play_button.clicked.connect(lambda: self.play())
+        self.result_bar = MediaBar("video")
+        self.result_bar.started.connect(self._on_video_started)
+        self.speech.player_bar.started.connect(self.result_bar.pause)  # one sound at a time
         self.save_button = QPushButton("Save as…")
-        self.save_button.clicked.connect(lambda: self._save_as())
+        self.save_button.clicked.connect(lambda: self.save_as())
         self.progress = QProgressBar()
         self.preview = QLabel()
         self.status = QLabel("")
         self.status.setWordWrap(True)
 
+        self.avatar_label.setFrameShape(QFrame.Shape.StyledPanel)
         avatar_box = QGroupBox("Avatar")
-        av = QVBoxLayout(avatar_box)
-        av.addWidget(self.avatar_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        avatar_buttons = QHBoxLayout()
+        av = QHBoxLayout(avatar_box)
+        av.addWidget(self.avatar_label)
+        avatar_buttons = QVBoxLayout()
         avatar_buttons.addWidget(pick_avatar)
         avatar_buttons.addWidget(from_pack)
-        av.addLayout(avatar_buttons)
+        hint = QLabel("One face, looking at the camera, works best.", wordWrap=True)
+        hint.setEnabled(False)  # drawn in the muted text colour of either theme
+        avatar_buttons.addWidget(hint)
+        avatar_buttons.addStretch(1)
+        av.addLayout(avatar_buttons, 1)
         settings_box = QGroupBox("Settings")
         form = QFormLayout(settings_box)
         form.addRow("Mouth openness", self.mouth)
@@ -133,23 +158,30 @@ class LipsyncWorkspace(QWidget):
             left.addWidget(box)
         left.addStretch(1)
         buttons = QHBoxLayout()
-        for w in (self.generate_button, self.cancel_button, self.play_button, self.save_button):
+        for w in (self.generate_button, self.cancel_button, self.save_button):
             buttons.addWidget(w)
         # One view: the live preview while rendering, the player once a video is done.
         self.view = QStackedWidget()
         self.view.setMinimumSize(384, 384)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setText("The video appears here while it renders.")
+        self.view.setStyleSheet(  # the picture area, dark as Live's and Canvas's views
+            "QStackedWidget { background: #202020; border-radius: 4px; }"
+            " QLabel { background: #202020; color: #bbbbbb; }"
+        )
+        self.preview.setText(
+            "Choose a photo and load or record speech, then Generate:\n"
+            "the video appears here while it renders, then plays here."
+        )
         self.view.addWidget(self.preview)
-        # The player is made when the page is first shown (see showEvent): the video widget
+        # The players are made when the page is first shown (see showEvent): the video widget
         # starts Qt's FFmpeg backend, too slow for the window's start-up.
-        self.player: Any = None
         self._player_made = False
         self.player_widget = QWidget()
         QVBoxLayout(self.player_widget).setContentsMargins(0, 0, 0, 0)
         self.view.addWidget(self.player_widget)
         right = QVBoxLayout()
         right.addWidget(self.view, 1)
+        right.addWidget(self.result_bar)
         right.addWidget(self.progress)
         right.addLayout(buttons)
         right.addWidget(self.status)
@@ -157,23 +189,27 @@ class LipsyncWorkspace(QWidget):
         layout.addLayout(left, 2)
         layout.addLayout(right, 3)
 
+    @property
+    def player(self) -> Any:
+        """The video's QMediaPlayer; None before the page is first shown or without
+        QtMultimedia."""
+        return self.result_bar.player
+
     def _make_player(self) -> None:
-        """Put the video player into :attr:`player_widget` (once; ``player`` stays None
-        without QtMultimedia)."""
+        """Make both players and put the video into :attr:`player_widget` (once)."""
         if self._player_made:
             return
         self._player_made = True
-        try:  # QtMultimedia needs pyside6-addons and libpulse0; without them show the path
-            from PySide6.QtMultimedia import QMediaPlayer
-            from PySide6.QtMultimediaWidgets import QVideoWidget
-        except ImportError:
-            return
-        video = QVideoWidget()
+        self.speech.player_bar.ensure_player()
+        if not self.result_bar.ensure_player():
+            return  # QtMultimedia needs pyside6-addons and libpulse0; the bar says so
+        from PySide6.QtMultimediaWidgets import QVideoWidget
+
+        self.video = video = QVideoWidget()
         video.setMinimumSize(256, 256)
         self.player_widget.layout().addWidget(video)
-        self.player = QMediaPlayer(self)
-        self.player.setVideoOutput(video)
-        self.player.mediaStatusChanged.connect(self._on_media_status)
+        self.result_bar.set_video_output(video)
+        self.result_bar.started.connect(self.speech.player_bar.pause)
         self._update_buttons()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
@@ -201,18 +237,43 @@ class LipsyncWorkspace(QWidget):
             self.status.setText(f"The photo {path.name} could not be read ({exc}).")
             return
         self.avatar_label.setPixmap(to_pixmap(image, AVATAR_SIDE))
+        self.opened_file.emit(str(path))
 
     def set_audio(self, path: Path) -> None:
-        self.audio_path = Path(path)
-        self.speech.show_audio(self.audio_path)
+        """Use the speech at ``path``; it is checked on the I/O workers, then its length shows
+        (or why it cannot be used, and it is dropped)."""
+        path = self.audio_path = Path(path)
+        self.speech.show_audio(path)
+        self.workers.run(
+            lambda: check_speech(path),
+            lambda seconds: self._on_speech_checked(path, seconds),
+            lambda exc: self._on_speech_checked(path, None, exc),
+        )
+        self._update_buttons()
+
+    def _on_speech_checked(
+        self, path: Path, seconds: float | None, exc: BaseException | None = None
+    ) -> None:
+        if path != self.audio_path:
+            return  # another file was chosen meanwhile
+        if seconds is not None:
+            self.speech.show_checked(path, seconds)
+            self.opened_file.emit(str(path))
+            return
+        self.audio_path = None
+        self.speech.show_unusable(path)
+        if isinstance(exc, StudioError):
+            self.status.setText(exc.user_message)
+        else:
+            log.error("checking the speech failed", exc_info=exc)
+            self.status.setText(f"The speech {path.name} could not be read ({exc}).")
         self._update_buttons()
 
     def _choose_avatar(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Avatar photo", "", "Images (*.png *.jpg *.jpeg *.webp)"
-        )
+        photos = " ".join(f"*{s}" for s in PHOTO_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Avatar photo", "", f"Images ({photos})")
         if path:
-            self.set_avatar(Path(path))
+            self.open_path(path)
 
     def choose_from_pack(self) -> None:
         picker = PackPicker(self.packs_root(), self)
@@ -257,8 +318,7 @@ class LipsyncWorkspace(QWidget):
         )
         job = self.service.submit("lipsync.render", request, Priority.NORMAL, label="Lipsync")
         self.job_id = job.id
-        if self.player is not None:
-            self.player.stop()
+        self.result_bar.set_source(None)
         self.view.setCurrentWidget(self.preview)
         self.progress.setValue(0)
         self.status.setText("Rendering…")
@@ -291,21 +351,25 @@ class LipsyncWorkspace(QWidget):
         self.status.setText(done.strip())
         self.progress.setFormat("Done")
         self._make_player()  # normally made already: the page was shown to start the job
-        if self.player is not None:
-            self.player.setSource(QUrl.fromLocalFile(str(self.result_path)))
+        self.result_bar.set_source(self.result_path)
         self._update_buttons()
 
-    def play(self) -> None:
-        """Play the finished video in place of the preview (back to it at the end)."""
-        if self.player is not None and self.result_path is not None:
-            self.view.setCurrentWidget(self.player_widget)
-            self.player.play()
+    def play_pause(self) -> None:
+        """Space: play or pause the finished video, or the speech while there is none."""
+        bar = self.result_bar if self.result_bar.can_play() else self.speech.player_bar
+        bar.toggle()
 
-    def _on_media_status(self, status: Any) -> None:
-        from PySide6.QtMultimedia import QMediaPlayer
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        # Space that no child took: a focused button keeps Space for itself (keyboard users
+        # press buttons with it); from a slider, the view or a label it plays / pauses.
+        if event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.play_pause()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
-        if status == QMediaPlayer.MediaStatus.EndOfMedia:
-            self.view.setCurrentWidget(self.preview)
+    def _on_video_started(self) -> None:
+        self.view.setCurrentWidget(self.player_widget)  # stays there: pause and seek show it
 
     def _on_failed(self, job: Any, message: str, detail: str) -> None:
         if self._mine(job):
@@ -319,54 +383,11 @@ class LipsyncWorkspace(QWidget):
             self.status.setText("Cancelled; nothing was written.")
             self._update_buttons()
 
-    def save_result(self, target: Path) -> None:
-        """Copy the finished video to ``target`` (``.mp4`` added when missing) on the I/O
-        workers, through a temporary file: a failed copy leaves ``target`` as it was. The
-        status line says when it is saved, or why not."""
-        from studio.ui.workspaces.lipsync.files import copy_atomic, same_file
-
-        if self.result_path is None:
-            self.status.setText("Nothing to save yet: generate a video first.")
-            return
-        target = Path(target)
-        if target.suffix.lower() != ".mp4":
-            target = target.with_name(target.name + ".mp4")
-        if any(p is not None and same_file(target, p) for p in (self.avatar_path, self.audio_path)):
-            self.status.setText(
-                f"{target.name} is the avatar or speech file: choose another name so it is kept."
-            )
-            return
-        self.saving = True
-        self._update_buttons()
-        self.status.setText(f"Saving {target.name}…")
-        source = self.result_path
-        self.workers.run(lambda: copy_atomic(source, target), self._on_saved, self._on_save_failed)
-
-    def _on_saved(self, target: Path) -> None:
-        self.saving = False
-        self.status.setText(f"Saved {target}")
-        self._update_buttons()
-
-    def _on_save_failed(self, exc: BaseException) -> None:
-        self.saving = False
-        if isinstance(exc, StudioError):
-            self.status.setText(exc.user_message)
-        else:
-            log.error("saving the video failed", exc_info=exc)
-            self.status.setText(f"The video could not be saved ({exc}).")
-        self._update_buttons()
-
-    def _save_as(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save video", "talking-head.mp4", "MP4 (*.mp4)")
-        if path:
-            self.save_result(Path(path))
-
     def _update_buttons(self) -> None:
         busy = self.job_id is not None
         ready = self.avatar_path is not None and self.audio_path is not None
         self.generate_button.setEnabled(ready and not busy)
         self.cancel_button.setEnabled(busy)
         self.save_button.setEnabled(self.result_path is not None and not busy and not self.saving)
-        self.play_button.setEnabled(
-            self.player is not None and self.result_path is not None and not busy
-        )
+        self.result_bar.setEnabled(not busy)
+        self.actions_changed.emit()

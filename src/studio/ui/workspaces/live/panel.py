@@ -1,5 +1,6 @@
 """The Live workspace's left side: source, model, VAE, prompt, strength, seed, size, speed,
-the start / freeze / save / send buttons, status and the source preview."""
+the start / freeze buttons, status and the source preview (the frozen frame's own buttons
+sit under the output, in ``frozen_view.py``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.widgets.icons import set_icon
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.workspaces.live.source_picker import SourcePicker
 
@@ -96,11 +98,11 @@ class LivePanel(QWidget):
         for label, mode in SPEEDS:
             self.speed.addItem(label, mode)
         self.start_button = QPushButton("Start")
+        set_icon(self.start_button, "mdi6.play")
         self.freeze_button = QPushButton("Freeze frame", enabled=False)
-        self.save_button = QPushButton("Save...", enabled=False)
-        self.canvas_button = QPushButton("Send to Canvas", enabled=False)
+        self.freeze_button.setToolTip("Keep the current output frame to save it or edit it (F)")
+        set_icon(self.freeze_button, "mdi6.snowflake")
         self.status = QLabel("Stopped", wordWrap=True)
-        self.note = QLabel(wordWrap=True)  # what became of the frozen frame (saved, sent)
         self.error = QLabel(wordWrap=True, styleSheet="color: #e74c3c")
         self.source_view = ImageView("No source (text to image)")
 
@@ -116,16 +118,15 @@ class LivePanel(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Size", self.frame_size)
         form.addRow("Speed", self.speed)
-        frame_buttons = QHBoxLayout()
-        for b in (self.freeze_button, self.save_button, self.canvas_button):
-            frame_buttons.addWidget(b)
+        stream_buttons = QHBoxLayout()
+        stream_buttons.addWidget(self.start_button, 3)
+        stream_buttons.addWidget(self.freeze_button, 2)
         self.start_button.setMinimumHeight(32)
+        self.freeze_button.setMinimumHeight(32)
         side = QVBoxLayout()
         side.addLayout(form)
-        side.addWidget(self.start_button)
-        side.addLayout(frame_buttons)
+        side.addLayout(stream_buttons)
         side.addWidget(self.status)
-        side.addWidget(self.note)
         side.addWidget(self.error)
         side.addWidget(heading("Source"))
         side.addWidget(self.source_view, 1)

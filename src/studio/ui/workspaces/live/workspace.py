@@ -12,7 +12,9 @@ Leaving the workspace (another page, "Send to Canvas", a minimised window) pause
 and turns the camera off; coming back resumes both. The status shows only the newest frame:
 the service collapses a stream's progress to the newest update when the GUI falls behind, and
 nothing here queues frames. Saving a frozen frame runs on the I/O workers, through a temporary
-file that replaces the target only once written.
+file that replaces the target only once written. The frozen frame shows small under the
+output with its buttons (``frozen_view.py``); File > Open / Export and F come through
+``menu_actions.py``; the screen region is dragged out on the screen (``region_overlay.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QVBoxLayout,
     QWidget,
@@ -36,20 +38,25 @@ from studio.pipelines.live.jobs import LiveStreamRequest
 from studio.pipelines.live.session import LiveControls
 from studio.pipelines.prompt_filter import blocked_word
 from studio.services.jobs import Priority
+from studio.ui.widgets.icons import set_icon
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.workspaces.live.frozen import FrozenFrame
+from studio.ui.workspaces.live.frozen_view import FrozenStrip
+from studio.ui.workspaces.live.menu_actions import LiveActions
 from studio.ui.workspaces.live.panel import FrameReadout, LivePanel, heading
 from studio.ui.workspaces.live.source_picker import RegionDialog
 from studio.ui.workspaces.live.sources import CameraSource, CanvasSource, FrameSource, ScreenSource
 
 __all__ = ["LiveWorkspace"]
-FRAME_FORMATS = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 
 
-class LiveWorkspace(QWidget):
+class LiveWorkspace(LiveActions, QWidget):
     """Source, model, prompt and controls on the left; the generated stream on the right."""
 
     send_to_canvas = Signal(object)  # a PIL image of the frozen frame
+    actions_changed = Signal()  # the menus contract (studio.ui.shell.workspace_actions)
+    notify = Signal(str)
+    opened_file = Signal(str)
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +69,7 @@ class LiveWorkspace(QWidget):
         self.last_frame: Any = None  # the latest rendered LiveFrame (written on its thread)
         self.skipped_frames = 0  # unchanged inputs the similarity filter skipped
         self.frozen = FrozenFrame(self)
+        self.export_dir: Path | None = None  # where the last frame was saved (File > Export)
         self._resume_on_show = False
         self.readout = FrameReadout()
         self._source_version = -1
@@ -69,9 +77,11 @@ class LiveWorkspace(QWidget):
 
         self.panel = LivePanel(store)
         self.output_view = ImageView("Press Start")
+        self.frozen_view = FrozenStrip()
         output = QVBoxLayout()
         output.addWidget(heading("Output"))
         output.addWidget(self.output_view, 1)
+        output.addWidget(self.frozen_view)
         layout = QHBoxLayout(self)
         layout.addWidget(self.panel, 1)
         layout.addLayout(output, 2)
@@ -91,8 +101,11 @@ class LiveWorkspace(QWidget):
         self.panel.source_kind.activated.connect(self._source_chosen)
         self.panel.start_button.clicked.connect(lambda: self.toggle())
         self.panel.freeze_button.clicked.connect(lambda: self.freeze())
-        self.panel.save_button.clicked.connect(lambda: self._save())
-        self.panel.canvas_button.clicked.connect(lambda: self._send_to_canvas())
+        self.frozen_view.save_button.clicked.connect(lambda: self.save_frozen_as())
+        self.frozen_view.canvas_button.clicked.connect(lambda: self._send_to_canvas())
+        freeze_key = QShortcut(QKeySequence(Qt.Key.Key_F), self)
+        freeze_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        freeze_key.activated.connect(lambda: self.freeze())
         self.frozen.saved.connect(self._on_saved)
         self.frozen.failed.connect(self._on_save_failed)
         service.job_progress.connect(self._on_progress)
@@ -118,13 +131,17 @@ class LiveWorkspace(QWidget):
     def use_screen_region(self, region: QRect, screen: Any = None) -> None:
         self.set_source(ScreenSource(region, screen))
 
-    def use_image(self, path: str) -> None:
+    def use_image(self, path: str) -> bool:
+        """Use the image file at ``path`` as the source; False (and a message) if unreadable."""
         from studio.pipelines.live.frames import to_rgb_array
 
         try:
             self.set_source(FrameSource(to_rgb_array(path), name="Image file"))
         except BadInput as exc:
             self._show_error(exc.user_message)
+            return False
+        self.opened_file.emit(str(path))
+        return True
 
     def set_source(self, source: FrameSource | None) -> None:
         """Use ``source`` for img2img (``None``: txt2img); a running stream restarts on it."""
@@ -153,16 +170,27 @@ class LiveWorkspace(QWidget):
         elif kind == "camera":
             self.use_camera(device)
         elif kind == "screen":
-            dialog = RegionDialog(parent=self)
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                self.use_screen_region(dialog.region())
+            self.choose_screen_region()
         elif kind == "file":
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Source image", "", "Images (*.png *.jpg *.jpeg *.webp)"
-            )
-            if path:
-                self.use_image(path)
+            self.choose_image()
         self._select_current_source()
+
+    def choose_screen_region(self) -> None:
+        """The region dialog: drag on a screen, or type the numbers (the last region again)."""
+        last = self.source if isinstance(self.source, ScreenSource) else None
+        # The screen under the page, found by position: the wrapper QWidget.screen() returns
+        # dies with this widget in PySide6, and the screen source outlives it.
+        here = QGuiApplication.screenAt(self.mapToGlobal(self.rect().center()))
+        dialog = RegionDialog(
+            screen=last.screen if last else here,
+            region=last.region if last else None,
+            parent=self,
+        )
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.use_screen_region(dialog.region(), dialog.target_screen)
+        finally:
+            dialog.deleteLater()  # one dialog per use, not one more child per pick
 
     def _select_current_source(self) -> None:
         """Point the list at the source in use (a cancelled dialog keeps the old one)."""
@@ -283,6 +311,7 @@ class LiveWorkspace(QWidget):
         self.readout.clear()
         self.last_frame, self.skipped_frames = None, 0
         self.panel.start_button.setText("Stop")
+        set_icon(self.panel.start_button, "mdi6.stop")
         self.panel.status.setText("Starting...")
 
     def _remember_frame(self, frame: Any) -> None:  # device thread: one atomic assignment
@@ -300,6 +329,7 @@ class LiveWorkspace(QWidget):
     def _stopped(self) -> None:
         self.job_id = None
         self.panel.start_button.setText("Start")
+        set_icon(self.panel.start_button, "mdi6.play")
         self.panel.status.setText("Stopped")
 
     def hideEvent(self, event: Any) -> None:  # noqa: N802 - leaving the workspace pauses it
@@ -349,41 +379,18 @@ class LiveWorkspace(QWidget):
 
     # -- freeze / save / send ------------------------------------------------------------
     def freeze(self) -> None:
-        """Keep the current output frame for saving or sending to the Canvas."""
+        """Keep the current output frame for saving or sending to the Canvas; it shows small
+        under the output with what can be done with it."""
         if self.last_image is None:
             return
         self.frozen.freeze(self.last_image, self.controls.get())
-        self.panel.note.setText("Frame frozen: save it or send it to the Canvas.")
-        self.panel.save_button.setEnabled(not self.frozen.saving)
-        self.panel.canvas_button.setEnabled(True)
+        self.frozen_view.show_frame(self.frozen.image, self.frozen.settings)
+        self.frozen_view.save_button.setEnabled(not self.frozen.saving)
+        self.actions_changed.emit()
 
     def _send_to_canvas(self) -> None:
         if self.frozen.image is None:
             return
         # A copy: the Canvas edits its own image; the frozen frame stays here for Save.
         self.send_to_canvas.emit(self.frozen.image.copy())
-        self.panel.note.setText("Frame sent to the Canvas.")
-
-    def save_frozen(self, path: str | Path) -> None:
-        """Save the frozen frame to ``path`` in the background (see :class:`FrozenFrame`)."""
-        target = self.frozen.save(path)
-        if target is None:
-            self._show_error("Freeze a frame first.")
-            return
-        self.panel.save_button.setEnabled(False)
-        self.panel.error.clear()
-        self.panel.note.setText(f"Saving {target.name}...")
-
-    def _on_saved(self, target: Path) -> None:
-        self.panel.save_button.setEnabled(True)
-        self.panel.note.setText(f"Saved {target}")
-
-    def _on_save_failed(self, message: str) -> None:
-        self.panel.save_button.setEnabled(True)
-        self.panel.note.clear()
-        self._show_error(message)
-
-    def _save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save frame", "live.png", FRAME_FORMATS)
-        if path:
-            self.save_frozen(path)
+        self.frozen_view.note.setText("Frame sent to the Canvas.")
