@@ -5,7 +5,7 @@ as a whole (non-commercial: InstantID and antelopev2 are for research only) and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.models.catalogue import workspace_licence
 from studio.pipelines.headshots.styles import list_styles
+
+if TYPE_CHECKING:  # the pack module loads numpy: imported where a request is made
+    from studio.pipelines.headshots.pack import PackRequest
 
 FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
 THUMB = 104  # style thumbnail size (the files are 256 px: small enough to load here)
@@ -81,6 +84,21 @@ class StyleStep(QWidget):
         self.licences = QLabel(self._licence_text())
         self.licences.setWordWrap(True)
         form.addRow("Models", self.licences)
+
+    def pack_request(self, selfies: list[Path], seed: int) -> PackRequest:
+        """The pack job's request from these choices (``selfies``: the accepted ones)."""
+        from studio.pipelines.headshots.pack import PackRequest
+
+        return PackRequest(
+            selfies=selfies,
+            style=self.style_box.currentData() or "corporate",
+            custom_prompt=self.prompt.text(),
+            count=self.count.value(),
+            size=self.image_size.value(),
+            refine_top_k=self.top_k.value(),
+            upscale=self.upscale.isChecked(),
+            seed=seed,
+        )
 
     def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
         item = QListWidgetItem(name)
