@@ -94,14 +94,14 @@ def test_flagged_images_are_badged_without_ticking_anything_and_can_be_hidden(
     assert sorted(ws.gallery.selected_indices()) == [0, 3]
     assert ws.reroll_button.isEnabled() and ws.review.export_button.isEnabled()
     clicks.tab(ws.tabs, EXPORT)
-    assert ws.export_step.selection.text() == "2 image(s) selected: #1 #4"
+    assert ws.export_step.selection.text() == "2 portraits selected: #1 #4"
 
     # Hide flagged drops them from view and from the selection too; the note says where
     clicks.tab(ws.tabs, REVIEW)
     clicks.button(ws.hide_flagged)
     assert _labels(ws) == ["#1 · id 0.71", "#3 · id 0.52"]
     assert ws.gallery.selected_indices() == [0]
-    assert ws.export_step.selection.text() == "1 image(s) selected: #1"
+    assert ws.export_step.selection.text() == "1 portrait selected: #1"
     assert ws.note.text().endswith("and are hidden (untick Hide flagged to see them).")
 
 

@@ -87,7 +87,7 @@ def test_back_and_next_walk_the_pages_and_say_why_next_waits(
     # 4. Export: the last page; Back (and Alt+B) walk back
     assert ws.tabs.currentIndex() == EXPORT
     assert not nav.next_button.isEnabled() and nav.next_button.toolTip() == "This is the last step."
-    assert ws.export_step.selection.text() == "1 image(s) selected: #2"
+    assert ws.export_step.selection.text() == "1 portrait selected: #2"
     clicks.button(nav.back_button)
     assert ws.tabs.currentIndex() == REVIEW
     _alt(qtbot, ws, Qt.Key.Key_B, then_page=STYLE)

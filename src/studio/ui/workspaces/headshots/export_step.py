@@ -66,7 +66,7 @@ class ExportStep(QWidget):
         self.exporting = False
         self.export_button.clicked.connect(lambda: self.export())
         self.selection = QLabel("")
-        self.status = QLabel("Select images in the review (step 3), then export them.")
+        self.status = QLabel("")  # what the last export did
         self.status.setWordWrap(True)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder)
@@ -95,10 +95,12 @@ class ExportStep(QWidget):
         pack, indices = self.source()
         if pack is None:
             self.selection.setText("No pack yet: generate one or open a past pack.")
+        elif not indices:
+            self.selection.setText("Nothing selected: select portraits in the review (step 3).")
         else:
             chosen = " ".join(number(i) for i in sorted(indices)[:12])
             more = " …" if len(indices) > 12 else ""
-            self.selection.setText(f"{len(indices)} image(s) selected: {chosen}{more}".rstrip(": "))
+            self.selection.setText(f"{portraits(len(indices))} selected: {chosen}{more}")
 
     def choose_and_export(self) -> None:
         """Ask for a folder (starting at the current one), then export there."""
