@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from studio.core import paths
+from tests.ui.mnemonics import assert_unique_mnemonics
 
 SELFIES, STYLE, REVIEW, EXPORT = 0, 1, 2, 3
 
@@ -82,6 +83,9 @@ def test_back_and_next_walk_the_pages_and_say_why_next_waits(
     assert nav.next_button.toolTip() == "Select the portraits to export first."
     clicks.item(ws.gallery, ws.gallery.item(1))
     assert nav.next_button.isEnabled()
+    # every button and labelled field on the page has its own Alt letter, none of the menus'
+    letters = assert_unique_mnemonics(ws, skip=("",))  # blank form labels: nothing to press
+    assert not set(letters) & set("ftvhe")  # File, Tools, View, Help, Edit
     clicks.button(nav.next_button)
 
     # 4. Export: the last page; Back (and Alt+B) walk back

@@ -64,7 +64,7 @@ class JobsPanel(QWidget):
         # Delete on the selected rows (eventFilter): cancels running/queued jobs, removes
         # ended ones. A key filter, not a shortcut: nothing else in the window takes it.
         self.tree.installEventFilter(self)
-        self.clear_button = QPushButton("Clear &finished")
+        self.clear_button = QPushButton("C&lear finished")
         self.clear_button.setObjectName("clearFinished")
         self.clear_button.setToolTip("Remove the rows of finished, failed and cancelled jobs")
         set_icon(self.clear_button, "mdi6.broom")
@@ -267,7 +267,7 @@ class JobsPanel(QWidget):
             if not self._states[job_id].done:
                 cancel = menu.addAction("&Cancel job")
                 cancel.triggered.connect(lambda: self._services[job_id].cancel(job_id))
-        clear = menu.addAction("Clear &finished")
+        clear = menu.addAction("C&lear finished")
         clear.setEnabled(self.clear_button.isEnabled())
         clear.triggered.connect(lambda: self.clear_finished())
         self.context_menu = menu  # kept: tests and screenshots can read it

@@ -39,6 +39,12 @@ if TYPE_CHECKING:  # the packs module loads numpy: imported where an export runs
     Source = Callable[[], tuple[Pack | None, list[int]]]
 
 
+def _buddy(text: str, field: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
+
+
 def portraits(count: int) -> str:
     """ "1 portrait", "10 portraits"."""
     return f"{count} portrait{'' if count == 1 else 's'}"
@@ -58,7 +64,7 @@ class ExportStep(QWidget):
         self.format.addItem("JPEG (quality 95)", "jpeg")
         self.format.addItem("WebP", "webp")
         self.folder = QLineEdit(placeholderText="a folder for the exported images")
-        self.choose_button = QPushButton("Ch&oose…")
+        self.choose_button = QPushButton("&Choose…")
         self.choose_button.clicked.connect(lambda: self._choose(then_export=False))
         # a lambda: clicked(bool) must never reach a method's parameters
         self.export_button = QPushButton("Export &selected")
@@ -78,8 +84,9 @@ class ExportStep(QWidget):
         button_row.addWidget(self.export_button)
         button_row.addStretch()
         form = QFormLayout(self)
-        form.addRow("Format", format_row)
-        form.addRow("Folder", folder_row)
+        # Alt letters unique in the window (none of the menus': F, E, V, T, H)
+        form.addRow(_buddy("Form&at", self.format), format_row)
+        form.addRow(_buddy("F&older", self.folder), folder_row)
         form.addRow("", self.selection)
         form.addRow("", button_row)
         form.addRow("", self.status)

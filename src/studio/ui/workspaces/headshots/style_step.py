@@ -70,20 +70,20 @@ class StyleStep(QWidget):
             minimum=64, maximum=2048, singleStep=64, value=1024
         )
         self.top_k = QSpinBox(minimum=0, maximum=50, value=10)
-        self.upscale = QCheckBox("Upscale x4", checked=True)
+        self.upscale = QCheckBox("&Upscale x4", checked=True)
         form = QFormLayout(self)
         self.licence_note = licence_note(catalogue)
         form.addRow(self.licence_note)
-        form.addRow("Style", self.style_box)
+        form.addRow("St&yle", self.style_box)
         form.addRow("", self.style_list)
-        form.addRow("Prompt", self.prompt)
-        form.addRow("Images", self.count)
-        form.addRow("Size (px)", self.image_size)
-        form.addRow("Refine best", self.top_k)
+        form.addRow("Pro&mpt", self.prompt)
+        form.addRow("&Images", self.count)
+        form.addRow("Si&ze (px)", self.image_size)
+        form.addRow("Refine be&st", self.top_k)
         form.addRow("", self.upscale)
         self.licences = QLabel(self._licence_text())
         self.licences.setWordWrap(True)
-        form.addRow("Models", self.licences)
+        form.addRow(QLabel("Models"), self.licences)  # no buddy: read-only text
 
     def pack_request(self, selfies: list[Path], seed: int) -> PackRequest:
         """The pack job's request from these choices (``selfies``: the accepted ones)."""
