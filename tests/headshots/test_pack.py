@@ -283,9 +283,9 @@ def test_a_clean_hand_made_pack_loads_and_exports(tmp_path):
     pack = packs.load_pack(folder)
     assert pack.path("final/000.jpg") == folder / "final/000.jpg"
     written = packs.export_images(pack, [0], tmp_path / "out")
-    assert [p.name for p in written] == ["headshot_000.jpg"]
+    assert [p.name for p in written] == ["headshot_001.jpg"]  # index 0 is "#1" in the app
     assert packs.read_embedded_metadata(written[0])["index"] == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "headshot_000.jpg",
-        "headshot_000.json",
+        "headshot_001.jpg",
+        "headshot_001.json",
     ]

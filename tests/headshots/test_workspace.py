@@ -117,14 +117,14 @@ def test_every_button_from_selfies_to_export(
     result = finished.args[1]
     qtbot.waitUntil(lambda: not ws.workers.busy and not ws.gallery.workers.busy, timeout=30000)
 
-    # Every image flagged: shown anyway, badged, with the reason; one numbering from #1.
+    # Every image flagged: shown, badged, with the reason; one numbering from #1.
     assert ws.pack is not None and len(ws.pack.images) == 3
     settings = ws.pack.settings  # what the Style step's clicks and keys chose
     assert (settings["size"], settings["count"], settings["refine_top_k"]) == (64, 3, 1)
     assert settings["upscale"] is False and "navy blazer" in ws.pack.prompt
-    assert ws.show_flagged.isChecked() and sorted(ws.visible_indices()) == [0, 1, 2]
+    assert not ws.hide_flagged.isChecked() and sorted(ws.visible_indices()) == [0, 1, 2]
     assert ws.note.text().startswith("All 3 images were flagged (no face found: 3")
-    assert "— showing them anyway." in ws.note.text()
+    assert "and are marked ⚠." in ws.note.text()
     labels = _labels(ws)
     assert sorted(label.split(" ·")[0] for label in labels) == ["#1", "#2", "#3"]
     assert all("\n⚠ no face found" in label for label in labels)
@@ -139,25 +139,30 @@ def test_every_button_from_selfies_to_export(
         assert icon.width() == 160 or icon.height() == 160
         assert icon.pixelColor(icon.width() // 2, icon.height() // 2).alpha() == 255
 
-    # Show flagged off hides them all, and the note says where they went; on again.
-    clicks.button(ws.show_flagged)
-    assert ws.visible_indices() == [] and "Tick Show flagged" in ws.note.text()
-    clicks.button(ws.show_flagged)
+    # Hide flagged hides them all, and the note says where they went; shown again.
+    clicks.button(ws.hide_flagged)
+    assert ws.visible_indices() == [] and "untick Hide flagged" in ws.note.text()
+    clicks.button(ws.hide_flagged)
     assert sorted(ws.visible_indices()) == [0, 1, 2]
 
-    # Re-roll the best image: a new seed, the same number.
+    # Re-roll the middle image: a new seed, the same number, the same place, still selected.
     assert not ws.reroll_button.isEnabled()  # nothing selected
-    first = ws.gallery.item(0)
-    index = first.data(256)  # Qt.ItemDataRole.UserRole
+    order = [ws.gallery.item(r).data(256) for r in range(3)]  # Qt.ItemDataRole.UserRole
+    middle = ws.gallery.item(1)
+    index = middle.data(256)
     old_seed = ws.pack.image(index).seed
-    clicks.item(ws.gallery, first)
+    clicks.item(ws.gallery, middle)
     with qtbot.waitSignal(service.job_finished, timeout=120000):
         clicks.button(ws.reroll_button)
         assert not ws.reroll_button.isEnabled()  # one re-roll at a time
         assert ws.note.text() == f"Re-rolling #{index + 1}…"
     qtbot.waitUntil(lambda: ws.pack.image(index).seed != old_seed, timeout=30000)
-    assert ws.gallery.count() == 3 and ws.show_flagged.isChecked()
+    assert [ws.gallery.item(r).data(256) for r in range(3)] == order
+    assert ws.gallery.selected_indices() == [index] and ws.gallery.item(1).isSelected()
+    assert ws.gallery.item(1).text().startswith(f"#{index + 1} · ")
+    assert ws.gallery.count() == 3 and not ws.hide_flagged.isChecked()
     assert ws.note.text().startswith("All 3 images were flagged")
+    assert ws.reroll_button.isEnabled()  # the selection is kept: re-roll again at once
 
     # 4. Export the selection into a typed folder: JPEG with metadata and a JSON sidecar.
     qtbot.waitUntil(lambda: not ws.gallery.workers.busy, timeout=30000)
@@ -165,14 +170,14 @@ def test_every_button_from_selfies_to_export(
     chosen = ws.gallery.selected_indices()
     clicks.tab(ws.tabs, EXPORT)
     step4 = ws.export_step
-    assert step4.selection.text() == f"1 image(s) selected: #{chosen[0] + 1}"
+    assert step4.selection.text() == f"1 portrait selected: #{chosen[0] + 1}"
     out = tmp_path / "out"
     clicks.type_into(step4.folder, str(out))
     with qtbot.waitSignal(ws.exported, timeout=30000) as exported:
         clicks.button(step4.export_button)
     written = exported.args[0]
-    assert written == [out / f"headshot_{chosen[0]:03d}.jpg"]
-    assert step4.status.text() == f"1 image(s) exported to {out}."
+    assert written == [out / f"headshot_{chosen[0] + 1:03d}.jpg"]  # #1 is headshot_001
+    assert step4.status.text() == f"Exported 1 portrait to {out}."
     image = ws.pack.image(chosen[0])
     with Image.open(written[0]) as img:
         assert img.format == "JPEG" and img.size == (64, 64)
@@ -187,7 +192,7 @@ def test_every_button_from_selfies_to_export(
     assert again.gallery.count() == 0 and again.past.count() == 1
     clicks.choose_in_combo(again.past, 0)
     qtbot.waitUntil(lambda: again.gallery.count() == 3, timeout=10000)
-    assert again.pack.folder == ws.pack.folder and again.show_flagged.isChecked()
+    assert again.pack.folder == ws.pack.folder and not again.hide_flagged.isChecked()
 
 
 def test_cancel_keeps_finished_images(qtbot, clicks, service, new_workspace, tmp_path, photos):

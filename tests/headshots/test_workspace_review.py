@@ -53,7 +53,7 @@ def _badge_colour(item):
     return image.pixelColor(12, 20)  # inside the badge (a 32 px disc at 4, 4), beside its "!"
 
 
-def test_flagged_images_are_hidden_with_a_note_and_badged_when_shown(
+def test_flagged_images_are_badged_without_ticking_anything_and_can_be_hidden(
     qtbot, clicks, open_workspace, make_pack
 ):
     pack = make_pack(
@@ -65,18 +65,12 @@ def test_flagged_images_are_hidden_with_a_note_and_badged_when_shown(
     assert ws.past.count() == 1
     assert ws.past.itemText(0) == f"Studio white · {created} · 4 images, 2 flagged"
     assert not ws.reroll_button.isEnabled()  # nothing open yet
-    assert not ws.show_flagged.isEnabled() and not ws.progress.isVisible()  # no job: no bar
+    assert not ws.hide_flagged.isEnabled() and not ws.progress.isVisible()  # no job: no bar
     _open_past(qtbot, clicks, ws)
 
-    # best first, numbered from #1 (index 0 is "#1"), flagged ones hidden and counted
-    assert _labels(ws) == ["#1 · id 0.71", "#3 · id 0.52"]
-    assert not ws.show_flagged.isChecked()
-    assert ws.note.text() == (
-        "2 of 4 images were flagged (no face found: 1, blurred: 1, near duplicate: 1) "
-        "and are hidden. Tick Show flagged to see them."
-    )
-
-    clicks.button(ws.show_flagged)
+    # every image shown at once, best first, numbered from #1 (index 0 is "#1"); the flagged
+    # ones carry a badge and their reason without any box ticked
+    assert not ws.hide_flagged.isChecked()
     shown = _labels(ws)
     assert shown == [
         "#1 · id 0.71",
@@ -86,39 +80,42 @@ def test_flagged_images_are_hidden_with_a_note_and_badged_when_shown(
     ]
     tooltips = [ws.gallery.item(i).toolTip() for i in range(4)]
     assert not any("-0.00" in t for t in shown + tooltips)
-    assert "marked ⚠" in ws.note.text()
+    assert ws.note.text() == (
+        "2 of 4 images were flagged (no face found: 1, blurred: 1, near duplicate: 1) "
+        "and are marked ⚠."
+    )
     flagged_badge, plain = _badge_colour(ws.gallery.item(3)), _badge_colour(ws.gallery.item(0))
     assert (flagged_badge.red(), flagged_badge.green(), flagged_badge.blue()) == (214, 120, 0)
     assert (plain.red(), plain.blue()) != (214, 0)
 
-    # select two images: re-roll and the export step follow the selection
+    # select two images: re-roll, export and the export step follow the selection
     clicks.item(ws.gallery, ws.gallery.item(0))
     clicks.item(ws.gallery, ws.gallery.item(3), ctrl=True)
     assert sorted(ws.gallery.selected_indices()) == [0, 3]
-    assert ws.reroll_button.isEnabled()
+    assert ws.reroll_button.isEnabled() and ws.review.export_button.isEnabled()
     clicks.tab(ws.tabs, EXPORT)
-    assert ws.export_step.selection.text() == "2 image(s) selected: #1 #4"
+    assert ws.export_step.selection.text() == "2 portraits selected: #1 #4"
 
-    # hiding flagged images again drops them from the selection too
+    # Hide flagged drops them from view and from the selection too; the note says where
     clicks.tab(ws.tabs, REVIEW)
-    clicks.button(ws.show_flagged)
+    clicks.button(ws.hide_flagged)
     assert _labels(ws) == ["#1 · id 0.71", "#3 · id 0.52"]
     assert ws.gallery.selected_indices() == [0]
-    assert ws.export_step.selection.text() == "1 image(s) selected: #1"
+    assert ws.export_step.selection.text() == "1 portrait selected: #1"
+    assert ws.note.text().endswith("and are hidden (untick Hide flagged to see them).")
 
 
-def test_every_image_flagged_shows_them_anyway_with_a_message(
-    qtbot, clicks, open_workspace, make_pack
-):
-    make_pack(paths.headshot_packs_dir(), [(["no-face"], 0.0)] * 3)
+def test_every_image_flagged_shows_them_with_a_message(qtbot, clicks, open_workspace, make_pack):
+    root = paths.headshot_packs_dir()
+    make_pack(root, [(["no-face"], 0.0)] * 3)
     ws = open_workspace()
     _open_past(qtbot, clicks, ws)
 
-    assert ws.show_flagged.isChecked()
+    assert not ws.hide_flagged.isChecked()
     assert ws.visible_indices() == [0, 1, 2] and ws.gallery.isVisible()
     assert ws.note.isVisible()
     assert ws.note.text() == (
-        "All 3 images were flagged (no face found: 3) — showing them anyway. "
+        "All 3 images were flagged (no face found: 3) and are marked ⚠. "
         "Clearer selfies or another style may help."
     )
     assert _labels(ws) == [f"#{i} · id 0.00\n⚠ no face found" for i in (1, 2, 3)]
@@ -134,11 +131,20 @@ def test_every_image_flagged_shows_them_anyway_with_a_message(
         assert (badge.red(), badge.green(), badge.blue()) == (214, 120, 0)
         assert abs(middle.green() - 90) <= 3, row  # the draft's colour (R and B vary by image)
 
-    clicks.button(ws.show_flagged)  # the user may still hide them: then the note says where
+    clicks.button(ws.hide_flagged)  # the user may still hide them: then the note says where
     assert ws.visible_indices() == []
     assert ws.note.text() == (
-        "All 3 images were flagged (no face found: 3). Tick Show flagged to see them."
+        "All 3 images were flagged (no face found: 3) and are hidden (untick Hide flagged to "
+        "see them). Clearer selfies or another style may help."
     )
+
+    # another pack where every image is flagged opens shown, not as a blank page
+    make_pack(root, [(["blurred"], 0.1)] * 2)
+    ws.refresh_past_packs()
+    qtbot.waitUntil(lambda: ws.past.count() == 2, timeout=10000)
+    other = [r for r in range(2) if ws.past.itemData(r) != str(ws.pack.folder)][0]
+    _open_past(qtbot, clicks, ws, row=other)
+    assert not ws.hide_flagged.isChecked() and ws.visible_indices() == [0, 1]
 
 
 def test_stepping_through_past_packs_shows_the_last_one(qtbot, clicks, open_workspace, make_pack):
@@ -208,6 +214,7 @@ def test_export_to_a_typed_folder_a_chosen_folder_and_a_bad_one(
 
     clicks.tab(ws.tabs, REVIEW)
     # the first image takes a click after its thumbnail arrived while a flagged one is hidden
+    clicks.button(ws.hide_flagged)
     clicks.item(ws.gallery, ws.gallery.item(0))
     clicks.item(ws.gallery, ws.gallery.item(1), ctrl=True)
     assert sorted(ws.gallery.selected_indices()) == [0, 1]
@@ -222,11 +229,12 @@ def test_export_to_a_typed_folder_a_chosen_folder_and_a_bad_one(
         assert not step.export_button.isEnabled()  # until the worker is done
 
     written = _exported(qtbot, ws, click_export)
-    assert sorted(p.name for p in written) == ["headshot_000.jpg", "headshot_001.jpg"]
+    # numbered as shown: #1 and #2 are headshot_001 and headshot_002
+    assert sorted(p.name for p in written) == ["headshot_001.jpg", "headshot_002.jpg"]
     assert step.export_button.isEnabled()
-    assert step.status.text() == f"2 image(s) exported to {jpeg_dir}."
+    assert step.status.text() == f"Exported 2 portraits to {jpeg_dir}."
     for path in written:
-        index = int(path.stem[-3:])
+        index = int(path.stem[-3:]) - 1
         with Image.open(path) as img:
             assert img.format == "JPEG" and img.size == (64, 64)
         meta = packs.read_embedded_metadata(path)
@@ -235,10 +243,10 @@ def test_export_to_a_typed_folder_a_chosen_folder_and_a_bad_one(
         assert sidecar["index"] == index and sidecar["seed"] == 1000 + index
         assert sidecar["style"] == "studio-white"
     assert sorted(p.name for p in jpeg_dir.iterdir()) == [
-        "headshot_000.jpg",
-        "headshot_000.json",
         "headshot_001.jpg",
         "headshot_001.json",
+        "headshot_002.jpg",
+        "headshot_002.json",
     ]
 
     # WebP with an empty folder field: Export asks for a folder, then exports there
@@ -250,10 +258,10 @@ def test_export_to_a_typed_folder_a_chosen_folder_and_a_bad_one(
     clicks.button(step.export_button)
     written = _exported(qtbot, ws, lambda: clicks.answer_file_dialog(step, webp_dir))
     assert step.folder.text() == str(webp_dir)
-    assert sorted(p.name for p in written) == ["headshot_000.webp", "headshot_001.webp"]
+    assert sorted(p.name for p in written) == ["headshot_001.webp", "headshot_002.webp"]
     with Image.open(written[0]) as img:
         assert img.format == "WEBP"
-    assert packs.read_embedded_metadata(written[0])["index"] == int(written[0].stem[-3:])
+    assert packs.read_embedded_metadata(written[0])["index"] == int(written[0].stem[-3:]) - 1
     assert written[0].with_suffix(".json").is_file()
 
     # Choose… only fills the field

@@ -215,7 +215,10 @@ def _exif(meta: dict[str, Any]) -> bytes:
 def export_images(
     pack: Pack, indices: list[int], folder: Path | str, fmt: str = "jpeg", quality: int = 95
 ) -> list[Path]:
-    """Chosen images (final if refined, else draft) with embedded metadata + JSON sidecars."""
+    """Chosen images (final if refined, else draft) with embedded metadata + JSON sidecars.
+
+    Files are numbered as people count, like the app's "#1": image index 0 is
+    ``headshot_001``."""
     from studio.core.imageio import load_image
     from studio.core.outputs import write_text_atomic
 
@@ -233,7 +236,7 @@ def export_images(
         source = pack.path(item.final or item.draft)
         pixels = np.asarray(load_image(source))
         meta = image_metadata(pack, item)
-        target = folder / f"headshot_{index:03d}{ext}"
+        target = folder / f"headshot_{index + 1:03d}{ext}"
         write_image(pixels, target, quality=quality, exif=_exif(meta))
         try:
             write_text_atomic(target.with_suffix(".json"), json.dumps(meta, indent=1))

@@ -1,6 +1,8 @@
 """Step 4 of the Headshots wizard: the images selected in the review, written as JPEG (q95) or
 WebP with their metadata embedded and a JSON sidecar each, into a folder the user types or
-chooses. The files are written on an I/O worker, never on the GUI thread.
+chooses (the review page's Export button and File > Export use the same folder and format).
+Files are numbered like the app: portrait #1 is ``headshot_001``. They are written on an I/O
+worker, never on the GUI thread.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
+from studio.ui.widgets.icons import set_icon
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.headshots.dialogs import choose_folder
 from studio.ui.workspaces.headshots.gallery import number
@@ -36,10 +39,22 @@ if TYPE_CHECKING:  # the packs module loads numpy: imported where an export runs
     Source = Callable[[], tuple[Pack | None, list[int]]]
 
 
+def _buddy(text: str, field: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
+
+
+def portraits(count: int) -> str:
+    """ "1 portrait", "10 portraits"."""
+    return f"{count} portrait{'' if count == 1 else 's'}"
+
+
 class ExportStep(QWidget):
     """Format, folder and the Export button; ``exported`` reports the files written."""
 
     exported = Signal(list)  # the files an export wrote (empty when it failed)
+    said = Signal(str)  # each status message, for the review page's note
 
     def __init__(self, source: Source, catalogue: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,13 +64,15 @@ class ExportStep(QWidget):
         self.format.addItem("JPEG (quality 95)", "jpeg")
         self.format.addItem("WebP", "webp")
         self.folder = QLineEdit(placeholderText="a folder for the exported images")
-        self.choose_button = QPushButton("Choose…")
+        self.choose_button = QPushButton("&Choose…")
         self.choose_button.clicked.connect(lambda: self._choose(then_export=False))
         # a lambda: clicked(bool) must never reach a method's parameters
-        self.export_button = QPushButton("Export selected")
+        self.export_button = QPushButton("Export &selected")
+        set_icon(self.export_button, "mdi6.export")
+        self.exporting = False
         self.export_button.clicked.connect(lambda: self.export())
         self.selection = QLabel("")
-        self.status = QLabel("Select images in the review (step 3), then export them.")
+        self.status = QLabel("")  # what the last export did
         self.status.setWordWrap(True)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder)
@@ -67,23 +84,34 @@ class ExportStep(QWidget):
         button_row.addWidget(self.export_button)
         button_row.addStretch()
         form = QFormLayout(self)
-        form.addRow("Format", format_row)
-        form.addRow("Folder", folder_row)
+        # Alt letters unique in the window (none of the menus': F, E, V, T, H)
+        form.addRow(_buddy("Form&at", self.format), format_row)
+        form.addRow(_buddy("F&older", self.folder), folder_row)
         form.addRow("", self.selection)
         form.addRow("", button_row)
         form.addRow("", self.status)
         form.addRow(licence_note(catalogue))
         self.update_selection()
 
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.said.emit(text)
+
     def update_selection(self) -> None:
         """Say what Export would write (the workspace calls this when the selection changes)."""
         pack, indices = self.source()
         if pack is None:
             self.selection.setText("No pack yet: generate one or open a past pack.")
+        elif not indices:
+            self.selection.setText("Nothing selected: select portraits in the review (step 3).")
         else:
             chosen = " ".join(number(i) for i in sorted(indices)[:12])
             more = " …" if len(indices) > 12 else ""
-            self.selection.setText(f"{len(indices)} image(s) selected: {chosen}{more}".rstrip(": "))
+            self.selection.setText(f"{portraits(len(indices))} selected: {chosen}{more}")
+
+    def choose_and_export(self) -> None:
+        """Ask for a folder (starting at the current one), then export there."""
+        self._choose(then_export=True)
 
     def _choose(self, then_export: bool) -> None:
         start = self.folder.text().strip()
@@ -100,10 +128,10 @@ class ExportStep(QWidget):
         field asks for a folder first (the export starts once one is chosen)."""
         pack, indices = self.source()
         if pack is None:
-            self.status.setText("Generate or open a pack first.")
+            self._say("Generate or open a pack first.")
             return False
         if not indices:
-            self.status.setText("Select images in the review (step 3) first.")
+            self._say("Select images in the review (step 3) first.")
             return False
         text = self.folder.text().strip()
         if not text:
@@ -111,11 +139,12 @@ class ExportStep(QWidget):
             return False
         target = Path(text).expanduser()
         if not target.is_absolute():
-            self.status.setText("Type a full folder path, or choose a folder.")
+            self._say("Type a full folder path, or choose a folder.")
             return False
         fmt = self.format.currentData()
+        self.exporting = True
         self.export_button.setEnabled(False)
-        self.status.setText(f"Exporting {len(indices)} image(s)…")
+        self._say(f"Exporting {portraits(len(indices))}…")
         from studio.pipelines.headshots.packs import export_images
 
         self.workers.run(
@@ -126,15 +155,17 @@ class ExportStep(QWidget):
         return True
 
     def _done(self, written: list[Path], folder: Path) -> None:
+        self.exporting = False
         self.export_button.setEnabled(True)
-        self.status.setText(f"{len(written)} image(s) exported to {folder}.")
+        self._say(f"Exported {portraits(len(written))} to {folder}.")
         self.exported.emit(written)
 
     def _failed(self, exc: BaseException) -> None:
+        self.exporting = False
         self.export_button.setEnabled(True)
         if isinstance(exc, StudioError):
-            self.status.setText(exc.user_message)
+            self._say(exc.user_message)
         else:
             log.error("export failed", exc_info=exc)
-            self.status.setText(f"The export failed: {exc}")
+            self._say(f"The export failed: {exc}")
         self.exported.emit([])

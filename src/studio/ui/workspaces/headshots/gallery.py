@@ -1,9 +1,11 @@
 """The Headshots gallery: drafts streamed while a pack renders, then the reviewed pack best
-first with scores; flagged images carry a badge and are hidden unless asked.
+first with scores; flagged images always carry a badge and their reason, and can be hidden.
 
-Images are numbered from #1 everywhere in the UI (a pack's index 0 is "#1"), while drafting
-and after. The items (labels, scores, order) appear at once; their thumbnails are decoded from
-the pack's files (up to 4K after upscaling) on an I/O worker and filled in as they arrive.
+Images are numbered from #1 everywhere (a pack's index 0 is "#1", exported as
+``headshot_001``), while drafting and after. The items (labels, scores, order) appear at once;
+their thumbnails are decoded from the pack's files (up to 4K after upscaling) on an I/O worker
+and filled in as they arrive. Showing the same pack again (after a re-roll) updates the items
+in place: each keeps its place and the selection stays.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # the packs module loads numpy; only its types are needed her
 ICON = 160
 INDEX = Qt.ItemDataRole.UserRole  # the image's index in its pack (None: a streaming draft)
 FLAGGED = Qt.ItemDataRole.UserRole + 1
+SHOWN = Qt.ItemDataRole.UserRole + 2  # (seed, file) the thumbnail shows: redrawn on change
 FLAG_NAMES = {
     "no-face": "no face found",
     "low-identity": "does not look like you",
@@ -47,25 +50,21 @@ def flag_text(flags: list[str]) -> str:
     return ", ".join(FLAG_NAMES.get(f, f) for f in flags)
 
 
-def review_note(pack: Pack, show_flagged: bool) -> str:
+def review_note(pack: Pack, hide_flagged: bool) -> str:
     """One line over the gallery: how many images were flagged, why, and where they are."""
     total = len(pack.images)
     if total == 0:
         return "This pack has no images yet."
     flagged = [im for im in pack.images if im.flags]
     if not flagged:
-        return f"{total} image(s), best first. Select some to re-roll or export."
+        return f"{total} portrait(s), best first. Select some to re-roll or export."
     reasons = Counter(f for im in flagged for f in im.flags)
     why = ", ".join(f"{FLAG_NAMES.get(f, f)}: {n}" for f, n in reasons.most_common())
-    if len(flagged) == total:
-        head = f"All {total} images were flagged ({why})"
-        if show_flagged:
-            return f"{head} — showing them anyway. Clearer selfies or another style may help."
-        return f"{head}. Tick Show flagged to see them."
-    head = f"{len(flagged)} of {total} images were flagged ({why})"
-    if show_flagged:
-        return f"{head} and are marked ⚠."
-    return f"{head} and are hidden. Tick Show flagged to see them."
+    every = len(flagged) == total
+    head = f"All {total} images" if every else f"{len(flagged)} of {total} images"
+    where = "hidden (untick Hide flagged to see them)" if hide_flagged else "marked ⚠"
+    advice = " Clearer selfies or another style may help." if every else ""
+    return f"{head} were flagged ({why}) and are {where}.{advice}"
 
 
 def _badged(pixmap: QPixmap) -> QPixmap:
@@ -105,11 +104,13 @@ class Gallery(QListWidget):
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.workers = IoWorkers(self)
-        self.show_flagged = False
+        self.hide_flagged = False
+        self.folder: Path | None = None  # the pack shown (None: empty or streaming drafts)
         self._generation = 0  # thumbnails of a pack shown earlier are dropped
 
     def clear_images(self) -> None:
         self._generation += 1
+        self.folder = None
         self.clear()
 
     def add_preview(self, image: Any, done: int) -> None:
@@ -120,22 +121,37 @@ class Gallery(QListWidget):
         self.addItem(item)
 
     def show_pack(self, pack: Pack) -> None:
-        self.clear_images()
-        generation = self._generation
+        """Best first for a pack shown afresh; the same pack again is updated in place."""
+        if pack.folder != self.folder:
+            self.clear_images()
+            self.folder = pack.folder
+        rows = {self.item(r).data(INDEX): self.item(r) for r in range(self.count())}
         for im in pack.ranked():
-            label = f"{number(im.index)} · id {score(im.id_score)}" + (" ★" if im.final else "")
-            if im.flags:
-                label += f"\n⚠ {flag_text(im.flags)}"
-            item = QListWidgetItem(QIcon(_badged(_blank()) if im.flags else _blank()), label)
-            item.setData(INDEX, im.index)
-            item.setData(FLAGGED, bool(im.flags))
-            item.setToolTip(
-                f"{number(im.index)}: seed {im.seed}\nidentity {score(im.id_score)}\n"
-                f"sharpness {im.sharpness:.0f}\n{flag_text(im.flags) or 'not flagged'}"
-            )
-            self.addItem(item)
-            self._load_icon(pack.path(im.final or im.draft), im.index, generation)
+            item = rows.pop(im.index, None)
+            if item is None:  # new here: a pack shown afresh, or an image added since
+                item = QListWidgetItem(QIcon(_badged(_blank()) if im.flags else _blank()), "")
+                item.setData(INDEX, im.index)
+                self.addItem(item)
+            self._describe(item, im)
+            file = im.final or im.draft
+            if item.data(SHOWN) != f"{im.seed} {file}":  # new, re-rolled or refined
+                item.setData(SHOWN, f"{im.seed} {file}")
+                self._load_icon(pack.path(file), im.index, self._generation)
+        for gone in rows.values():  # no longer in the manifest
+            self.takeItem(self.row(gone))
         self.apply_filter()
+
+    @staticmethod
+    def _describe(item: QListWidgetItem, im: Any) -> None:
+        label = f"{number(im.index)} · id {score(im.id_score)}" + (" ★" if im.final else "")
+        if im.flags:
+            label += f"\n⚠ {flag_text(im.flags)}"
+        item.setText(label)
+        item.setData(FLAGGED, bool(im.flags))
+        item.setToolTip(
+            f"{number(im.index)}: seed {im.seed}\nidentity {score(im.id_score)}\n"
+            f"sharpness {im.sharpness:.0f}\n{flag_text(im.flags) or 'not flagged'}"
+        )
 
     def _load_icon(self, path: Path, index: int, generation: int) -> None:
         def put(image: Any) -> None:
@@ -152,14 +168,14 @@ class Gallery(QListWidget):
 
         self.workers.run(lambda: load_thumbnail(path, ICON), put)  # unreadable: stays blank
 
-    def set_show_flagged(self, show: bool) -> None:
-        self.show_flagged = show
+    def set_hide_flagged(self, hide: bool) -> None:
+        self.hide_flagged = hide
         self.apply_filter()
 
     def apply_filter(self) -> None:
         for row in range(self.count()):
             item = self.item(row)
-            hide = bool(item.data(FLAGGED)) and not self.show_flagged
+            hide = bool(item.data(FLAGGED)) and self.hide_flagged
             item.setHidden(hide)
             if hide:
                 item.setSelected(False)  # nothing hidden is re-rolled or exported
@@ -174,3 +190,11 @@ class Gallery(QListWidget):
     def selected_indices(self) -> list[int]:
         """Pack indices of the selected images (streamed drafts have none)."""
         return [it.data(INDEX) for it in self.selectedItems() if it.data(INDEX) is not None]
+
+    def select_visible(self, how: str) -> None:
+        """``"all"``, ``"none"`` or ``"invert"`` over the images shown (hidden ones stay out)."""
+        for row in range(self.count()):
+            item = self.item(row)
+            if item.isHidden() or item.data(INDEX) is None:
+                continue
+            item.setSelected(how == "all" or (how == "invert" and not item.isSelected()))

@@ -52,9 +52,9 @@ class SelfieStep(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.add_button = QPushButton("Add selfies…")
+        self.add_button = QPushButton("&Add selfies…")
         self.add_button.clicked.connect(lambda: choose_images(self, "Add selfies", self.added.emit))
-        self.clear_button = QPushButton("Clear", enabled=False)
+        self.clear_button = QPushButton("Clea&r", enabled=False)
         self.clear_button.clicked.connect(lambda: self.clear())
         self.list = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
         self.list.setIconSize(QSize(CROP, CROP))

@@ -5,7 +5,7 @@ as a whole (non-commercial: InstantID and antelopev2 are for research only) and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.models.catalogue import workspace_licence
 from studio.pipelines.headshots.styles import list_styles
+
+if TYPE_CHECKING:  # the pack module loads numpy: imported where a request is made
+    from studio.pipelines.headshots.pack import PackRequest
 
 FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
 THUMB = 104  # style thumbnail size (the files are 256 px: small enough to load here)
@@ -67,20 +70,35 @@ class StyleStep(QWidget):
             minimum=64, maximum=2048, singleStep=64, value=1024
         )
         self.top_k = QSpinBox(minimum=0, maximum=50, value=10)
-        self.upscale = QCheckBox("Upscale x4", checked=True)
+        self.upscale = QCheckBox("&Upscale x4", checked=True)
         form = QFormLayout(self)
         self.licence_note = licence_note(catalogue)
         form.addRow(self.licence_note)
-        form.addRow("Style", self.style_box)
+        form.addRow("St&yle", self.style_box)
         form.addRow("", self.style_list)
-        form.addRow("Prompt", self.prompt)
-        form.addRow("Images", self.count)
-        form.addRow("Size (px)", self.image_size)
-        form.addRow("Refine best", self.top_k)
+        form.addRow("Pro&mpt", self.prompt)
+        form.addRow("&Images", self.count)
+        form.addRow("Si&ze (px)", self.image_size)
+        form.addRow("Refine be&st", self.top_k)
         form.addRow("", self.upscale)
         self.licences = QLabel(self._licence_text())
         self.licences.setWordWrap(True)
-        form.addRow("Models", self.licences)
+        form.addRow(QLabel("Models"), self.licences)  # no buddy: read-only text
+
+    def pack_request(self, selfies: list[Path], seed: int) -> PackRequest:
+        """The pack job's request from these choices (``selfies``: the accepted ones)."""
+        from studio.pipelines.headshots.pack import PackRequest
+
+        return PackRequest(
+            selfies=selfies,
+            style=self.style_box.currentData() or "corporate",
+            custom_prompt=self.prompt.text(),
+            count=self.count.value(),
+            size=self.image_size.value(),
+            refine_top_k=self.top_k.value(),
+            upscale=self.upscale.isChecked(),
+            seed=seed,
+        )
 
     def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
         item = QListWidgetItem(name)

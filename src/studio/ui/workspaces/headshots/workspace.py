@@ -1,52 +1,45 @@
-"""The Headshots workspace: a four-tab wizard over the ``headshots.*`` jobs.
+"""The Headshots workspace: a four-page wizard over the ``headshots.*`` jobs, walked with the
+tabs or Back / Next (``wizard_nav.py``; Next says why a step is incomplete).
 
-1. *Selfies* (``selfie_step.py``): add 1-3 photos (button or drag and drop); each is checked
-   at once by a ``headshots.check`` job (no model download needed), showing its aligned face
-   crop or why it was rejected.
+1. *Selfies* (``selfie_step.py``): add 1-3 photos (button, File > Open or drag and drop); each
+   is checked at once by a ``headshots.check`` job (no model download needed), showing its
+   aligned face crop or why it was rejected.
 2. *Style* (``style_step.py``): a style pack, images, size, refine top-k, upscale; the
    workspace's licence (non-commercial as a whole) and each face model's.
-3. *Generate & review* (here, with ``gallery.py``): one ``headshots.pack`` job; the gallery
-   fills as drafts arrive, with progress, ETA and cancel; then best first with scores, flagged
-   images badged and hidden unless asked (all shown, with a note, when every one is flagged);
-   re-roll the selected images (``headshots.reroll``). Past packs can be reopened.
+3. *Generate & review* (``review_step.py``, ``gallery.py``): one ``headshots.pack`` job; the
+   gallery fills as drafts arrive, with progress, ETA and cancel; then best first with scores,
+   flagged images always badged with their reason (Hide flagged hides them); re-roll the
+   selected images (``headshots.reroll``: each keeps its place and the selection stays);
+   export the selection from here too. Past packs can be reopened.
 4. *Export* (``export_step.py``): the selected images as JPEG (q95) or WebP with metadata and
-   JSON sidecars.
+   JSON sidecars, numbered as shown (#1 is ``headshot_001``).
 
-Widgets never call pipelines: they submit jobs and follow the service's signals by job id.
-Pack manifests, thumbnails and exports are read and written on I/O workers, never on the GUI
-thread.
+The window's File / Edit menus reach it through ``menu_actions.py``. Widgets never call
+pipelines: they submit jobs and follow the service's signals by job id. Pack manifests,
+thumbnails and exports are read and written on I/O workers, never on the GUI thread.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from studio.core import paths
 from studio.core.errors import StudioError
-from studio.pipelines.headshots.styles import list_styles
 from studio.services.jobs import Priority
 from studio.ui.widgets.worker import IoWorkers
-from studio.ui.workspaces.headshots.export_step import ExportStep
-from studio.ui.workspaces.headshots.gallery import Gallery, number, review_note
+from studio.ui.workspaces.headshots import menu_actions
+from studio.ui.workspaces.headshots.export_step import ExportStep, portraits
+from studio.ui.workspaces.headshots.gallery import number, review_note
+from studio.ui.workspaces.headshots.past_packs import packs_root, past_entries
+from studio.ui.workspaces.headshots.review_step import ReviewStep, eta_text
 from studio.ui.workspaces.headshots.selfie_step import MAX_SELFIES, SelfieStep
 from studio.ui.workspaces.headshots.style_step import StyleStep
+from studio.ui.workspaces.headshots.wizard_nav import WizardNav
 
 if TYPE_CHECKING:
     from studio.pipelines.headshots.pack import PackRequest
@@ -58,36 +51,16 @@ __all__ = ["HeadshotsWorkspace"]
 # where a job is submitted or a pack is read, never while the window is built.
 
 log = logging.getLogger(__name__)
-
-
-def packs_root() -> Path:
-    return paths.headshot_packs_dir()
-
-
-def _past_entries(root: Path) -> list[tuple[str, str]]:
-    """(label, folder) of each saved pack, newest first (runs on an I/O worker)."""
-    try:
-        names = {s.id: s.name for s in list_styles()}
-    except StudioError:  # unreadable style files: the ids still say which style
-        names = {}
-    from studio.pipelines.headshots import packs
-
-    out = []
-    for pack in packs.list_packs(root):
-        flagged = sum(bool(im.flags) for im in pack.images)
-        note = f", {flagged} flagged" if flagged else ""
-        done = "" if pack.complete else " (unfinished)"
-        when = time.strftime("%d %b %H:%M", time.localtime(pack.created))
-        style = names.get(pack.style, pack.style)
-        label = f"{style} · {when} · {len(pack.images)} images{note}{done}"
-        out.append((label, str(pack.folder)))
-    return out
+SELFIES, STYLE, REVIEW, EXPORT = 0, 1, 2, 3
 
 
 class HeadshotsWorkspace(QWidget):
-    """Selfies, style, generate & review, export: one tab each."""
+    """Selfies, style, generate & review, export: one page each, with Back / Next."""
 
     exported = Signal(list)  # the files an export wrote (empty when it failed)
+    actions_changed = Signal()  # what action_enabled answers may have changed
+    notify = Signal(str)  # "Exported 10 portraits to ~/Pictures/headshots"
+    opened_file = Signal(str)  # selfies added, packs opened: for File > Open Recent
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,17 +80,25 @@ class HeadshotsWorkspace(QWidget):
         self.selfie_step.added.connect(self.add_selfies)
         self.selfie_step.cleared.connect(self._forget_selfies)
         self.style_step = StyleStep(store.catalogue)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.selfie_step, "1 Selfies")
-        self.tabs.addTab(self.style_step, "2 Style")
-        self.tabs.addTab(self._review_tab(), "3 Generate && review")
+        self.style_step.style_box.currentIndexChanged.connect(lambda _i: self._update_buttons())
+        self.style_step.prompt.textChanged.connect(lambda _t: self._update_buttons())
+        self.review = ReviewStep()
+        self._bind_review(self.review)
         self.export_step = ExportStep(
             lambda: (self.pack, self.gallery.selected_indices()), store.catalogue
         )
-        self.export_step.exported.connect(self.exported)
+        self.export_step.exported.connect(self._on_exported)
+        self.export_step.said.connect(self._on_export_said)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.selfie_step, "1 Selfies")
+        self.tabs.addTab(self.style_step, "2 Style")
+        self.tabs.addTab(self.review, "3 Generate && review")
         self.tabs.addTab(self.export_step, "4 Export")
+        self.nav = WizardNav(self.tabs, self._next_blocker)
+        self.tabs.currentChanged.connect(lambda _page: self.actions_changed.emit())
         layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.nav)
         service.job_progress.connect(self._on_progress)
         service.job_finished.connect(self._on_finished)
         service.job_failed.connect(self._on_failed)
@@ -125,58 +106,84 @@ class HeadshotsWorkspace(QWidget):
         self._update_buttons()
         self.refresh_past_packs()
 
-    def _review_tab(self) -> QWidget:
-        page = QWidget()
-        self.generate_button = QPushButton("Generate")
+    def _bind_review(self, review: ReviewStep) -> None:
+        # the review page's widgets, named here as the workspace (and its tests) use them
+        self.generate_button, self.cancel_button = review.generate_button, review.cancel_button
+        self.reroll_button, self.hide_flagged = review.reroll_button, review.hide_flagged
+        self.past, self.progress, self.eta = review.past, review.progress, review.eta
+        self.note, self.gallery = review.note, review.gallery
+        # lambdas: clicked(bool) must never reach a method's parameters
         self.generate_button.clicked.connect(lambda: self.generate())
-        self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: self.cancel())
-        self.reroll_button = QPushButton("Re-roll selected")
         self.reroll_button.clicked.connect(lambda: self.reroll())
-        self.show_flagged = QCheckBox("Show flagged")
-        self.show_flagged.toggled.connect(lambda on: self._set_show_flagged(on))
-        self.past = QComboBox(minimumContentsLength=18, placeholderText="(none yet)")
+        review.export_button.clicked.connect(lambda: self.export_step.export())
+        self.hide_flagged.toggled.connect(lambda on: self._set_hide_flagged(on))
         self.past.activated.connect(lambda row: self._open_past(row))
-        self.progress = QProgressBar()
-        self.eta = QLabel("")
-        self.note = QLabel("Pick selfies and a style, then Generate.")
-        self.note.setWordWrap(True)
-        self.gallery = Gallery()
         self.gallery.itemSelectionChanged.connect(lambda: self._update_buttons())
-        top = QHBoxLayout()  # two short rows: the workspace must fit a 700 px window
-        for w in (self.generate_button, self.cancel_button, self.reroll_button):
-            top.addWidget(w)
-        top.addStretch()
-        second = QHBoxLayout()
-        second.addWidget(self.show_flagged)
-        second.addStretch()
-        second.addWidget(QLabel("Past packs"))
-        second.addWidget(self.past)
-        bar = QHBoxLayout()
-        bar.addWidget(self.progress)
-        bar.addWidget(self.eta)
-        lay = QVBoxLayout(page)
-        lay.addLayout(top)
-        lay.addLayout(second)
-        lay.addLayout(bar)
-        lay.addWidget(self.note)
-        lay.addWidget(self.gallery)
-        return page
 
     def _update_buttons(self) -> None:
-        generating = self._pack_job is not None
-        rerolling = "reroll" in self._jobs.values()
-        self.generate_button.setEnabled(not generating)
-        self.progress.setVisible(generating)
-        self.eta.setVisible(generating)
         flagged = self.pack is not None and any(im.flags for im in self.pack.images)
-        self.show_flagged.setEnabled(flagged)
-        self.cancel_button.setEnabled(generating)
-        self.past.setEnabled(not generating)
-        # a streaming draft has no index yet, and the pack job owns the manifest meanwhile
-        can_reroll = self.pack is not None and not generating and not rerolling
-        self.reroll_button.setEnabled(can_reroll and bool(self.gallery.selected_indices()))
+        self.review.update_buttons(
+            has_pack=self.pack is not None,
+            flagged=flagged,
+            generating=self._pack_job is not None,
+            busy="reroll" in self._jobs.values() or self.export_step.exporting,
+        )
         self.export_step.update_selection()
+        self.nav.update_state()
+        self.actions_changed.emit()
+
+    def _next_blocker(self, page: int) -> str:
+        """Why Next cannot leave ``page`` yet ("" when it can)."""
+        if page == SELFIES:
+            if not self.selfies:
+                return "Add at least one selfie first."
+            if self._check_job is not None and not self.accepted:
+                return "Wait for the selfie check to finish."
+            if not any(self.accepted.values()):
+                return "None of the selfies can be used: add a clearer photo."
+        elif page == STYLE:
+            custom = self.style_step.style_box.currentData() == "custom"
+            if custom and not self.style_step.prompt.text().strip():
+                return "Describe the headshot you want in Prompt first."
+        elif page == REVIEW:
+            if self._pack_job is not None:
+                return "Wait for the pack to finish."
+            if self.pack is None:
+                return "Generate or open a pack first."
+            if not self.gallery.selected_indices():
+                return "Select the portraits to export first."
+        return ""
+
+    def can_export(self) -> bool:
+        busy = self._pack_job is not None or "reroll" in self._jobs.values()
+        selected = bool(self.gallery.selected_indices())
+        return self.pack is not None and selected and not busy and not self.export_step.exporting
+
+    # ---- the window's menus (ui/shell/workspace_actions.py) ---------------------------------
+    def action_enabled(self, name: str) -> bool:
+        return menu_actions.action_enabled(self, name)
+
+    def run_action(self, name: str) -> None:
+        menu_actions.run_action(self, name)
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        return list(menu_actions.SHORTCUTS)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a pack folder in the review, or add a photo as a selfie; True if it did."""
+        return menu_actions.open_path(self, Path(path))
+
+    def _on_exported(self, written: list[Path]) -> None:
+        if written:
+            self.notify.emit(f"Exported {portraits(len(written))} to {written[0].parent}")
+        self._update_buttons()
+        self.exported.emit(written)
+
+    def _on_export_said(self, text: str) -> None:
+        if self.tabs.currentIndex() == REVIEW:  # exported from the review page: say it there
+            self.note.setText(text)
+        self._update_buttons()
 
     # ---- selfies ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
@@ -202,26 +209,18 @@ class HeadshotsWorkspace(QWidget):
         )
         self._jobs[job.id] = "check"
         self._check_job = job.id
+        for path in (f for f in files if f in self.selfies):
+            self.opened_file.emit(str(path))
+        self._update_buttons()
 
     def _forget_selfies(self) -> None:
         self.selfies, self.accepted, self._check_job = [], {}, None
+        self._update_buttons()
 
     # ---- generate --------------------------------------------------------------------------
     def build_request(self) -> PackRequest:
-        from studio.pipelines.headshots.pack import PackRequest
-
         good = [p for p in self.selfies if self.accepted.get(p, False)]
-        step = self.style_step
-        return PackRequest(
-            selfies=good,
-            style=step.style_box.currentData() or "corporate",
-            custom_prompt=step.prompt.text(),
-            count=step.count.value(),
-            size=step.image_size.value(),
-            refine_top_k=step.top_k.value(),
-            upscale=step.upscale.isChecked(),
-            seed=int.from_bytes(os.urandom(3)),
-        )
+        return self.style_step.pack_request(good, seed=int.from_bytes(os.urandom(3)))
 
     def generate(self) -> None:
         request = self.build_request()
@@ -278,7 +277,7 @@ class HeadshotsWorkspace(QWidget):
         self.progress.setMaximum(max(1, update.total))
         self.progress.setValue(update.done)
         self.progress.setFormat(f"{update.stage} %v/%m")
-        self.eta.setText(f"about {update.eta_s:.0f} s left" if update.eta_s else "")
+        self.eta.setText(eta_text(update.eta_s))
         if update.preview is not None and update.stage == "Drafts":
             self.gallery.add_preview(update.preview, update.done)
 
@@ -293,7 +292,7 @@ class HeadshotsWorkspace(QWidget):
             self.show_pack(result.pack)
             self.refresh_past_packs()
         elif kind == "reroll" and self.pack is not None:
-            self._reload(self.pack.folder)
+            self.reload(self.pack.folder)
         self._update_buttons()
 
     def _on_failed(self, job: Any, message: str, detail: str) -> None:
@@ -320,34 +319,35 @@ class HeadshotsWorkspace(QWidget):
     def _show_partial(self, prefix: str) -> None:
         """After a failure or cancel: the images saved so far, if any, under ``prefix``."""
         if self._pack_folder is not None:
-            self._reload(self._pack_folder, prefix=prefix, quiet=True)
+            self.reload(self._pack_folder, prefix=prefix, quiet=True)
             self.refresh_past_packs()
 
     # ---- review ----------------------------------------------------------------------------
     def show_pack(self, pack: Pack, prefix: str = "") -> None:
-        """Fill the gallery best first, with scores. Flagged images are hidden unless asked,
-        except when every image is flagged: then they are shown, and the note says why."""
-        same = self.pack is not None and self.pack.folder == pack.folder
+        """Fill the gallery best first, with scores, flagged images badged; the same pack
+        again (after a re-roll) keeps each image's place and the selection. A pack whose
+        every image is flagged is shown even when Hide flagged is ticked."""
+        if (
+            pack.folder != self.gallery.folder
+            and pack.images
+            and all(im.flags for im in pack.images)
+        ):
+            self.hide_flagged.setChecked(False)  # hiding all would leave a blank review
         self.pack = pack
         self._pack_folder = pack.folder
-        if not same:  # a pack opened afresh: show flagged images only when nothing else is
-            every = bool(pack.images) and all(im.flags for im in pack.images)
-            self.show_flagged.blockSignals(True)
-            self.show_flagged.setChecked(every)
-            self.show_flagged.blockSignals(False)
-        self.gallery.show_flagged = self.show_flagged.isChecked()
+        self.gallery.hide_flagged = self.hide_flagged.isChecked()
         self.gallery.show_pack(pack)
-        note = review_note(pack, self.show_flagged.isChecked())
+        note = review_note(pack, self.hide_flagged.isChecked())
         self.note.setText(f"{prefix} {note}" if prefix else note)
         self._update_buttons()
 
-    def _set_show_flagged(self, on: bool) -> None:
-        self.gallery.set_show_flagged(on)
+    def _set_hide_flagged(self, on: bool) -> None:
+        self.gallery.set_hide_flagged(on)
         if self.pack is not None:
             self.note.setText(review_note(self.pack, on))
         self._update_buttons()
 
-    def _reload(self, folder: Path, prefix: str = "", quiet: bool = False) -> None:
+    def reload(self, folder: Path, prefix: str = "", quiet: bool = False) -> None:
         """Read ``folder``'s manifest on a worker, then show it (``quiet``: no pack, no note)."""
 
         self._load_request += 1
@@ -382,10 +382,11 @@ class HeadshotsWorkspace(QWidget):
                 self.past.addItem(label, folder)
             self.past.setCurrentIndex(-1)  # the placeholder: nothing is "opened" by listing
 
-        self.workers.run(lambda: _past_entries(root), fill)
+        self.workers.run(lambda: past_entries(root), fill)
 
     def _open_past(self, row: int) -> None:
         folder = self.past.itemData(row)
         if folder:
             self.note.setText("Opening…")
-            self._reload(Path(folder))
+            self.reload(Path(folder))
+            self.opened_file.emit(folder)
