@@ -74,8 +74,8 @@ def test_canvas_remove_runs_on_the_server(remote_window, qtbot, server, server_s
     with qtbot.waitSignal(ws.image_opened, timeout=15000):
         assert win.open_paths([path])
     panel, view = ws.panel, ws.view
-    qtbot.mouseClick(panel.tool_buttons["brush"], LEFT)
-    panel.brush_size.setValue(10)
+    qtbot.mouseClick(ws.toolbar.tool_buttons["brush"], LEFT)
+    ws.toolbar.brush_size.setValue(10)
     vp = view.viewport()
     qtbot.mousePress(vp, LEFT, pos=at(view, 30, 50))
     qtbot.mouseMove(vp, at(view, 70, 50))
