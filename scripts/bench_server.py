@@ -118,7 +118,9 @@ def start_server(store: Any, tmp: Path, device: str) -> tuple[Any, str]:
     raise RuntimeError("the server did not answer /health")
 
 
-def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: dict) -> None:
+def bench_jobs(
+    ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: dict, lipsync: bool = True
+) -> None:
     from scripts.bench.lipsync import avatar_png, speech_wav
 
     from studio.pipelines.canvas.remove import RemoveRequest
@@ -147,27 +149,28 @@ def bench_jobs(ctx: Any, client: Any, device: str, smoke: bool, tmp: Path, out: 
             out, "remove_server", lambda: timed(remote("canvas.remove", remove), device, repeat)
         ),
     }
-    seconds = 2 if smoke else 10
-    avatar = avatar_png(tmp / "avatar.png")
-    speech = speech_wav(tmp / "speech.wav", seconds)
+    if lipsync:
+        seconds = 2 if smoke else 10
+        avatar = avatar_png(tmp / "avatar.png")
+        speech = speech_wav(tmp / "speech.wav", seconds)
 
-    def render(name: str) -> Any:
-        return RenderRequest(avatar, speech, tmp / f"{name}.mp4", cache_dir=tmp / "c")
+        def render(name: str) -> Any:
+            return RenderRequest(avatar, speech, tmp / f"{name}.mp4", cache_dir=tmp / "c")
 
-    results["lipsync_render"] = {
-        "audio_s": seconds,
-        "in_process": measure(
-            out,
-            "lipsync_local",
-            lambda: timed(local("lipsync.render", render("l")), device, repeat),
-        ),
-        "server": measure(
-            out,
-            "lipsync_server",
-            lambda: timed(remote("lipsync.render", render("r")), device, repeat),
-        ),
-        "mp4_bytes": (tmp / "r.mp4").stat().st_size if (tmp / "r.mp4").exists() else None,
-    }
+        results["lipsync_render"] = {
+            "audio_s": seconds,
+            "in_process": measure(
+                out,
+                "lipsync_local",
+                lambda: timed(local("lipsync.render", render("l")), device, repeat),
+            ),
+            "server": measure(
+                out,
+                "lipsync_server",
+                lambda: timed(remote("lipsync.render", render("r")), device, repeat),
+            ),
+            "mp4_bytes": (tmp / "r.mp4").stat().st_size if (tmp / "r.mp4").exists() else None,
+        }
     # The transfer's CPU part: the wire encoding (PNG, compress level 1) and decoding of the
     # request and of the result, each once, as the client and the server do them.
     removed = local("canvas.remove", remove)()
@@ -272,6 +275,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny models on the CPU")
     parser.add_argument("--no-live", action="store_true", help="only the queued jobs")
+    parser.add_argument("--no-lipsync", action="store_true", help="only the removal job")
     args = parser.parse_args()
     import torch
 
@@ -297,7 +301,11 @@ def main() -> int:
         (server, thread), url = started
         try:
             client = StudioClient(url, timeout=600)
-            measure(out, "jobs", lambda: bench_jobs(ctx, client, device, args.smoke, tmp, out))
+            measure(
+                out,
+                "jobs",
+                lambda: bench_jobs(ctx, client, device, args.smoke, tmp, out, not args.no_lipsync),
+            )
             ctx.cache.clear()  # one warm model set per process, as on a real server
             if not args.no_live:
                 measure(out, "live", lambda: bench_live(ctx, url, device, args.smoke, out))
