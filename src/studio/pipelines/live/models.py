@@ -61,8 +61,9 @@ def supports_guidance(model_id: str) -> bool:
 
 
 def vae_for(model: LiveModel, vae_id: str | None) -> str | None:
-    """The VAE to load: ``None`` keeps the model's own; any tiny VAE choice becomes the one
-    whose latents match the model (TAESD for SD, TAESDXL for SDXL)."""
-    if vae_id is None:
-        return None
-    return model.tiny_vae if vae_id.startswith("taesd") else vae_id
+    """The VAE to load: ``None`` keeps the model's own; the default tiny VAE (``"taesd"``)
+    becomes the one whose latents match the model (TAESDXL for SDXL); another explicit
+    choice is honoured."""
+    if vae_id == "taesd":
+        return model.tiny_vae
+    return vae_id
