@@ -53,7 +53,8 @@ class LiveRecorder:
     """An MP4 being recorded from a live stream; frames and audio chunks in, one file out.
 
     ``fps`` is the nominal rate written in the file header (players use the real timestamps);
-    ``max_pending`` bounds the frames waiting for the encoder (the drop-oldest window);
+    ``max_pending`` bounds the frames waiting for the encoder: beyond it the oldest is
+    dropped (live), or with ``wait_when_full`` the caller waits (offline, nothing lost);
     ``clock`` gives the time used when :meth:`add_frame` / :meth:`add_audio` get no ``t``.
     """
 
@@ -65,6 +66,7 @@ class LiveRecorder:
         crf: int = 23,
         audio_rate: int | None = None,
         max_pending: int = 8,
+        wait_when_full: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from studio.core.outputs import write_error
@@ -92,6 +94,7 @@ class LiveRecorder:
         self.tmp = Path(tmp)
         self.fps, self.crf, self.audio_rate = fps, crf, audio_rate
         self.max_pending = max(1, max_pending)
+        self.wait_when_full = wait_when_full
         self.clock = clock
         self.frames = self.dropped = 0
         self._pending: collections.deque[tuple[str, Any, float]] = collections.deque()
@@ -115,6 +118,8 @@ class LiveRecorder:
             if self._encoder.origin is None:
                 # time zero is the first frame given (not the first encoded: it may be dropped)
                 self._encoder.origin = t
+            while self.wait_when_full and self._video_pending >= self.max_pending:
+                self._cond.wait()
             if self._video_pending >= self.max_pending:
                 self._drop_oldest_frame()
             self._pending.append(("video", frame, t))
@@ -211,6 +216,7 @@ class LiveRecorder:
                 kind, data, t = self._pending.popleft()
                 if kind == "video":
                     self._video_pending -= 1
+                    self._cond.notify_all()  # a producer may wait for room
             if self._error is not None:
                 continue  # drain: the producer sees the error on its next call
             try:
