@@ -125,3 +125,24 @@ def test_long_clips_and_other_files_are_refused(ctx, tmp_path):
         prepare_video_avatar(PrepareVideoAvatarRequest(gif), ctx)
     with pytest.raises(BadInput, match="does not exist"):
         prepare_video_avatar(PrepareVideoAvatarRequest(tmp_path / "none.mp4"), ctx)
+
+
+def test_render_onto_a_video_avatar_loops_the_clip_for_the_speech(ctx, short_speech_wav, tmp_path):
+    from studio.pipelines.lipsync.audio import load_speech
+    from studio.pipelines.lipsync.render import FPS, RenderRequest, render
+
+    clip = _clip(tmp_path / "loop.mp4", [_moving(_person(), i) for i in range(6)])
+    out = tmp_path / "talk.mp4"
+    result = render(
+        RenderRequest(clip, short_speech_wav, out, cache_dir=tmp_path / "c", smoothing=0.0),
+        ctx,
+    )
+    duration = load_speech(short_speech_wav).duration_s
+    assert abs(result.frames / FPS - duration) <= 1 / FPS and result.frames > 12  # > 2 loops
+    with av.open(str(out)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == result.frames and frames[0].shape == (512, 512, 3)
+    # the background follows the clip forward and back: frame 10 shows clip frame 0 again
+    upper = (slice(0, 230), slice(0, 512))  # eyes and above: the clip's own pixels
+    diff = lambda a, b: np.abs(a[upper].astype(int) - b[upper].astype(int)).mean()  # noqa: E731
+    assert diff(frames[0], frames[10]) < 1 < diff(frames[0], frames[5])
