@@ -146,3 +146,16 @@ def test_render_onto_a_video_avatar_loops_the_clip_for_the_speech(ctx, short_spe
     upper = (slice(0, 230), slice(0, 512))  # eyes and above: the clip's own pixels
     diff = lambda a, b: np.abs(a[upper].astype(int) - b[upper].astype(int)).mean()  # noqa: E731
     assert diff(frames[0], frames[10]) < 1 < diff(frames[0], frames[5])
+
+
+def test_cli_takes_a_clip_as_the_avatar_and_explains_a_faceless_one(
+    ctx, short_speech_wav, tmp_path, monkeypatch, capsys
+):
+    from studio.cli import main
+
+    monkeypatch.setenv("STUDIO_MODELS_DIR", str(ctx.store.root))
+    blank = _clip(tmp_path / "wall.mov", [np.full((SIZE, SIZE, 3), 120, np.uint8)] * 3)
+    args = ["lipsync", "--avatar", str(blank), "--audio", str(short_speech_wav)]
+    assert main(args + ["-o", str(tmp_path / "out.mp4"), "-q"]) == 2
+    assert "No face was found at 0.0 s of the avatar clip" in capsys.readouterr().err
+    assert not (tmp_path / "out.mp4").exists()
