@@ -80,7 +80,7 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
     total = stream.frames
     chunk = max(1, min(int(request.chunk_seconds * FPS), 3 * FPS))
     video_avatar = hasattr(comp, "latents_for")  # a clip: latents change every frame
-    latents = (
+    latents: Any = (
         None if video_avatar else torch.from_numpy(avatar.latents).to(ctx.device, ctx.dtype)[None]
     )
     state: dict[str, Any] = {"prev": None}

@@ -133,7 +133,8 @@ def prepare_video_avatar(
     ctx.progress("Preparing video avatar", 0, total)
     faces, checked = _track(ctx, clip)
     boxes_src = _smooth(np.array([f.bbox for f in faces], np.float32))
-    median = tuple(float(v) for v in np.median(boxes_src, axis=0))
+    m = np.median(boxes_src, axis=0)
+    median = (float(m[0]), float(m[1]), float(m[2]), float(m[3]))
     frames, boxes, eyes, latents, masks = [], [], [], [], []
     source = "geometric"
     for i, (rgb, face) in enumerate(zip(clip, faces, strict=True)):

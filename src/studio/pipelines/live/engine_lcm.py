@@ -25,8 +25,9 @@ class LCMEngine:
         from diffusers import StableDiffusionImg2ImgPipeline
 
         self.txt2img = txt2img
-        self.img2img = StableDiffusionImg2ImgPipeline(**txt2img.components)
-        self.img2img.set_progress_bar_config(disable=True)
+        img2img: Any = StableDiffusionImg2ImgPipeline(**txt2img.components)
+        img2img.set_progress_bar_config(disable=True)
+        self.img2img = img2img
         self.device, self.dtype = device, dtype
         self.low_memory = False
         self._prompts: OrderedDict[str, Any] = OrderedDict()
@@ -49,7 +50,7 @@ class LCMEngine:
         if vae_folder is not None:
             parts["vae"] = load_tiny_vae(vae_folder, device, dtype)
         parts.update(safety_checker=None, requires_safety_checker=False)
-        txt2img = StableDiffusionPipeline(**parts)
+        txt2img: Any = StableDiffusionPipeline(**parts)
         txt2img.set_progress_bar_config(disable=True)
         for module in (txt2img.unet, txt2img.text_encoder, txt2img.vae):
             module.eval().requires_grad_(False)

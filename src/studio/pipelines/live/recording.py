@@ -243,7 +243,9 @@ class _Encoder:
     def __init__(self, path: Path, fps: int, crf: int, audio_rate: int | None) -> None:
         import av
 
-        self.container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+        self.container: Any = av.open(
+            str(path), "w", format="mp4", options={"movflags": "+faststart"}
+        )
         self.fps, self.crf = fps, crf
         self.stream: Any = None
         self.frames = 0

@@ -159,6 +159,8 @@ class LiveSession:
             if model.family == "lcm":
                 from studio.pipelines.live.engine_lcm import LCMEngine
 
+                assert lora_folder is not None  # every LCM model names its LoRA
+
                 return LCMEngine.load(sd_folder, lora_folder, vae_folder, ctx.device, ctx.dtype)
             if model.family == "sdxl-turbo":
                 from studio.pipelines.live.engine_xl import SDXLTurboEngine
