@@ -72,7 +72,8 @@ class LiveOutputs:
         image = getattr(frame, "image", frame)
         recorder, camera = self.recorder, self.camera
         if recorder is not None:
-            recorder.add_frame(image)
+            # live frames are fresh arrays, never written to again: no copy needed
+            recorder.add_frame(image, copy=False)
         if camera is not None:
             try:
                 camera.send(image)

@@ -107,10 +107,12 @@ class LiveRecorder:
         self._thread.start()
 
     # -- producer side (the live loop) ----------------------------------------------------------
-    def add_frame(self, rgb: Any, t: float | None = None) -> None:
-        """Queue one H x W x 3 uint8 frame shown at time ``t`` (seconds; default: now)."""
+    def add_frame(self, rgb: Any, t: float | None = None, *, copy: bool = True) -> None:
+        """Queue one H x W x 3 uint8 frame shown at time ``t`` (seconds; default: now).
+        ``copy=False`` when the caller never writes to ``rgb`` again (saves a copy)."""
         self._raise_if_failed()
-        frame = np.array(rgb, dtype=np.uint8, copy=True)  # the caller may reuse its buffer
+        # a copy by default: the caller may reuse its buffer while the encoder reads it
+        frame = np.array(rgb, dtype=np.uint8, copy=True) if copy else np.asarray(rgb, np.uint8)
         if frame.ndim != 3 or frame.shape[2] != 3 or min(frame.shape[:2]) < 2:
             raise BadInput(f"A recorded frame must be H x W x 3; got shape {frame.shape}.")
         t = self.clock() if t is None else float(t)
