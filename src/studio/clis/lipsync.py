@@ -1,5 +1,8 @@
 """``studio lipsync --avatar face.jpg --audio speech.wav -o out.mp4``: the panel's render.
 
+``--avatar`` may also be a short clip (MP4/MOV/WebM, up to 60 s): a video avatar, looped
+forward and backward for the length of the speech.
+
 Runs headless with the same pipeline, store and device rules as the GUI.
 """
 
@@ -24,8 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         MAX_SMOOTHING,
     )
 
-    p = subparsers.add_parser("lipsync", help="animate an avatar photo to speak an audio file")
-    p.add_argument("--avatar", required=True, type=opt.input_file, help="photo with one face")
+    p = subparsers.add_parser(
+        "lipsync", help="animate an avatar photo (or clip) to speak an audio file"
+    )
+    p.add_argument(
+        "--avatar",
+        required=True,
+        type=opt.input_file,
+        help="photo with one face, or a clip of one person (MP4/MOV/WebM, up to 60 s)",
+    )
     p.add_argument(
         "--audio", required=True, type=opt.input_file, help="speech: WAV, MP3, M4A or OGG"
     )

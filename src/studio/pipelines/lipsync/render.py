@@ -73,17 +73,16 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
     check_request(request)
     speech = load_speech(request.audio, max_seconds=request.max_seconds)
     _require_models(ctx)
-    avatar = prepare_avatar(
-        PrepareAvatarRequest(request.avatar, request.bbox_shift, request.cache_dir), ctx
-    )
+    avatar, comp = _prepare(request, ctx)
     ctx.check()
     unet, vae, encoder = lm.load_unet(ctx), lm.load_vae(ctx), lm.load_audio_encoder(ctx)
     stream = AudioFeatureStream(encoder, speech.mono16k, FPS)
     total = stream.frames
     chunk = max(1, min(int(request.chunk_seconds * FPS), 3 * FPS))
-    comp = Compositor(ctx, avatar, request.idle_motion)
-    latents = torch.from_numpy(avatar.latents).to(ctx.device, ctx.dtype)[None]
-    reference = latents[:, 4:]
+    video_avatar = hasattr(comp, "latents_for")  # a clip: latents change every frame
+    latents: Any = (
+        None if video_avatar else torch.from_numpy(avatar.latents).to(ctx.device, ctx.dtype)[None]
+    )
     state: dict[str, Any] = {"prev": None}
     writer = VideoWriter(
         request.output, size=FRAME, fps=FPS, audio=speech.original, audio_rate=speech.rate
@@ -96,7 +95,8 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
             for b0 in range(start, end, request.batch_size):
                 b1 = min(end, b0 + request.batch_size)
                 feats = tokens[b0 - start : b1 - start]
-                crops = _generate(unet, vae, latents, reference, feats, request, state)
+                batch = comp.latents_for(b0, b1) if video_avatar else latents
+                crops = _generate(unet, vae, batch, batch[:, 4:], feats, request, state)
                 # Each batch goes to the encoder as soon as it is queued on the GPU: no sync.
                 writer.write_yuv420(*comp.paste_yuv(crops, b0))
             # The preview lags one chunk so that waiting for it never drains the GPU queue
@@ -121,6 +121,27 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
         time.perf_counter() - t0,
         list(speech.warnings),
     )
+
+
+def _prepare(request: RenderRequest, ctx: RunContext) -> tuple[Any, Any]:
+    """The prepared avatar (a photo, or a clip: see ``video_avatar``) and its compositor."""
+    from studio.pipelines.lipsync.video_avatar import (
+        PrepareVideoAvatarRequest,
+        is_video_avatar,
+        prepare_video_avatar,
+    )
+
+    if is_video_avatar(request.avatar):
+        from studio.pipelines.lipsync.video_render import VideoCompositor
+
+        clip = prepare_video_avatar(
+            PrepareVideoAvatarRequest(request.avatar, request.bbox_shift, request.cache_dir), ctx
+        )
+        return clip, VideoCompositor(ctx, clip)
+    avatar = prepare_avatar(
+        PrepareAvatarRequest(request.avatar, request.bbox_shift, request.cache_dir), ctx
+    )
+    return avatar, Compositor(ctx, avatar, request.idle_motion)
 
 
 def _require_models(ctx: RunContext) -> None:

@@ -175,7 +175,7 @@ class LiveEngine:
         shape = (1, self.latent_channels, height // 8, width // 8)
         return torch.randn(shape, generator=gen).to(self.device, self.dtype)
 
-    def _render(self, image: Any, embeds: Any, coeffs: Any, noise: Any) -> Any:
+    def _render(self, image: Any, embeds: Any, coeffs: Any, noise: Any, pooled: Any = None) -> Any:
         """uint8 HWC (or None) -> uint8 HWC. Pure tensor ops: no host syncs, graph-safe."""
         import torch
 
@@ -186,7 +186,7 @@ class LiveEngine:
             pixels = image.permute(2, 0, 1)[None].to(self.dtype) / 127.5 - 1.0
             latents = _encode(self.vae, pixels) * self.scaling
             noisy = sqrt_a * latents + sqrt_b * noise
-        out = self.unet(noisy, timestep, encoder_hidden_states=embeds, return_dict=False)[0]
+        out = self._denoise(noisy, timestep, embeds, pooled)
         if self.prediction_type == "v_prediction":
             clean = sqrt_a * noisy - sqrt_b * out
         else:
@@ -195,18 +195,29 @@ class LiveEngine:
         pixels = ((decoded[0].float().clamp(-1, 1) + 1) * 127.5).round()
         return pixels.to(torch.uint8).permute(1, 2, 0)
 
+    def _denoise(self, noisy: Any, timestep: Any, embeds: Any, pooled: Any) -> Any:
+        """The UNet's noise prediction (SDXL adds its pooled text and size conditioning)."""
+        return self.unet(noisy, timestep, encoder_hidden_states=embeds, return_dict=False)[0]
+
     def render(self, image: Any, embeds: Any, coeffs: Any, noise: Any, mode: str = "auto") -> Any:
-        """One frame as a uint8 HxWx3 device tensor, via the optimised path when it works."""
+        """One frame as a uint8 HxWx3 device tensor, via the optimised path when it works.
+
+        ``embeds`` is what :meth:`prompt_embeds` returned (a tensor, or for SDXL a
+        ``(hidden states, pooled)`` pair)."""
         import torch
 
         height, width = noise.shape[-2] * 8, noise.shape[-1] * 8
+        pooled = None
+        if isinstance(embeds, tuple):
+            embeds, pooled = embeds
         key = (image is None, height, width, mode)
         frame = self._frames.get(key)
+        args = (image, embeds, coeffs, noise, pooled)
         if frame is None:
-            frame = self._build(mode, image, embeds, coeffs, noise)
+            frame = self._build(mode, *args)
             self._frames[key] = frame
         with torch.inference_mode():
-            return frame(image, embeds, coeffs, noise)
+            return frame(*args)
 
     def _build(self, mode: str, *example: Any) -> Callable[..., Any]:
         if mode not in MODES:
@@ -308,3 +319,15 @@ def _compiled(fn: Callable[..., Any], example: tuple) -> Callable[..., Any]:
         return compiled(*inputs).clone()
 
     return call
+
+
+def mix_embeds(a: Any, b: Any, weight: float) -> Any:
+    """Prompt travel: ``a`` moved ``weight`` (0..1) of the way to ``b`` (tensors, or pairs
+    of tensors for SDXL's hidden states and pooled embedding)."""
+    import torch
+
+    if weight <= 0:
+        return a
+    if isinstance(a, tuple):
+        return tuple(torch.lerp(x, y, weight) for x, y in zip(a, b, strict=True))
+    return torch.lerp(a, b, weight)

@@ -36,15 +36,25 @@ class LiveSettings:
     height: int = 512
     similarity_threshold: float = 0.98  # input frames at least this similar may be skipped
     max_skip: int = 10  # ...but at most this many in a row
+    filter_enabled: bool = True  # off: every frame is rendered, however similar
     model_id: str = "sd-turbo"
     vae_id: str | None = "taesd"  # None: the model's own (slower, sharper) VAE
     optimise: str = "auto"  # auto | eager | cuda_graph | compile
     blocked_terms: tuple[str, ...] = DEFAULT_BLOCKED_TERMS
+    # prompt travel: the text embedding moves ``travel`` (0..1) of the way to ``prompt_b``'s
+    prompt_b: str = ""
+    travel: float = 0.0
+    seed_lock: bool = True  # off: fresh noise every frame (livelier, less stable)
+    # models with guidance only (SD 1.5 + LCM-LoRA; see live.models.supports_guidance)
+    negative_prompt: str = ""
+    guidance: float = 1.0  # above 1 the negative prompt counts
+    lcm_steps: int = 4
 
 
 def validate(settings: LiveSettings) -> None:
     """:class:`BadInput` for settings a frame cannot be made with."""
     from studio.pipelines.live.engine import MODES
+    from studio.pipelines.live.models import MAX_GUIDANCE, MAX_LCM_STEPS
 
     for name in ("width", "height"):
         value = getattr(settings, name)
@@ -59,11 +69,18 @@ def validate(settings: LiveSettings) -> None:
         raise BadInput("The similarity threshold must be between 0 and 1.")
     if settings.max_skip < 0:
         raise BadInput("The maximum number of skipped frames cannot be negative.")
+    if not 0.0 <= settings.travel <= 1.0:
+        raise BadInput(f"Prompt travel must be between 0 and 1 (got {settings.travel}).")
+    if not 0.0 <= settings.guidance <= MAX_GUIDANCE:
+        raise BadInput(
+            f"Guidance must be between 0 and {MAX_GUIDANCE:g} (got {settings.guidance})."
+        )
+    if not (isinstance(settings.lcm_steps, int) and 1 <= settings.lcm_steps <= MAX_LCM_STEPS):
+        raise BadInput(f"Steps must be a whole number from 1 to {MAX_LCM_STEPS}.")
     if settings.optimise not in MODES:
         raise BadInput(f"Unknown optimisation '{settings.optimise}' (one of {', '.join(MODES)}).")
-    prompt_filter.check_prompt(
-        settings.prompt, "Change the prompt to continue.", settings.blocked_terms
-    )
+    for text in (settings.prompt, settings.prompt_b):
+        prompt_filter.check_prompt(text, "Change the prompt to continue.", settings.blocked_terms)
 
 
 def refused_term(prompt: str, blocked_terms: tuple[str, ...] = DEFAULT_BLOCKED_TERMS) -> str | None:
@@ -119,7 +136,7 @@ class LiveSession:
 
     def engine(self, settings: LiveSettings) -> Any:
         """The warm engine for the settings' models (loaded through the model cache)."""
-        from studio.pipelines.live.engine import LiveEngine
+        from studio.pipelines.live.models import live_model, vae_for
 
         ctx = self.ctx
         if settings.model_id not in ctx.store.catalogue:
@@ -127,13 +144,30 @@ class LiveSession:
         entry = ctx.store.catalogue.get(settings.model_id)
         if entry.task != "live":
             raise BadInput(f"'{entry.name}' is not a live (one-step) model; pick SD-Turbo.")
-        needed = [settings.model_id] + ([settings.vae_id] if settings.vae_id else [])
+        model = live_model(settings.model_id)
+        vae_id = vae_for(model, settings.vae_id)
+        needed = [settings.model_id] + ([model.lora] if model.lora else [])
+        needed += [vae_id] if vae_id else []
         folders = ctx.store.require_all(*needed)  # one message naming every missing model
-        sd_folder, vae_folder = folders[0], (folders[1] if settings.vae_id else None)
-        key = f"live.engine:{settings.model_id}+{settings.vae_id or 'vae'}:{ctx.device}"
+        sd_folder = folders[0]
+        lora_folder = folders[1] if model.lora else None
+        vae_folder = folders[-1] if vae_id else None
+        key = f"live.engine:{settings.model_id}+{vae_id or 'vae'}:{ctx.device}"
         vram = entry.vram_bytes
 
-        def load() -> LiveEngine:
+        def load() -> Any:
+            if model.family == "lcm":
+                from studio.pipelines.live.engine_lcm import LCMEngine
+
+                assert lora_folder is not None  # every LCM model names its LoRA
+
+                return LCMEngine.load(sd_folder, lora_folder, vae_folder, ctx.device, ctx.dtype)
+            if model.family == "sdxl-turbo":
+                from studio.pipelines.live.engine_xl import SDXLTurboEngine
+
+                return SDXLTurboEngine.load(sd_folder, vae_folder, ctx.device, ctx.dtype)
+            from studio.pipelines.live.engine import LiveEngine
+
             return LiveEngine.load(sd_folder, vae_folder, ctx.device, ctx.dtype)
 
         return ctx.model(key, load, size_bytes=vram if ctx.is_cuda else 0)
@@ -142,8 +176,9 @@ class LiveSession:
         """Render the next frame from ``frame`` (img2img) or from noise (``None``: txt2img).
 
         ``frame`` may be a PIL image, an H x W x 3 (or x 4) uint8 array or a path; it is
-        resized to the settings' size. A frame nearly identical to the last rendered input
-        (same settings) returns the previous output, at most ``max_skip`` times in a row.
+        resized to the settings' size. With the filter on, a frame nearly identical to the
+        last rendered input (same settings) returns the previous output, at most
+        ``max_skip`` times in a row.
         """
         settings = self.controls.get()
         validate(settings)
@@ -157,7 +192,12 @@ class LiveSession:
             settings.similarity_threshold,
             settings.max_skip,
         )
-        if self._last is not None and key == self._last_key and self.filter.should_skip(rgb):
+        if (
+            settings.filter_enabled
+            and self._last is not None
+            and key == self._last_key
+            and self.filter.should_skip(rgb)
+        ):
             self.frames += 1
             skipped = dataclasses.replace(
                 self._last,
@@ -167,18 +207,27 @@ class LiveSession:
             )
             return skipped
 
-        from studio.pipelines.live.engine import timestep_for
-
         engine = self.engine(settings)
         engine.set_low_memory(self.ctx.low_memory)
         self.ctx.check()
-        embeds = engine.prompt_embeds(settings.prompt)
-        noise_key = (settings.seed, size, settings.model_id, self.ctx.device)
-        if noise_key != self._noise_key:
-            self._noise, self._noise_key = engine.noise(settings.seed, *size), noise_key
-        coeffs = engine.coefficients(timestep_for(settings.strength, rgb is None))
+        embeds = self._embeds(engine, settings)
+        # seed lock keeps the noise fixed (a steady picture); unlocked, every frame draws anew
+        seed = settings.seed if settings.seed_lock else (settings.seed + self.frames + 1) % 2**63
         image = None if rgb is None else to_device_frame(rgb, size, self.ctx.device)
-        out = engine.render(image, embeds, coeffs, self._noise, mode=settings.optimise)
+        if hasattr(engine, "generate"):  # multi-step with guidance (SD 1.5 + LCM-LoRA)
+            negative = engine.prompt_embeds(settings.negative_prompt)
+            out = engine.generate(
+                image,
+                embeds,
+                negative if settings.guidance > 1 else None,
+                strength=settings.strength,
+                steps=settings.lcm_steps,
+                guidance=settings.guidance,
+                seed=seed,
+                size=size,
+            )
+        else:
+            out = self._one_step(engine, settings, image, embeds, seed, size)
         pixels = out.cpu().numpy()  # the one host sync per frame
         self.ctx.check()  # a cancel during the frame discards it
         self.filter.rendered(rgb)
@@ -194,6 +243,32 @@ class LiveSession:
             optimisation=engine.active_mode,
         )
         return self._last
+
+    @staticmethod
+    def _embeds(engine: Any, settings: LiveSettings) -> Any:
+        from studio.pipelines.live.engine import mix_embeds
+
+        embeds = engine.prompt_embeds(settings.prompt)
+        if settings.travel > 0 and settings.prompt_b.strip():
+            embeds = mix_embeds(embeds, engine.prompt_embeds(settings.prompt_b), settings.travel)
+        return embeds
+
+    def _one_step(
+        self,
+        engine: Any,
+        settings: LiveSettings,
+        image: Any,
+        embeds: Any,
+        seed: int,
+        size: tuple[int, int],
+    ) -> Any:
+        from studio.pipelines.live.engine import timestep_for
+
+        noise_key = (seed, size, settings.model_id, self.ctx.device)
+        if noise_key != self._noise_key:
+            self._noise, self._noise_key = engine.noise(seed, *size), noise_key
+        coeffs = engine.coefficients(timestep_for(settings.strength, image is None))
+        return engine.render(image, embeds, coeffs, self._noise, mode=settings.optimise)
 
     @property
     def last(self) -> LiveFrame | None:
