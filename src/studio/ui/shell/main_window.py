@@ -134,12 +134,17 @@ class MainWindow(QuitOnClose):
 
     # ---- workspaces --------------------------------------------------------------------------
     def _link_workspaces(self) -> None:
-        """Live can send a frozen frame to the Canvas and stream the Canvas image (the shell
-        links them: the workspace packages never import each other)."""
+        """Live can send a frozen frame to the Canvas and stream the Canvas image, Headshots a
+        portrait to the Canvas (the shell links them: the workspace packages never import
+        each other)."""
         live, canvas = self.workspaces["live"], self.workspaces["canvas"]
         assert isinstance(live, LiveWorkspace) and isinstance(canvas, CanvasWorkspace)
-        live.send_to_canvas.connect(self.send_image_to_canvas)
+        live.send_to_canvas.connect(lambda image: self.send_image_to_canvas(image, "Live frame"))
         live.set_canvas_source(canvas.current_image)
+        # Headshots' "Open in Canvas" on a portrait (optional: older pages lack the signal).
+        to_canvas = getattr(self.workspaces["headshots"], "open_in_canvas", None)
+        if isinstance(to_canvas, SignalInstance):
+            to_canvas.connect(lambda image: self.send_image_to_canvas(image, "Portrait"))
 
     def add_workspace(self, key: str, title: str, page: QWidget) -> None:
         """Add ``page`` to the navigation list and bind the optional signals of the menu
@@ -176,11 +181,18 @@ class MainWindow(QuitOnClose):
         self.toast.show_message(text)
         self.statusBar().showMessage(text, NOTICE_MS)
 
-    def send_image_to_canvas(self, image: object) -> None:
+    def send_image_to_canvas(self, image: object, name: str = "Live frame") -> None:
+        """Open ``image`` (a PIL image, array or QImage; or a file's path) in the Canvas and
+        show it."""
         canvas = self.workspaces["canvas"]
         assert isinstance(canvas, CanvasWorkspace)
-        if canvas.open_image(image, "Live frame"):
-            self.nav.setCurrentRow(0)
+        opened = (
+            canvas.open_path(image)
+            if isinstance(image, (str, Path))
+            else canvas.open_image(image, name)
+        )
+        if opened:
+            self.show_workspace("canvas")
 
     def open_paths(self, paths: list[Path]) -> bool:
         """Open photos given at start (``studio photo.png``) in the Canvas; True if one opened.
