@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -22,12 +24,14 @@ from PySide6.QtWidgets import (
 from studio.core import paths
 from studio.core.device import DeviceInfo
 from studio.core.errors import format_size
+from studio.core.gallery import default_gallery_path
 from studio.core.settings import Settings
 from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
 from studio.ui.dialogs.about import AboutDialog
+from studio.ui.dialogs.gallery import GalleryDialog
 from studio.ui.dialogs.models import ModelsDialog
 from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.dialogs.welcome import WelcomeDialog
@@ -37,6 +41,12 @@ from studio.ui.shell.menus import WindowMenus
 from studio.ui.shell.model_offer import missing_model_box
 from studio.ui.shell.open_paths import open_first_photo
 from studio.ui.shell.quitting import QuitOnClose
+from studio.ui.shell.recall import (
+    ImageDrops,
+    dropped_images,
+    open_gallery_dialog,
+    reuse_settings,
+)
 from studio.ui.shell.recent import RecentFiles
 from studio.ui.shell.shortcuts_sheet import ShortcutsSheet, menu_shortcuts
 from studio.ui.shell.status import StatusArea
@@ -66,6 +76,7 @@ class MainWindow(QuitOnClose):
     blocking the event loop and emits :attr:`closed` once they have stopped."""
 
     closed = Signal()  # the window has closed and both service threads have ended
+    settings_reused = Signal(str, dict)  # a workspace took a result's settings again
 
     def __init__(
         self,
@@ -81,6 +92,9 @@ class MainWindow(QuitOnClose):
         self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
         self.device_info: DeviceInfo | None = None
         self._offered_models: set[str] = set()
+        self.gallery_path = default_gallery_path()  # the index every workspace records into
+        self.drops = ImageDrops(self)
+        self.setAcceptDrops(True)  # an exported image dropped here: its settings, or the image
         self._init_quitting()
         install_wheel_guard()  # the wheel scrolls panels instead of editing their settings
 
@@ -229,7 +243,35 @@ class MainWindow(QuitOnClose):
         self.menus.show_theme(name)  # apply_theme redraws the icons in the new palette
         return self.theme_name
 
+    def reuse_settings(self, key: str, settings: dict[str, Any]) -> bool:
+        """Give workspace ``key`` a result's settings again (its optional ``apply_settings``);
+        a box says so when it cannot take them. True when applied."""
+        return reuse_settings(self, key, settings)
+
+    # ---- drops: an exported image's settings, or the image -----------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if dropped_images(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt's name
+        if dropped_images(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        images = dropped_images(event.mimeData())
+        if images:
+            event.acceptProposedAction()
+            self.drops.drop(images[0])  # read on a worker; a box offers to reuse them
+
     # ---- dialogs -----------------------------------------------------------------------------
+    def open_gallery(self) -> GalleryDialog | None:
+        """File > Gallery: earlier results, per workspace, searchable; modeless, so the
+        window behind it shows what "Open in Canvas" or "Use These Settings Again" did."""
+        dialog = open_gallery_dialog(self, self._titles)
+        if dialog is not None:
+            self.gallery_dialog = dialog
+        return dialog
+
     def open_models(self, select: str = "") -> ModelsDialog:
         dialog = ModelsDialog(self.store, self.downloads, self)
         if select:
