@@ -113,3 +113,24 @@ def test_a_random_file_and_an_sd15_lora_are_refused_with_a_message(qtbot, tmp_pa
     assert dialog.importer.error_box.text() == failed.args[0]
     assert dialog.table.rowCount() == rows_before
     assert not (tmp_path / "models" / "imported.json").exists()
+
+
+def test_deleting_an_imported_model_forgets_it(qtbot, tmp_path):
+    from studio.models.imports import imported_entries
+
+    dialog, store = _dialog(qtbot, tmp_path)
+    rows_before = dialog.table.rowCount()
+    source = _lora(tmp_path / "ink.safetensors")
+    answer_file_dialog(qtbot, source)
+    with qtbot.waitSignal(dialog.importer.imported, timeout=20000) as imported:
+        click(qtbot, dialog.import_button)
+    entry = imported.args[0]
+    assert dialog.selected_ids() == [entry.id]
+    click(qtbot, dialog.delete_button)
+    box = dialog.confirm_box
+    assert "the files you imported them from stay" in box.text()
+    yes = box.button(box.StandardButton.Yes)
+    qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == rows_before, timeout=10000)
+    assert imported_entries(store.root) == [] and source.is_file()
+    assert dialog.status.text() == f"Deleted {entry.id}."

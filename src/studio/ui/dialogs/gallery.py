@@ -61,6 +61,7 @@ class GalleryDialog(QDialog):
         self.gallery, self.titles = gallery, dict(titles)
         self.tabs = QTabBar()
         self.tabs.setObjectName("galleryTabs")
+        self.tabs.setExpanding(False)  # tabs as wide as their names, like a browser's
         self._tab_keys: list[str | None] = [None, *self.titles]
         labels = ["&All", *(_tab_label(t) for t in self.titles.values())]
         for label in labels:
@@ -70,6 +71,7 @@ class GalleryDialog(QDialog):
         self.search.setObjectName("gallerySearch")
         self.search.setPlaceholderText("Words of the prompt")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
         self.search.textChanged.connect(lambda _text: self.refresh())
         search_label = QLabel("&Search:")
         search_label.setBuddy(self.search)
@@ -113,7 +115,8 @@ class GalleryDialog(QDialog):
         self.status.setObjectName("galleryStatus")
 
         top = QHBoxLayout()
-        top.addWidget(self.tabs, 1)
+        top.addWidget(self.tabs)
+        top.addStretch(1)
         top.addWidget(search_label)
         top.addWidget(self.search)
         browse = QWidget()
@@ -193,8 +196,8 @@ class GalleryDialog(QDialog):
 
     def _placeholder(self, entry: GalleryEntry) -> QIcon:
         images = image_outputs(entry)
-        if not entry.outputs or (images and not Path(images[0]).exists()):
-            return icon("mdi6.image-off-outline")
+        if not any(Path(p).exists() for p in entry.outputs):
+            return icon("mdi6.image-off-outline")  # nothing left to show
         return icon("mdi6.image-outline" if images else "mdi6.movie-open-outline")
 
     def _load_thumbnails(self) -> None:

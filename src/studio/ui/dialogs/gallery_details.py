@@ -43,7 +43,9 @@ def details_html(entry: GalleryEntry, workspace_title: str, missing_colour: str)
     ]
     if entry.models:
         models = "".join(
-            f"<li>{esc(model_id)}: <code>{esc(digest[:16]) or 'hash unknown'}</code></li>"
+            f"<li>{esc(model_id)}: "
+            + (f"<code>{esc(digest[:16])}</code>" if digest else "<i>hash unknown</i>")
+            + "</li>"
             for model_id, digest in sorted(entry.models.items())
         )
         rows.append(f"<b>Models:</b><ul style='margin:0'>{models}</ul>")

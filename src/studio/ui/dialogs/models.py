@@ -144,7 +144,7 @@ class ModelsDialog(QDialog):
             )
             disk = self._disk_text(e.id) if installed else "—"
             for col, text in enumerate(
-                [e.name, e.task, format_size(e.size_bytes), disk, licence, status]
+                [e.name, e.task, "—" if own else format_size(e.size_bytes), disk, licence, status]
             ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, e.id)
@@ -199,7 +199,10 @@ class ModelsDialog(QDialog):
         lines = [
             f"<b>{esc(e.name)}</b> · {esc(e.task)}",
             f"Licence: {esc(e.licence)}. {use} {esc(e.licence_note)}",
-            f"Download size: {format_size(e.size_bytes)}",
+            f"Imported from {esc(str(e.extra.get('original_name', '')))}"
+            f" ({esc(str(e.extra.get('architecture', '')))} {esc(e.task)})"
+            if e.licence == IMPORTED_LICENCE
+            else f"Download size: {format_size(e.size_bytes)}",
         ]
         if self.store.is_installed(e.id):
             lines[-1] += (
@@ -275,11 +278,15 @@ class ModelsDialog(QDialog):
             return None
         entries = [self.store.catalogue.get(i) for i in ids]
         listing = "\n".join(f"{e.name} ({format_size(e.size_bytes)})" for e in entries)
+        again = (
+            "Imported models leave Studio's store; the files you imported them from stay."
+            if any(e.licence == IMPORTED_LICENCE for e in entries)
+            else "They can be downloaded again later."
+        )
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Delete models",
-            f"Delete {len(ids)} model(s) from this computer?\n\n{listing}\n\n"
-            "They can be downloaded again later.",
+            f"Delete {len(ids)} model(s) from this computer?\n\n{listing}\n\n{again}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
