@@ -200,7 +200,8 @@ class ModelsDialog(QDialog):
             f"<b>{esc(e.name)}</b> · {esc(e.task)}",
             f"Licence: {esc(e.licence)}. {use} {esc(e.licence_note)}",
             f"Imported from {esc(str(e.extra.get('original_name', '')))}"
-            f" ({esc(str(e.extra.get('architecture', '')))} {esc(e.task)})"
+            f" ({esc(str(e.extra.get('architecture', '')))}"
+            f" {'LoRA' if e.task == 'lora' else esc(e.task)})"
             if e.licence == IMPORTED_LICENCE
             else f"Download size: {format_size(e.size_bytes)}",
         ]
