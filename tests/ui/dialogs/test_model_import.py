@@ -53,10 +53,14 @@ def test_import_a_lora_through_the_file_dialog(qtbot, tmp_path):
     assert dialog.import_button.text() == "&Import…"
     assert_unique_mnemonics(dialog)
 
+    copied: list[tuple[int, int]] = []
+    dialog.importer.progressed.connect(lambda done, total: copied.append((done, total)))
     answer_file_dialog(qtbot, source)
     with qtbot.waitSignal(dialog.importer.imported, timeout=20000) as imported:
         click(qtbot, dialog.import_button)
     entry = imported.args[0]
+    size = source.stat().st_size
+    assert copied and copied[-1] == (size, size)  # progress came back to the GUI thread
     assert entry.task == "lora" and entry.licence == LICENCE
     assert store.is_installed(entry.id)
 

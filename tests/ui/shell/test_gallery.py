@@ -160,10 +160,14 @@ def test_gallery_lists_searches_and_reuses(filled, qtbot, tmp_path):
 
     # Forget Missing Files drops the result whose file is gone, in the index too.
     dialog.show_workspace("canvas")
-    click(qtbot, dialog.forget_button)
+    with qtbot.waitSignal(dialog.forgotten) as forgotten:
+        click(qtbot, dialog.forget_button)
+    assert len(forgotten.args[0]) == 1
     assert dialog.list.count() == 1 and "Forgot 1 result" in dialog.status.text()
     with Gallery(window.gallery_path) as gallery:
         assert [e.prompt for e in gallery.entries("canvas")] == ["a red car by the sea"]
+    # File > Gallery again brings this one to the front rather than opening a second.
+    assert window.open_gallery() is dialog
     screenshot = tmp_path / "gallery.png"
     assert dialog.grab().save(str(screenshot))
     click(qtbot, dialog.close_button)

@@ -50,6 +50,7 @@ class GalleryDialog(QDialog):
     reuse_requested = Signal(str, dict)  # workspace key, the settings that made the result
     open_in_canvas_requested = Signal(str)  # an image file's path
     thumbnails_loaded = Signal()  # every thumbnail of the list on show is decoded
+    forgotten = Signal(list)  # the ids Forget Missing Files dropped
 
     def __init__(
         self, gallery: Gallery, titles: dict[str, str], parent: QWidget | None = None
@@ -149,6 +150,7 @@ class GalleryDialog(QDialog):
         self._thumb_cache: dict[str, QImage] = {}
         self._pending_thumbs = 0
         self._generation = 0  # a refresh makes older thumbnail results stale
+        self._forgetting = False
         self.entries: list[GalleryEntry] = []
         self.refresh()
 
@@ -293,21 +295,32 @@ class GalleryDialog(QDialog):
             return False
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(existing[0]).parent)))
 
-    def forget_missing(self) -> list[int]:
-        """Drop the results none of whose files exist any more (the files of the others stay)."""
-        try:
-            gone = self.gallery.delete_missing()
-        except Exception as exc:
-            log.error("forgetting missing results failed", exc_info=exc)
-            self.status.setText(f"The gallery could not be changed: {exc}")
-            return []
+    def forget_missing(self) -> None:
+        """Drop the results none of whose files exist any more (the files of the others
+        stay), on the worker: every result's files are looked for. ``forgotten`` follows."""
+        if self._forgetting:
+            return
+        self._forgetting = True
+        self.forget_button.setEnabled(False)
+        self.status.setText("Looking for results whose files are gone…")
+        self.thumbs.run(self.gallery.delete_missing, self._forgot, self._forget_failed)
+
+    def _forgot(self, gone: list[int]) -> None:
+        self._forgetting = False
+        self.forget_button.setEnabled(True)
         self.status.setText(
             f"Forgot {len(gone)} result(s) whose files are gone."
             if gone
             else "Every result's files are still there."
         )
         self.refresh()
-        return gone
+        self.forgotten.emit(gone)
+
+    def _forget_failed(self, exc: BaseException) -> None:
+        log.error("forgetting missing results failed", exc_info=exc)
+        self._forgetting = False
+        self.forget_button.setEnabled(True)
+        self.status.setText(f"The gallery could not be changed: {exc}")
 
 
 def _tab_label(title: str) -> str:

@@ -267,7 +267,7 @@ class MainWindow(QuitOnClose):
     def open_gallery(self) -> GalleryDialog | None:
         """File > Gallery: earlier results, per workspace, searchable; modeless, so the
         window behind it shows what "Open in Canvas" or "Use These Settings Again" did."""
-        dialog = open_gallery_dialog(self, self._titles)
+        dialog = open_gallery_dialog(self, self._titles, getattr(self, "gallery_dialog", None))
         if dialog is not None:
             self.gallery_dialog = dialog
         return dialog

@@ -72,13 +72,24 @@ def reuse_settings(window: MainWindow, key: str, settings: dict[str, Any]) -> bo
     return True
 
 
-def open_gallery_dialog(window: MainWindow, titles: dict[str, str]) -> GalleryDialog | None:
+def open_gallery_dialog(
+    window: MainWindow, titles: dict[str, str], shown: GalleryDialog | None = None
+) -> GalleryDialog | None:
     """The Gallery over the window's index, showing the current workspace's tab; its
-    requests go to the window. None (and a box saying why) when the index cannot be opened."""
+    requests go to the window. ``shown``, when still open, is brought to the front with its
+    list read again instead of opening a second one. None (and a box saying why) when the
+    index cannot be opened."""
+    import shiboken6
+
     from studio.core.gallery import Gallery
     from studio.ui.dialogs.gallery import GalleryDialog
     from studio.ui.shell.errors import show_error
 
+    if shown is not None and shiboken6.isValid(shown) and shown.isVisible():
+        shown.refresh()  # results finished since it was opened
+        shown.raise_()
+        shown.activateWindow()
+        return shown
     try:
         gallery = Gallery(window.gallery_path)
     except StudioError as exc:
