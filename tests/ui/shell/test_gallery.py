@@ -158,6 +158,14 @@ def test_gallery_lists_searches_and_reuses(filled, qtbot, tmp_path):
     assert box.isVisible() and box.text() == "Plain cannot reuse these settings yet."
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
 
+    # A double-click on a picture opens it in the Canvas too.
+    rect = dialog.list.visualItemRect(dialog.list.item(0))
+    # As a real double-click arrives: a click, then the double-click event.
+    qtbot.mouseClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: tuple(canvas.current_image()[0, 0]) == (20, 120, 200), timeout=20000)
+    assert window.current_workspace() is canvas
+
     # Forget Missing Files drops the result whose file is gone, in the index too.
     dialog.show_workspace("canvas")
     with qtbot.waitSignal(dialog.forgotten) as forgotten:

@@ -87,6 +87,8 @@ class GalleryDialog(QDialog):
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(True)
         self.list.currentItemChanged.connect(lambda *_items: self._show_details())
+        # Double-click or Enter on a picture: edit it in the Canvas.
+        self.list.itemActivated.connect(lambda _item: self.open_selected_in_canvas())
         self.empty = QLabel()
         self.empty.setObjectName("galleryEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
