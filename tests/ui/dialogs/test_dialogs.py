@@ -48,7 +48,7 @@ def test_settings_dialog_mnemonics(qtbot):
 
 def test_models_dialog_mnemonics_and_its_delete_box(models_dialog, store, qtbot):
     letters = assert_unique_mnemonics(models_dialog)
-    assert letters == {"d": "&Download", "l": "De&lete", "c": "&Close"}
+    assert letters == {"d": "&Download", "l": "De&lete", "i": "&Import…", "c": "&Close"}
     install_built(store, "taesd", lambda d: (d / "config.json").write_text("{}"))
     models_dialog.refresh()
     models_dialog.select("taesd")

@@ -63,6 +63,8 @@ def test_wheel_over_an_unfocused_canvas_setting_leaves_it_alone(window, qtbot):
 def test_status_bar_shows_device_warning_and_queue(window, qtbot):
     qtbot.waitUntil(lambda: window.device_label.toolTip() != "")
     assert "CPU" in window.device_label.toolTip()
+    assert window.device_label.property("tone") == "error"  # the theme's colour, not a fixed red
+    assert not window.device_label.styleSheet()
     gate = threading.Event()
     window.gpu.submit("t.steps", {"n": 1, "gate": gate, "wait": 5})
     window.gpu.submit("t.steps", {"n": 1})
@@ -303,3 +305,17 @@ def test_menu_actions_open_their_dialogs(window, qtbot):
         dialogs = [d for d in window.findChildren(kind) if d.isVisible()]
         assert len(dialogs) == 1, text
         dialogs[0].close()
+
+
+def test_headshots_open_in_canvas_reaches_the_canvas(window, qtbot):
+    headshots, canvas = window.workspaces["headshots"], window.workspaces["canvas"]
+    if not hasattr(headshots, "open_in_canvas"):
+        pytest.skip("Headshots has no open_in_canvas signal on this branch")
+    import numpy as np
+
+    portrait = np.full((40, 32, 3), (90, 60, 30), np.uint8)
+    window.show_workspace("headshots")
+    headshots.open_in_canvas.emit(portrait)
+    qtbot.waitUntil(lambda: canvas.current_image() is not None, timeout=20000)
+    assert tuple(canvas.current_image()[0, 0]) == (90, 60, 30)
+    assert window.current_workspace() is canvas

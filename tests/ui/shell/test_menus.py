@@ -105,7 +105,15 @@ def keys(action) -> list[str]:
 def test_menus_like_other_editors_with_their_keys_and_icons(window):
     menus = menu_actions(window)
     assert list(menus) == ["&File", "&Edit", "&View", "&Tools", "&Help"]
-    assert list(menus["&File"]) == ["&Open…", "Open &Recent", "&Export", "Export &As…", "&Quit"]
+    assert list(menus["&File"]) == [
+        "&Open…",
+        "Open &Recent",
+        "&Export",
+        "Export &As…",
+        "&Gallery…",
+        "&Quit",
+    ]
+    assert keys(menus["&File"]["&Gallery…"]) == ["Ctrl+Shift+G"]
     assert list(menus["&Edit"]) == [
         "&Undo",
         "&Redo",

@@ -1,7 +1,8 @@
-"""The Models dialog: every catalogue model, installed or not, with download and delete.
+"""The Models dialog: every catalogue model, installed or not, with download and delete,
+and your own models (a checkpoint or LoRA file) imported into the store.
 
-Downloads are jobs on the downloads service; a delete (after the user confirms it) runs on an
-I/O worker, with the buttons disabled until it is done.
+Downloads are jobs on the downloads service; a delete (after the user confirms it) and an
+import run on I/O workers, with the buttons disabled until they are done.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import html
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,11 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import format_size
+from studio.models.catalogue import ModelEntry
 from studio.models.download import DownloadRequest
+from studio.models.imports import LICENCE as IMPORTED_LICENCE
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
 from studio.ui.dialogs.licences import workspace_licences
+from studio.ui.dialogs.model_import import ModelImporter, describe
+from studio.ui.widgets.theme import tone_colour
 from studio.ui.widgets.worker import IoWorkers
 
 log = logging.getLogger(__name__)
@@ -70,9 +74,19 @@ class ModelsDialog(QDialog):
         self.table.verticalHeader().hide()
         self.download_button = QPushButton("&Download")
         self.delete_button = QPushButton("De&lete")
+        self.import_button = QPushButton("&Import…")
+        self.import_button.setObjectName("importModelButton")
+        self.import_button.setToolTip(
+            "Add your own SDXL checkpoint or LoRA (a .safetensors file) to the store"
+        )
+        self.importer = ModelImporter(store, self)
+        self.importer.progressed.connect(self._import_progress)
+        self.importer.imported.connect(self._imported)
+        self.importer.failed.connect(self._import_failed)
         # lambdas: clicked(bool) must not land in a parameter
         self.download_button.clicked.connect(lambda: self.download_selected())
         self.delete_button.clicked.connect(lambda: self.delete_selected())
+        self.import_button.clicked.connect(lambda: self.import_file())
         self.status = QLabel("")
         self.workers = IoWorkers(self)
         self.confirm_box: QMessageBox | None = None
@@ -82,11 +96,12 @@ class ModelsDialog(QDialog):
         )
         note.setWordWrap(True)
         self.workspace_licences = workspace_licences(store.catalogue)
+        error = tone_colour("error").name()  # readable in the theme shown now
         self.licence_summary = QLabel(
             "<br>".join(
                 f"&bull; {html.escape(w.summary())}"
                 if w.commercial_use
-                else f"&bull; <span style='color:#c0392b'>{html.escape(w.summary())}</span>"
+                else f"&bull; <span style='color:{error}'>{html.escape(w.summary())}</span>"
                 for w in self.workspace_licences
             )
         )
@@ -96,6 +111,7 @@ class ModelsDialog(QDialog):
         buttons.addWidget(self.download_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         close.rejected.connect(self.reject)
@@ -120,22 +136,23 @@ class ModelsDialog(QDialog):
         self.table.setRowCount(len(entries))
         busy = set(self._pending.values())
         for row, e in enumerate(entries):
-            licence = e.licence + ("" if e.commercial_use else "  (non-commercial)")
+            own = e.licence == IMPORTED_LICENCE  # its licence is the one of its source
+            licence = e.licence + ("" if e.commercial_use or own else "  (non-commercial)")
             installed = self.store.is_installed(e.id)
             status = (
                 "downloading…" if e.id in busy else "installed" if installed else "not installed"
             )
             disk = self._disk_text(e.id) if installed else "—"
             for col, text in enumerate(
-                [e.name, e.task, format_size(e.size_bytes), disk, licence, status]
+                [e.name, e.task, "—" if own else format_size(e.size_bytes), disk, licence, status]
             ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, e.id)
                 item.setToolTip(text)
                 if col == LICENCE_COL:
                     item.setToolTip(f"{licence}\n{e.licence_note}".strip())
-                    if not e.commercial_use:
-                        item.setForeground(QColor("#c0392b"))
+                    if not e.commercial_use and not own:
+                        item.setForeground(tone_colour("error"))
                 self.table.setItem(row, col, item)
         self.table.resizeRowsToContents()
         self._measure_disk([e.id for e in entries if self.store.is_installed(e.id)])
@@ -172,15 +189,21 @@ class ModelsDialog(QDialog):
             return
         e = self.store.catalogue.get(ids[0])
         esc = html.escape
-        use = (
-            "Commercial use allowed."
-            if e.commercial_use
-            else "<span style='color:#c0392b'>Not for commercial use.</span>"
-        )
+        error = tone_colour("error").name()
+        if e.licence == IMPORTED_LICENCE:
+            use = "Check the licence where the file came from."
+        elif e.commercial_use:
+            use = "Commercial use allowed."
+        else:
+            use = f"<span style='color:{error}'>Not for commercial use.</span>"
         lines = [
             f"<b>{esc(e.name)}</b> · {esc(e.task)}",
             f"Licence: {esc(e.licence)}. {use} {esc(e.licence_note)}",
-            f"Download size: {format_size(e.size_bytes)}",
+            f"Imported from {esc(str(e.extra.get('original_name', '')))}"
+            f" ({esc(str(e.extra.get('architecture', '')))}"
+            f" {'LoRA' if e.task == 'lora' else esc(e.task)})"
+            if e.licence == IMPORTED_LICENCE
+            else f"Download size: {format_size(e.size_bytes)}",
         ]
         if self.store.is_installed(e.id):
             lines[-1] += (
@@ -190,6 +213,31 @@ class ModelsDialog(QDialog):
         if source:
             lines.append(f"Source: <a href='{esc(source)}'>{esc(source)}</a>")
         self.details.setText("<br>".join(lines))
+
+    # ---- your own models ----------------------------------------------------------------------
+    def import_file(self) -> bool:
+        """Ask for a ``.safetensors`` file and import it in the background; False when the
+        user cancelled or an import or delete is running."""
+        if self.workers.busy or self.importer.busy:
+            return False
+        return self.importer.choose() and self._importing()
+
+    def _importing(self) -> bool:
+        self._set_busy(True, "Importing…")
+        return True
+
+    def _import_progress(self, done: int, total: int) -> None:
+        share = f" ({done / total:.0%})" if total else ""
+        self.status.setText(f"Importing… {format_size(done)} of {format_size(total)}{share}")
+
+    def _imported(self, entry: object) -> None:
+        assert isinstance(entry, ModelEntry)
+        self._set_busy(False, describe(entry))
+        self.refresh()
+        self.select(entry.id)
+
+    def _import_failed(self, message: str) -> None:
+        self._set_busy(False, message)
 
     def select(self, model_id: str) -> None:
         for row in range(self.table.rowCount()):
@@ -231,11 +279,15 @@ class ModelsDialog(QDialog):
             return None
         entries = [self.store.catalogue.get(i) for i in ids]
         listing = "\n".join(f"{e.name} ({format_size(e.size_bytes)})" for e in entries)
+        again = (
+            "Imported models leave Studio's store; the files you imported them from stay."
+            if any(e.licence == IMPORTED_LICENCE for e in entries)
+            else "They can be downloaded again later."
+        )
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Delete models",
-            f"Delete {len(ids)} model(s) from this computer?\n\n{listing}\n\n"
-            "They can be downloaded again later.",
+            f"Delete {len(ids)} model(s) from this computer?\n\n{listing}\n\n{again}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
@@ -251,8 +303,14 @@ class ModelsDialog(QDialog):
         store = self.store
 
         def delete_all() -> list[str]:
+            from studio.models.imports import imported_entries, remove_imported
+
+            own = {e.id for e in imported_entries(store.root)}
             for model_id in ids:
-                store.delete(model_id)
+                if model_id in own:
+                    remove_imported(store, model_id)  # its files and its entry
+                else:
+                    store.delete(model_id)
                 log.info("deleted model %s from %s", model_id, store.root)
             return ids
 
@@ -271,6 +329,7 @@ class ModelsDialog(QDialog):
     def _set_busy(self, busy: bool, message: str) -> None:
         self.download_button.setEnabled(not busy)
         self.delete_button.setEnabled(not busy)
+        self.import_button.setEnabled(not busy)
         self.status.setText(message)
 
     def _on_progress(self, job: Job, update) -> None:  # type: ignore[no-untyped-def]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -22,12 +24,14 @@ from PySide6.QtWidgets import (
 from studio.core import paths
 from studio.core.device import DeviceInfo
 from studio.core.errors import format_size
+from studio.core.gallery import default_gallery_path
 from studio.core.settings import Settings
 from studio.models.download import DownloadRequest
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
 from studio.ui.dialogs.about import AboutDialog
+from studio.ui.dialogs.gallery import GalleryDialog
 from studio.ui.dialogs.models import ModelsDialog
 from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.dialogs.welcome import WelcomeDialog
@@ -37,6 +41,12 @@ from studio.ui.shell.menus import WindowMenus
 from studio.ui.shell.model_offer import missing_model_box
 from studio.ui.shell.open_paths import open_first_photo
 from studio.ui.shell.quitting import QuitOnClose
+from studio.ui.shell.recall import (
+    ImageDrops,
+    dropped_images,
+    open_gallery_dialog,
+    reuse_settings,
+)
 from studio.ui.shell.recent import RecentFiles
 from studio.ui.shell.shortcuts_sheet import ShortcutsSheet, menu_shortcuts
 from studio.ui.shell.status import StatusArea
@@ -66,6 +76,7 @@ class MainWindow(QuitOnClose):
     blocking the event loop and emits :attr:`closed` once they have stopped."""
 
     closed = Signal()  # the window has closed and both service threads have ended
+    settings_reused = Signal(str, dict)  # a workspace took a result's settings again
 
     def __init__(
         self,
@@ -81,6 +92,9 @@ class MainWindow(QuitOnClose):
         self.settings, self.store, self.gpu, self.downloads = settings, store, gpu, downloads
         self.device_info: DeviceInfo | None = None
         self._offered_models: set[str] = set()
+        self.gallery_path = default_gallery_path()  # the index every workspace records into
+        self.drops = ImageDrops(self)
+        self.setAcceptDrops(True)  # an exported image dropped here: its settings, or the image
         self._init_quitting()
         install_wheel_guard()  # the wheel scrolls panels instead of editing their settings
 
@@ -134,12 +148,17 @@ class MainWindow(QuitOnClose):
 
     # ---- workspaces --------------------------------------------------------------------------
     def _link_workspaces(self) -> None:
-        """Live can send a frozen frame to the Canvas and stream the Canvas image (the shell
-        links them: the workspace packages never import each other)."""
+        """Live can send a frozen frame to the Canvas and stream the Canvas image, Headshots a
+        portrait to the Canvas (the shell links them: the workspace packages never import
+        each other)."""
         live, canvas = self.workspaces["live"], self.workspaces["canvas"]
         assert isinstance(live, LiveWorkspace) and isinstance(canvas, CanvasWorkspace)
-        live.send_to_canvas.connect(self.send_image_to_canvas)
+        live.send_to_canvas.connect(lambda image: self.send_image_to_canvas(image, "Live frame"))
         live.set_canvas_source(canvas.current_image)
+        # Headshots' "Open in Canvas" on a portrait (optional: older pages lack the signal).
+        to_canvas = getattr(self.workspaces["headshots"], "open_in_canvas", None)
+        if isinstance(to_canvas, SignalInstance):
+            to_canvas.connect(lambda image: self.send_image_to_canvas(image, "Portrait"))
 
     def add_workspace(self, key: str, title: str, page: QWidget) -> None:
         """Add ``page`` to the navigation list and bind the optional signals of the menu
@@ -176,11 +195,18 @@ class MainWindow(QuitOnClose):
         self.toast.show_message(text)
         self.statusBar().showMessage(text, NOTICE_MS)
 
-    def send_image_to_canvas(self, image: object) -> None:
+    def send_image_to_canvas(self, image: object, name: str = "Live frame") -> None:
+        """Open ``image`` (a PIL image, array or QImage; or a file's path) in the Canvas and
+        show it."""
         canvas = self.workspaces["canvas"]
         assert isinstance(canvas, CanvasWorkspace)
-        if canvas.open_image(image, "Live frame"):
-            self.nav.setCurrentRow(0)
+        opened = (
+            canvas.open_path(image)
+            if isinstance(image, (str, Path))
+            else canvas.open_image(image, name)
+        )
+        if opened:
+            self.show_workspace("canvas")
 
     def open_paths(self, paths: list[Path]) -> bool:
         """Open photos given at start (``studio photo.png``) in the Canvas; True if one opened.
@@ -217,7 +243,35 @@ class MainWindow(QuitOnClose):
         self.menus.show_theme(name)  # apply_theme redraws the icons in the new palette
         return self.theme_name
 
+    def reuse_settings(self, key: str, settings: dict[str, Any]) -> bool:
+        """Give workspace ``key`` a result's settings again (its optional ``apply_settings``);
+        a box says so when it cannot take them. True when applied."""
+        return reuse_settings(self, key, settings)
+
+    # ---- drops: an exported image's settings, or the image -----------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if dropped_images(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt's name
+        if dropped_images(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        images = dropped_images(event.mimeData())
+        if images:
+            event.acceptProposedAction()
+            self.drops.drop(images[0])  # read on a worker; a box offers to reuse them
+
     # ---- dialogs -----------------------------------------------------------------------------
+    def open_gallery(self) -> GalleryDialog | None:
+        """File > Gallery: earlier results, per workspace, searchable; modeless, so the
+        window behind it shows what "Open in Canvas" or "Use These Settings Again" did."""
+        dialog = open_gallery_dialog(self, self._titles, getattr(self, "gallery_dialog", None))
+        if dialog is not None:
+            self.gallery_dialog = dialog
+        return dialog
+
     def open_models(self, select: str = "") -> ModelsDialog:
         dialog = ModelsDialog(self.store, self.downloads, self)
         if select:

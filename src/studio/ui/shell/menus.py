@@ -96,6 +96,11 @@ class WindowMenus(QObject):
     def _file_tools_help(self) -> None:
         w = self.window
         self.menus["File"].addSeparator()
+        self.gallery_action = self._action(
+            "&Gallery…", "mdi6.image-multiple-outline", ("Ctrl+Shift+G",), self.menus["File"]
+        )
+        self.gallery_action.triggered.connect(lambda: w.open_gallery())
+        self.menus["File"].addSeparator()
         self.quit_action = self._action("&Quit", "mdi6.exit-run", ("Ctrl+Q",), self.menus["File"])
         self.quit_action.triggered.connect(lambda: w.close())
         tools = self.menus["Tools"]

@@ -10,6 +10,7 @@ from studio.core.device import DeviceInfo
 from studio.core.errors import format_size
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job
+from studio.ui.widgets.theme import set_tone
 
 
 class StatusArea(QObject):
@@ -97,14 +98,14 @@ class StatusArea(QObject):
         self.job_progress.setToolTip(f"{job.title}: {update.stage} {update.done}/{update.total}")
 
     def show_device(self, info: DeviceInfo) -> None:
-        """The device the GPU thread picked, with its warning (if any) in red."""
+        """The device the GPU thread picked, with its warning (if any) in the error tone."""
         self.device_info = info
         text = f"Device: {info.name}"
         if info.total_bytes:
             text += f" ({format_size(info.total_bytes)})"
         self.device_label.setText(text)
         if info.warning:
-            self.device_label.setStyleSheet("color: #c0392b")
+            set_tone(self.device_label, "error")  # readable in both themes
             self.device_label.setToolTip(info.warning)
             self.bar.showMessage(info.warning, 15000)
         self.refresh()

@@ -22,6 +22,18 @@ defining any of these methods (each is optional; plain ``QWidget`` pages work un
 ``shortcut_list() -> list[tuple[str, str]]``
     The workspace's own keys for the shortcuts sheet (F1): ``[("C", "Click to select"), ...]``.
 
+ADDITION (issue 16, the gallery): a workspace may also define
+
+``apply_settings(settings: dict) -> bool``
+    Take the settings of an earlier result (from File > Gallery's "Use These Settings
+    Again", or read back from an exported image dropped on the window) into its controls:
+    prompt, seed, models, strengths... ``settings`` is what the result's job was given
+    (the gallery entry's settings, or the JSON Studio wrote into the file), plus ``prompt``
+    and ``seed`` where known. Return True when applied; False (or a ``StudioError``) when
+    these settings cannot be used, and the window says so. A workspace without it gets a
+    box "<Workspace> cannot reuse these settings yet". The window then shows the workspace
+    and emits its ``settings_reused(key, settings)`` signal.
+
 Text fields keep their own undo: while a focused line or text edit has text to undo/redo,
 Ctrl+Z / Ctrl+Y act on the text, otherwise on the workspace (``ui/shell/text_keys.py``;
 Select All likewise while the field holds text).
