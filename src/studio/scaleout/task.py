@@ -102,6 +102,9 @@ def run_job(state: WorkerState, job_id: str, kind: str, wire: Any) -> str:
         shutil.rmtree(folder, ignore_errors=True)
     records.update(job_id, stage_seconds=record.stage_seconds)
     records.finish(job_id, status, error)
+    log.info(
+        "job %s (%s) %s after %.2f s", job_id, kind, status, sum(record.stage_seconds.values())
+    )
     return status
 
 

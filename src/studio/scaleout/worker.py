@@ -79,6 +79,9 @@ def run_worker(config: WorkerConfig, store: Any = None) -> int:
     from studio.scaleout.registry import Heartbeat
     from studio.scaleout.task import run_job
 
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     state = build_worker_state(config, store)
     if config.live:
         return _serve_live(config, state)
