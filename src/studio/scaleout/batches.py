@@ -36,11 +36,17 @@ class Batches:
 
     def __init__(self, jobs: Any, backend: Any) -> None:
         self.jobs, self.backend = jobs, backend
-        self.redis = backend.redis
+        self.redis = jobs.records.redis
 
     def create(self, kind: str, packs: list[tuple[str, Any, set[str]]], priority: str) -> str:
-        """A batch of ``(name, wire request, uploads it reads)`` packs, already checked;
-        records first, then the messages."""
+        """A batch of ``(name, wire request, uploads it reads)`` packs, already checked:
+        :meth:`record`, then the messages."""
+        batch_id = self.record(kind, packs, priority)
+        self._send_pending(batch_id)
+        return batch_id
+
+    def record(self, kind: str, packs: list[tuple[str, Any, set[str]]], priority: str) -> str:
+        """Write the batch and its packs' job records, no message sent yet; the batch id."""
         if not packs:
             raise BadInput("A batch needs at least one pack.")
         if len(packs) > MAX_PACKS:
@@ -64,7 +70,6 @@ class Batches:
         )
         pipe.sadd(BATCHES, batch_id)
         pipe.execute()
-        self._send_pending(batch_id)
         return batch_id
 
     def resume(self) -> int:

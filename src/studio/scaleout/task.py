@@ -55,6 +55,10 @@ class WorkerState:
 def run_job(state: WorkerState, job_id: str, kind: str, wire: Any) -> str:
     """Run one job to its end; its final status (or the status it already had)."""
     records = state.records
+    holder = _live_holder(state, job_id)
+    if holder is not None:  # its lease lapsed (Redis was away) but its worker still runs it
+        log.info("job %s still runs on %s; not running it twice", job_id, holder)
+        return RUNNING
     started, old = records.transition(job_id, RUNNING, QUEUED, RUNNING)
     if not started:
         log.info("job %s is %s; not running it", job_id, old or "unknown")
@@ -106,6 +110,23 @@ def run_job(state: WorkerState, job_id: str, kind: str, wire: Any) -> str:
         "job %s (%s) %s after %.2f s", job_id, kind, status, sum(record.stage_seconds.values())
     )
     return status
+
+
+def _live_holder(state: WorkerState, job_id: str) -> str | None:
+    """The other worker that is running ``job_id`` and still answers, if any."""
+    from studio.scaleout.registry import workers
+
+    if state.records.status(job_id) != RUNNING:
+        return None
+    record = state.records.read(job_id)
+    for card in workers(state.records.redis):
+        if (
+            card["name"] == record.get("worker") != state.name
+            and card["state"] != "gone"
+            and card.get("job") == job_id
+        ):
+            return str(card["name"])
+    return None
 
 
 def _progress(events: Any) -> Any:
