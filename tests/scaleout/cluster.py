@@ -151,6 +151,20 @@ class Cluster:
         self._worker_env = getattr(self, "_worker_env", {})
         self._worker_env[name] = env
 
+    def start_live_worker(self, name: str, port: int, models_dir: Path) -> None:
+        args = [
+            "worker", "--broker", self.broker, "--device", "cpu", "--name", name, "--live",
+            "--live-port", str(port), "--work-dir", str(self.root / name),
+        ]  # fmt: skip
+        env = {**self.env, "STUDIO_MODELS_DIR": str(models_dir)}
+        self.worker_args[name] = args
+        self.workers[name] = self._spawn(name, args, env)
+        self._worker_env = getattr(self, "_worker_env", {})
+        self._worker_env[name] = env
+
+    def stop_worker(self, name: str) -> None:
+        stop_process(self.workers.pop(name))
+
     def restart_worker(self, name: str) -> None:
         self.workers[name] = self._spawn(name, self.worker_args[name], self._worker_env[name])
         self.wait_worker(name)

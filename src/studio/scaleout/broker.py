@@ -53,6 +53,7 @@ def make_celery(broker_url: str, visibility_timeout: float = DEFAULT_VISIBILITY_
         worker_concurrency=1,
         worker_pool="solo",
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         worker_send_task_events=False,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
