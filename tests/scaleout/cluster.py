@@ -60,9 +60,19 @@ def stop_process(proc: subprocess.Popen, timeout: float = 30.0) -> None:
 class Cluster:
     """The processes of one test session, by name."""
 
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        env: dict[str, str],
+        redis_server: str | None = None,
+        persistent: bool = True,
+    ) -> None:
+        """``redis_server``: the binary (default: ``redis-server`` on the PATH);
+        ``persistent``: an append-only file, so Redis can restart without losing state."""
         self.root = root
         self.env = env
+        self.redis_server = redis_server or shutil.which("redis-server")
+        self.persistent = persistent
         self.redis_port = free_port()
         self.broker = f"redis://127.0.0.1:{self.redis_port}/0"
         self.gateway_port = free_port()
@@ -74,28 +84,15 @@ class Cluster:
 
     # --- Redis
     def start_redis(self) -> None:
-        server = shutil.which("redis-server")
+        server = self.redis_server
         assert server, "redis-server is not installed (scripts/setup.sh --test installs it)"
         data = self.root / "redis"
         data.mkdir(exist_ok=True)
+        aof = ["yes", "--appendfsync", "always"] if self.persistent else ["no"]
+        args = ["--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
+                "--dir", str(data), "--protected-mode", "yes", "--appendonly", *aof]  # fmt: skip
         self.redis_proc = subprocess.Popen(
-            [
-                server,
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--dir",
-                str(data),
-                "--protected-mode",
-                "yes",
-            ],
+            [server, *args],
             stdout=open(self.root / "redis.log", "ab"),
             stderr=subprocess.STDOUT,
         )
@@ -127,13 +124,13 @@ class Cluster:
             stderr=subprocess.STDOUT,
         )
 
-    def start_worker(self, name: str, queues: str, models_dir: Path) -> None:
+    def start_worker(self, name: str, queues: str, models_dir: Path, device: str = "cpu") -> None:
         args = [
             "worker",
             "--broker",
             self.broker,
             "--device",
-            "cpu",
+            device,
             "--name",
             name,
             "--queues",
