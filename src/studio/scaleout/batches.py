@@ -129,6 +129,10 @@ class Batches:
             packs.append(pack)
         total = len(names)
         ended = counts[DONE] + counts[FAILED] + counts[CANCELLED]
+        if ended == total:  # a finished batch expires with its packs' results
+            ttl = int(self.jobs.records.ttl_s)
+            self.redis.expire(batch_key(batch_id), ttl)
+            self.redis.expire(packs_key(batch_id), ttl)
         return {
             "id": batch_id,
             "kind": info[b"kind"].decode(),
