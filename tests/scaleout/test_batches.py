@@ -9,10 +9,16 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from studio.pipelines.headshots.packs import load_pack
 from studio.scaleout.batch_client import batch_status, follow_batch, submit_batch
 from tests.scaleout.cluster import REPO, wait_for
 from tests.scaleout.jobs import pack_request
+
+# The first test of a session also builds the models and starts the cluster (minutes on a
+# busy CPU); a batch of 20 packs runs for minutes too.
+pytestmark = pytest.mark.timeout(1500)
 
 
 def test_cli_batch_of_20_packs_spreads_over_both_workers(workers_up, selfie, tmp_path):

@@ -7,9 +7,14 @@ import io
 import json
 
 import httpx
+import pytest
 from PIL import Image
 
 from tests.scaleout.cluster import free_port, wait_for
+
+# The first test of a session also builds the models and starts the cluster (minutes on a
+# busy CPU); a batch of 20 packs runs for minutes too.
+pytestmark = pytest.mark.timeout(1500)
 
 
 def jpeg(image) -> bytes:

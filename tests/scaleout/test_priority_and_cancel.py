@@ -8,8 +8,14 @@ cancelled (it never runs), the packs are cancelled while running (they stop at t
 
 from __future__ import annotations
 
+import pytest
+
 from tests.scaleout.cluster import wait_for
 from tests.scaleout.jobs import pack_request, submit, summary, wait_status
+
+# The first test of a session also builds the models and starts the cluster (minutes on a
+# busy CPU); a batch of 20 packs runs for minutes too.
+pytestmark = pytest.mark.timeout(1500)
 
 
 def live_request(photo, seed):

@@ -12,6 +12,10 @@ from studio.pipelines.jobspec import workspace_jobs
 from studio.remote.client import RemoteRunner
 from tests.scaleout.conftest import recording_context
 
+# The first test of a session also builds the models and starts the cluster (minutes on a
+# busy CPU); a batch of 20 packs runs for minutes too.
+pytestmark = pytest.mark.timeout(1500)
+
 
 def remote(cluster, kind, request, store):
     ctx = recording_context(store)

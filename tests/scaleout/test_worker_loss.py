@@ -10,10 +10,16 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from studio.remote.client import RemoteRunner
 from studio.remote.wire import prepare_request
 from tests.scaleout.cluster import REPO, wait_for
 from tests.scaleout.jobs import pack_request, submit, summary, wait_status
+
+# The first test of a session also builds the models and starts the cluster (minutes on a
+# busy CPU); a batch of 20 packs runs for minutes too.
+pytestmark = pytest.mark.timeout(1500)
 
 
 def test_kill_9_mid_job_completes_on_the_other_worker(workers_up, selfie, tmp_path):

@@ -23,7 +23,7 @@ from typing import Any
 from studio.core.errors import StudioError
 from studio.scaleout.broker import MESSAGE_PRIORITY, TASK, queue_for
 from studio.scaleout.files import publish_inputs, pull_result
-from studio.scaleout.records import FINISHED_LIST, Records
+from studio.scaleout.records import FINISHED_LIST, Records, job_key
 from studio.scaleout.registry import live_endpoints, queue_depths, workers
 from studio.server.jobs import CANCELLED, QUEUED, RUNNING
 
@@ -78,6 +78,8 @@ class RedisJobStore:
     def create(self, kind: str, priority: int, **extra: Any) -> RedisJob:
         job_id = secrets.token_hex(8)
         self.records.create(job_id, kind, priority, **extra)
+        (self.root / job_id / "in").mkdir(parents=True)  # the request is checked in here
+        (self.root / job_id / "out").mkdir()
         return self.get(job_id)
 
     def get(self, job_id: str) -> RedisJob:
@@ -85,13 +87,10 @@ class RedisJobStore:
         if not job_id.isalnum():
             raise KeyError(job_id)
         record = self.records.read(job_id)
-        folder = self.root / job_id
-        (folder / "in").mkdir(parents=True, exist_ok=True)
-        (folder / "out").mkdir(exist_ok=True)
-        return RedisJob(self.records, job_id, record, folder)
+        return RedisJob(self.records, job_id, record, self.root / job_id)
 
     def discard(self, job: RedisJob) -> None:
-        self.records.redis.delete(f"studio:job:{job.id}")
+        self.records.redis.delete(job_key(job.id))
         shutil.rmtree(job.folder, ignore_errors=True)
 
     def local_file(self, job: RedisJob, name: str) -> Path:
