@@ -53,6 +53,9 @@ def test_kill_9_mid_job_completes_on_the_other_worker(workers_up, selfie, tmp_pa
     assert [s["attempt"] for s in starts] == [1, 2]
     assert seen[-1].event == "done"
     assert [e.id for e in seen] == sorted({e.id for e in seen})  # no id twice, in order
+    # A client reconnecting with Last-Event-ID gets exactly what it missed, from Redis.
+    replayed = list(cluster.client().events(job, after=seen[2].id))
+    assert [(e.id, e.event) for e in replayed] == [(e.id, e.event) for e in seen[3:]]
     # Its files reach the client although the two workers share no disk with the gateway.
     _, outputs = prepare_request("headshots.pack", request)
     result = RemoteRunner(cluster.client(), "headshots.pack").collect(job, outputs)
