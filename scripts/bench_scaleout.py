@@ -181,6 +181,10 @@ def overhead(gw: Gateway, store: Any, device: str, selfie: Path, tmp: Path, smok
     from studio.services.model_cache import ModelCache
 
     bind_device(device)
+    if device == "cpu":
+        import torch
+
+        torch.set_num_threads(1)  # as the workers (OMP_NUM_THREADS=1): the same CPU work
     cache = ModelCache()
     ctx_kwargs = {"store": store, "cache": cache, "device": device}
     local, queued = [], []
