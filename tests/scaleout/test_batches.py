@@ -62,9 +62,11 @@ def test_redis_restart_mid_batch_loses_nothing_and_runs_nothing_twice(workers_up
     )
     cluster.restart_redis()
     done: dict[str, object] = {}
-    final = wait_for(
-        lambda: follow_batch(client, "headshots.pack", batch, on_done=done.__setitem__),
-        600,
+    final = wait_for(  # retried while the gateway's Redis connection comes back
+        lambda: follow_batch(
+            client, "headshots.pack", batch, on_done=done.__setitem__, timeout_s=600
+        ),
+        60,
         "the batch to finish after the restart",
     )
     assert final["counts"]["done"] == 8, final

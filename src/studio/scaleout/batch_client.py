@@ -71,13 +71,18 @@ def follow_batch(
     report: Callable[[dict[str, Any]], None] | None = None,
     poll_s: float = 1.0,
     on_done: Callable[[str, Any], None] | None = None,
+    timeout_s: float | None = None,
 ) -> dict[str, Any]:
-    """Poll the batch until every pack ended; download each done pack once. The last status."""
+    """Poll the batch until every pack ended; download each done pack once. The last status.
+    ``TimeoutError`` after ``timeout_s`` (the batch goes on)."""
     from studio.remote.client import RemoteRunner
 
     runner = RemoteRunner(client, kind)
     collected: set[str] = set()
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"batch {batch.id} did not finish in {timeout_s:.0f} s")
         status = batch_status(client, batch.id)
         if report is not None:
             report(status)

@@ -23,12 +23,13 @@ from typing import Any
 from studio.core.errors import StudioError
 from studio.scaleout.broker import MESSAGE_PRIORITY, TASK, queue_for
 from studio.scaleout.files import publish_inputs, pull_result
-from studio.scaleout.records import FINISHED_LIST, Records, job_key
-from studio.scaleout.registry import live_endpoints, queue_depths, workers
+from studio.scaleout.records import FINISHED_LIST, QUEUED_SET, Records, job_key
+from studio.scaleout.registry import live_endpoints, message_ids, queue_depths, workers
 from studio.server.jobs import CANCELLED, QUEUED, RUNNING
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_S = 60.0
+RECONCILE_S = 5.0
 
 
 class RedisJob:
@@ -125,6 +126,7 @@ class QueueBackend:
         self._sweep = sweep
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="studio-finished", daemon=True)
+        self._suspects: set[str] = set()  # queued jobs whose message was missing once
         self.on_start: list[Any] = []  # e.g. resuming batches a stopped gateway left half-sent
 
     def start(self) -> None:
@@ -150,6 +152,8 @@ class QueueBackend:
     def submit(self, job: Any) -> None:
         """Queue ``job``: its inputs into Redis for the workers, then the message."""
         publish_inputs(self.redis, self.uploads, job.inputs, self.uploads.ttl_s)
+        self.records.update(job.id, wire=job.wire)  # to send it again if Redis loses it
+        self.redis.sadd(QUEUED_SET, job.id)
         job.events.append("status", {"status": QUEUED})
         send(self.celery, job.id, job.kind, job.wire, job.priority)
         job.request = None
@@ -185,10 +189,40 @@ class QueueBackend:
         found = live_endpoints(self.redis)
         return found[0] if found else None
 
+    def reconcile(self) -> int:
+        """Send again the queued jobs whose message is nowhere (not in a queue, not held by a
+        worker) twice in a row: a broker restart can drop a message a worker was taking.
+        A job delivered twice still runs once (its status decides); how many were sent."""
+        ids = {m.decode() for m in self.redis.smembers(QUEUED_SET)}
+        if not ids:
+            self._suspects = set()
+            return 0
+        present = message_ids(self.redis)
+        missing = set()
+        for job_id in ids:
+            if self.records.status(job_id) != QUEUED:
+                self.redis.srem(QUEUED_SET, job_id)
+            elif job_id not in present:
+                missing.add(job_id)
+        again = missing & self._suspects
+        self._suspects = missing - again
+        for job_id in sorted(again):
+            record = self.records.read(job_id)
+            log.warning("job %s lost its message; sending it again", job_id)
+            send(self.celery, job_id, record["kind"], record["wire"], record["priority"])
+        return len(again)
+
     def _watch(self) -> None:
-        """Count finished jobs into the gateway's metrics; sweep old folders now and then."""
-        last_sweep = time.monotonic()
+        """Count finished jobs into the gateway's metrics; check that every queued job has
+        its message; sweep old folders now and then."""
+        last_sweep = last_check = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() - last_check > RECONCILE_S:
+                last_check = time.monotonic()
+                try:
+                    self.reconcile()
+                except Exception:  # Redis restarting: the next round checks again
+                    log.debug("reconcile failed", exc_info=True)
             try:
                 item = self.redis.blpop([FINISHED_LIST], timeout=1)
                 if item is not None:

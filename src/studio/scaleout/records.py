@@ -42,7 +42,7 @@ for i = 2, #ARGV do
 end
 return {0, old}
 """
-JSON_FIELDS = ("result", "error", "stage_seconds")
+JSON_FIELDS = ("result", "error", "stage_seconds", "wire")
 
 
 def job_key(job_id: str) -> str:
@@ -54,6 +54,7 @@ def cancel_key(job_id: str) -> str:
 
 
 FINISHED_LIST = f"{PREFIX}finished"  # ids of ended jobs, for the gateway's metrics
+QUEUED_SET = f"{PREFIX}queued"  # ids of jobs sent and not started (see gateway.reconcile)
 
 
 class Records:
@@ -114,6 +115,7 @@ class Records:
         changed, _old = self.transition(job_id, status, *allowed_from)
         if not changed:
             return False
+        self.redis.srem(QUEUED_SET, job_id)
         self.update(job_id, finished=time.time(), error=error)
         self.events(job_id).append(status, {"status": status, "error": error}, final=True)
         self.redis.rpush(FINISHED_LIST, job_id)

@@ -134,6 +134,26 @@ def queue_depths(redis: Any) -> dict[str, int]:
     return {q: int(sum(sizes[i * steps : (i + 1) * steps])) for i, q in enumerate(QUEUES)}
 
 
+def message_ids(redis: Any) -> set[str]:
+    """The task ids of every message waiting in a queue or held (unacknowledged) by a worker."""
+    raw: list[bytes] = []
+    for queue in QUEUES:
+        for key in priority_queue_keys(queue):
+            raw.extend(redis.lrange(key, 0, -1))
+    ids = set()
+    for item in raw:
+        try:
+            ids.add(json.loads(item)["headers"]["id"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    for value in redis.hvals(UNACKED):
+        try:
+            ids.add(json.loads(value)[0]["headers"]["id"])
+        except (ValueError, KeyError, TypeError, IndexError):
+            continue
+    return ids
+
+
 def live_endpoints(redis: Any) -> list[str]:
     """The live WebSocket addresses of live workers that answer."""
     return [c["live"] for c in workers(redis) if c.get("live") and c["state"] != "gone"]

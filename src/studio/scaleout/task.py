@@ -22,7 +22,7 @@ from studio.models.store import ModelStore
 from studio.remote.codec import preview_to_wire
 from studio.remote.wire import error_to_wire
 from studio.scaleout.files import RedisInputs, upload_results
-from studio.scaleout.records import Records, job_key
+from studio.scaleout.records import QUEUED_SET, Records, job_key
 from studio.server.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from studio.server.wire_io import decode_request, encode_result
 from studio.services.execute import RunRecord, execute
@@ -60,6 +60,7 @@ def run_job(state: WorkerState, job_id: str, kind: str, wire: Any) -> str:
         log.info("job %s still runs on %s; not running it twice", job_id, holder)
         return RUNNING
     started, old = records.transition(job_id, RUNNING, QUEUED, RUNNING)
+    records.redis.srem(QUEUED_SET, job_id)
     if not started:
         log.info("job %s is %s; not running it", job_id, old or "unknown")
         return old
