@@ -64,6 +64,7 @@ def test_kill_9_mid_job_completes_on_the_other_worker(workers_up, selfie, tmp_pa
 
     gone = wait_for(lambda: cluster.card(victim)["state"] == "gone", 60, "the victim gone")
     assert gone
+    wait_for(lambda: cluster.card(survivor)["state"] == "idle", 60, "the survivor idle")
     listing = subprocess.run(
         [sys.executable, "-m", "studio", "workers", "--server", cluster.url],
         cwd=REPO,

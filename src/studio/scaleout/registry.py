@@ -77,6 +77,12 @@ class Heartbeat:
         if job:
             self._renew(job)
 
+    def beat_quietly(self) -> None:
+        try:
+            self.beat()
+        except Exception:  # Redis restarting: the heartbeat thread tries again
+            log.debug("heartbeat failed", exc_info=True)
+
     def _renew(self, job_id: str) -> None:
         tag = self._tags.get(job_id) or _delivery_tag(self.redis, job_id)
         if tag is None:
@@ -86,10 +92,7 @@ class Heartbeat:
 
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
-            try:
-                self.beat()
-            except Exception:  # Redis restarting: the next beat tries again
-                log.debug("heartbeat failed", exc_info=True)
+            self.beat_quietly()
 
 
 def _gpu_index(device: str) -> int | None:

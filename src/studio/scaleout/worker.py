@@ -86,12 +86,15 @@ def run_worker(config: WorkerConfig, store: Any = None) -> int:
     if config.live:
         return _serve_live(config, state)
     app = make_celery(config.broker, config.visibility_timeout)
+    heartbeat = Heartbeat(state.records.redis, state)
 
     @app.task(name=TASK, bind=True)
     def run(self: Any, job_id: str, kind: str, wire: Any) -> str:
-        return run_job(state, job_id, kind, wire)
+        try:
+            return run_job(state, job_id, kind, wire)
+        finally:
+            heartbeat.beat_quietly()  # the card says idle at once, not at the next beat
 
-    heartbeat = Heartbeat(state.records.redis, state)
     heartbeat.start()
     print(
         f"Studio worker {state.name} on {state.device}, queues {', '.join(state.queues)}",
