@@ -205,10 +205,14 @@ def _sse(job: Any, after: int) -> Iterator[str]:
     while True:
         batch = job.events.read(last, SSE_WAIT_S)
         if not batch:
-            if job.events.closed:
+            if not job.events.closed:
+                yield ": keep-alive\n\n"
+                continue
+            # Closed after the read came back empty (another process may write the log):
+            # the closing event is there now.
+            batch = job.events.read(last, 0)
+            if not batch:
                 return
-            yield ": keep-alive\n\n"
-            continue
         for event in batch:
             last = event.id
             yield f"id: {event.id}\nevent: {event.event}\ndata: {json.dumps(event.data)}\n\n"
