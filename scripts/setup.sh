@@ -40,6 +40,9 @@ fi
 if [ "$mode" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
   missing="$missing chromium"  # the /live page test (headless, fake camera)
 fi
+if [ "$mode" = "test" ] && ! command -v redis-server >/dev/null 2>&1; then
+  missing="$missing redis-server"  # the Celery scale-out tests run a real Redis
+fi
 if [ "$mode" = "test" ] && ! command -v desktop-file-validate >/dev/null 2>&1; then
   missing="$missing desktop-file-utils"  # the installer tests validate the desktop entry
 fi

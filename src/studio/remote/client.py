@@ -207,14 +207,24 @@ class RemoteRunner:
             retry_for_s,
         )
 
-    def __call__(self, request: Any, ctx: Any) -> Any:
-        ctx.check()
+    def encode(self, request: Any) -> tuple[Any, dict[str, Path]]:
+        """The wire form of ``request`` (its files and arrays uploaded) and where its output
+        slots land locally (for :meth:`collect`)."""
         sent, outputs = prepare_request(self.kind, request)
         names: set[str] = set()
         encoder = Encoder(lambda p: self._upload(p, names))
         wire = encoder.encode(sent)
         for data in encoder.blobs.values():
             self.client.upload(data)
+        return wire, outputs
+
+    def collect(self, job_id: str, outputs: dict[str, Path]) -> Any:
+        """The result of the finished job ``job_id``, its files downloaded into ``outputs``."""
+        return self._result(job_id, outputs)
+
+    def __call__(self, request: Any, ctx: Any) -> Any:
+        ctx.check()
+        wire, outputs = self.encode(request)
         ctx.check()
         job_id = self.client.submit(self.kind, wire, self.priority)
         finished = threading.Event()

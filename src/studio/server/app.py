@@ -29,8 +29,8 @@ from studio.core.errors import BadInput, StudioError
 from studio.server.auth import TokenMiddleware
 from studio.server.jobs import PRIORITIES
 from studio.server.state import ServerState
-from studio.server.uploads import TooLarge
-from studio.server.wire_io import decode_request, job_file
+from studio.server.uploads import RecordingUploads, TooLarge
+from studio.server.wire_io import decode_request
 
 log = logging.getLogger(__name__)
 SSE_WAIT_S = 10.0  # a comment line this often keeps proxies and clients from timing out
@@ -55,6 +55,9 @@ def create_app(state: ServerState, *, manage: bool = True) -> FastAPI:
     from studio.server.live import live_routes
 
     live_routes(app, state)
+    from studio.server.batch_routes import batch_routes
+
+    batch_routes(app, state)
     app.add_middleware(TokenMiddleware, token=state.config.token)
     return app
 
@@ -99,6 +102,25 @@ def _job_routes(app: FastAPI, state: ServerState) -> None:
         body, content_type = state.metrics.render()
         return Response(body, media_type=content_type)
 
+    @app.get("/api/live/endpoint")
+    def live_endpoint(request: Request) -> Any:
+        """Where a client opens its live WebSocket: a live worker (live never queues), or
+        this server itself when it runs its own GPU."""
+        finder = getattr(state.worker, "live_endpoint", None)
+        url = str(request.base_url).rstrip("/") if finder is None else finder()
+        if url is None:
+            return JSONResponse({"detail": "No live worker is running."}, status_code=503)
+        ws = "ws" + url[4:] if url.startswith("http") else url
+        return {"url": url, "websocket": ws + "/api/ws/{user_id}", "direct": finder is None}
+
+    @app.get("/v1/workers")
+    def workers() -> Any:
+        """The queue's workers (busy, idle or gone); 501 without a broker."""
+        lister = getattr(state.worker, "workers", None)
+        if lister is None:
+            return JSONResponse({"detail": "This server runs its own GPU."}, status_code=501)
+        return {"workers": lister()}
+
     @app.post("/v1/uploads")
     async def upload(request: Request) -> dict[str, Any]:
         state.uploads.check_length(request.headers.get("content-length"))
@@ -129,7 +151,9 @@ def _job_routes(app: FastAPI, state: ServerState) -> None:
             raise BadInput(f"Priority is one of {', '.join(PRIORITIES)}.")
         job = state.jobs.create(kind, priority)
         try:
-            job.request = decode_request(job, body.get("request"), state.uploads)
+            uploads = RecordingUploads(state.uploads)
+            job.request = decode_request(job, body.get("request"), uploads)  # type: ignore[arg-type]
+            job.wire, job.inputs = body.get("request"), uploads.used
         except BaseException:
             state.jobs.discard(job)
             raise
@@ -167,7 +191,7 @@ def _job_routes(app: FastAPI, state: ServerState) -> None:
         if job is None:
             return _not_found()
         try:
-            path = job_file(job, name)
+            path = state.jobs.local_file(job, name)
         except ValueError:
             return JSONResponse({"detail": "Not a file of this job."}, status_code=400)
         except FileNotFoundError:
@@ -181,10 +205,14 @@ def _sse(job: Any, after: int) -> Iterator[str]:
     while True:
         batch = job.events.read(last, SSE_WAIT_S)
         if not batch:
-            if job.events.closed:
+            if not job.events.closed:
+                yield ": keep-alive\n\n"
+                continue
+            # Closed after the read came back empty (another process may write the log):
+            # the closing event is there now.
+            batch = job.events.read(last, 0)
+            if not batch:
                 return
-            yield ": keep-alive\n\n"
-            continue
         for event in batch:
             last = event.id
             yield f"id: {event.id}\nevent: {event.event}\ndata: {json.dumps(event.data)}\n\n"

@@ -101,6 +101,8 @@ class Job:
     cancel: CancelToken = field(default_factory=CancelToken)
     events: EventLog = field(default_factory=EventLog)
     seq: int = 0  # submission order, for first-in first-out within a priority
+    wire: Any = None  # the request as it came (a queue backend sends this to its worker)
+    inputs: set[str] = field(default_factory=set)  # sha256 of the uploads the request reads
 
     def summary(self) -> dict[str, Any]:
         """What ``GET /v1/jobs/{id}`` answers."""
@@ -159,6 +161,12 @@ class JobStore:
         for job in jobs:
             out[job.status] += 1
         return out
+
+    def local_file(self, job: Job, name: str) -> Path:
+        """A downloadable file of ``job`` (see :func:`~studio.server.wire_io.job_file`)."""
+        from studio.server.wire_io import job_file
+
+        return job_file(job, name)
 
     def sweep(self) -> int:
         """Delete finished jobs (records and files) older than the TTL; how many went."""

@@ -59,6 +59,8 @@ def serve(config: ServerConfig, store: ModelStore | None = None) -> int:
     config, generated = config.with_token()
     state, servers = uvicorn_servers(config, store)
     url = f"http://{config.host}:{config.port}"
+    if config.broker:
+        print(f"queueing jobs to the workers of {_hide_password(config.broker)}", flush=True)
     print(
         f"Studio server on {url} (device {state.worker.device}, work dir "
         f"{config.resolved_work_dir()})",
@@ -89,3 +91,12 @@ def serve(config: ServerConfig, store: ModelStore | None = None) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _hide_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -40,6 +40,7 @@ class ServerConfig:
     max_upload_bytes: int = 512 * 2**20
     result_ttl_s: float = 3600.0
     upload_ttl_s: float = 24 * 3600.0
+    broker: str | None = None  # redis://...: queue jobs to ``studio worker``s (issue 14)
 
     def with_token(self) -> tuple[ServerConfig, bool]:
         """This config with a token where the bind needs one; ``True`` when it was generated
@@ -105,6 +106,10 @@ def build_state(config: ServerConfig, store: ModelStore | None = None) -> Server
         from studio.services.headless import default_store
 
         store = default_store()
+    if config.broker:
+        from studio.scaleout.gateway import build_queue_state
+
+        return build_queue_state(config, store)  # type: ignore[no-any-return]
     device = resolve_device(config.device).device if config.device == "auto" else config.device
     root = config.resolved_work_dir()
     uploads = UploadStore(root / "uploads", config.max_upload_bytes, config.upload_ttl_s)

@@ -137,3 +137,22 @@ class UploadStore:
             except OSError:
                 continue
         return gone
+
+
+class RecordingUploads:
+    """An :class:`UploadStore` that notes which uploads a request reads (``used``), so a
+    queue backend can hand exactly those to the worker that runs the job."""
+
+    def __init__(self, uploads: UploadStore) -> None:
+        self.uploads = uploads
+        self.used: set[str] = set()
+
+    def read(self, sha: str) -> bytes:
+        data = self.uploads.read(sha)
+        self.used.add(sha)
+        return data
+
+    def materialise(self, sha: str, name: str, folder: Path) -> Path:
+        path = self.uploads.materialise(sha, name, folder)
+        self.used.add(sha)
+        return path
