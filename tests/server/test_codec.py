@@ -195,3 +195,16 @@ def test_event_log_replays_and_drops_old_previews_only():
     assert sum(e.data.get("preview") is not None for e in events) == KEEP_PREVIEWS - 1
     assert log.read(KEEP_PREVIEWS + 6, 0) == [] and log.closed
     assert log.append("progress", {}) == KEEP_PREVIEWS + 6  # nothing after the end
+
+
+def test_expand_and_text_selection_requests_cross_the_wire():
+    from studio.pipelines.canvas.expand import ExpandRequest
+    from studio.pipelines.canvas.text_select import TextSelectRequest
+
+    image = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    expand, _ = round_trip(ExpandRequest(image, right=64, aspect=None, prompt="sea", seed=3))
+    assert isinstance(expand, ExpandRequest) and (expand.right, expand.seed) == (64, 3)
+    assert np.array_equal(expand.image, image)
+    select, _ = round_trip(TextSelectRequest(image, "the car", points=[(1.0, 2.0)], labels=[1]))
+    assert isinstance(select, TextSelectRequest) and select.prompt == "the car"
+    assert [tuple(p) for p in select.points] == [(1.0, 2.0)] and select.labels == [1]
