@@ -1,0 +1,125 @@
+"""Expand and Select by words in the Canvas, clicked on the real widgets over the real
+service with tiny models; the export lands in the gallery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.core.gallery import Gallery
+from tests.canvas.conftest import bar_button, open_file
+from tests.canvas.test_text_select import clipseg, clipseg_folder  # noqa: F401 (fixtures)
+from tests.canvas.test_workspace_buttons import choose_file, click, wait_job
+from tests.ui.mnemonics import assert_unique_mnemonics
+
+
+def type_into(qtbot, field, text):
+    """Replace a field's text the way a user does: focus, select all, type."""
+    field.setFocus()
+    field.selectAll() if hasattr(field, "selectAll") else None
+    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(field, text)
+
+
+def open_expand(qtbot, ws, via_toolbar=True):
+    button = bar_button(ws, "expand_action") if via_toolbar else ws.panel.expand_button
+    click(qtbot, button)
+    qtbot.waitUntil(lambda: ws.expand_box is not None and ws.expand_box.isVisible())
+    return ws.expand_box
+
+
+def test_expand_dialog_grows_the_image_in_one_undoable_step(
+    workspace, qtbot, install, sdxl, photo_file, photo, tmp_path
+):
+    install("lama-big")
+    ws, p = workspace, workspace.panel
+    assert not bar_button(ws, "expand_action").isEnabled()  # nothing to expand yet
+    open_file(qtbot, ws, photo_file)
+    p.prompt.setText("a sandy beach")
+    click(qtbot, p.more_button)
+    type_into(qtbot, p.work_side, "128")  # tiny SDXL: a small work size is plenty
+    p.work_side.interpretText()
+    box = open_expand(qtbot, ws)
+    assert box.prompt.text() == "a sandy beach"  # Fill's prompt, pre-filled
+    assert_unique_mnemonics(box)
+    type_into(qtbot, box.sides["right"], "40")
+    type_into(qtbot, box.sides["bottom"], "24")
+    box.sides["bottom"].interpretText()
+    assert box.size_label.text() == "New size: 168 x 120"
+    with qtbot.waitSignal(ws.notify, timeout=180000) as toast:
+        click(qtbot, box.ok_button)
+        assert ws.busy.cancel_button.isVisible()  # progress on the canvas, cancellable
+    wait_job(qtbot, ws)
+    assert toast.args == ["Expanded to 168 x 120"]
+    h, w = photo.shape[:2]
+    assert ws.doc.image.shape == (h + 24, w + 40, 3) and ws.doc.size == (168, 120)
+    assert (ws.doc.image[:h, :w] == photo).all()  # the photo's pixels, bit for bit
+    assert ws.doc.mask.shape == (h + 24, w + 40)
+    assert ws.history.labels() == ["Original", "Expand"]
+    assert ws.doc.edits()[-1].settings["expand"] == {"left": 0, "top": 0, "right": 40, "bottom": 24}
+    click(qtbot, bar_button(ws, "undo_action"))
+    assert ws.doc.size == (w, h) and (ws.doc.image == photo).all()
+
+
+def test_expand_dialog_refuses_bad_values_and_cancel_changes_nothing(
+    workspace, qtbot, photo_file, photo
+):
+    ws = workspace
+    open_file(qtbot, ws, photo_file)
+    box = open_expand(qtbot, ws, via_toolbar=False)
+    type_into(qtbot, box.sides["right"], "0")
+    box.sides["right"].interpretText()
+    click(qtbot, box.ok_button)
+    assert box.isVisible() and box.message.isVisible()
+    assert "at least one side" in box.message.text()
+    assert ws.controller.action_job is None
+    # 4:3 is the photo's own ratio (128 x 96): nothing to add
+    click(qtbot, box.by_aspect)
+    box.aspect.addItem("4:3", "4:3")  # not offered; the pipeline's check still speaks
+    box.aspect.setCurrentIndex(box.aspect.count() - 1)
+    click(qtbot, box.ok_button)
+    assert box.isVisible() and "already 4:3" in box.message.text()
+    box.aspect.setCurrentIndex(box.aspect.findData("16:9"))
+    box.anchor.setCurrentIndex(box.anchor.findData("left"))
+    assert box.size_label.text() == "New size: 171 x 96"
+    assert box.values() == {"prompt": "", "aspect": "16:9", "anchor": "left"}
+    click(qtbot, box.cancel_button)
+    qtbot.waitUntil(lambda: ws.expand_box is None)
+    assert ws.controller.action_job is None and ws.doc.size == (128, 96)
+
+
+def test_select_by_words_makes_the_selection(
+    workspace, qtbot, install, clipseg, photo_file, photo  # noqa: F811
+):
+    install("sam-vit-b")
+    ws, p = workspace, workspace.panel
+    open_file(qtbot, ws, photo_file)
+    click(qtbot, p.words_button)
+    assert "Type what to select" in p.status.text()
+    type_into(qtbot, p.words, "the astronaut")
+    click(qtbot, p.words_button)
+    qtbot.waitUntil(lambda: ws.controller.segment_job is None, timeout=60000)
+    text = p.status.text()
+    if text.startswith("Nothing in the image matched"):  # a random model may see nothing
+        assert not ws.doc.mask.any() and ws.history.labels() == ["Original"]
+        pytest.skip("the random CLIPSeg found nothing at the default threshold")
+    assert text.startswith("Selected 'the astronaut'"), text
+    assert ws.doc.mask.shape == photo.shape[:2] and ws.doc.mask.dtype == np.uint8
+    assert ws.doc.mask.any() and p.remove_button.isEnabled()
+    click(qtbot, bar_button(ws, "undo_action"))
+    assert not ws.doc.mask.any()
+
+
+def test_an_export_is_recorded_in_the_gallery(workspace, qtbot, photo_file, tmp_path):
+    ws = workspace
+    open_file(qtbot, ws, photo_file)
+    click(qtbot, ws.panel.invert_button)  # select all: a selection edit, no image edit
+    target = tmp_path / "out.png"
+    choose_file(target)
+    with qtbot.waitSignal(ws.recorded, timeout=15000):
+        click(qtbot, bar_button(ws, "export_action"))
+    with Gallery() as gallery:
+        (entry,) = gallery.entries("canvas")
+    assert entry.outputs == [str(target)] and entry.kind == "original"
+    assert entry.settings["source"] == "astronaut.png"
