@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from studio.core.gallery import Gallery
 from tests.canvas.conftest import bar_button, open_file
@@ -71,11 +71,13 @@ def test_expand_dialog_refuses_bad_values_and_cancel_changes_nothing(
     type_into(qtbot, box.sides["right"], "0")
     box.sides["right"].interpretText()
     click(qtbot, box.ok_button)
-    assert box.isVisible() and box.message.isVisible()
+    assert box.isVisible(), "closed"
+    assert box.message.isVisible(), "no message"
     assert "at least one side" in box.message.text()
     assert ws.controller.action_job is None
     # 4:3 is the photo's own ratio (128 x 96): nothing to add
-    click(qtbot, box.by_aspect)
+    click(qtbot, box.by_aspect, QPoint(10, box.by_aspect.height() // 2))  # on its circle
+    assert box.by_aspect.isChecked() and not box.sides["left"].isEnabled()
     box.aspect.addItem("4:3", "4:3")  # not offered; the pipeline's check still speaks
     box.aspect.setCurrentIndex(box.aspect.count() - 1)
     click(qtbot, box.ok_button)
