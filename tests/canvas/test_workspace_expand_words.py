@@ -92,7 +92,12 @@ def test_expand_dialog_refuses_bad_values_and_cancel_changes_nothing(
 
 
 def test_select_by_words_makes_the_selection(
-    workspace, qtbot, install, clipseg, photo_file, photo  # noqa: F811
+    workspace,
+    qtbot,
+    install,
+    clipseg,
+    photo_file,
+    photo,  # noqa: F811
 ):
     install("sam-vit-b")
     ws, p = workspace, workspace.panel

@@ -68,6 +68,7 @@ class ToolPanel(QWidget):
         self.setObjectName("canvasToolPanel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)  # the style's gaps would push the unfolded More past 768 px
 
         # ---- selection -----------------------------------------------------------------------
         select = QGroupBox("Select")
