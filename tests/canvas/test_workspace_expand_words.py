@@ -91,14 +91,8 @@ def test_expand_dialog_refuses_bad_values_and_cancel_changes_nothing(
     assert ws.controller.action_job is None and ws.doc.size == (128, 96)
 
 
-def test_select_by_words_makes_the_selection(
-    workspace,
-    qtbot,
-    install,
-    clipseg,
-    photo_file,
-    photo,  # noqa: F811
-):
+@pytest.mark.usefixtures("clipseg")
+def test_select_by_words_makes_the_selection(workspace, qtbot, install, photo_file, photo):
     install("sam-vit-b")
     ws, p = workspace, workspace.panel
     open_file(qtbot, ws, photo_file)

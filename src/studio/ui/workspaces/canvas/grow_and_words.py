@@ -21,7 +21,8 @@ class GrowAndWords:
 
     def expand(self, values: dict[str, Any]) -> Any:
         """Submit ``canvas.expand`` with the dialog's ``values`` (sides or aspect, prompt);
-        Fill's negative prompt, seed and work size go along (Expand always runs fast LCM). The job, or None when one is running."""
+        Fill's negative prompt, seed and work size go along (Expand always runs fast LCM).
+        The job, or None when one is running."""
         from studio.pipelines.canvas.expand import ExpandRequest
 
         p = self.panel
