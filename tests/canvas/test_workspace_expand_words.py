@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from studio.core.gallery import Gallery
 from tests.canvas.conftest import bar_button, open_file
@@ -124,3 +124,32 @@ def test_an_export_is_recorded_in_the_gallery(workspace, qtbot, photo_file, tmp_
         (entry,) = gallery.entries("canvas")
     assert entry.outputs == [str(target)] and entry.kind == "original"
     assert entry.settings["source"] == "astronaut.png"
+
+
+def test_dragging_an_edge_handle_sets_that_side(workspace, qtbot, photo_file):
+    ws, view = workspace, workspace.view
+    open_file(qtbot, ws, photo_file)
+    box = open_expand(qtbot, ws)
+    handles = ws.expand_handles
+    assert handles.active and all(item.isVisible() for item in handles.handles.values())
+    assert handles.sides == {"left": 0, "top": 0, "right": 256, "bottom": 0}  # the dialog's
+
+    def at_image(p):
+        return view.mapFromScene(view.image_item.mapToScene(p))
+
+    vp = view.viewport()
+    start = handles.handle_centre("bottom")  # on the photo's bottom edge: 0 px
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=at_image(start))
+    qtbot.mouseMove(vp, at_image(start + QPointF(0, 20)))
+    qtbot.mouseMove(vp, at_image(start + QPointF(0, 40)))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=at_image(start + QPointF(0, 40)))
+    grown = box.sides["bottom"].value()
+    assert 36 <= grown <= 44, grown  # 40 image pixels, give or take a screen pixel
+    assert handles.sides["bottom"] == grown
+    assert box.size_label.text() == f"New size: {128 + 256} x {96 + grown}"
+    assert not ws.doc.mask.any() and ws.history.labels() == ["Original"]  # no click landed
+    type_into(qtbot, box.sides["right"], "64")
+    assert handles.sides["right"] == 64  # the spin box moves the handle
+    click(qtbot, box.cancel_button)
+    qtbot.waitUntil(lambda: ws.expand_box is None)
+    assert not handles.active

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -36,6 +37,8 @@ MAX_GROW = 4096  # the pipeline's limit per side (studio.pipelines.canvas.expand
 
 class ExpandDialog(QDialog):
     """Asks how to grow an image of ``width`` x ``height``; :meth:`values` once accepted."""
+
+    preview = Signal(dict)  # the pixels each side would grow now (zeros while refused)
 
     def __init__(
         self, width: int, height: int, prompt: str = "", parent: QWidget | None = None
@@ -127,6 +130,23 @@ class ExpandDialog(QDialog):
             out.update(aspect=self.aspect.currentData(), anchor=self.anchor.currentData())
         return out
 
+    def set_side(self, side: str, pixels: int) -> None:
+        """A handle on the canvas was dragged: grow ``side`` by ``pixels`` (pixel mode)."""
+        self.by_pixels.setChecked(True)
+        self.sides[side].setValue(pixels)
+
+    def padding(self) -> dict[str, int]:
+        """The pixels each side grows with the current values (zeros while refused)."""
+        from studio.core.errors import StudioError
+        from studio.pipelines.canvas.expand import ExpandRequest, padding
+
+        fields = {k: v for k, v in self.values().items() if k != "prompt"}
+        try:
+            grown = padding(ExpandRequest(image=None, **fields), *self.image_size)
+        except StudioError:
+            grown = (0, 0, 0, 0)
+        return dict(zip(("left", "top", "right", "bottom"), grown, strict=True))
+
     def problem(self) -> tuple[str | None, tuple[int, int] | None]:
         """``(message, None)`` for values the job would refuse, else ``(None, new size)``."""
         from studio.core.errors import StudioError
@@ -151,6 +171,7 @@ class ExpandDialog(QDialog):
         self.size_label.setText(
             f"New size: {size[0]} x {size[1]}" if size else "New size: unchanged"
         )
+        self.preview.emit(self.padding())
 
     def accept(self) -> None:
         """Close only with values the job accepts; otherwise say what is wrong."""

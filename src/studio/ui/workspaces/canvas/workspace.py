@@ -33,6 +33,7 @@ from studio.ui.workspaces.canvas.contract import CanvasMenuActions
 from studio.ui.workspaces.canvas.controller import CanvasController
 from studio.ui.workspaces.canvas.document import CanvasDocument
 from studio.ui.workspaces.canvas.expand_dialog import ExpandDialog
+from studio.ui.workspaces.canvas.expand_handles import ExpandHandles
 from studio.ui.workspaces.canvas.exporting import CanvasExport
 from studio.ui.workspaces.canvas.files import decode, unsaved_edits_box
 from studio.ui.workspaces.canvas.history import HistoryStrip
@@ -79,6 +80,10 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         self.history = HistoryStrip(self.doc)
         self.restore_bar = RestoreBar()
         self.io = IoWorkers(self)  # opening and exporting
+        self.expand_handles = ExpandHandles(self.view, self)
+        self.expand_handles.changed.connect(
+            lambda side, px: self.expand_box is not None and self.expand_box.set_side(side, px)
+        )
         self.autosaver = Autosaver(self.doc, self)
         self.last_error_box: QMessageBox | None = None
         self.expand_box: ExpandDialog | None = None  # while the Expand dialog is open
@@ -366,16 +371,23 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         if not self.doc.has_image or self.controller.action_job is not None:
             return None
         w, h = self.doc.size
+        if self.expand_box is not None:
+            self.expand_box.reject()
         box = ExpandDialog(w, h, self.panel.prompt.text(), self)
         self.expand_box = box
+        # Not modal: the handles on the canvas edges are dragged while it is open.
+        box.setModal(False)
         box.accepted.connect(lambda: self.controller.expand(box.values()))
         box.finished.connect(lambda _result: self._expand_closed(box))
-        box.open()
+        box.preview.connect(lambda sides: self.expand_handles.set_sides(sides))
+        self.expand_handles.show(box.padding())
+        box.show()
         return box
 
     def _expand_closed(self, box: ExpandDialog) -> None:
         if self.expand_box is box:
             self.expand_box = None
+            self.expand_handles.hide()
         box.deleteLater()
 
     def _pick_colour(self) -> None:
