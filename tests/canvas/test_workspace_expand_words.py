@@ -153,3 +153,27 @@ def test_dragging_an_edge_handle_sets_that_side(workspace, qtbot, photo_file):
     click(qtbot, box.cancel_button)
     qtbot.waitUntil(lambda: ws.expand_box is None)
     assert not handles.active
+
+
+def test_gallery_entry_names_the_last_edit_and_every_model():
+    from studio.ui.workspaces.canvas.exporting import gallery_entry
+
+    meta = {
+        "source": "beach.png",
+        "size": [384, 96],
+        "edits": [
+            {"op": "Remove", "model": "lama-big", "feather_px": 4},
+            {
+                "op": "Expand",
+                "model": "sdxl-inpaint",
+                "prefill_model": "lama-big",
+                "seed": 5,
+                "prompt": "a sandy beach",
+            },
+        ],
+    }
+    kind, settings, models = gallery_entry(meta)
+    assert kind == "expand" and models == ["lama-big", "sdxl-inpaint"]
+    assert settings["prompt"] == "a sandy beach" and settings["seed"] == 5
+    assert settings["source"] == "beach.png" and len(settings["edits"]) == 2
+    assert gallery_entry({"source": "x.png", "edits": []})[0] == "original"

@@ -103,5 +103,7 @@ def test_expand_dialog_and_words_fit_1366x768(small_window, qtbot, photo_file, t
     assert layout_problems(box) == []
     assert_unique_mnemonics(box)
     assert box.grab().save(str(tmp_path / "expand-dialog.png"))
+    assert canvas.expand_handles.active  # the new canvas's frame and handles on the view
+    assert win.grab().save(str(tmp_path / "canvas-expand-handles.png"))
     qtbot.mouseClick(box.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: canvas.expand_box is None)

@@ -25,6 +25,8 @@ class ExpandHandles(QObject):
         self.view = view
         self.sides = dict.fromkeys(SIDES, 0)
         self.dragging: str | None = None
+        self._scene_rect: QRectF | None = None  # the view's own, while the handles show
+        self._shown_size = (0, 0)
         z = 100.0  # above the photo, the selection and the click markers
         self.frame = QGraphicsRectItem()
         pen = QPen(QColor("#ffb300"), 0, Qt.PenStyle.DashLine)  # 0: one pixel at any zoom
@@ -53,10 +55,12 @@ class ExpandHandles(QObject):
             item.setVisible(True)
         self._place()
         margin = HANDLE_PX * 2 / max(self.view.zoom, 1e-6)
-        self.view.fitInView(
-            self.frame.rect().adjusted(-margin, -margin, margin, margin),
-            Qt.AspectRatioMode.KeepAspectRatio,
-        )
+        around = self.frame.rect().adjusted(-margin, -margin, margin, margin)
+        scene = self.view.scene()
+        # The scene ends one photo size past each edge; a larger new canvas must fit in it.
+        self._scene_rect, self._shown_size = scene.sceneRect(), self._image_size()
+        scene.setSceneRect(self._scene_rect.united(around))
+        self.view.fitInView(around, Qt.AspectRatioMode.KeepAspectRatio)
         self.view.fitted = False  # a resize must not zoom back in onto the photo alone
         self._place()  # handle sizes follow the new zoom
         self.view.viewport().installEventFilter(self)
@@ -66,6 +70,10 @@ class ExpandHandles(QObject):
         self.dragging = None
         for item in (self.frame, *self.handles.values()):
             item.setVisible(False)
+        if self._scene_rect is not None and self._image_size() == self._shown_size:
+            # The same photo: back to its own scene (a new image has set its own).
+            self.view.scene().setSceneRect(self._scene_rect)
+        self._scene_rect = None
         self.view.fit()
 
     def set_sides(self, sides: dict[str, int]) -> None:
