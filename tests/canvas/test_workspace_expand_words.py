@@ -11,6 +11,7 @@ from studio.core.gallery import Gallery
 from tests.canvas.conftest import bar_button, open_file
 from tests.canvas.test_text_select import clipseg, clipseg_folder  # noqa: F401 (fixtures)
 from tests.canvas.test_workspace_buttons import choose_file, click, wait_job
+from tests.canvas.test_workspace_select import at
 from tests.ui.mnemonics import assert_unique_mnemonics
 
 
@@ -108,6 +109,18 @@ def test_select_by_words_makes_the_selection(workspace, qtbot, install, photo_fi
     assert text.startswith("Selected 'the astronaut'"), text
     assert ws.doc.mask.shape == photo.shape[:2] and ws.doc.mask.dtype == np.uint8
     assert ws.doc.mask.any() and p.remove_button.isEnabled()
+    # A click on that selection refines the same words: SAM gets the words' box and the click
+    click(qtbot, ws.view.viewport(), at(ws.view, 20, 20))
+    job = ws.controller.segment_job
+    assert job.kind == "canvas.text_select" and job.request.prompt == "the astronaut"
+    ((x, y),) = job.request.points
+    assert abs(x - 20) < 1 and abs(y - 20) < 1 and job.request.labels == [1]
+    qtbot.waitUntil(lambda: ws.controller.segment_job is None, timeout=60000)
+    stack = ws.doc.stack
+    steps = [stack.text(i) for i in range(stack.index())]
+    assert steps == ["Select 'the astronaut'"] * 2  # each one undoable
+    assert ws.doc.selection.points == ((x, y),)
+    click(qtbot, bar_button(ws, "undo_action"))
     click(qtbot, bar_button(ws, "undo_action"))
     assert not ws.doc.mask.any()
 

@@ -118,6 +118,8 @@ class CanvasController(GrowAndWords, QObject):
 
         if not self.doc.has_image:
             return None
+        if self.words_selected() and self.clicks.box is None:
+            return self.select_by_words(self.words_selection[1])  # the words keep counting
         c = self.clicks
         request = SegmentRequest(
             image=self.doc.rgb(),

@@ -18,6 +18,13 @@ class GrowAndWords:
     clicks: Any
     segment_job: Any
     notify: Any
+    # The selection made by words, and the words: clicks on it refine the same words.
+    words_selection: tuple[Any, str] | None = None
+
+    def words_selected(self) -> bool:
+        """Whether the current selection came from words (not undone or replaced since)."""
+        found = self.words_selection
+        return found is not None and found[0] is self.doc.selection
 
     def expand(self, values: dict[str, Any]) -> Any:
         """Submit ``canvas.expand`` with the dialog's ``values`` (sides or aspect, prompt);
@@ -35,12 +42,12 @@ class GrowAndWords:
         )
         return self._action("expand", "canvas.expand", request, "Expand")  # type: ignore[attr-defined]
 
-    def select_by_words(self) -> Any:
-        """Submit ``canvas.text_select`` for the words in the panel, with the user's clicks
-        (they add to or cut from what the words find). None without an image or words."""
+    def select_by_words(self, words: str | None = None) -> Any:
+        """Submit ``canvas.text_select`` for ``words`` (else the panel's), with the user's
+        clicks (they add to or cut from what the words find). None without an image or words."""
         from studio.pipelines.canvas.text_select import TextSelectRequest
 
-        words = " ".join(self.panel.words.text().split())
+        words = " ".join((self.panel.words.text() if words is None else words).split())
         if not self.doc.has_image:
             return None
         if not words:
@@ -67,7 +74,12 @@ class GrowAndWords:
         """Apply a finished expand or text-selection job to the document."""
         if action == "text_select":
             if latest:
-                self.doc.set_mask(result.mask, f"Select '{job.request.prompt}'")
+                from studio.ui.workspaces.canvas.document import Selection
+
+                r = job.request
+                selection = Selection(result.mask, tuple(r.points), tuple(r.labels))
+                self.doc.set_selection(selection, f"Select '{r.prompt}'")
+                self.words_selection = (selection, r.prompt)
                 how = "refined by SAM" if result.refined else "CLIPSeg's region"
                 self.panel.status.setText(f"Selected '{job.request.prompt}' ({how}).")
             return
