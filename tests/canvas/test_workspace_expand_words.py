@@ -190,3 +190,18 @@ def test_gallery_entry_names_the_last_edit_and_every_model():
     assert settings["prompt"] == "a sandy beach" and settings["seed"] == 5
     assert settings["source"] == "beach.png" and len(settings["edits"]) == 2
     assert gallery_entry({"source": "x.png", "edits": []})[0] == "original"
+
+
+def test_cancelling_an_expand_changes_nothing(workspace, qtbot, install, sdxl, photo_file, photo):
+    install("lama-big")
+    ws = workspace
+    open_file(qtbot, ws, photo_file)
+    box = open_expand(qtbot, ws)
+    click(qtbot, box.ok_button)
+    assert ws.controller.action_job.kind == "canvas.expand"
+    assert not ws.panel.expand_button.isEnabled()  # one action at a time
+    click(qtbot, ws.busy.cancel_button)
+    wait_job(qtbot, ws)
+    assert "cancelled" in ws.panel.status.text()
+    assert ws.doc.size == (128, 96) and (ws.doc.image == photo).all()
+    assert ws.history.labels() == ["Original"] and ws.panel.expand_button.isEnabled()
