@@ -18,7 +18,6 @@ from tests.ui.mnemonics import assert_unique_mnemonics
 def type_into(qtbot, field, text):
     """Replace a field's text the way a user does: focus, select all, type."""
     field.setFocus()
-    field.selectAll() if hasattr(field, "selectAll") else None
     qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(field, text)
 
