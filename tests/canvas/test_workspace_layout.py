@@ -81,3 +81,29 @@ def test_ctrl_z_in_the_main_window_undoes_one_step(small_window, qtbot, photo_fi
     assert canvas.doc.stack.index() == 1
     qtbot.keyClick(view, Qt.Key.Key_B)  # the tool keys work in the window too
     assert view.tool == "brush"
+
+
+def test_expand_dialog_and_words_fit_1366x768(small_window, qtbot, photo_file, tmp_path):
+    """The panel with words typed and the Expand dialog open: nothing cut, no scroll bar,
+    every dialog control with its own Alt letter (screenshots of both to look at)."""
+    from tests.ui.mnemonics import assert_unique_mnemonics
+
+    win, canvas = small_window
+    open_file(qtbot, canvas, photo_file)
+    canvas.panel.words.setText("the astronaut")
+    canvas.panel.prompt.setText("a calm blue sky")
+    assert canvas.panel.words_button.isEnabled() and canvas.panel.expand_button.isEnabled()
+    assert layout_problems(win) == []
+    assert win.grab().save(str(tmp_path / "canvas-words-1366x768.png"))
+    qtbot.mouseClick(
+        canvas.toolbar.widgetForAction(canvas.toolbar.expand_action), Qt.MouseButton.LeftButton
+    )
+    qtbot.waitUntil(lambda: canvas.expand_box is not None and canvas.expand_box.isVisible())
+    box = canvas.expand_box
+    assert layout_problems(box) == []
+    assert_unique_mnemonics(box)
+    assert box.grab().save(str(tmp_path / "expand-dialog.png"))
+    assert canvas.expand_handles.active  # the new canvas's frame and handles on the view
+    assert win.grab().save(str(tmp_path / "canvas-expand-handles.png"))
+    qtbot.mouseClick(box.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: canvas.expand_box is None)

@@ -20,6 +20,7 @@ from studio.services.inference import InferenceService
 from studio.services.jobs import Job, JobState, Priority
 from studio.ui.widgets.images import thumbnail_icon
 from studio.ui.workspaces.canvas.document import CanvasDocument, ImageCommand, Selection
+from studio.ui.workspaces.canvas.grow_and_words import GrowAndWords
 from studio.ui.workspaces.canvas.overlay import BusyOverlay
 from studio.ui.workspaces.canvas.panel import ToolPanel
 from studio.ui.workspaces.canvas.strokes import BrushStrokes
@@ -33,7 +34,7 @@ class _Clicks:
     box: tuple[float, float, float, float] | None = None
 
 
-class CanvasController(QObject):
+class CanvasController(GrowAndWords, QObject):
     """Selection tools and jobs of one Canvas workspace."""
 
     state_changed = Signal()  # a job started or ended, or a cut-out changed: refresh buttons
@@ -74,6 +75,8 @@ class CanvasController(QObject):
         p.edit_cutout_button.clicked.connect(self.edit_cutout_mask)
         p.apply_cutout_button.clicked.connect(self.apply_cutout_mask)
         p.upscale_button.clicked.connect(self.upscale)
+        p.words_button.clicked.connect(lambda: self.select_by_words())
+        p.words.returnPressed.connect(lambda: self.select_by_words())
         busy.cancel_button.clicked.connect(lambda: self.cancel_action())
         p.variation_list.currentRowChanged.connect(self.choose_variation)
         s = self.service
@@ -115,6 +118,8 @@ class CanvasController(QObject):
 
         if not self.doc.has_image:
             return None
+        if self.words_selected() and self.clicks.box is None:
+            return self.select_by_words(self.words_selection[1])  # the words keep counting
         c = self.clicks
         request = SegmentRequest(
             image=self.doc.rgb(),
@@ -317,6 +322,9 @@ class CanvasController(QObject):
         action = self._end(job)
         if action is None:
             return
+        if action in ("expand", "text_select"):
+            self.finish_grow_or_words(action, job, result, latest)
+            return
         if action == "segment":
             if latest:
                 c = self.clicks
@@ -377,10 +385,10 @@ class CanvasController(QObject):
             return
         # The main window shows the error box (and offers missing models); say it here too.
         self.panel.status.setText(message)
-        if action == "segment":
+        if action in ("segment", "text_select"):
             self.sync_clicks()
 
     def _on_cancelled(self, job: Job) -> None:
         action = self._end(job)
-        if action is not None and action != "segment":
+        if action is not None and action not in ("segment", "text_select"):
             self.panel.status.setText(f"{job.title} cancelled; nothing was changed.")

@@ -3,6 +3,7 @@ file written on an I/O thread, "Saved to ..." for the window's toast."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,34 @@ from PySide6.QtWidgets import QFileDialog
 from studio.core.errors import BadInput, StudioError
 
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+MODEL_KEYS = ("model", "prefill_model", "sam_model", "lora")  # edit settings naming a model
+
+log = logging.getLogger(__name__)
+
+
+def gallery_entry(metadata: dict[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+    """``(kind, settings, model ids)`` for the gallery from the document's metadata: the
+    kind is the last edit's ("fill", "expand"...; "original" when none), the settings are
+    that edit's (prompt, seed...) plus the whole edit list, the models those of every edit."""
+    edits = list(metadata.get("edits", []))
+    last = dict(edits[-1]) if edits else {}
+    kind = str(last.pop("op", "original")).lower().replace(" ", "_")
+    models: list[str] = []
+    for edit in edits:
+        for key in MODEL_KEYS:
+            value = edit.get(key)
+            if isinstance(value, str) and value and value not in models:
+                models.append(value)
+    settings = {**last, "source": metadata.get("source"), "edits": edits}
+    return kind, settings, models
 
 
 class CanvasExport:
     """Mixed into :class:`CanvasWorkspace`; uses its document, I/O workers and signals."""
 
     doc: Any
+    store: Any
+    recorded: Any  # Signal(str): an export is in the gallery
     io: Any
     panel: Any
     autosaver: Any
@@ -68,7 +91,7 @@ class CanvasExport:
         self.panel.status.setText(f"Exporting {path.name}…")
         self.io.run(
             lambda: export_image(image, path, meta, quality),
-            lambda written: finish(self._exported(Path(written), edits)),
+            lambda written: finish(self._exported(Path(written), edits, meta)),
             lambda exc: finish(self._export_error(exc, path)),
         )
         if loop is None:
@@ -81,7 +104,7 @@ class CanvasExport:
             self.setEnabled(True)
         return outcome.get("ok", False)
 
-    def _exported(self, path: Path, edits: int) -> bool:
+    def _exported(self, path: Path, edits: int, meta: dict[str, Any]) -> bool:
         if edits == self._edits:
             self.doc.stack.setClean()
             self.autosaver.clear()
@@ -90,7 +113,23 @@ class CanvasExport:
         self.exported.emit(str(path))
         self.opened_file.emit(str(path))
         self.notify.emit(f"Saved to {path}")
+        self._record_in_gallery(path, meta)
         return True
+
+    def _record_in_gallery(self, path: Path, meta: dict[str, Any]) -> None:
+        """Index the exported file in the gallery on an I/O thread; a failure is only logged
+        (the file is written, which is what the user asked for)."""
+        from studio.core.gallery import record_result
+
+        kind, settings, models = gallery_entry(meta)
+        store = self.store
+        self.io.run(
+            lambda: record_result(
+                "canvas", kind, [str(path)], settings=settings, model_ids=models, store=store
+            ),
+            lambda _entry: self.recorded.emit(str(path)),
+            lambda exc: log.warning("Could not record %s in the gallery: %r", path, exc),
+        )
 
     def _export_error(self, exc: BaseException, path: Path) -> bool:
         if isinstance(exc, OSError) and not isinstance(exc, StudioError):

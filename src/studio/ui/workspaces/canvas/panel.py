@@ -68,6 +68,7 @@ class ToolPanel(QWidget):
         self.setObjectName("canvasToolPanel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)  # the style's gaps would push the unfolded More past 768 px
 
         # ---- selection -----------------------------------------------------------------------
         select = QGroupBox("Select")
@@ -90,9 +91,20 @@ class ToolPanel(QWidget):
         grid.addWidget(self.feather_button, 2, 0)
         grid.addWidget(self.invert_button, 2, 1)
         grid.addWidget(self.clear_button, 2, 2)
+        self.words = QLineEdit(placeholderText="Select by words: the car")
+        self.words.setObjectName("selectWords")
+        self.words.setClearButtonEnabled(True)
+        self.words.setToolTip(
+            "Describe what to select and press Enter (CLIPSeg, refined by SAM);"
+            " your clicks add to it or cut from it"
+        )
+        self.words_button = _button("Find", "Select what the words describe")
+        self.words_button.setObjectName("selectWordsButton")
+        grid.addWidget(self.words, 3, 0, 1, 2)
+        grid.addWidget(self.words_button, 3, 2)
         self.remove_button = _button("Remove object", "Erase the selection with LaMa")
         self.remove_button.setObjectName("removeButton")
-        grid.addWidget(self.remove_button, 3, 0, 1, 3)
+        grid.addWidget(self.remove_button, 4, 0, 1, 3)
         layout.addWidget(select)
 
         # ---- fill ----------------------------------------------------------------------------
@@ -192,7 +204,14 @@ class ToolPanel(QWidget):
         cut_form.addRow(buttons)
         layout.addWidget(cut)
         self.upscale_button = _button("Upscale x4", "Real-ESRGAN x4plus, tiled")
-        layout.addWidget(self.upscale_button)
+        self.expand_button = _button(
+            "Expand…", "Grow the canvas by pixels or to an aspect ratio; SDXL paints the new area"
+        )
+        self.expand_button.setObjectName("expandButton")
+        grow_row = QHBoxLayout()
+        grow_row.addWidget(self.expand_button)
+        grow_row.addWidget(self.upscale_button)
+        layout.addLayout(grow_row)
 
         self.status = QLabel("Open a photo to start.", wordWrap=True)
         self.status.setObjectName("canvasStatus")
@@ -225,8 +244,11 @@ class ToolPanel(QWidget):
             self.clear_button,
             self.upscale_button,
             self.cutout_button,
+            self.words,
+            self.words_button,
         ):
             w.setEnabled(has_image)
+        self.expand_button.setEnabled(has_image and idle)
         self.remove_button.setEnabled(selected and idle)
         self.fill_button.setEnabled(selected and idle)
         self.edit_cutout_button.setEnabled(cutout)
@@ -240,5 +262,6 @@ class ToolPanel(QWidget):
             self.fill_button,
             self.cutout_button,
             self.upscale_button,
+            self.expand_button,
         ):
             button.setEnabled(not busy)

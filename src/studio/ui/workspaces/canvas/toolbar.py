@@ -42,6 +42,10 @@ class CanvasToolBar(QToolBar):
         self.export_action = self._action(
             "Export…", "mdi6.export", "Save as PNG, JPEG or WebP (Ctrl+Shift+E)"
         )
+        self.expand_action = self._action(
+            "Expand…", "mdi6.arrow-expand-all", "Expand the canvas: grow sides or reach a ratio"
+        )
+        self.expand_action.setObjectName("expandAction")
         self.addSeparator()
         self.undo_action = self._action("Undo", "mdi6.undo", "Undo the last step (Ctrl+Z)")
         self.redo_action = self._action("Redo", "mdi6.redo", "Redo (Ctrl+Y or Ctrl+Shift+Z)")
@@ -122,7 +126,12 @@ class CanvasToolBar(QToolBar):
         """Enable what makes sense now (no image: only Open)."""
         self.undo_action.setEnabled(can_undo)
         self.redo_action.setEnabled(can_redo)
-        for action in (self.export_action, self.fit_action, self.actual_action):
+        for action in (
+            self.export_action,
+            self.expand_action,
+            self.fit_action,
+            self.actual_action,
+        ):
             action.setEnabled(has_image)
         self.compare_action.setEnabled(has_image)
         self.compare.setEnabled(has_image)

@@ -32,6 +32,8 @@ from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.canvas.contract import CanvasMenuActions
 from studio.ui.workspaces.canvas.controller import CanvasController
 from studio.ui.workspaces.canvas.document import CanvasDocument
+from studio.ui.workspaces.canvas.expand_dialog import ExpandDialog
+from studio.ui.workspaces.canvas.expand_handles import ExpandHandles
 from studio.ui.workspaces.canvas.exporting import CanvasExport
 from studio.ui.workspaces.canvas.files import decode, unsaved_edits_box
 from studio.ui.workspaces.canvas.history import HistoryStrip
@@ -62,6 +64,7 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
     actions_changed = Signal()  # what action_enabled answers may have changed
     notify = Signal(str)  # a finished action, for a toast ("Saved to /path/x.png")
     opened_file = Signal(str)  # a file opened or exported, for Open Recent
+    recorded = Signal(str)  # an exported file is in the gallery (logged, never shown, if not)
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,8 +80,13 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         self.history = HistoryStrip(self.doc)
         self.restore_bar = RestoreBar()
         self.io = IoWorkers(self)  # opening and exporting
+        self.expand_handles = ExpandHandles(self.view, self)
+        self.expand_handles.changed.connect(
+            lambda side, px: self.expand_box is not None and self.expand_box.set_side(side, px)
+        )
         self.autosaver = Autosaver(self.doc, self)
         self.last_error_box: QMessageBox | None = None
+        self.expand_box: ExpandDialog | None = None  # while the Expand dialog is open
         self.close_box: QMessageBox | None = None
         self.export_quality = 92
         self.export_path: Path | None = None  # where this image was last exported
@@ -140,6 +148,8 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         p, t, v, d = self.panel, self.toolbar, self.view, self.doc
         t.open_action.triggered.connect(lambda: self.open_dialog())
         t.export_action.triggered.connect(lambda: self.export_dialog())
+        t.expand_action.triggered.connect(lambda: self.expand_dialog())
+        p.expand_button.clicked.connect(lambda: self.expand_dialog())
         t.undo_action.triggered.connect(lambda: d.stack.undo())
         t.redo_action.triggered.connect(lambda: d.stack.redo())
         t.fit_action.triggered.connect(lambda: v.fit())
@@ -355,6 +365,30 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
             has_image=doc.has_image, can_undo=doc.stack.canUndo(), can_redo=doc.stack.canRedo()
         )
         self.actions_changed.emit()
+
+    def expand_dialog(self) -> ExpandDialog | None:
+        """Open the Expand dialog (not blocking); accepting it submits ``canvas.expand``."""
+        if not self.doc.has_image or self.controller.action_job is not None:
+            return None
+        w, h = self.doc.size
+        if self.expand_box is not None:
+            self.expand_box.reject()
+        box = ExpandDialog(w, h, self.panel.prompt.text(), self)
+        self.expand_box = box
+        # Not modal: the handles on the canvas edges are dragged while it is open.
+        box.setModal(False)
+        box.accepted.connect(lambda: self.controller.expand(box.values()))
+        box.finished.connect(lambda _result: self._expand_closed(box))
+        box.preview.connect(lambda sides: self.expand_handles.set_sides(sides))
+        self.expand_handles.show(box.padding())
+        box.show()
+        return box
+
+    def _expand_closed(self, box: ExpandDialog) -> None:
+        if self.expand_box is box:
+            self.expand_box = None
+            self.expand_handles.hide()
+        box.deleteLater()
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.panel.colour, self, "Background colour")
