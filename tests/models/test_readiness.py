@@ -101,7 +101,8 @@ def test_real_catalogue_per_card(card_gb, expected):
             8,
             "canvas",
             "Runs partly",
-            "Fill needs a card with about 10.9 GB. Select, Remove, Upscale, Cut out run fully.",
+            "Fill needs a card with about 10.9 GB. Select, Remove, Upscale, Cut out, Select by "
+            "words run fully.",
         ),
         (8, "headshots", "Card too small", "Pack needs a card with about 13.4 GB."),
         (14, "headshots", "Runs with offloading", "Pack swaps models on and off the card"),
@@ -139,6 +140,7 @@ def test_workspace_name_comes_from_the_catalogue():
             "canvas",
             [
                 "sam-vit-b",
+                "clipseg-rd64-refined",
                 "lama-big",
                 "realesrgan-x4plus",
                 "sdxl-inpaint",

@@ -43,6 +43,7 @@ TOOLS: dict[str, tuple[Tool, ...]] = {
         Tool("Fill", (("sdxl-inpaint", "sdxl-vae-fp16-fix", "lcm-lora-sdxl"),)),
         Tool("Upscale", (("realesrgan-x4plus",),)),
         Tool("Cut out", (("rembg-u2net",),)),
+        Tool("Select by words", (("clipseg-rd64-refined", "sam-vit-b"),)),
     ),
     "headshots": (
         Tool(

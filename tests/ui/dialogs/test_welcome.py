@@ -142,7 +142,7 @@ def test_download_selected_queues_the_ticked_workspaces_models(make_dialog, qtbo
     qtbot.keyClick(focus, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)  # &Headshots
     qtbot.waitUntil(dialog.cards["headshots"].check.isChecked)  # a mnemonic animates the click
     assert dialog.totals_label.text().startswith(
-        "Selected: 20.2 GB to download"
+        "Selected: 20.8 GB to download"
     )  # shared model once
     click(qtbot, dialog.download_button)
     assert queued_ids(downloads) == [
