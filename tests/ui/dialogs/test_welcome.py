@@ -141,12 +141,11 @@ def test_download_selected_queues_the_ticked_workspaces_models(make_dialog, qtbo
     focus = dialog.focusWidget()  # the key goes where the user's focus is
     qtbot.keyClick(focus, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)  # &Headshots
     qtbot.waitUntil(dialog.cards["headshots"].check.isChecked)  # a mnemonic animates the click
-    assert dialog.totals_label.text().startswith(
-        "Selected: 20.8 GB to download"
-    )  # shared model once
+    assert dialog.totals_label.text().startswith("Selected: 20.8 GB to download")  # shared once
     click(qtbot, dialog.download_button)
     assert queued_ids(downloads) == [
         "sam-vit-b",
+        "clipseg-rd64-refined",
         "lama-big",
         "realesrgan-x4plus",  # used by both workspaces: queued once
         "sdxl-inpaint",
