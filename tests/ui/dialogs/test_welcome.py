@@ -159,7 +159,7 @@ def test_download_selected_queues_the_ticked_workspaces_models(make_dialog, qtbo
     ]
     assert dialog.result() == QDialog.DialogCode.Accepted and Settings.load().welcomed is True
     assert [j.label for j in downloads.jobs.values()][
-        1
+        2
     ] == "Download LaMa (big-lama) object removal (205.7 MB)"
 
 
