@@ -103,3 +103,38 @@ def test_a_model_of_another_architecture_is_refused(
     install_copy(store, RESTOREFORMER_ID, wrong)
     with pytest.raises(BadInput, match="not RestoreFormer"):
         face_detail(FaceDetailRequest(image=portrait), run_context)
+
+
+def _cli(store, monkeypatch, *argv: str) -> int:
+    import argparse
+
+    from studio.clis import canvas as cli
+
+    monkeypatch.setenv("STUDIO_MODELS_DIR", str(store.root))
+    parser = argparse.ArgumentParser(prog="studio")
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["canvas", *argv, "-q"])
+    return args.func(args)
+
+
+def test_cli_writes_the_restored_photo(face_models, monkeypatch, tmp_path, portrait):
+    from PIL import Image
+
+    src, out = tmp_path / "photo.png", tmp_path / "out.png"
+    Image.fromarray(portrait).save(src)
+    assert _cli(face_models, monkeypatch, "face-detail", str(src), "-o", str(out)) == 0
+    written = np.asarray(Image.open(out).convert("RGB"))
+    assert written.shape == portrait.shape and not np.array_equal(written, portrait)
+    assert np.array_equal(written[:4], portrait[:4])  # the top edge is far from the face
+
+
+def test_cli_refuses_a_bad_strength_and_a_missing_model(store, monkeypatch, tmp_path, capsys):
+    from PIL import Image
+
+    src = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64)).save(src)
+    with pytest.raises(SystemExit):
+        _cli(store, monkeypatch, "face-detail", str(src), "-o", "x.png", "--strength", "2")
+    assert _cli(store, monkeypatch, "face-detail", str(src), "-o", str(tmp_path / "o.png")) == 2
+    assert "error:" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
