@@ -72,3 +72,34 @@ def test_face_detail_needs_its_model_and_a_valid_strength(hs_context, selfie_fil
         run(_request(selfie_file, tmp_path / "a", face_detail=0.5), hs_context)
     with pytest.raises(BadInput, match="face detail strength"):
         run(_request(selfie_file, tmp_path / "b", face_detail=1.5), hs_context)
+
+
+def _parse(argv):
+    import argparse
+
+    from studio.clis import headshots
+
+    parser = argparse.ArgumentParser()
+    headshots.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_cli_face_detail_option(
+    hs_store, restorer_folder, selfie_file, tmp_path, monkeypatch, capsys
+):
+    import json
+
+    with pytest.raises(SystemExit):
+        _parse(["headshots", "--selfie", str(selfie_file), "--face-detail", "1.5"])
+    assert "--face-detail" in capsys.readouterr().err
+    install_copy(hs_store, RESTOREFORMER_ID, restorer_folder)
+    monkeypatch.setenv("STUDIO_MODELS_DIR", str(hs_store.root))
+    out = tmp_path / "out"
+    argv = ["headshots", "--selfie", str(selfie_file), "-n", "2", "--size", "64"]
+    argv += ["--top-k", "1", "--no-upscale", "--face-detail", "0.5", "-o", str(out), "-q"]
+    args = _parse(argv)
+    assert args.func(args) == 0
+    manifest = json.loads((out / "pack" / "pack.json").read_text())
+    assert manifest["settings"]["face_detail"] == 0.5
+    befores = [im["before_face_detail"] for im in manifest["images"] if im["final"]]
+    assert befores and all((out / "pack" / b).is_file() for b in befores)
