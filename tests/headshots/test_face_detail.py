@@ -103,3 +103,20 @@ def test_cli_face_detail_option(
     assert manifest["settings"]["face_detail"] == 0.5
     befores = [im["before_face_detail"] for im in manifest["images"] if im["final"]]
     assert befores and all((out / "pack" / b).is_file() for b in befores)
+
+
+def test_a_before_copy_outside_the_pack_is_refused(tmp_path):
+    import json
+
+    folder = tmp_path / "pack"
+    rgb = np.full((64, 64, 3), 128, np.uint8)
+    pack = packs.Pack(folder, "corporate", "a portrait", "", {"steps": 2}, {}, [])
+    packs.write_image(rgb, folder / "drafts/000.jpg")
+    np.save(folder / "latents.npy", np.zeros(4, np.float16))
+    pack.images.append(packs.PackImage(0, 1, "drafts/000.jpg", "latents.npy"))
+    pack.save()
+    manifest = json.loads((folder / packs.MANIFEST).read_text())
+    manifest["images"][0]["before_face_detail"] = "../victim.jpg"
+    (folder / packs.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(BadInput, match="outside its folder"):
+        packs.load_pack(folder)
