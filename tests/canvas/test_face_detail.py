@@ -138,3 +138,21 @@ def test_cli_refuses_a_bad_strength_and_a_missing_model(store, monkeypatch, tmp_
     assert _cli(store, monkeypatch, "face-detail", str(src), "-o", str(tmp_path / "o.png")) == 2
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_cancel_before_a_face_stops_without_touching_the_image(run_context, face_models, portrait):
+    from studio.core.errors import Cancelled
+
+    original = portrait.copy()
+    inner = run_context.progress
+
+    def progress(stage, done, total, preview=None):
+        inner(stage, done, total, preview)
+        if stage == "Face detail" and done == 0:
+            run_context.cancel.cancel()  # the user presses Cancel as the faces start
+
+    run_context.progress = progress
+    with pytest.raises(Cancelled):
+        face_detail(FaceDetailRequest(image=portrait), run_context)
+    assert np.array_equal(portrait, original)
+    assert ("Face detail", 1, 1) not in run_context.reports
