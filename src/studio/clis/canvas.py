@@ -1,7 +1,9 @@
-"""``studio canvas segment|remove|fill|cutout|upscale|expand``: the canvas pipelines headless.
+"""``studio canvas segment|remove|fill|cutout|upscale|expand|face-detail``: the canvas
+pipelines headless.
 
 ``expand`` grows the canvas: ``studio canvas expand photo.png --right 256 -o out.png`` or
-``--aspect 16:9``; the result carries its settings like the app's export.
+``--aspect 16:9``; the result carries its settings like the app's export. ``face-detail``
+restores the faces of a photo (``--strength 0..1``).
 
 Regions come from ``--mask FILE``, from words (``--text "the red car"``: CLIPSeg, refined by
 SAM) or from clicks (``--point x,y`` to include, ``--exclude x,y`` to exclude,
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import cli_options as opt
+from studio.clis.canvas_face_detail import add_face_detail, run_face_detail
 from studio.core.errors import BadInput, StudioError
 from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
@@ -48,7 +51,7 @@ def _colour(text: str) -> tuple[int, int, int]:
 def register(subparsers: Any) -> None:
     """Add the ``canvas`` subcommand with one sub-subcommand per operation."""
     parser = subparsers.add_parser(
-        "canvas", help="segment, remove, fill, cut out, upscale or expand"
+        "canvas", help="segment, remove, fill, cut out, upscale, expand or face detail"
     )
     ops = parser.add_subparsers(dest="canvas_op", required=True)
     for op in OPS:
@@ -128,6 +131,7 @@ def register(subparsers: Any) -> None:
                 help="grow the mask by N pixels",
             )
     _add_expand(ops)
+    add_face_detail(ops)
     parser.set_defaults(func=main)
 
 
@@ -180,6 +184,9 @@ def _run(args: argparse.Namespace) -> None:
     op = args.canvas_op
     if op == "expand":
         _expand(args)
+        return
+    if op == "face-detail":
+        run_face_detail(args)
         return
     _check_outputs(args)  # before the image is decoded or any model loads
     if op == "fill" and args.fast and args.steps is not None and not 2 <= args.steps <= 12:

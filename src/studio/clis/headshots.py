@@ -56,6 +56,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--no-upscale", action="store_true", help="skip the x4 upscale")
     p.add_argument(
+        "--face-detail",
+        type=opt.bounded_float(0, 1),
+        default=0.0,
+        metavar="STRENGTH",
+        help="restore the refined faces (0 off, the default; 0.5 suits most packs)",
+    )
+    p.add_argument(
         "--batch",
         type=opt.bounded_int(1, MAX_BATCH),
         default=4,
@@ -123,6 +130,7 @@ def main(args: argparse.Namespace) -> int:
             size=args.size,
             refine_top_k=args.top_k,
             upscale=not args.no_upscale,
+            face_detail=args.face_detail,
             batch_size=args.batch,
             seed=args.seed,
             folder=out / "pack",

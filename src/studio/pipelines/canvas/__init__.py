@@ -17,4 +17,5 @@ JOBS: dict[str, JobSpec] = {
     "canvas.upscale": JobSpec("studio.pipelines.canvas.upscale:run", low_memory=True),
     "canvas.expand": JobSpec("studio.pipelines.canvas.expand:run", low_memory=True),
     "canvas.text_select": JobSpec("studio.pipelines.canvas.text_select:run"),
+    "canvas.face_detail": JobSpec("studio.pipelines.canvas.face_detail:run"),
 }

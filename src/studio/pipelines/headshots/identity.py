@@ -90,12 +90,15 @@ def identity_from_pack(pack: packs.Pack) -> Identity:
     )
 
 
-def keypoint_image(identity: Identity, index: int, seed: int, size: int, pose: bool) -> Any:
+def keypoint_image(
+    identity: Identity, index: int, seed: int, size: int | tuple[int, int], pose: bool
+) -> Any:
     """The IdentityNet condition for image ``index``: the selfie's keypoints in headshot
     framing, varied a little per image (seeded) when ``pose`` is on."""
     jitter = None
     if pose:
         rng = np.random.default_rng(seed * 100_003 + index)
         jitter = rng.uniform([-0.04, -0.03, -0.08], [0.04, 0.03, 0.08])
-    kps = instantid.place_keypoints(identity.kps, identity.bbox, (size, size), jitter=jitter)
-    return instantid.draw_keypoints((size, size), kps)
+    frame = (size, size) if isinstance(size, int) else size  # (width, height)
+    kps = instantid.place_keypoints(identity.kps, identity.bbox, frame, jitter=jitter)
+    return instantid.draw_keypoints(frame, kps)

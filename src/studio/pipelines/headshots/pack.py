@@ -36,6 +36,7 @@ from studio.pipelines import faces
 from studio.pipelines.context import RunContext
 from studio.pipelines.headshots import generate, instantid, overlap, packs, quality, styles
 from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
+    FACE_DETAIL_ID,
     SCORE_SIDE,
     UPSCALER_ID,
     esrgan,
@@ -46,6 +47,7 @@ from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
     sharpen,
     upscale,
 )
+from studio.pipelines.headshots.frames import ASPECTS, frame_of, frame_size  # noqa: F401
 from studio.pipelines.headshots.identity import (  # noqa: F401 (re-exported)
     Identity,
     analyse_selfies,
@@ -72,9 +74,13 @@ class PackRequest:
     style: str = "corporate"
     custom_prompt: str = ""  # extra text for the style, or the whole prompt for style "custom"
     count: int = 40
-    size: int = 1024
+    size: int = 1024  # the square side; other formats keep about as many pixels
+    aspect: str = "1:1"  # portrait formats: "4:5" (896x1120 at 1024), "2:3" (832x1248)
     refine_top_k: int = 10
     upscale: bool = True
+    # Face detail strength (0 = off, the default: the restoration model is an optional
+    # download and InstantID faces are usually clean; 0.5 is a good "on" value).
+    face_detail: float = 0.0
     batch_size: int = 4
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)  # guidance, steps, id_strength...
@@ -119,6 +125,13 @@ def check_request(request: PackRequest) -> None:
         raise BadInput("The image size must be a multiple of 64 between 64 and 2048 pixels.")
     if request.refine_top_k < 0 or request.batch_size < 1:
         raise BadInput("Refine count and batch size must not be negative.")
+    if request.aspect not in ASPECTS:
+        raise BadInput(f"The format must be one of {', '.join(ASPECTS)} (got {request.aspect!r}).")
+    if min(frame_size(request.size, request.aspect)) < 64:
+        raise BadInput(f"The size {request.size} is too small for the {request.aspect} format.")
+    fd = request.face_detail
+    if isinstance(fd, bool) or not isinstance(fd, (int, float)) or not 0 <= fd <= 1:
+        raise BadInput(f"The face detail strength must be 0 to 1 (got {fd!r}).")
 
 
 def flags_for(item: packs.PackImage) -> list[str]:
@@ -173,7 +186,7 @@ class Session:
         self.lock = threading.Lock()  # the manifest, written from the CPU-tail threads
 
     def kps(self, indices: list[int]) -> Any:
-        size = self.settings["size"]
+        size = frame_of(self.settings)
         images = [
             keypoint_image(
                 self.identity, i, self.settings["seed"], size, bool(self.settings["pose"])
@@ -191,7 +204,7 @@ class Session:
             tokens=self.tokens,
             kps=self.kps(indices),
             seeds=seeds,
-            size=(s["size"], s["size"]),
+            size=frame_of(s),
             guidance=float(s["guidance"]),
             control_scale=float(s["control_strength"]),
             id_scale=float(s["id_strength"]),
@@ -254,7 +267,8 @@ def _open_pack(
     folder = pack_folder(request)
     if (folder / packs.MANIFEST).is_file():
         pack = packs.load_pack(folder)
-        if pack.style != style.id or pack.settings.get("size") != request.size:
+        same_frame = pack.settings.get("aspect", "1:1") == request.aspect
+        if pack.style != style.id or pack.settings.get("size") != request.size or not same_frame:
             raise BadInput(
                 f"{folder} already holds a different pack ({pack.style}, "
                 f"{pack.settings.get('size')} px). Choose another folder."
@@ -272,12 +286,17 @@ def _open_pack(
         pack.complete = False
         return pack
     settings = {k: request.overrides.get(k, style.setting(k)) for k in styles.DEFAULTS}
+    width, height = frame_size(request.size, request.aspect)
     settings.update(
         size=request.size,
+        aspect=request.aspect,
+        width=width,
+        height=height,
         seed=request.seed,
         count=request.count,
         refine_top_k=request.refine_top_k,
         upscale=request.upscale,
+        face_detail=float(request.face_detail),
     )
     selfies = []
     for i, check in enumerate(checks):
@@ -299,6 +318,8 @@ def _open_pack(
     }
     if request.upscale:
         models["upscale"] = UPSCALER_ID
+    if request.face_detail:
+        models["face_detail"] = FACE_DETAIL_ID
     custom = request.custom_prompt if style.id != "custom" else ""
     pack = packs.Pack(
         folder=folder,
@@ -364,6 +385,8 @@ def run(request: PackRequest, ctx: RunContext) -> PackResult:
     needed = [request.base_model, request.instantid_model, request.face_model]
     if request.upscale and request.refine_top_k:
         needed.append(UPSCALER_ID)
+    if request.face_detail and request.refine_top_k:
+        needed.append(FACE_DETAIL_ID)
     ctx.store.require_all(*needed)  # fail before any work, naming every missing model
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

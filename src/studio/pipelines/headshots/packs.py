@@ -7,6 +7,8 @@ Layout of one pack folder::
     drafts/007.jpg       each draft (tiny-VAE decode) as soon as it is finished
     latents/007.npy      its final latents (fp16), for refine and resume
     final/007.jpg        refined (full VAE) and, if asked, upscaled images (JPEG q97)
+    before_face_detail/007.jpg  with face detail on: the refined image before it (not
+                         upscaled), for the review's before/after
 
 The manifest is rewritten atomically after every image, so a crash, a cancel or running out
 of GPU memory leaves a consistent pack that a later run resumes.
@@ -44,6 +46,7 @@ class PackImage:
     flags: list[str] = field(default_factory=list)  # "low-identity", "blurred", "duplicate", ...
     final: str = ""  # refined (and upscaled) image, relative path
     final_id_score: float | None = None
+    before_face_detail: str = ""  # the refined image before face detail (relative path)
 
     @property
     def hidden(self) -> bool:
@@ -113,7 +116,8 @@ def inside(folder: Path, rel: str) -> Path:
 
 def _check_paths(pack: Pack) -> None:
     for im in pack.images:
-        for rel in (im.draft, im.latent) + ((im.final,) if im.final else ()):
+        extra = tuple(r for r in (im.final, im.before_face_detail) if r)
+        for rel in (im.draft, im.latent) + extra:
             pack.path(rel)
     for selfie in pack.selfies:
         if isinstance(selfie, dict) and "crop" in selfie:
