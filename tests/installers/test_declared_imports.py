@@ -1,7 +1,8 @@
 """Every package the app imports at run time is declared in ``[project] dependencies``
 itself (not just pulled in by another package, which may drop it): a wheel installed by pip
-alone must run. ``studio.server`` and ``studio.remote`` may also use the ``server`` extra
-(``pip install studio[server]``), which ``studio serve`` and ``--server`` ask for."""
+alone must run. The parts behind an extra may also use it: ``studio.server`` and
+``studio.remote`` the ``server`` extra (``studio serve``, ``--server``), ``studio.scaleout``
+and its commands the ``scale`` extra (with ``server``), the virtual camera ``virtualcam``."""
 
 from __future__ import annotations
 
@@ -11,18 +12,31 @@ import sys
 import tomllib
 from importlib import metadata
 
+import pytest
+
 from tests.installers.conftest import ROOT
 
-SERVER_PARTS = ("server", "remote", "clis/serve.py")
+# extra -> the parts of src/studio that may use it (and the extras they may use)
+EXTRA_PARTS = {
+    "server": ("server", "remote"),
+    "scale": ("scaleout", "clis/serve.py", "clis/worker.py", "clis/batch.py", "clis/workers.py"),
+    "virtualcam": ("pipelines/live/virtual_camera.py",),
+}
+# `studio serve` is the server; with --broker it also needs the scale extra.
+EXTRAS_USED = {"server": ("server",), "scale": ("server", "scale"), "virtualcam": ("virtualcam",)}
 
 
-def _imported_top_level(server: bool = False) -> set[str]:
-    """Top-level modules imported by the app (``server``: by studio.server/studio.remote;
-    otherwise by everything else)."""
+def _part(relative: str) -> str | None:
+    return next((e for e, parts in EXTRA_PARTS.items() if relative.startswith(parts)), None)
+
+
+def _imported_top_level(extra: str | None = None) -> set[str]:
+    """Top-level modules imported by the app (``extra``: by the parts behind that extra;
+    None: by everything else)."""
     names: set[str] = set()
     for path in (ROOT / "src" / "studio").rglob("*.py"):
         relative = path.relative_to(ROOT / "src" / "studio").as_posix()
-        if relative.startswith(SERVER_PARTS) != server:
+        if _part(relative) != extra:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
@@ -43,8 +57,8 @@ PARTS = {"pyside6": {"pyside6-essentials", "pyside6-addons", "shiboken6"}}
 def _declared(extra: str | None = None) -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    if extra:
-        requirements += project["optional-dependencies"][extra]
+    for name in EXTRAS_USED.get(extra, ()) if extra else ():
+        requirements += project["optional-dependencies"][name]
     names = {_name(r) for r in requirements}
     return names.union(*(PARTS.get(n, set()) for n in names))
 
@@ -78,9 +92,10 @@ def test_every_run_time_import_is_declared():
     assert not missing, f"imported but not declared in [project] dependencies: {missing}"
 
 
-def test_every_server_import_is_in_the_server_extra():
-    missing = _undeclared(_imported_top_level(server=True), _declared("server"))
-    assert not missing, f"imported by the server but not declared in its extra: {missing}"
+@pytest.mark.parametrize("extra", sorted(EXTRA_PARTS))
+def test_every_import_behind_an_extra_is_in_that_extra(extra):
+    missing = _undeclared(_imported_top_level(extra), _declared(extra))
+    assert not missing, f"imported by the {extra} parts but not declared in its extra: {missing}"
 
 
 def test_the_check_sees_scipy_and_scikit_image():
