@@ -174,7 +174,10 @@ class ModelsDialog(QDialog):
         for row in range(self.table.rowCount()):
             item = self.table.item(row, DISK_COL)
             model_id = item.data(Qt.ItemDataRole.UserRole)
-            if model_id in sizes and self.store.is_installed(model_id):
+            # A model deleted (an imported one: gone from the catalogue) while it was measured
+            # is skipped: its row is on its way out.
+            known = model_id in sizes and model_id in self.store.catalogue
+            if known and self.store.is_installed(model_id):
                 item.setText(format_size(sizes[model_id]))
                 item.setToolTip(f"{sizes[model_id]:,} bytes in {self.store.model_dir(model_id)}")
         self._show_details()
