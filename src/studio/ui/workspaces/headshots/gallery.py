@@ -106,11 +106,12 @@ class Gallery(QListWidget):
         self.workers = IoWorkers(self)
         self.hide_flagged = False
         self.folder: Path | None = None  # the pack shown (None: empty or streaming drafts)
+        self.pack: Pack | None = None
         self._generation = 0  # thumbnails of a pack shown earlier are dropped
 
     def clear_images(self) -> None:
         self._generation += 1
-        self.folder = None
+        self.folder, self.pack = None, None
         self.clear()
 
     def add_preview(self, image: Any, done: int) -> None:
@@ -125,6 +126,7 @@ class Gallery(QListWidget):
         if pack.folder != self.folder:
             self.clear_images()
             self.folder = pack.folder
+        self.pack = pack  # the newest manifest: re-rolled images have new files
         rows = {self.item(r).data(INDEX): self.item(r) for r in range(self.count())}
         for im in pack.ranked():
             item = rows.pop(im.index, None)
