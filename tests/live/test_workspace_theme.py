@@ -24,7 +24,7 @@ def test_the_error_line_is_readable_in_both_themes(app, qtbot, store, start_cpu_
         apply_theme(app, theme)
         window = app.palette().color(Role.Window)
         # the window takes the new palette from the event loop, as a user sees it
-        qtbot.waitUntil(lambda: ws.panel.palette().color(Role.Window) == window, timeout=5000)
+        qtbot.waitUntil(lambda w=window: ws.panel.palette().color(Role.Window) == w, timeout=5000)
         text = error.palette().color(Role.WindowText)
         assert text == QColor(TONE_COLOURS[theme]["error"])
         ratio = contrast(text, ws.panel.palette().color(Role.Window))
