@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -105,7 +106,12 @@ def test_cli_runs_a_pack(hs_store, selfie_file, tmp_path, monkeypatch, capsys):
     assert len(exported) == 1  # the refined one (the tiny model's drafts are all flagged)
     assert json.loads(exported[0].with_suffix(".json").read_text())["style"] == "linkedin"
     assert (out / "pack" / "pack.json").is_file()
-    assert "1 images written" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "1 images written" in printed
+    # one numbering with the window and the file names: the first image is #001, headshot_001
+    listed = re.findall(r"^  #(\d{3}) seed ", printed, re.MULTILINE)
+    assert sorted(listed) == ["001", "002", "003"]
+    assert exported[0].stem.removeprefix("headshot_") in listed
 
 
 def test_cli_errors(hs_store, tmp_path, monkeypatch, capsys, photos):

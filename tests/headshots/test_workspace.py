@@ -11,6 +11,7 @@ import json
 import pytest
 from PIL import Image
 
+from studio.core.gallery import Gallery
 from studio.pipelines.headshots import packs
 
 SELFIES, STYLE, REVIEW, EXPORT = 0, 1, 2, 3
@@ -117,6 +118,17 @@ def test_every_button_from_selfies_to_export(
     result = finished.args[1]
     qtbot.waitUntil(lambda: not ws.workers.busy and not ws.gallery.workers.busy, timeout=30000)
 
+    # The finished pack is in the gallery: best first, with its settings, scores and models.
+    with Gallery() as gallery:
+        (entry,) = gallery.entries("headshots")
+    ranked = ws.pack.ranked()
+    assert (entry.workspace, entry.kind, entry.prompt) == ("headshots", "pack", ws.pack.prompt)
+    assert "navy blazer" in entry.prompt and entry.settings["style"] == "studio-white"
+    assert entry.outputs == [str(ws.pack.path(im.final or im.draft).resolve()) for im in ranked]
+    assert entry.settings["ranking"] == [f"#{im.index + 1}" for im in ranked]
+    assert sorted(entry.scores) == ["#1", "#2", "#3"] and entry.seed == ws.pack.settings["seed"]
+    assert len(entry.models["instantid"]) == 64  # installed: recorded with its hash
+
     # Every image flagged: shown, badged, with the reason; one numbering from #1.
     assert ws.pack is not None and len(ws.pack.images) == 3
     settings = ws.pack.settings  # what the Style step's clicks and keys chose
@@ -185,6 +197,10 @@ def test_every_button_from_selfies_to_export(
     assert meta == packs.read_embedded_metadata(written[0])
     assert (meta["style"], meta["seed"], meta["index"]) == ("studio-white", image.seed, chosen[0])
     assert "navy blazer" in meta["prompt"] and result.folder.exists()
+    with Gallery() as gallery:  # the export too, recorded before it was reported done
+        exports = [e for e in gallery.entries("headshots") if e.kind == "export"]
+    assert [e.outputs for e in exports] == [[str(written[0].resolve())]]
+    assert exports[0].seed == image.seed and "navy blazer" in exports[0].prompt
 
     # Past packs: a new window lists the pack and opens it with a keypress on the box.
     again = new_workspace()

@@ -121,6 +121,26 @@ def test_every_button_without_a_microphone(
     assert sorted(p.name for p in out.iterdir()) == ["talking.mp4"]
     assert ws.save_button.isEnabled()
 
+    # The gallery: the finished render (recorded on the I/O worker) and the saved copy
+    # (recorded before "Saved" was said), newest first, with the render's settings.
+    from studio.core.gallery import Gallery
+
+    qtbot.waitUntil(lambda: not ws.workers.busy, timeout=10000)
+    with Gallery() as gallery:
+        entries = gallery.entries("lipsync")
+    assert [(e.workspace, e.kind) for e in entries] == [
+        ("lipsync", "export"),
+        ("lipsync", "render"),
+    ]
+    saved, render = entries
+    assert saved.outputs == [str((out / "talking.mp4").resolve())]
+    assert render.outputs == [str(ws.result_path.resolve())]
+    for entry in entries:
+        assert entry.settings["avatar"] == str(ws.avatar_path)
+        assert entry.settings["audio"] == str(ws.audio_path)
+        assert entry.settings["mouth_scale"] == ws.mouth.value() and entry.prompt == ""
+        assert len(entry.models["musetalk-v15"]) == 64  # installed: with its hash
+
     # File > Export: into the same folder under the render's name, without asking.
     from studio.ui.shell import workspace_actions
 

@@ -109,6 +109,14 @@ def test_every_button_from_a_file_source(qtbot, workspace, tmp_path):
     meta = read_settings(out / "frame.png")
     assert meta["prompt"] == "a watercolour fox" and meta["workspace"] == "live"
     assert "blocked_terms" not in meta
+    from studio.core.gallery import Gallery
+
+    with Gallery() as gallery:  # recorded on the save's worker, before "Saved" was said
+        (entry,) = gallery.entries("live")
+    assert (entry.kind, entry.prompt, entry.seed) == ("frame", "a watercolour fox", 0)
+    assert entry.outputs == [str((out / "frame.png").resolve())]
+    assert entry.settings["strength"] == meta["strength"]
+    assert len(entry.models["sd-turbo"]) == 64 and "taesd" in entry.models  # with hashes
 
     # Send to Canvas: a copy of the frozen frame; the stream carries on.
     with qtbot.waitSignal(ws.send_to_canvas) as sent:

@@ -156,7 +156,7 @@ def main(args: argparse.Namespace) -> int:
     )
     for im in result.pack.ranked()[:5]:
         print(
-            f"  #{im.index:03d} seed {im.seed} identity {im.id_score:.2f} "
+            f"  #{im.index + 1:03d} seed {im.seed} identity {im.id_score:.2f} "
             f"sharpness {im.sharpness:.0f} {' '.join(im.flags)}"
         )
     return 0

@@ -22,6 +22,7 @@ from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.ui.dialogs.welcome import WelcomeDialog
 from tests.fixtures.install import install_built
+from tests.ui.test_theme import app  # noqa: F401 - a fixture: the app's look put back after
 
 GIB = 2**30
 RTX_3070 = DeviceInfo("cuda:0", "NVIDIA GeForce RTX 3070", 8 * GIB)
@@ -329,3 +330,39 @@ def test_main_window_welcomes_on_the_first_start_only(qtbot, store):
     welcome.trigger()
     assert second.welcome_dialog.isVisible()
     second.close()
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_coloured_text_is_readable_in_both_themes(app, qtbot, make_dialog, theme):  # noqa: F811
+    """Fits, non-commercial notes, the device warning and the message: each colour is the
+    theme's own tone, with WCAG contrast >= 4.5 on the dialog's background."""
+    import re
+
+    from PySide6.QtGui import QColor, QPalette
+
+    from studio.ui.widgets.theme import TONE_COLOURS, apply_theme
+    from tests.ui.test_theme import contrast
+
+    assert apply_theme(app, theme) == theme
+    dialog = make_dialog(RTX_3070)  # fits: partly (warning), too small (error), fully (success)
+    background = dialog.palette().color(QPalette.ColorRole.Window)
+    labels = [dialog.device_label]
+    for card in dialog.cards.values():
+        labels += [card.fit_label, card.models_label, card.licence_label]
+    texts = [label.text() for label in labels]
+    dialog.set_device(None)  # "Looking for a graphics card…" (muted)
+    texts += [card.fit_label.text() for card in dialog.cards.values()]
+    dialog.set_device(NO_GPU)  # the CPU warning (error)
+    texts.append(dialog.device_label.text())
+    colours = {c.lower() for text in texts for c in re.findall(r"color:\s*(#[0-9a-fA-F]{6})", text)}
+    tones = TONE_COLOURS[theme]
+    assert colours == {tones[t] for t in ("error", "warning", "success", "muted")}
+    for colour in colours:
+        ratio = contrast(QColor(colour), background)
+        assert ratio >= 4.5, f"{theme}: {colour} on {background.name()} is {ratio:.2f}:1"
+
+    click(qtbot, dialog.download_button)  # nothing ticked: the message says so, in red
+    assert dialog.message.isVisible()
+    message = dialog.message.palette()
+    assert message.color(QPalette.ColorRole.WindowText) == QColor(tones["error"])
+    assert contrast(message.color(QPalette.ColorRole.WindowText), background) >= 4.5

@@ -35,16 +35,17 @@ from studio.models.readiness import Fit, WorkspaceFit, workspace_fit, workspace_
 from studio.models.store import ModelStore
 from studio.services.inference import InferenceService
 from studio.services.jobs import Job, Priority
+from studio.ui.widgets.theme import set_tone, tone_colour
 
 log = logging.getLogger(__name__)
 
-RED, AMBER, GREEN, GREY = "#c0392b", "#b26a00", "#2e7d32", "#666666"
-FIT_COLOURS = {
-    Fit.FULL: GREEN,
-    Fit.OFFLOAD: AMBER,
-    Fit.PARTLY: AMBER,
-    Fit.TOO_SMALL: RED,
-    Fit.CPU: GREY,
+# Tones (theme.py), not fixed colours: each one readable on the dark and the light window.
+FIT_TONES = {
+    Fit.FULL: "success",
+    Fit.OFFLOAD: "warning",
+    Fit.PARTLY: "warning",
+    Fit.TOO_SMALL: "error",
+    Fit.CPU: "muted",
 }
 # Mnemonics: C, H, L, V for the workspaces; D and T for the buttons.
 CHECK_LABELS = {
@@ -98,7 +99,7 @@ class WorkspaceCard(QFrame):
             entry = self.store.catalogue.get(model_id)
             notes = [format_size(entry.size_bytes)]
             if not entry.commercial_use:
-                notes.append(f'<span style="color:{RED}">{_unbroken("non-commercial")}</span>')
+                notes.append(_toned("error", _unbroken("non-commercial")))
             if self.store.is_installed(model_id):
                 notes.append("installed")
             # one unbreakable run per model: lines wrap between models only
@@ -110,14 +111,10 @@ class WorkspaceCard(QFrame):
 
     def show_fit(self, fit: WorkspaceFit | None) -> None:
         if fit is None:
-            self.fit_label.setText(
-                f'<span style="color:{GREY}">Looking for a graphics card…</span>'
-            )
+            self.fit_label.setText(_toned("muted", "Looking for a graphics card…"))
             return
-        colour = FIT_COLOURS[fit.fit]
-        self.fit_label.setText(
-            f'<b style="color:{colour}">{html.escape(fit.label)}.</b> {html.escape(fit.detail)}'
-        )
+        label = _toned(FIT_TONES[fit.fit], f"{html.escape(fit.label)}.", tag="b")
+        self.fit_label.setText(f"{label} {html.escape(fit.detail)}")
 
     def _show_licence(self) -> None:
         """The workspace's licence summary, about the models this card downloads (optional
@@ -135,12 +132,17 @@ class WorkspaceCard(QFrame):
         restricted = listed((*summary.restricted_by, *summary.optional_restricted))
         conditions = listed(summary.conditions)
         if restricted:
-            text = f'<span style="color:{RED}">Not for commercial use.</span> {restricted}.'
+            text = f"{_toned('error', 'Not for commercial use.')} {restricted}."
         else:
             text = "Commercial use allowed."
         if conditions:
             text += f" Conditions: {conditions}."
         self.licence_label.setText(f"<b>Licence:</b> {text}")
+
+
+def _toned(tone: str, markup: str, tag: str = "span") -> str:
+    """``markup`` in the tone's colour of the theme shown now (rich text: no palette reaches it)."""
+    return f'<{tag} style="color:{tone_colour(tone).name()}">{markup}</{tag}>'
 
 
 def _unbroken(text: str) -> str:
@@ -207,7 +209,7 @@ class WelcomeDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("welcomeMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {RED};")
+        set_tone(self.message, "error")
         self.message.hide()
         self.download_button = QPushButton("&Download selected")
         self.download_button.setDefault(True)
@@ -242,10 +244,10 @@ class WelcomeDialog(QDialog):
             self.device_label.setText(f"<b>Graphics card:</b> {html.escape(info.name)}{memory}")
         elif self.settings.device == "auto":
             self.device_label.setText(
-                f'<b style="color:{RED}">No NVIDIA GPU found: jobs run on the CPU, slowly.</b>'
+                _toned("error", "No NVIDIA GPU found: jobs run on the CPU, slowly.", tag="b")
             )
         else:  # the user chose the CPU (or a GPU that is not there) in Settings
-            self.device_label.setText(f'<b style="color:{RED}">{html.escape(info.warning)}</b>')
+            self.device_label.setText(_toned("error", html.escape(info.warning), tag="b"))
         card_bytes = info.total_bytes if info is not None and info.is_cuda else None
         for ws, card in self.cards.items():
             fit = None if info is None else workspace_fit(ws, self.store.catalogue, card_bytes)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core import autosave
+from studio.ui.widgets.theme import set_tone
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.canvas.document import CanvasDocument
 
@@ -29,9 +30,7 @@ class RestoreBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("restoreBar")
-        self.setStyleSheet(
-            "#restoreBar { background: #fff4d6; border-radius: 4px; } QLabel { color: #5a4500; }"
-        )
+        set_tone(self, "warning-note")  # its label inherits the text colour, in either theme
         self.label = QLabel()
         self.restore_button = QPushButton("Restore")
         self.discard_button = QPushButton("Discard")

@@ -28,6 +28,7 @@ from studio.ui.widgets.icons import set_icon
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.headshots.dialogs import choose_folder
 from studio.ui.workspaces.headshots.gallery import number
+from studio.ui.workspaces.headshots.recording import record_export, record_quietly
 from studio.ui.workspaces.headshots.style_step import licence_note
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,12 @@ class ExportStep(QWidget):
     exported = Signal(list)  # the files an export wrote (empty when it failed)
     said = Signal(str)  # each status message, for the review page's note
 
-    def __init__(self, source: Source, catalogue: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, source: Source, catalogue: Any, parent: QWidget | None = None, store: Any = None
+    ) -> None:
         super().__init__(parent)
         self.source = source
+        self.store = store  # model hashes for the gallery entry of each export
         self.workers = IoWorkers(self)
         self.format = QComboBox()
         self.format.addItem("JPEG (quality 95)", "jpeg")
@@ -86,7 +90,7 @@ class ExportStep(QWidget):
         form = QFormLayout(self)
         # Alt letters unique in the window (none of the menus': F, E, V, T, H)
         form.addRow(_buddy("Form&at", self.format), format_row)
-        form.addRow(_buddy("F&older", self.folder), folder_row)
+        form.addRow(_buddy("Fo&lder", self.folder), folder_row)
         form.addRow("", self.selection)
         form.addRow("", button_row)
         form.addRow("", self.status)
@@ -145,10 +149,21 @@ class ExportStep(QWidget):
         self.exporting = True
         self.export_button.setEnabled(False)
         self._say(f"Exporting {portraits(len(indices))}…")
-        from studio.pipelines.headshots.packs import export_images
+        store = self.store
+
+        def write() -> list[Path]:
+            from studio.pipelines.headshots.packs import export_images
+
+            written = export_images(pack, indices, target, fmt)
+            if written:  # in the gallery before the export is reported done
+                record_quietly(
+                    f"the export to {target}",
+                    lambda: record_export(pack, indices, written, store),
+                )
+            return written
 
         self.workers.run(
-            lambda: export_images(pack, indices, target, fmt),
+            write,
             lambda written: self._done(written, target),
             self._failed,
         )

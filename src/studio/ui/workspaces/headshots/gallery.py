@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from studio.ui.widgets.images import load_thumbnail, to_pixmap
 from studio.ui.widgets.worker import IoWorkers
+from studio.ui.workspaces.headshots.tiles import placeholder_tile
 
 if TYPE_CHECKING:  # the packs module loads numpy; only its types are needed here
     from studio.pipelines.headshots.packs import Pack
@@ -72,7 +73,8 @@ def _badged(pixmap: QPixmap) -> QPixmap:
     out = QPixmap(pixmap)
     painter = QPainter(out)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    side = max(18, min(out.width(), out.height()) // 5)
+    size = out.deviceIndependentSize()  # logical px: the painter works in them at any dpr
+    side = max(18, int(min(size.width(), size.height())) // 5)
     box = QRect(4, 4, side, side)
     painter.setPen(QColor(255, 255, 255))
     painter.setBrush(QColor(214, 120, 0))
@@ -87,9 +89,7 @@ def _badged(pixmap: QPixmap) -> QPixmap:
 
 
 def _blank() -> QPixmap:
-    pixmap = QPixmap(ICON, ICON)
-    pixmap.fill(QColor(232, 234, 238))
-    return pixmap
+    return placeholder_tile(ICON)  # ICON * dpr device px, in the theme's colours
 
 
 class Gallery(QListWidget):
@@ -106,11 +106,12 @@ class Gallery(QListWidget):
         self.workers = IoWorkers(self)
         self.hide_flagged = False
         self.folder: Path | None = None  # the pack shown (None: empty or streaming drafts)
+        self.pack: Pack | None = None
         self._generation = 0  # thumbnails of a pack shown earlier are dropped
 
     def clear_images(self) -> None:
         self._generation += 1
-        self.folder = None
+        self.folder, self.pack = None, None
         self.clear()
 
     def add_preview(self, image: Any, done: int) -> None:
@@ -125,6 +126,7 @@ class Gallery(QListWidget):
         if pack.folder != self.folder:
             self.clear_images()
             self.folder = pack.folder
+        self.pack = pack  # the newest manifest: re-rolled images have new files
         rows = {self.item(r).data(INDEX): self.item(r) for r in range(self.count())}
         for im in pack.ranked():
             item = rows.pop(im.index, None)

@@ -1,12 +1,16 @@
-"""Step 3 of the Headshots wizard, the page: Generate / Cancel / Re-roll / Export, Hide
-flagged, the past packs, the pack's progress and a note over the gallery.
+"""Step 3 of the Headshots wizard, the page: Generate / Cancel / Re-roll / Open in Canvas /
+Export, Hide flagged, the past packs, the pack's progress and a note over the gallery.
 
-The workspace wires the buttons to jobs; this module only lays the page out and says which
-buttons can act (:meth:`ReviewStep.update_buttons`).
+The workspace wires the buttons to jobs; this module lays the page out, says which buttons
+can act (:meth:`ReviewStep.update_buttons`) and reads a portrait for the Canvas: Open in
+Canvas (the button, or a portrait's context menu) decodes the selected portrait's file on the
+gallery's I/O worker and reports its pixels with ``open_in_canvas``.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,8 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.errors import StudioError
 from studio.ui.widgets.icons import set_icon
-from studio.ui.workspaces.headshots.gallery import Gallery
+from studio.ui.workspaces.headshots.gallery import Gallery, number
 
 
 def eta_text(seconds: float | None) -> str:
@@ -36,6 +41,8 @@ def eta_text(seconds: float | None) -> str:
 class ReviewStep(QWidget):
     """The review page's widgets; the workspace connects them."""
 
+    open_in_canvas = Signal(object)  # the selected portrait's pixels (H x W x 3 uint8 RGB)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.generate_button = QPushButton("&Generate")
@@ -45,6 +52,9 @@ class ReviewStep(QWidget):
         self.reroll_button = QPushButton("&Re-roll selected")
         self.reroll_button.setToolTip("Draw the selected portraits again with new seeds")
         set_icon(self.reroll_button, "mdi6.dice-multiple-outline")
+        self.canvas_button = QPushButton("&Open in Canvas")
+        self.canvas_button.setToolTip("Edit the selected portrait in the Canvas")
+        set_icon(self.canvas_button, "mdi6.image-edit-outline")
         self.export_button = QPushButton("E&xport selected…")
         self.export_button.setToolTip("Write the selected portraits to a folder (Ctrl+E)")
         set_icon(self.export_button, "mdi6.export")
@@ -60,10 +70,19 @@ class ReviewStep(QWidget):
         self.note = QLabel("Pick selfies and a style, then Generate.")
         self.note.setWordWrap(True)
         self.gallery = Gallery()
+        # the same on a portrait's context menu (right click)
+        self.canvas_action = QAction("Open in Canvas", self.gallery)
+        set_icon(self.canvas_action, "mdi6.image-edit-outline")
+        self.gallery.addAction(self.canvas_action)
+        self.gallery.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        # lambdas: clicked(bool) / triggered(bool) must never reach a method's parameters
+        self.canvas_button.clicked.connect(lambda: self.open_selected_in_canvas())
+        self.canvas_action.triggered.connect(lambda: self.open_selected_in_canvas())
         top = QHBoxLayout()  # two short rows: the page must fit a 1366x768 window
         for w in (self.generate_button, self.cancel_button, self.reroll_button):
             top.addWidget(w)
         top.addStretch()
+        top.addWidget(self.canvas_button)
         top.addWidget(self.export_button)
         second = QHBoxLayout()
         second.addWidget(self.hide_flagged)
@@ -95,3 +114,30 @@ class ReviewStep(QWidget):
         can_act = has_pack and not generating and not busy and selected
         self.reroll_button.setEnabled(can_act)
         self.export_button.setEnabled(can_act)
+        # reading one portrait's file: fine while a re-roll or an export runs
+        one = has_pack and not generating and len(self.gallery.selected_indices()) == 1
+        self.canvas_button.setEnabled(one)
+        self.canvas_action.setEnabled(one)
+
+    def open_selected_in_canvas(self) -> bool:
+        """Decode the selected portrait (its refined file where there is one) on the I/O
+        worker, then emit ``open_in_canvas``; True when it started."""
+        pack, indices = self.gallery.pack, self.gallery.selected_indices()
+        if pack is None or len(indices) != 1:
+            self.note.setText("Select one portrait to open in the Canvas.")
+            return False
+        image = pack.image(indices[0])
+        path = pack.path(image.final or image.draft)
+
+        def read() -> object:
+            from studio.core.imageio import load_image
+            from studio.ui.widgets.images import as_array
+
+            return as_array(load_image(path, "RGB"))
+
+        def failed(exc: BaseException) -> None:
+            why = exc.user_message if isinstance(exc, StudioError) else str(exc)
+            self.note.setText(f"Could not open {number(indices[0])} in the Canvas: {why}")
+
+        self.gallery.workers.run(read, self.open_in_canvas.emit, failed)
+        return True

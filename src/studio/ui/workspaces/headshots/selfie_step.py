@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.widgets.images import thumbnail_icon
 from studio.ui.workspaces.headshots.dialogs import choose_images
+from studio.ui.workspaces.headshots.tiles import placeholder_tile
 
 MAX_SELFIES = 3
 HINT = "Add 1-3 clear, well-lit photos with only your face (or drop them here)."
@@ -31,17 +32,8 @@ CROP = 150
 
 
 def _tile(mark: str) -> QIcon:
-    """A grey square where a photo has no face crop (checking, or rejected)."""
-    tile = QPixmap(CROP, CROP)
-    tile.fill(QColor(232, 234, 238))
-    painter = QPainter(tile)
-    painter.setPen(QColor(150, 154, 162))
-    font = painter.font()
-    font.setPixelSize(CROP // 3)
-    painter.setFont(font)
-    painter.drawText(tile.rect(), Qt.AlignmentFlag.AlignCenter, mark)
-    painter.end()
-    return QIcon(tile)
+    """A plain square where a photo has no face crop (checking, or rejected)."""
+    return QIcon(placeholder_tile(CROP, mark))
 
 
 class SelfieStep(QWidget):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.models.catalogue import workspace_licence
 from studio.pipelines.headshots.styles import list_styles
+from studio.ui.widgets.images import screen_dpr
+from studio.ui.widgets.theme import set_tone
+from studio.ui.workspaces.headshots.tiles import placeholder_tile
 
 if TYPE_CHECKING:  # the pack module loads numpy: imported where a request is made
     from studio.pipelines.headshots.pack import PackRequest
@@ -138,10 +141,7 @@ def licence_note(catalogue: Any) -> QLabel:
     note.setWordWrap(True)
     note.setTextFormat(Qt.TextFormat.PlainText)
     note.setObjectName("licenceNote")
-    note.setStyleSheet(
-        "#licenceNote { background: #fff4e0; color: #5a3b00; border: 1px solid #e0b060;"
-        " border-radius: 4px; padding: 4px 6px; }"
-    )
+    set_tone(note, "warning-note")  # readable in the dark and the light theme
     note.setVisible(bool(note.text()))
     return note
 
@@ -149,22 +149,18 @@ def licence_note(catalogue: Any) -> QLabel:
 def _style_icon(style_id: str, thumbnail: Path | None) -> QIcon:
     """The style's thumbnail as a list icon, or a plain tile (custom prompt, missing file)."""
     image = QPixmap(str(thumbnail)) if thumbnail is not None else QPixmap()
+    dpr = screen_dpr()
     if image.isNull():  # no thumbnail (custom prompt, or a missing file): a plain tile
-        image = QPixmap(THUMB, THUMB)
-        image.fill(QColor(224, 226, 230))
-        painter = QPainter(image)
-        painter.setPen(QColor(110, 114, 122))
-        font = painter.font()
-        font.setPixelSize(THUMB // 3)
-        painter.setFont(font)
-        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "✎" if style_id else "?")
-        painter.end()
-    image = image.scaled(
-        THUMB,
-        THUMB,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+        image = placeholder_tile(THUMB, "✎" if style_id else "?", dpr)
+    else:
+        side = round(THUMB * dpr)
+        image = image.scaled(
+            side,
+            side,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        image.setDevicePixelRatio(dpr)
     icon = QIcon(image)
     icon.addPixmap(image, QIcon.Mode.Selected)  # untinted: the label shows the selection
     return icon

@@ -10,13 +10,15 @@ tabs or Back / Next (``wizard_nav.py``; Next says why a step is incomplete).
    gallery fills as drafts arrive, with progress, ETA and cancel; then best first with scores,
    flagged images always badged with their reason (Hide flagged hides them); re-roll the
    selected images (``headshots.reroll``: each keeps its place and the selection stays);
-   export the selection from here too. Past packs can be reopened.
+   export the selection from here too; Open in Canvas hands one portrait to the Canvas.
+   Past packs can be reopened.
 4. *Export* (``export_step.py``): the selected images as JPEG (q95) or WebP with metadata and
    JSON sidecars, numbered as shown (#1 is ``headshot_001``).
 
 The window's File / Edit menus reach it through ``menu_actions.py``. Widgets never call
 pipelines: they submit jobs and follow the service's signals by job id. Pack manifests,
-thumbnails and exports are read and written on I/O workers, never on the GUI thread.
+thumbnails and exports are read and written on I/O workers, never on the GUI thread; so is
+the gallery's record of each finished pack and export (``recording.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from studio.ui.workspaces.headshots import menu_actions
 from studio.ui.workspaces.headshots.export_step import ExportStep, portraits
 from studio.ui.workspaces.headshots.gallery import number, review_note
 from studio.ui.workspaces.headshots.past_packs import packs_root, past_entries
+from studio.ui.workspaces.headshots.recording import record_in_background, record_pack
 from studio.ui.workspaces.headshots.review_step import ReviewStep, eta_text
 from studio.ui.workspaces.headshots.selfie_step import MAX_SELFIES, SelfieStep
 from studio.ui.workspaces.headshots.style_step import StyleStep
@@ -61,6 +64,7 @@ class HeadshotsWorkspace(QWidget):
     actions_changed = Signal()  # what action_enabled answers may have changed
     notify = Signal(str)  # "Exported 10 portraits to ~/Pictures/headshots"
     opened_file = Signal(str)  # selfies added, packs opened: for File > Open Recent
+    open_in_canvas = Signal(object)  # a portrait's pixels (RGB array); the shell opens it
 
     def __init__(self, service: Any, store: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,7 +89,7 @@ class HeadshotsWorkspace(QWidget):
         self.review = ReviewStep()
         self._bind_review(self.review)
         self.export_step = ExportStep(
-            lambda: (self.pack, self.gallery.selected_indices()), store.catalogue
+            lambda: (self.pack, self.gallery.selected_indices()), store.catalogue, store=store
         )
         self.export_step.exported.connect(self._on_exported)
         self.export_step.said.connect(self._on_export_said)
@@ -117,6 +121,7 @@ class HeadshotsWorkspace(QWidget):
         self.cancel_button.clicked.connect(lambda: self.cancel())
         self.reroll_button.clicked.connect(lambda: self.reroll())
         review.export_button.clicked.connect(lambda: self.export_step.export())
+        review.open_in_canvas.connect(self.open_in_canvas)  # Open in Canvas: signal to signal
         self.hide_flagged.toggled.connect(lambda on: self._set_hide_flagged(on))
         self.past.activated.connect(lambda row: self._open_past(row))
         self.gallery.itemSelectionChanged.connect(lambda: self._update_buttons())
@@ -291,6 +296,8 @@ class HeadshotsWorkspace(QWidget):
             self.eta.setText("")
             self.show_pack(result.pack)
             self.refresh_past_packs()
+            pack, store = result.pack, self.store
+            record_in_background(self.workers, "the pack", lambda: record_pack(pack, store))
         elif kind == "reroll" and self.pack is not None:
             self.reload(self.pack.folder)
         self._update_buttons()

@@ -3,7 +3,8 @@
 File > Open takes a photo (the avatar) or a speech file, told apart by extension; Export saves
 the finished video into the folder of the last save (asking for a name the first time) and
 Export As always asks. Saving (here, for the Save as... button too) copies on the I/O workers
-through a temporary file; a finished save says "Saved to ..." (``notify``). Space plays or
+through a temporary file, and is recorded in the gallery; a finished save says "Saved to ..."
+(``notify``). Space plays or
 pauses: the video once there is one, else the speech (a focused button keeps Space).
 """
 
@@ -42,6 +43,8 @@ class LipsyncActions:
     """Mixed into :class:`LipsyncWorkspace`, which supplies the state and the signals."""
 
     result_path: Path | None
+    result_settings: dict[str, Any]
+    store: Any
     job_id: str | None
     saving: bool
     export_dir: Path | None
@@ -121,8 +124,16 @@ class LipsyncActions:
         self.saving = True
         self._update_buttons()
         self.status.setText(f"Saving {target.name}…")
-        source = self.result_path
-        self.workers.run(lambda: copy_atomic(source, target), self._on_saved, self._on_save_failed)
+        source, settings, store = self.result_path, dict(self.result_settings), self.store
+
+        def copy() -> Path:
+            from studio.ui.workspaces.lipsync.recording import record_video
+
+            saved = copy_atomic(source, target)
+            record_video("export", saved, {**settings, "render": str(source)}, store)
+            return saved
+
+        self.workers.run(copy, self._on_saved, self._on_save_failed)
 
     def _on_saved(self, target: Path) -> None:
         self.saving = False

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.images import load_thumbnail, thumbnail_icon
+from studio.ui.widgets.theme import tone_colour
 from studio.ui.widgets.worker import IoWorkers
 
 ICON = 128
@@ -112,7 +113,7 @@ class PackPicker(QDialog):
             tip = str(portrait.path)
             if portrait.flags:
                 tip += "\nFlagged by the review: " + ", ".join(portrait.flags)
-                item.setForeground(QBrush(QColor("#c0392b")))
+                item.setForeground(QBrush(tone_colour("error")))
             item.setToolTip(tip)
             self.list.addItem(item)
             self.workers.run(

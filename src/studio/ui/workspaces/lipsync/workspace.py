@@ -5,6 +5,7 @@ filtered by job id. The Speech box (``speech.py``) loads a file or records one t
 :class:`RecorderController` (``recorder.py``, whose backend tests replace with a scripted
 microphone); a portrait can come from a headshot pack (``pack_picker.py``). Files are read
 and written on the I/O workers; a saved video goes through a temporary file (``files.py``).
+Each finished render and each saved copy is recorded in the gallery there (``recording.py``).
 Loaded speech is checked there too (length, silence, not audio at all) and can be listened to;
 the finished video plays in place of the preview with pause and seek (``MediaBar``). The File
 menu's Open / Export and the Space key come through ``menu_actions.py``.
@@ -44,6 +45,7 @@ from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.lipsync.menu_actions import PHOTO_SUFFIXES, LipsyncActions
 from studio.ui.workspaces.lipsync.pack_picker import PackPicker
 from studio.ui.workspaces.lipsync.recorder import RecorderController
+from studio.ui.workspaces.lipsync.recording import record_video, render_settings
 from studio.ui.workspaces.lipsync.speech import SpeechBox
 
 __all__ = ["LipsyncWorkspace"]
@@ -85,6 +87,7 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         self.avatar_path: Path | None = None
         self.audio_path: Path | None = None
         self.result_path: Path | None = None
+        self.result_settings: dict[str, Any] = {}
         self.job_id: str | None = None
         self.saving = False
         self.export_dir: Path | None = None  # where the last video was saved (File > Export)
@@ -346,6 +349,9 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
             return
         self.job_id = None
         self.result_path = Path(result.output)
+        self.result_settings = render_settings(job.request, result)  # for the gallery
+        video, settings, store = self.result_path, self.result_settings, self.store
+        self.workers.run(lambda: record_video("render", video, settings, store), lambda _e: None)
         note = " ".join(result.warnings)
         done = f"Done: {result.frames} frames in {result.seconds:.1f} s. {note}"
         self.status.setText(done.strip())

@@ -2,7 +2,9 @@
 
 Saving runs on the I/O workers through :func:`studio.core.export.export_image`, which writes
 a temporary file and renames it onto the target, so a failed write (a full disk) leaves the
-user's existing file as it was; the settings that made the frame go into its metadata.
+user's existing file as it was; the settings that made the frame go into its metadata. A
+saved frame is recorded in the gallery on the same worker (prompt, seed, strength, model ids
+with their hashes); a failure to record is only logged: the file is what the user asked for.
 """
 
 from __future__ import annotations
@@ -21,14 +23,30 @@ from studio.ui.widgets.worker import IoWorkers
 log = logging.getLogger(__name__)
 
 
+def record_frame(path: Path, settings: dict[str, Any], store: Any) -> Any:
+    """Index a saved frame in the gallery (on an I/O worker); the entry, or None when the
+    gallery could not be written (logged, never shown)."""
+    from studio.core.gallery import record_result
+
+    models = [m for m in (settings.get("model_id"), settings.get("vae_id")) if m]
+    try:
+        entry = record_result("live", "frame", [path], settings, model_ids=models, store=store)
+    except Exception as exc:  # noqa: BLE001 - the gallery is a convenience, never an error
+        log.warning("could not record %s in the gallery: %r", path, exc)
+        return None
+    log.info("gallery: %s recorded as result %s", path, entry.id)
+    return entry
+
+
 class FrozenFrame(QObject):
     """Holds one frozen frame; ``save`` reports ``saved(path)`` or ``failed(message)``."""
 
     saved = Signal(object)  # the Path written
     failed = Signal(str)
 
-    def __init__(self, parent: QObject) -> None:
+    def __init__(self, parent: QObject, store: Any = None) -> None:
         super().__init__(parent)
+        self.store = store  # model hashes for the gallery
         self.image: Any = None  # a PIL image
         self.settings: dict[str, Any] = {}
         self.saving = False
@@ -51,10 +69,16 @@ class FrozenFrame(QObject):
         target = Path(path)
         if target.suffix.lower() not in EXPORT_FORMATS:
             target = target.with_name(target.name + ".png")
-        image, settings = self.image, dict(self.settings)
+        image, settings, store = self.image, dict(self.settings), self.store
+
+        def write() -> Path:
+            written = export_image(image, target, settings)
+            record_frame(written, settings, store)  # in the gallery before "saved" is said
+            return written
+
         self.saving = True
         self.workers.run(
-            lambda: export_image(image, target, settings),
+            write,
             self._on_saved,
             lambda exc: self._on_failed(exc, target),
         )

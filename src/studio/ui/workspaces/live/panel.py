@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.widgets.icons import set_icon
 from studio.ui.widgets.image_view import ImageView
+from studio.ui.widgets.theme import set_tone
 from studio.ui.workspaces.live.source_picker import SourcePicker
 
 SIZES = (256, 384, 512, 640, 768)
@@ -103,7 +104,8 @@ class LivePanel(QWidget):
         self.freeze_button.setToolTip("Keep the current output frame to save it or edit it (F)")
         set_icon(self.freeze_button, "mdi6.snowflake")
         self.status = QLabel("Stopped", wordWrap=True)
-        self.error = QLabel(wordWrap=True, styleSheet="color: #e74c3c")
+        self.error = QLabel(wordWrap=True)
+        set_tone(self.error, "error")  # readable on the dark and the light theme
         self.source_view = ImageView("No source (text to image)")
 
         strength_row = QHBoxLayout()

@@ -68,7 +68,7 @@ class LiveWorkspace(LiveActions, QWidget):
         self.last_image: Any = None
         self.last_frame: Any = None  # the latest rendered LiveFrame (written on its thread)
         self.skipped_frames = 0  # unchanged inputs the similarity filter skipped
-        self.frozen = FrozenFrame(self)
+        self.frozen = FrozenFrame(self, store)
         self.export_dir: Path | None = None  # where the last frame was saved (File > Export)
         self._resume_on_show = False
         self.readout = FrameReadout()
