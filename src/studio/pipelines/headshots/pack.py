@@ -134,19 +134,6 @@ def check_request(request: PackRequest) -> None:
         raise BadInput(f"The face detail strength must be 0 to 1 (got {fd!r}).")
 
 
-def flags_for(item: packs.PackImage) -> list[str]:
-    out = []
-    if not item.face_found:
-        out.append("no-face")
-    elif item.id_score < quality.MIN_ID_SCORE:
-        out.append("low-identity")
-    if item.sharpness < quality.MIN_SHARPNESS:
-        out.append("blurred")
-    if item.duplicate_of >= 0:
-        out.append("duplicate")
-    return out
-
-
 class Session:
     """State shared by the stages of one run (models, conditioning, the pack)."""
 
@@ -233,7 +220,7 @@ class Session:
             item.face_found, item.id_score, item.sharpness = score_image(
                 self.scorer, rgb, self.identity.descriptor
             )
-            thumb = thumbnail(rgb)
+            thumb = quality.thumbnail(rgb)
             if turn is not None:
                 turn[0].wait()
             for other, other_thumb in list(self.thumbs.items()):
@@ -241,7 +228,7 @@ class Session:
                     item.duplicate_of = other
                     break
             self.thumbs[index] = thumb
-            item.flags = flags_for(item)
+            item.flags = quality.flags_for(item)
             with self.lock:
                 self.pack.images = [im for im in self.pack.images if im.index != index] + [item]
                 self.pack.images.sort(key=lambda im: im.index)
@@ -250,12 +237,6 @@ class Session:
             if turn is not None:
                 turn[1].set()  # also on failure: the next draft must not wait forever
         return item
-
-
-def thumbnail(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.resize(rgb, (128, 128), interpolation=cv2.INTER_AREA)
 
 
 def _open_pack(
@@ -339,7 +320,7 @@ def run_drafts(session: Session) -> None:
     pack, ctx, s = session.pack, session.ctx, session.settings
     count, done_idx = int(s["count"]), {im.index for im in session.pack.images}
     for im in pack.images:
-        session.thumbs[im.index] = thumbnail(quality.load_image(pack.path(im.draft)))
+        session.thumbs[im.index] = quality.thumbnail(quality.load_image(pack.path(im.draft)))
     todo = [i for i in range(count) if i not in done_idx]
     batch = 1 if ctx.low_memory else session.plan.batch(session.request.batch_size)
     ctx.progress("Drafts", len(done_idx), count)

@@ -222,3 +222,24 @@ def validate_selfie(scorer: FaceScorer, rgb: np.ndarray, name: str = "photo") ->
     if sharp < MIN_SHARPNESS:
         raise BadInput(f"{name} is blurred (sharpness {sharp:.0f}). Use a sharper photo.")
     return SelfieCheck(name, main, scorer.descriptor(rgb, main), chip, sharp, light)
+
+
+def flags_for(item: Any) -> list[str]:
+    """The review flags of a pack image (a ``packs.PackImage``) from its scores."""
+    out = []
+    if not item.face_found:
+        out.append("no-face")
+    elif item.id_score < MIN_ID_SCORE:
+        out.append("low-identity")
+    if item.sharpness < MIN_SHARPNESS:
+        out.append("blurred")
+    if item.duplicate_of >= 0:
+        out.append("duplicate")
+    return out
+
+
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """The 128 px square the pack compares drafts at (duplicates)."""
+    import cv2
+
+    return cv2.resize(rgb, (128, 128), interpolation=cv2.INTER_AREA)

@@ -20,7 +20,6 @@ from studio.pipelines.headshots.pack import (
     finish_images,
     identity_from_pack,
     preview,
-    thumbnail,
 )
 
 
@@ -58,7 +57,7 @@ def reroll(request: RerollRequest, ctx: RunContext) -> packs.PackImage:
     session = Session(base, ctx, pack, identity_from_pack(pack), style)
     for im in pack.images:
         if im.index != old.index:
-            session.thumbs[im.index] = thumbnail(quality.load_image(pack.path(im.draft)))
+            session.thumbs[im.index] = quality.thumbnail(quality.load_image(pack.path(im.draft)))
     ctx.progress("Re-roll", 0, 1)
     latent = session.sample([old.index], [seed], steps=int(pack.settings["steps"]))
     rgb = generate.decode_tiny(session.models, latent)[0]
