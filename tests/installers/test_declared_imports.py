@@ -94,7 +94,11 @@ def test_every_run_time_import_is_declared():
 
 @pytest.mark.parametrize("extra", sorted(EXTRA_PARTS))
 def test_every_import_behind_an_extra_is_in_that_extra(extra):
-    missing = _undeclared(_imported_top_level(extra), _declared(extra))
+    declared = _declared(extra)
+    missing = _undeclared(_imported_top_level(extra), declared)
+    # An extra the test install leaves out (virtualcam): its package cannot be looked up,
+    # so it must be declared under the module's own name.
+    missing = {m: d for m, d in missing.items() if d != "not installed" or _name(m) not in declared}
     assert not missing, f"imported by the {extra} parts but not declared in its extra: {missing}"
 
 

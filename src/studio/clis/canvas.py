@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import cli_options as opt
-from studio.clis.canvas_face_detail import add_face_detail, run_face_detail
+from studio.cli_face_detail import add_face_detail, run_face_detail
 from studio.core.errors import BadInput, StudioError
 from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
