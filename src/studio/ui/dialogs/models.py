@@ -188,8 +188,8 @@ class ModelsDialog(QDialog):
     def _show_details(self) -> None:
         """The selected model in full: licence and its note, source, both sizes."""
         ids = self.selected_ids()
-        if len(ids) != 1:
-            return
+        if len(ids) != 1 or ids[0] not in self.store.catalogue:
+            return  # none, several, or one deleted meanwhile (its row is on its way out)
         e = self.store.catalogue.get(ids[0])
         esc = html.escape
         error = tone_colour("error").name()
