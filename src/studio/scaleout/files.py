@@ -19,7 +19,7 @@ from typing import Any
 from studio.core.errors import BadInput
 from studio.remote.codec import WireError
 from studio.scaleout.broker import PREFIX
-from studio.server.uploads import is_sha256, safe_name
+from studio.server.uploads import is_sha256, materialise_file
 
 MAX_RESULT_FILE_BYTES = 500 * 2**20  # Redis strings stop at 512 MiB
 
@@ -69,15 +69,7 @@ class RedisInputs:
         return self.path(sha).read_bytes()
 
     def materialise(self, sha: str, name: str, folder: Path) -> Path:
-        target = Path(folder) / safe_name(name)
-        if target.exists():
-            raise BadInput(f"Two inputs of the request are both called '{name}'.")
-        source = self.path(sha)
-        try:
-            os.link(source, target)
-        except OSError:
-            target.write_bytes(source.read_bytes())
-        return target
+        return materialise_file(self.path(sha), name, folder)
 
 
 def upload_results(redis: Any, job_id: str, folder: Path, ttl_s: float) -> int:

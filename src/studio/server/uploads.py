@@ -115,15 +115,7 @@ class UploadStore:
     def materialise(self, sha: str, name: str, folder: Path) -> Path:
         """The upload as ``folder/name`` (a hard link when possible), for a pipeline that
         reads a file (and may look at its extension)."""
-        target = Path(folder) / safe_name(name)
-        if target.exists():
-            raise BadInput(f"Two inputs of the request are both called '{name}'.")
-        source = self.path(sha)
-        try:
-            os.link(source, target)
-        except OSError:
-            target.write_bytes(source.read_bytes())
-        return target
+        return materialise_file(self.path(sha), name, folder)
 
     def sweep(self) -> int:
         """Delete uploads unused for longer than the TTL."""
@@ -156,3 +148,16 @@ class RecordingUploads:
         path = self.uploads.materialise(sha, name, folder)
         self.used.add(sha)
         return path
+
+
+def materialise_file(source: Path, name: str, folder: Path) -> Path:
+    """``source`` as ``folder/name`` (a hard link when possible, else a copy); the name made
+    safe, and a second input of the same name refused."""
+    target = Path(folder) / safe_name(name)
+    if target.exists():
+        raise BadInput(f"Two inputs of the request are both called '{name}'.")
+    try:
+        os.link(source, target)
+    except OSError:
+        target.write_bytes(source.read_bytes())
+    return target
