@@ -118,6 +118,9 @@ def check_output_folder(folder: str | Path, *, inputs: Iterable[str | Path | Non
 def write_error(exc: OSError, target: str | Path) -> BadInput:
     """A :class:`BadInput` that says why writing ``target`` failed (full disk named as such)."""
     name = Path(target).name
+    blocker = _blocking_file(Path(target))
+    if blocker is not None:  # mkdir under a file says only "File exists" / "Not a directory"
+        return BadInput(f"Could not write {name}: '{blocker}' is a file, not a folder.", str(exc))
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return BadInput(
             f"The disk is full: could not write {name}. Free some space or choose another folder.",
