@@ -83,3 +83,19 @@ def test_low_memory_uses_smaller_tiles(run_context, install):
     JOBS["canvas.upscale"](UpscaleRequest(image=img, tile=128, overlap=8), run_context)
     assert [r for r in run_context.reports if r[0] == "Upscaling"][-1] == ("Upscaling", 4, 4)
     assert all(JOBS[k].low_memory for k in ("canvas.remove", "canvas.fill", "canvas.upscale"))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_upscaler_weights_say_so_without_a_traceback(
+    run_context, install, store, photo, damage
+):
+    """A download cut short or a file overwritten: the message says what to do."""
+    from studio.pipelines.canvas.upscale import ESRGAN_FILE
+
+    install("realesrgan-x4plus")
+    weights = store.require("realesrgan-x4plus") / ESRGAN_FILE
+    data = weights.read_bytes()
+    weights.unlink()  # installed by hard link: never write through to the shared build
+    weights.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"garbage" * 9)
+    with pytest.raises(BadInput, match="could not be read; delete and download them again"):
+        JOBS["canvas.upscale"](UpscaleRequest(image=photo), run_context)

@@ -18,7 +18,9 @@ def load_spandrel(ctx: RunContext, model_id: str, filename: str, expect_arch: st
 
         try:
             desc = ModelLoader(device="cpu").load_from_file(path)
-        except (UnsupportedModelError, RuntimeError, ValueError, KeyError) as exc:
+        except (UnsupportedModelError, Exception) as exc:
+            # a cut-short or overwritten file fails in many ways (OSError from torch's zip
+            # reader, UnpicklingError, SafetensorError, KeyError...): all mean "damaged"
             raise BadInput(
                 f"The weights of '{entry.name}' could not be read; delete and download them "
                 "again from the Models dialog.",
