@@ -7,10 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QApplication
 
 from studio.core import paths
 from studio.pipelines.headshots import packs
+from tests.ui.fit_check import layout_problems
+from tests.ui.shell.harness import window  # noqa: F401 - the fixture
 
 REVIEW, EXPORT = 2, 3
 INDEX, SHOWN = 256, 258  # Qt.ItemDataRole.UserRole (+2)
@@ -162,3 +165,27 @@ def test_portraits_show_whole_at_their_format_and_compare_before_face_detail(
     assert not compare.isChecked()
     assert _near(_icon(_item(ws, 0))[1].pixelColor(64, 80), FINAL)
     assert _item(ws, 0).text() == "#1 · id 0.90 ★"
+
+
+def test_view_before_after_in_the_window_toggles_show_before(qtbot, clicks, window):  # noqa: F811
+    pack = _pack_4x5()
+    window.resize(1366, 768)
+    window.show_workspace("headshots")
+    ws = window.workspaces["headshots"]
+    action = window.menus.actions["before_after"]
+    clicks.tab(ws.tabs, REVIEW)
+    assert not action.isEnabled()  # no pack
+    assert ws.open_path(pack.folder)  # File > Open Recent's way in
+    qtbot.waitUntil(lambda: ws.gallery.count() == 3 and not ws.workers.busy, timeout=10000)
+    _settled(qtbot, ws)
+    assert action.isEnabled()  # the pack has before copies
+    clicks.item(ws.gallery, _item(ws, 0))
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(ws.gallery, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert ws.review.compare_button.isChecked()
+    _settled(qtbot, ws)
+    assert _near(_icon(_item(ws, 0))[1].pixelColor(64, 80), BEFORE)
+    assert layout_problems(window) == []  # the review page fits with Show before
+    qtbot.keyClick(ws.gallery, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert not ws.review.compare_button.isChecked()

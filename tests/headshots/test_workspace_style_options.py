@@ -12,6 +12,7 @@ from studio.pipelines.headshots.finishing import FACE_DETAIL_ID
 from studio.ui.workspaces.headshots.style_options import FACE_DETAIL_MODEL
 from tests.fixtures.face_restore_models import build_tiny_restoreformer
 from tests.fixtures.install import install_copy
+from tests.ui.mnemonics import assert_unique_mnemonics
 
 SELFIES, STYLE, REVIEW = 0, 1, 2
 
@@ -110,6 +111,10 @@ def test_format_face_detail_and_a_fixed_seed_reach_the_pack_job(
     clicks.type_into(more.seed, "31337")
     clicks.type_into(step.image_size, "768")
     assert step.format.pixels.text() == "576 × 864 px"  # the format follows the size
+    # every button and labelled field on the page has its own Alt letter, none of the menus'
+    letters = assert_unique_mnemonics(ws, skip=("",))
+    assert {"1", "4", "2", "d", "o", "u", "x"} <= set(letters)
+    assert not set(letters) & set("ftvhe")  # File, Tools, View, Help, Edit
 
     clicks.tab(ws.tabs, REVIEW)
     queued = []  # the request as submitted (a finished job lets go of its request)
