@@ -67,7 +67,7 @@ def test_a_portrait_pack_with_face_detail_compares_and_rerolls_in_place(
     clicks.item(ws.gallery, tile)
     clicks.button(ws.review.compare_button)
     assert tile.data(SHOWN) == f"{refined.seed} {refined.before_face_detail}"
-    assert tile.text().endswith("\n◐ before face detail")
+    assert tile.text().startswith(f"#{refined.index + 1} ◐ before face detail\n⚠ ")  # flags kept
 
     # Re-roll it while compared: the same place, a new seed, its new before copy shown
     with qtbot.waitSignal(service.job_finished, timeout=180000):
@@ -81,4 +81,4 @@ def test_a_portrait_pack_with_face_detail_compares_and_rerolls_in_place(
     assert tile.data(SHOWN) == f"{again.seed} {again.before_face_detail}"
     clicks.button(ws.review.compare_button)
     assert tile.data(SHOWN) == f"{again.seed} {again.final}"
-    assert not tile.text().endswith("before face detail")
+    assert "before face detail" not in tile.text() and " ★" in tile.text()

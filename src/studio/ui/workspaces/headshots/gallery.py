@@ -194,10 +194,10 @@ class Gallery(QListWidget):
     @staticmethod
     def _describe(item: QListWidgetItem, im: Any, before: bool = False) -> None:
         label = f"{number(im.index)} · id {score(im.id_score)}" + (" ★" if im.final else "")
+        if before:  # in place of the score (the finished image's): no third line to cut
+            label = f"{number(im.index)} ◐ before face detail"
         if im.flags:
             label += f"\n⚠ {flag_text(im.flags)}"
-        if before:
-            label += "\n◐ before face detail"
         item.setText(label)
         detail = "\nface detail: Show before compares" if item.data(BEFORE) else ""
         item.setToolTip(
