@@ -161,3 +161,24 @@ def test_settings_it_cannot_use_change_nothing(qtbot, store, settings):
     assert apply_settings(step, settings) is False
     assert (step.style_box.currentIndex(), step.count.value(), step.format.aspect()) == before
     assert not step.more.fixed_seed.isChecked()
+
+
+def test_a_custom_prompt_and_a_changed_style_template(qtbot, store):
+    from studio.ui.workspaces.headshots.reuse import apply_settings
+    from studio.ui.workspaces.headshots.style_step import StyleStep
+
+    step = StyleStep(store.catalogue, store=store)
+    qtbot.addWidget(step)
+    custom = {"workspace": "headshots", "style": "custom", "prompt": "a portrait in a library"}
+    assert apply_settings(step, custom)
+    assert step.style_box.currentData() == "custom"
+    assert step.prompt.text() == "a portrait in a library"
+    # a prompt the style no longer renders (its file was edited since): the style, no text
+    edited = {"workspace": "headshots", "style": "corporate", "prompt": "something else"}
+    assert apply_settings(step, edited)
+    assert step.style_box.currentData() == "corporate" and step.prompt.text() == ""
+    # no extra text: the style's own prompt
+    plain = {"workspace": "headshots", "style": "corporate"}
+    plain["prompt"] = get_style("corporate").render("")
+    step.prompt.setText("left over")
+    assert apply_settings(step, plain) and step.prompt.text() == ""
