@@ -58,6 +58,7 @@ def _pick_style(qtbot, clicks, ws, count, top_k):
     assert step.style_box.currentData() == "studio-white"
     clicks.type_into(step.prompt, "navy blazer")
     clicks.type_into(step.count, str(count))
+    clicks.button(step.more.toggle)  # size, refine best and upscale are folded under it
     clicks.type_into(step.image_size, "64")  # tiny models
     clicks.type_into(step.top_k, str(top_k))
     assert (step.count.value(), step.image_size.value(), step.top_k.value()) == (count, 64, top_k)

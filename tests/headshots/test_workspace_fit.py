@@ -1,5 +1,6 @@
 """The Headshots workspace in the real main window at 1366x768: every wizard page fits (no
-side panel scroll bar, no cut button text), with a pack open in the review."""
+side panel scroll bar, no cut button text), with a pack open in the review, and the Style
+step with More options open and face detail's install hint shown."""
 
 from __future__ import annotations
 
@@ -26,3 +27,9 @@ def test_every_wizard_page_fits_1366x768(qtbot, clicks, window, make_pack):  # n
         clicks.tab(ws.tabs, page)
         assert ws.nav.isVisible() and ws.nav.next_button.isVisible()
         assert layout_problems(window) == [], ws.tabs.tabText(page)
+    clicks.tab(ws.tabs, 1)
+    step = ws.style_step
+    clicks.button(step.more.toggle)
+    assert step.more.panel.isVisible() and step.face_detail.hint.isVisible()
+    assert layout_problems(window) == []
+    assert step.height() >= step.minimumSizeHint().height()  # nothing squeezed over

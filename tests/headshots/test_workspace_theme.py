@@ -96,7 +96,7 @@ def test_licence_note_and_placeholder_tiles_follow_the_theme(
 
 @pytest.mark.parametrize("dpr", [1.0, 2.0])
 def test_the_flag_badge_has_the_same_logical_size_at_any_scale(qapp, dpr):
-    from studio.ui.workspaces.headshots.gallery import ICON, _badged, _blank
+    from studio.ui.workspaces.headshots.gallery import ICON, Gallery, _badged
     from studio.ui.workspaces.headshots.tiles import placeholder_tile
 
     tile = placeholder_tile(ICON, dpr=dpr)
@@ -111,4 +111,6 @@ def test_the_flag_badge_has_the_same_logical_size_at_any_scale(qapp, dpr):
     # a disc of ICON / 5 = 32 logical px at (4, 4): inside it beside the "!", not beyond it
     assert at(12, 20) == ORANGE and at(20, 32) == ORANGE
     assert at(50, 20) != ORANGE and at(20, 50) != ORANGE
-    assert _blank().width() == round(ICON * qapp.devicePixelRatio())
+    gallery = Gallery()  # a square pack's blank tile: ICON logical px at the app's ratio
+    assert gallery._blank(False).width() == round(ICON * qapp.devicePixelRatio())
+    gallery.deleteLater()

@@ -1,11 +1,13 @@
 """The Headshots gallery: drafts streamed while a pack renders, then the reviewed pack best
 first with scores; flagged images always carry a badge and their reason, and can be hidden.
+Tiles take the pack's format (1:1, 4:5, 2:3), the whole portrait fitted, never cropped.
 
 Images are numbered from #1 everywhere (a pack's index 0 is "#1", exported as
 ``headshot_001``), while drafting and after. The items (labels, scores, order) appear at once;
 their thumbnails are decoded from the pack's files (up to 4K after upscaling) on an I/O worker
 and filled in as they arrive. Showing the same pack again (after a re-roll) updates the items
-in place: each keeps its place and the selection stays.
+in place: each keeps its place and the selection stays. Show before (``compare``) swaps the
+selected portraits that went through face detail to the image before it, with the same flags.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ICON = 160
 INDEX = Qt.ItemDataRole.UserRole  # the image's index in its pack (None: a streaming draft)
 FLAGGED = Qt.ItemDataRole.UserRole + 1
 SHOWN = Qt.ItemDataRole.UserRole + 2  # (seed, file) the thumbnail shows: redrawn on change
+BEFORE = Qt.ItemDataRole.UserRole + 3  # the refined image before face detail ("" if none)
 FLAG_NAMES = {
     "no-face": "no face found",
     "low-identity": "does not look like you",
@@ -88,30 +91,43 @@ def _badged(pixmap: QPixmap) -> QPixmap:
     return out
 
 
-def _blank() -> QPixmap:
-    return placeholder_tile(ICON)  # ICON * dpr device px, in the theme's colours
-
-
 class Gallery(QListWidget):
-    """Pack images as icons; several can be selected for re-roll and export."""
+    """Pack images as icons at the pack's format; several can be selected for re-roll and
+    export. With ``compare`` on (Show before), the selected portraits that went through face
+    detail show the image before it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, viewMode=QListWidget.ViewMode.IconMode)
-        self.setIconSize(QSize(ICON, ICON))
-        self.setGridSize(QSize(ICON + 24, ICON + 48))
         self.setWordWrap(True)
         self.setMovement(QListWidget.Movement.Static)
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.workers = IoWorkers(self)
         self.hide_flagged = False
+        self.compare = False
         self.folder: Path | None = None  # the pack shown (None: empty or streaming drafts)
         self.pack: Pack | None = None
         self._generation = 0  # thumbnails of a pack shown earlier are dropped
+        self._icons: dict[str, QPixmap] = {}  # SHOWN key -> thumbnail: toggles are instant
+        self.set_frame(1, 1)
+        self.itemSelectionChanged.connect(lambda: self.compare and self.refresh_icons())
+
+    def set_frame(self, width: int, height: int) -> None:
+        """Tiles at the portraits' format (``width`` x ``height``), fitted into ICON px."""
+        scale = ICON / max(width, height, 1)
+        self.tile = QSize(max(1, round(width * scale)), max(1, round(height * scale)))
+        self.setIconSize(self.tile)
+        self.setGridSize(QSize(max(self.tile.width(), 128) + 24, self.tile.height() + 48))
+
+    def _blank(self, flagged: bool) -> QPixmap:
+        # tile-sized, ICON * dpr device px at most, in the theme's colours
+        tile = placeholder_tile(self.tile.width(), height=self.tile.height())
+        return _badged(tile) if flagged else tile
 
     def clear_images(self) -> None:
         self._generation += 1
         self.folder, self.pack = None, None
+        self._icons.clear()
         self.clear()
 
     def add_preview(self, image: Any, done: int) -> None:
@@ -123,51 +139,90 @@ class Gallery(QListWidget):
 
     def show_pack(self, pack: Pack) -> None:
         """Best first for a pack shown afresh; the same pack again is updated in place."""
+        from studio.pipelines.headshots.frames import frame_of
+
         if pack.folder != self.folder:
             self.clear_images()
             self.folder = pack.folder
+            self.set_frame(*frame_of(pack.settings))
         self.pack = pack  # the newest manifest: re-rolled images have new files
         rows = {self.item(r).data(INDEX): self.item(r) for r in range(self.count())}
         for im in pack.ranked():
             item = rows.pop(im.index, None)
             if item is None:  # new here: a pack shown afresh, or an image added since
-                item = QListWidgetItem(QIcon(_badged(_blank()) if im.flags else _blank()), "")
+                item = QListWidgetItem(QIcon(self._blank(bool(im.flags))), "")
                 item.setData(INDEX, im.index)
                 self.addItem(item)
-            self._describe(item, im)
-            file = im.final or im.draft
-            if item.data(SHOWN) != f"{im.seed} {file}":  # new, re-rolled or refined
-                item.setData(SHOWN, f"{im.seed} {file}")
-                self._load_icon(pack.path(file), im.index, self._generation)
+            item.setData(FLAGGED, bool(im.flags))
+            item.setData(BEFORE, im.before_face_detail if im.final else "")
         for gone in rows.values():  # no longer in the manifest
             self.takeItem(self.row(gone))
+        self.refresh_icons(force_text=True)
         self.apply_filter()
 
+    def showing_before(self, item: QListWidgetItem) -> bool:
+        return self.compare and item.isSelected() and bool(item.data(BEFORE))
+
+    def set_compare(self, on: bool) -> None:
+        """Show the selected portraits before face detail (on) or as finished (off)."""
+        self.compare = on
+        self.refresh_icons()
+
+    def selected_have_before(self) -> bool:
+        return any(it.data(BEFORE) for it in self.selectedItems())
+
+    def refresh_icons(self, force_text: bool = False) -> None:
+        """Each tile's label and thumbnail for what it should show now: the before image,
+        or the refined one (else the draft); only changed tiles are redrawn."""
+        if self.pack is None:
+            return
+        images = {im.index: im for im in self.pack.images}
+        for row in range(self.count()):
+            item = self.item(row)
+            im = images.get(item.data(INDEX))
+            if im is None:
+                continue
+            before = self.showing_before(item)
+            file = item.data(BEFORE) if before else (im.final or im.draft)
+            key = f"{im.seed} {file}"
+            if force_text or item.data(SHOWN) != key:
+                self._describe(item, im, before)
+            if item.data(SHOWN) != key:  # new, re-rolled, refined, or before/after
+                item.setData(SHOWN, key)
+                self._load_icon(self.pack.path(file), key)
+
     @staticmethod
-    def _describe(item: QListWidgetItem, im: Any) -> None:
+    def _describe(item: QListWidgetItem, im: Any, before: bool = False) -> None:
         label = f"{number(im.index)} · id {score(im.id_score)}" + (" ★" if im.final else "")
+        if before:  # in place of the score (the finished image's): no third line to cut
+            label = f"{number(im.index)} ◐ before face detail"
         if im.flags:
             label += f"\n⚠ {flag_text(im.flags)}"
         item.setText(label)
-        item.setData(FLAGGED, bool(im.flags))
+        detail = "\nface detail: Show before compares" if item.data(BEFORE) else ""
         item.setToolTip(
             f"{number(im.index)}: seed {im.seed}\nidentity {score(im.id_score)}\n"
-            f"sharpness {im.sharpness:.0f}\n{flag_text(im.flags) or 'not flagged'}"
+            f"sharpness {im.sharpness:.0f}\n{flag_text(im.flags) or 'not flagged'}{detail}"
         )
 
-    def _load_icon(self, path: Path, index: int, generation: int) -> None:
+    def _load_icon(self, path: Path, key: str) -> None:
         def put(image: Any) -> None:
             if generation != self._generation:
                 return
+            pixmap = image if isinstance(image, QPixmap) else to_pixmap(image, ICON)
+            self._icons[key] = pixmap
             for row in range(self.count()):
                 item = self.item(row)
-                if item.data(INDEX) == index:
-                    pixmap = to_pixmap(image, ICON)
+                if item.data(SHOWN) == key:
                     item.setIcon(QIcon(_badged(pixmap) if item.data(FLAGGED) else pixmap))
             # Qt (6.x) loses the first item's hit area when an item changes while another
             # row is hidden: it could not be clicked. A (coalesced) relayout restores it.
             self.scheduleDelayedItemsLayout()
 
+        generation = self._generation
+        if key in self._icons:
+            put(self._icons[key])
+            return
         self.workers.run(lambda: load_thumbnail(path, ICON), put)  # unreadable: stays blank
 
     def set_hide_flagged(self, hide: bool) -> None:

@@ -5,6 +5,7 @@
 - Export (Ctrl+E): the selected portraits into the export folder (asking for one the first
   time); Export As (Ctrl+Shift+E): always asks for the folder first.
 - Select All / None / Invert: the portraits shown on the review page.
+- View > Before / After (Ctrl+B): the review page's Show before (face detail).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+E", "Export the selected portraits"),
     ("Ctrl+Shift+E", "Export the selected portraits to another folder"),
     ("Ctrl+A / Ctrl+Shift+A", "Select all / no portraits (review page)"),
+    ("Ctrl+B", "Selected portraits before / after face detail (review page)"),
+    ("Alt+1 / Alt+4 / Alt+2", "Format 1:1 / 4:5 / 2:3 (style page)"),
 ]
 
 IMAGE_SUFFIXES = {s.strip("*)") for s in IMAGE_FILTER.split("(")[1].split()}
@@ -44,6 +47,8 @@ def action_enabled(ws: HeadshotsWorkspace, name: str) -> bool:
         return ws.can_export()
     if name in SELECTIONS:
         return ws.tabs.currentIndex() == REVIEW and bool(ws.gallery.visible_indices())
+    if name == "before_after":
+        return ws.tabs.currentIndex() == REVIEW and ws.review.compare_button.isEnabled()
     return False
 
 
@@ -58,6 +63,8 @@ def run_action(ws: HeadshotsWorkspace, name: str) -> None:
         ws.export_step.choose_and_export()
     elif name in SELECTIONS:
         ws.gallery.select_visible(SELECTIONS[name])
+    elif name == "before_after":
+        ws.review.compare_button.toggle()
 
 
 def open_path(ws: HeadshotsWorkspace, path: Path) -> bool:

@@ -1,5 +1,6 @@
 """Step 3 of the Headshots wizard, the page: Generate / Cancel / Re-roll / Open in Canvas /
-Export, Hide flagged, the past packs, the pack's progress and a note over the gallery.
+Export, Hide flagged, Show before (face detail's before/after on the selected portraits, also
+View > Before / After, Ctrl+B), the past packs, the pack's progress and a note over the gallery.
 
 The workspace wires the buttons to jobs; this module lays the page out, says which buttons
 can act (:meth:`ReviewStep.update_buttons`) and reads a portrait for the Canvas: Open in
@@ -58,10 +59,18 @@ class ReviewStep(QWidget):
         self.export_button = QPushButton("E&xport selected…")
         self.export_button.setToolTip("Write the selected portraits to a folder (Ctrl+E)")
         set_icon(self.export_button, "mdi6.export")
+        self.gallery = Gallery()
         self.hide_flagged = QCheckBox("Hi&de flagged")
         self.hide_flagged.setToolTip(
             "Hide the portraits marked ⚠ (no face found, not like you, blurred, duplicates)"
         )
+        self.compare_button = QPushButton("Sho&w before")
+        self.compare_button.setCheckable(True)
+        self.compare_button.setToolTip(
+            "Show the selected portraits as they were before face detail (Ctrl+B)"
+        )
+        set_icon(self.compare_button, "mdi6.compare")
+        self.compare_button.toggled.connect(lambda on: self.gallery.set_compare(on))
         self.past = QComboBox(minimumContentsLength=18, placeholderText="(none yet)")
         past_label = QLabel("&Past packs")
         past_label.setBuddy(self.past)
@@ -69,7 +78,6 @@ class ReviewStep(QWidget):
         self.eta = QLabel("")
         self.note = QLabel("Pick selfies and a style, then Generate.")
         self.note.setWordWrap(True)
-        self.gallery = Gallery()
         # the same on a portrait's context menu (right click)
         self.canvas_action = QAction("Open in Canvas", self.gallery)
         set_icon(self.canvas_action, "mdi6.image-edit-outline")
@@ -86,6 +94,7 @@ class ReviewStep(QWidget):
         top.addWidget(self.export_button)
         second = QHBoxLayout()
         second.addWidget(self.hide_flagged)
+        second.addWidget(self.compare_button)
         second.addStretch()
         second.addWidget(past_label)
         second.addWidget(self.past)
@@ -118,6 +127,12 @@ class ReviewStep(QWidget):
         one = has_pack and not generating and len(self.gallery.selected_indices()) == 1
         self.canvas_button.setEnabled(one)
         self.canvas_action.setEnabled(one)
+        pack = self.gallery.pack
+        compare = has_pack and not generating and pack is not None
+        compare = compare and any(im.final and im.before_face_detail for im in pack.images)
+        self.compare_button.setEnabled(compare)
+        if not compare and self.compare_button.isChecked():
+            self.compare_button.setChecked(False)  # no before copies: show the finished ones
 
     def open_selected_in_canvas(self) -> bool:
         """Decode the selected portrait (its refined file where there is one) on the I/O

@@ -1,6 +1,8 @@
 """Step 2 of the Headshots wizard: the style pack (from a list or its illustrative thumbnail,
-or a custom prompt), image count, size, refine top-k, upscale, and the licences: the workspace
-as a whole (non-commercial: InstantID and antelopev2 are for research only) and per model."""
+or a custom prompt), image count, format (1:1, 4:5, 2:3), face detail, and under "More
+options" size, refine top-k, upscale and a fixed seed (``style_options.py``); and the
+licences: the workspace as a whole (non-commercial: InstantID and antelopev2 are for research
+only) and per model."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -23,24 +25,27 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.models.catalogue import workspace_licence
-from studio.pipelines.headshots.styles import list_styles
+from studio.pipelines.headshots.styles import StylePack, list_styles
 from studio.ui.widgets.images import screen_dpr
 from studio.ui.widgets.theme import set_tone
+from studio.ui.workspaces.headshots.style_options import FaceDetail, FormatPicker, MoreOptions
 from studio.ui.workspaces.headshots.tiles import placeholder_tile
 
 if TYPE_CHECKING:  # the pack module loads numpy: imported where a request is made
     from studio.pipelines.headshots.pack import PackRequest
 
-FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl")
+FACE_MODELS = ("antelopev2", "instantid", "realvisxl-v4-lightning", "taesdxl", "restoreformer")
 THUMB = 104  # style thumbnail size (the files are 256 px: small enough to load here)
 
 
 class StyleStep(QWidget):
-    """The style and size choices; the workspace reads them into a ``PackRequest``."""
+    """The style and size choices; the workspace reads them into a ``PackRequest``.
+    ``store`` says whether face detail's model is installed (None: treated as missing)."""
 
-    def __init__(self, catalogue: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, catalogue: Any, parent: QWidget | None = None, store: Any = None) -> None:
         super().__init__(parent)
         self.catalogue = catalogue
+        self.styles: dict[str, StylePack] = {}  # by id, for settings used again
         self.style_box = QComboBox()
         # the same choices as thumbnails (illustrations of each style, not generated samples)
         self.style_list = QListWidget(viewMode=QListWidget.ViewMode.IconMode)
@@ -55,6 +60,7 @@ class StyleStep(QWidget):
         self._unpainted: list[tuple[QListWidgetItem, str, Path | None]] = []
         try:
             for style in list_styles():
+                self.styles[style.id] = style
                 self.style_box.addItem(style.name, style.id)
                 self._add_style_item(style.name, style.id, style.thumbnail)
         except StudioError as exc:
@@ -69,27 +75,36 @@ class StyleStep(QWidget):
         self.style_list.setCurrentRow(self.style_box.currentIndex())
         self.prompt = QLineEdit(placeholderText="extra details, e.g. 'red tie, glasses'")
         self.count = QSpinBox(minimum=1, maximum=200, value=40)
-        self.image_size = QSpinBox(  # not "size": that would hide QWidget.size()
-            minimum=64, maximum=2048, singleStep=64, value=1024
-        )
-        self.top_k = QSpinBox(minimum=0, maximum=50, value=10)
-        self.upscale = QCheckBox("&Upscale x4", checked=True)
+        self.format = FormatPicker()
+        self.face_detail = FaceDetail(store)
+        self.more = MoreOptions()  # folded: the page fits a 1366x768 window
+        # not "size": that would hide QWidget.size()
+        self.image_size, self.top_k = self.more.image_size, self.more.top_k
+        self.upscale = self.more.upscale
+        self.image_size.valueChanged.connect(self.format.set_side)
         form = QFormLayout(self)
         self.licence_note = licence_note(catalogue)
         form.addRow(self.licence_note)
         form.addRow("St&yle", self.style_box)
         form.addRow("", self.style_list)
         form.addRow("Pro&mpt", self.prompt)
-        form.addRow("&Images", self.count)
-        form.addRow("Si&ze (px)", self.image_size)
-        form.addRow("Refine be&st", self.top_k)
-        form.addRow("", self.upscale)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count)
+        count_row.addSpacing(16)
+        count_row.addWidget(QLabel("Format"))  # no Alt letter: the buttons have Alt+1/4/2
+        count_row.addWidget(self.format)
+        count_row.addStretch()
+        form.addRow("&Images", count_row)
+        form.labelForField(count_row).setBuddy(self.count)
+        form.addRow("", self.face_detail)
+        form.addRow("", self.more)
         self.licences = QLabel(self._licence_text())
         self.licences.setWordWrap(True)
         form.addRow(QLabel("Models"), self.licences)  # no buddy: read-only text
 
     def pack_request(self, selfies: list[Path], seed: int) -> PackRequest:
-        """The pack job's request from these choices (``selfies``: the accepted ones)."""
+        """The pack job's request from these choices (``selfies``: the accepted ones;
+        ``seed``: the random seed used unless a fixed one is set)."""
         from studio.pipelines.headshots.pack import PackRequest
 
         return PackRequest(
@@ -98,9 +113,11 @@ class StyleStep(QWidget):
             custom_prompt=self.prompt.text(),
             count=self.count.value(),
             size=self.image_size.value(),
+            aspect=self.format.aspect(),
             refine_top_k=self.top_k.value(),
             upscale=self.upscale.isChecked(),
-            seed=seed,
+            face_detail=self.face_detail.strength(),
+            seed=self.more.seed_or(seed),
         )
 
     def _add_style_item(self, name: str, style_id: str, thumbnail: Path | None) -> None:
@@ -111,6 +128,7 @@ class StyleStep(QWidget):
         self._unpainted.append((item, style_id, thumbnail))
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        self.face_detail.refresh()  # a model downloaded since the step was last shown
         for item, style_id, thumbnail in self._unpainted:
             item.setIcon(_style_icon(style_id, thumbnail))
         self._unpainted.clear()

@@ -4,14 +4,16 @@ tabs or Back / Next (``wizard_nav.py``; Next says why a step is incomplete).
 1. *Selfies* (``selfie_step.py``): add 1-3 photos (button, File > Open or drag and drop); each
    is checked at once by a ``headshots.check`` job (no model download needed), showing its
    aligned face crop or why it was rejected.
-2. *Style* (``style_step.py``): a style pack, images, size, refine top-k, upscale; the
-   workspace's licence (non-commercial as a whole) and each face model's.
+2. *Style* (``style_step.py``, ``style_options.py``): a style pack, images, format (1:1,
+   4:5, 2:3), face detail (on at 0.5 when its model is installed), and under More options
+   size, refine top-k, upscale, a fixed seed; the workspace's licence (non-commercial as a
+   whole) and each face model's. A gallery entry's settings land here (``reuse.py``).
 3. *Generate & review* (``review_step.py``, ``gallery.py``): one ``headshots.pack`` job; the
    gallery fills as drafts arrive, with progress, ETA and cancel; then best first with scores,
    flagged images always badged with their reason (Hide flagged hides them); re-roll the
    selected images (``headshots.reroll``: each keeps its place and the selection stays);
-   export the selection from here too; Open in Canvas hands one portrait to the Canvas.
-   Past packs can be reopened.
+   export the selection from here too; Open in Canvas hands one portrait to the Canvas;
+   Show before compares face detail. Past packs can be reopened (``pack_view.py``).
 4. *Export* (``export_step.py``): the selected images as JPEG (q95) or WebP with metadata and
    JSON sidecars, numbered as shown (#1 is ``headshot_001``).
 
@@ -31,14 +33,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from studio.core.errors import StudioError
 from studio.services.jobs import Priority
 from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.headshots import menu_actions
 from studio.ui.workspaces.headshots.export_step import ExportStep, portraits
-from studio.ui.workspaces.headshots.gallery import number, review_note
-from studio.ui.workspaces.headshots.past_packs import packs_root, past_entries
+from studio.ui.workspaces.headshots.gallery import number
+from studio.ui.workspaces.headshots.pack_view import PackView
+from studio.ui.workspaces.headshots.past_packs import packs_root
 from studio.ui.workspaces.headshots.recording import record_in_background, record_pack
+from studio.ui.workspaces.headshots.reuse import apply_settings
 from studio.ui.workspaces.headshots.review_step import ReviewStep, eta_text
 from studio.ui.workspaces.headshots.selfie_step import MAX_SELFIES, SelfieStep
 from studio.ui.workspaces.headshots.style_step import StyleStep
@@ -57,7 +60,7 @@ log = logging.getLogger(__name__)
 SELFIES, STYLE, REVIEW, EXPORT = 0, 1, 2, 3
 
 
-class HeadshotsWorkspace(QWidget):
+class HeadshotsWorkspace(QWidget, PackView):
     """Selfies, style, generate & review, export: one page each, with Back / Next."""
 
     exported = Signal(list)  # the files an export wrote (empty when it failed)
@@ -83,7 +86,7 @@ class HeadshotsWorkspace(QWidget):
         self.selfie_step = SelfieStep()
         self.selfie_step.added.connect(self.add_selfies)
         self.selfie_step.cleared.connect(self._forget_selfies)
-        self.style_step = StyleStep(store.catalogue)
+        self.style_step = StyleStep(store.catalogue, store=store)
         self.style_step.style_box.currentIndexChanged.connect(lambda _i: self._update_buttons())
         self.style_step.prompt.textChanged.connect(lambda _t: self._update_buttons())
         self.review = ReviewStep()
@@ -179,6 +182,15 @@ class HeadshotsWorkspace(QWidget):
         """Open a pack folder in the review, or add a photo as a selfie; True if it did."""
         return menu_actions.open_path(self, Path(path))
 
+    def apply_settings(self, settings: dict[str, Any]) -> bool:
+        """A gallery entry's (or an exported portrait's) settings into the Style step, which
+        is then shown; False, changing nothing, for settings it cannot use."""
+        if not apply_settings(self.style_step, settings):
+            return False
+        self.tabs.setCurrentIndex(STYLE)
+        self._update_buttons()
+        return True
+
     def _on_exported(self, written: list[Path]) -> None:
         if written:
             self.notify.emit(f"Exported {portraits(len(written))} to {written[0].parent}")
@@ -238,11 +250,14 @@ class HeadshotsWorkspace(QWidget):
             )
             self.tabs.setCurrentIndex(0)
             return
+        from studio.pipelines.headshots.frames import frame_size
+
         request.folder = packs_root() / request.pack_id
         self._load_request += 1  # a pack still loading must not replace the new one
         self.pack = None
         self._pack_folder = request.folder
         self.gallery.clear_images()
+        self.gallery.set_frame(*frame_size(request.size, request.aspect))  # streamed drafts
         self.progress.setValue(0)
         self.eta.setText("")
         self.note.setText(f"Generating {request.count} image(s)…")
@@ -328,72 +343,3 @@ class HeadshotsWorkspace(QWidget):
         if self._pack_folder is not None:
             self.reload(self._pack_folder, prefix=prefix, quiet=True)
             self.refresh_past_packs()
-
-    # ---- review ----------------------------------------------------------------------------
-    def show_pack(self, pack: Pack, prefix: str = "") -> None:
-        """Fill the gallery best first, with scores, flagged images badged; the same pack
-        again (after a re-roll) keeps each image's place and the selection. A pack whose
-        every image is flagged is shown even when Hide flagged is ticked."""
-        if (
-            pack.folder != self.gallery.folder
-            and pack.images
-            and all(im.flags for im in pack.images)
-        ):
-            self.hide_flagged.setChecked(False)  # hiding all would leave a blank review
-        self.pack = pack
-        self._pack_folder = pack.folder
-        self.gallery.hide_flagged = self.hide_flagged.isChecked()
-        self.gallery.show_pack(pack)
-        note = review_note(pack, self.hide_flagged.isChecked())
-        self.note.setText(f"{prefix} {note}" if prefix else note)
-        self._update_buttons()
-
-    def _set_hide_flagged(self, on: bool) -> None:
-        self.gallery.set_hide_flagged(on)
-        if self.pack is not None:
-            self.note.setText(review_note(self.pack, on))
-        self._update_buttons()
-
-    def reload(self, folder: Path, prefix: str = "", quiet: bool = False) -> None:
-        """Read ``folder``'s manifest on a worker, then show it (``quiet``: no pack, no note)."""
-
-        self._load_request += 1
-        request = self._load_request
-
-        def loaded(pack: Pack) -> None:
-            if request == self._load_request:
-                self.show_pack(pack, prefix=prefix)
-
-        def failed(exc: BaseException) -> None:
-            if not quiet and request == self._load_request:
-                text = exc.user_message if isinstance(exc, StudioError) else str(exc)
-                self.note.setText(text)
-
-        from studio.pipelines.headshots import packs
-
-        self.workers.run(lambda: packs.load_pack(folder), loaded, failed)
-
-    def visible_indices(self) -> list[int]:
-        return self.gallery.visible_indices()
-
-    def refresh_past_packs(self) -> None:
-        """List the saved packs on a worker, then fill the Past packs box."""
-        self._past_request += 1
-        request, root = self._past_request, packs_root()
-
-        def fill(entries: list[tuple[str, str]]) -> None:
-            if request != self._past_request:
-                return
-            self.past.clear()
-            for label, folder in entries:
-                self.past.addItem(label, folder)
-            self.past.setCurrentIndex(-1)  # the placeholder: nothing is "opened" by listing
-
-        self.workers.run(lambda: past_entries(root), fill)
-
-    def _open_past(self, row: int) -> None:
-        folder = self.past.itemData(row)
-        if folder:
-            self.note.setText("Opening…")
-            self.reload(Path(folder))
-            self.opened_file.emit(folder)
