@@ -39,7 +39,13 @@ def add_face_detail(ops: Any) -> None:
         "inpaint: the denoising strength (default 0.4)",
     )
     p.add_argument("--prompt", default="", help="inpaint: what the faces should look like")
-    p.add_argument("--seed", type=opt.bounded_int(0, 2**31 - 1), default=None, help="inpaint")
+    p.add_argument("--seed", type=opt.seed, default=None, help="inpaint: the seed")
+    p.add_argument(
+        "--work-side",
+        type=opt.bounded_int(64, 2048),
+        default=1024,
+        help="inpaint: smaller face crops are upscaled to this (default 1024)",
+    )
     p.add_argument("--max-faces", type=opt.bounded_int(1, 64), default=8)
     p.add_argument(
         "--model", type=opt.model_id("face-restore"), default=None, help="restoration model"
@@ -72,6 +78,7 @@ def run_face_detail(args: argparse.Namespace) -> None:
         method=args.method,
         prompt=args.prompt,
         seed=args.seed,
+        work_side=args.work_side,
         **({"model": args.model} if args.model else {}),
     )
     ctx = cli_context(args, quiet=args.quiet)

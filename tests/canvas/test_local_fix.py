@@ -116,7 +116,9 @@ def test_no_face_leaves_the_image_unchanged_with_a_message(run_context, fix_mode
 def test_face_detail_inpaint_method_changes_the_face(run_context, fix_models):
     portrait = _portrait(192)
     res = JOBS["canvas.face_detail"](
-        FaceDetailRequest(image=portrait, method="inpaint", prompt="a smiling face", seed=5),
+        FaceDetailRequest(
+            image=portrait, method="inpaint", prompt="a smiling face", seed=5, work_side=128
+        ),
         run_context,
     )
     assert res.message is None and len(res.boxes) == 1
@@ -197,7 +199,7 @@ def test_cli_inpaint_method_writes_the_fixed_photo(fix_models, monkeypatch, tmp_
     portrait = _portrait(128)
     src, out = tmp_path / "photo.png", tmp_path / "out.png"
     Image.fromarray(portrait).save(src)
-    argv = ["face-detail", str(src), "-o", str(out), "--method", "inpaint"]
+    argv = ["face-detail", str(src), "-o", str(out), "--method", "inpaint", "--work-side", "128"]
     assert _cli(fix_models, monkeypatch, *argv, "--prompt", "a calm face", "--seed", "4") == 0
     pixels = np.asarray(Image.open(out).convert("RGB"))
     assert pixels.shape == portrait.shape and not np.array_equal(pixels, portrait)

@@ -62,6 +62,7 @@ class FaceDetailRequest:
     method: str = "restore"  # "restore" (a restoration model) or "inpaint" (LCM inpainting)
     prompt: str = ""  # inpaint: what the faces should look like ("" = a generic detailed face)
     seed: int | None = None  # inpaint: None = random
+    work_side: int = 1024  # inpaint: smaller face crops are upscaled to this for SDXL
 
 
 @dataclass
@@ -121,6 +122,7 @@ def _inpaint(request: FaceDetailRequest, ctx: RunContext) -> FaceDetailResult:
             seed=request.seed,
             max_faces=request.max_faces,
             min_face_px=request.min_face_px,
+            work_side=request.work_side,
         ),
         ctx,
     )
