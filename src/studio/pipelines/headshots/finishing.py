@@ -104,7 +104,8 @@ def finish_images(
             before = None
             if s.get("face_fix"):
                 before = rgb
-                rgb = face_fix(rgb, ctx, session.pack, item.seed + 104729, int(s["size"]))
+                lean = session.plan.name != "resident"
+                rgb = face_fix(rgb, ctx, session.pack, item.seed + 104729, int(s["size"]), lean)
             if float(s.get("face_detail", 0) or 0) > 0:
                 before = rgb if before is None else before
                 rgb = face_detail(rgb, ctx, float(s["face_detail"]))
@@ -175,14 +176,20 @@ def face_fix_models(request: Any) -> list[str]:
     return [SDXL_INPAINT_ID, LCM_LORA_ID] if method and request.refine_top_k else []
 
 
-def face_fix(rgb: np.ndarray, ctx: RunContext, pack: Any, seed: int, size: int) -> np.ndarray:
+def face_fix(
+    rgb: np.ndarray, ctx: RunContext, pack: Any, seed: int, size: int, lean: bool = False
+) -> np.ndarray:
     """The local face fix on one refined portrait with the style's prompt (progress kept
     quiet; cancellable between faces and steps). A face crop smaller than the pack's size is
-    drawn at that size (SDXL's own 1024 px for real packs)."""
+    drawn at that size (SDXL's own 1024 px for real packs).
+
+    ``lean``: the pack itself runs under a leaner plan than resident. Canvas fill's automatic
+    plan counts the memory the headshot models hold as free (they are evictable cache), but
+    the pack's session keeps them; low-memory mode makes fill take one plan leaner."""
     from studio.pipelines.canvas.local_fix import LocalFixRequest
     from studio.pipelines.canvas.local_fix import run as run_local_fix
 
-    quiet = dataclasses.replace(ctx, progress=null_progress)
+    quiet = dataclasses.replace(ctx, progress=null_progress, low_memory=ctx.low_memory or lean)
     request = LocalFixRequest(
         image=rgb,
         prompt=pack.prompt,
