@@ -6,6 +6,10 @@ restored by a spandrel model (RestoreFormer by default; GFPGAN v1.4 also works),
 with the crop at ``strength`` and warped back under a feathered mask. Pixels outside every
 face's mask keep their exact values; with no face the image is returned unchanged, with a
 message (not an error). The model is small (~300 MB) and stays resident between calls.
+
+``method="inpaint"`` repaints each face instead with a few LCM inpainting steps on a crop at
+its native resolution (:mod:`studio.pipelines.canvas.local_fix`, the SDXL inpainting model
+and LCM-LoRA of Canvas fill); ``strength`` is then the denoising strength.
 """
 
 from __future__ import annotations
@@ -40,16 +44,25 @@ FFHQ_TEMPLATE = np.array(
     dtype=np.float32,
 )
 NO_FACE = "No face was found; the image is unchanged."
+METHODS = ("restore", "inpaint")
+# Default strength per method: the restored face's weight, the inpainting's denoising.
+DEFAULT_STRENGTH = {"restore": 0.7, "inpaint": 0.4}
 
 
 @dataclass
 class FaceDetailRequest:
     image: Any  # PIL image or HxWx3 (or x4) uint8 array
-    strength: float = 0.7  # 0: unchanged, 1: the restored face only
+    # restore: 0 unchanged, 1 the restored face only; inpaint: the denoising strength.
+    # None: the method's default (DEFAULT_STRENGTH).
+    strength: float | None = None
     max_faces: int = 8  # the largest faces first
     min_face_px: int = 24  # faces smaller than this (box side) are left alone
-    feather: float = 0.06  # mask feather, as a fraction of the aligned crop
-    model: str = RESTOREFORMER_ID
+    feather: float = 0.06  # mask feather, as a fraction of the aligned crop (restore)
+    model: str = RESTOREFORMER_ID  # the restoration model (restore)
+    method: str = "restore"  # "restore" (a restoration model) or "inpaint" (LCM inpainting)
+    prompt: str = ""  # inpaint: what the faces should look like ("" = a generic detailed face)
+    seed: int | None = None  # inpaint: None = random
+    work_side: int = 1024  # inpaint: smaller face crops are upscaled to this for SDXL
 
 
 @dataclass
@@ -66,10 +79,13 @@ def run(request: FaceDetailRequest, ctx: RunContext) -> FaceDetailResult:
     from studio.core.imageio import to_array
 
     _check(request)
+    if request.method == "inpaint":
+        return _inpaint(request, ctx)
+    strength = _strength(request)
     arr = np.ascontiguousarray(to_array(request.image))
     alpha = _alpha(request.image)
     rgb = np.ascontiguousarray(arr[:, :, :3])
-    settings = {"strength": request.strength, "model": request.model}
+    settings = {"method": "restore", "strength": strength, "model": request.model}
     ctx.progress("Finding faces", 0, 1)
     faces = [f for f in detect(ctx, rgb) if max(f.width, f.height) >= request.min_face_px][
         : request.max_faces
@@ -77,16 +93,42 @@ def run(request: FaceDetailRequest, ctx: RunContext) -> FaceDetailResult:
     if not faces:
         return FaceDetailResult(image=_with_alpha(rgb, alpha), message=NO_FACE, settings=settings)
     boxes = [_box(f.bbox, rgb.shape) for f in faces]
-    if request.strength == 0:  # nothing would change: skip the model
+    if strength == 0:  # nothing would change: skip the model
         return FaceDetailResult(image=_with_alpha(rgb, alpha), boxes=boxes, settings=settings)
     desc = load_face_model(ctx, request.model)
     out = rgb.copy()
     ctx.progress("Face detail", 0, len(faces))
     for i, face in enumerate(faces):
         ctx.check()
-        out = restore_face(desc, out, face.kps, request.strength, request.feather, ctx)
+        out = restore_face(desc, out, face.kps, strength, request.feather, ctx)
         ctx.progress("Face detail", i + 1, len(faces))
     return FaceDetailResult(image=_with_alpha(out, alpha), boxes=boxes, settings=settings)
+
+
+def _strength(request: FaceDetailRequest) -> float:
+    s = request.strength
+    return DEFAULT_STRENGTH[request.method] if s is None else float(s)
+
+
+def _inpaint(request: FaceDetailRequest, ctx: RunContext) -> FaceDetailResult:
+    """The local fix (:mod:`local_fix`) under face detail's request and result."""
+    from studio.pipelines.canvas import local_fix
+
+    fix = local_fix.run(
+        local_fix.LocalFixRequest(
+            image=request.image,
+            prompt=request.prompt.strip() or local_fix.DEFAULT_PROMPT,
+            strength=_strength(request),
+            seed=request.seed,
+            max_faces=request.max_faces,
+            min_face_px=request.min_face_px,
+            work_side=request.work_side,
+        ),
+        ctx,
+    )
+    return FaceDetailResult(
+        image=fix.image, boxes=fix.boxes, message=fix.message, settings=fix.settings
+    )
 
 
 def detect(ctx: RunContext, rgb: np.ndarray) -> list[Any]:
@@ -178,8 +220,14 @@ def _box(bbox: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
 
 
 def _check(request: FaceDetailRequest) -> None:
+    if request.method not in METHODS:
+        raise BadInput(
+            f"The face detail method must be one of {', '.join(METHODS)} (got {request.method!r})."
+        )
     s = request.strength
-    if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 1:
+    if s is not None and (
+        isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 1
+    ):
         raise BadInput(f"The face detail strength must be 0 to 1 (got {s!r}).")
     n = request.max_faces
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 64:

@@ -1,11 +1,16 @@
-"""Finishing the shortlist: refine, full decode, face detail, Real-ESRGAN, sharpen, rescore,
-save.
+"""Finishing the shortlist: refine, full decode, face fix, face detail, Real-ESRGAN, sharpen,
+rescore, save.
 
 Face detail (off unless the pack's ``face_detail`` strength is above 0) restores the faces of
 the refined 1024 px image *before* Real-ESRGAN: there the face spans about the 512 px the
 restoration model works at (after x4 it would be downscaled into the model and detail lost),
 detection runs on a sixteenth of the pixels, and Real-ESRGAN then enlarges the restored face
 with the rest of the picture. The image before face detail is kept for the review.
+
+The face fix (off unless the pack's ``face_fix`` is ``"inpaint"``) comes first, on the same
+1024 px image: the seed's local fix (:mod:`studio.pipelines.canvas.local_fix`), a few LCM
+inpainting steps on each face crop with the style's prompt, through Canvas fill's warm SDXL
+inpainting pipeline. The review's "before" image is then the refined image before both.
 
 The GPU part of each image (img2img refine, VAE decode, Real-ESRGAN) runs on the calling
 thread; the CPU part (unsharp mask, dlib rescoring, JPEG q97 write) runs on
@@ -26,6 +31,7 @@ from studio.pipelines.context import RunContext
 from studio.pipelines.headshots import generate, overlap, packs, quality
 
 UPSCALER_ID = "realesrgan-x4plus"
+FACE_FIX_METHODS = ("", "inpaint")  # "": off
 SCORE_SIDE = 512
 _DLIB_LOCK = threading.Lock()
 
@@ -96,8 +102,12 @@ def finish_images(
             ctx.check()
             rgb = generate.decode_full(session.models, latent[None], ctx.low_memory)[0]
             before = None
-            if float(s.get("face_detail", 0) or 0) > 0:
+            if s.get("face_fix"):
                 before = rgb
+                lean = session.plan.name != "resident"
+                rgb = face_fix(rgb, ctx, session.pack, item.seed + 104729, int(s["size"]), lean)
+            if float(s.get("face_detail", 0) or 0) > 0:
+                before = rgb if before is None else before
                 rgb = face_detail(rgb, ctx, float(s["face_detail"]))
             if s.get("upscale"):
                 rgb = esrgan(rgb, ctx, tiled=session.plan.tiled_upscale)
@@ -152,6 +162,42 @@ def face_detail(rgb: np.ndarray, ctx: RunContext, strength: float) -> np.ndarray
     return run_face_detail(
         FaceDetailRequest(image=rgb, strength=strength, model=FACE_DETAIL_ID), quiet
     ).image
+
+
+def face_fix_models(request: Any) -> list[str]:
+    """The models the pack's face fix needs (none when it is off or nothing is refined);
+    :class:`BadInput` for a method that does not exist."""
+    from studio.core.errors import BadInput
+    from studio.pipelines.canvas.fill import LCM_LORA_ID, SDXL_INPAINT_ID
+
+    method = getattr(request, "face_fix", "")
+    if method not in FACE_FIX_METHODS:
+        raise BadInput(f"The face fix must be 'inpaint' or off (got {method!r}).")
+    return [SDXL_INPAINT_ID, LCM_LORA_ID] if method and request.refine_top_k else []
+
+
+def face_fix(
+    rgb: np.ndarray, ctx: RunContext, pack: Any, seed: int, size: int, lean: bool = False
+) -> np.ndarray:
+    """The local face fix on one refined portrait with the style's prompt (progress kept
+    quiet; cancellable between faces and steps). A face crop smaller than the pack's size is
+    drawn at that size (SDXL's own 1024 px for real packs).
+
+    ``lean``: the pack itself runs under a leaner plan than resident. Canvas fill's automatic
+    plan counts the memory the headshot models hold as free (they are evictable cache), but
+    the pack's session keeps them; low-memory mode makes fill take one plan leaner."""
+    from studio.pipelines.canvas.local_fix import LocalFixRequest
+    from studio.pipelines.canvas.local_fix import run as run_local_fix
+
+    quiet = dataclasses.replace(ctx, progress=null_progress, low_memory=ctx.low_memory or lean)
+    request = LocalFixRequest(
+        image=rgb,
+        prompt=pack.prompt,
+        negative_prompt=pack.negative_prompt,
+        seed=seed % 2**31,
+        work_side=max(64, min(1024, size)),
+    )
+    return np.asarray(run_local_fix(request, quiet).image)
 
 
 def esrgan(rgb: np.ndarray, ctx: RunContext, tiled: bool = False) -> np.ndarray:

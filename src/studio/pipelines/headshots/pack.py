@@ -40,6 +40,7 @@ from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
     SCORE_SIDE,
     UPSCALER_ID,
     esrgan,
+    face_fix_models,
     finish_images,
     preview,
     run_refine,
@@ -81,6 +82,7 @@ class PackRequest:
     # Face detail strength (0 = off, the default: the restoration model is an optional
     # download and InstantID faces are usually clean; 0.5 is a good "on" value).
     face_detail: float = 0.0
+    face_fix: str = ""  # "inpaint": repaint each face with a few LCM steps first (finishing)
     batch_size: int = 4
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)  # guidance, steps, id_strength...
@@ -278,6 +280,7 @@ def _open_pack(
         refine_top_k=request.refine_top_k,
         upscale=request.upscale,
         face_detail=float(request.face_detail),
+        face_fix=request.face_fix,
     )
     selfies = []
     for i, check in enumerate(checks):
@@ -368,6 +371,7 @@ def run(request: PackRequest, ctx: RunContext) -> PackResult:
         needed.append(UPSCALER_ID)
     if request.face_detail and request.refine_top_k:
         needed.append(FACE_DETAIL_ID)
+    needed += face_fix_models(request)
     ctx.store.require_all(*needed)  # fail before any work, naming every missing model
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
