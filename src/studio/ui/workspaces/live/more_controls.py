@@ -38,6 +38,7 @@ class MoreControls(QWidget):
         self.controls = controls
         defaults = LiveSettings()
         self.steps = QSpinBox(minimum=1, maximum=1, value=1)
+        self._steps_choice = defaults.lcm_steps
         self.guidance = QDoubleSpinBox(minimum=0.0, maximum=MAX_GUIDANCE, singleStep=0.5)
         self.guidance.setValue(defaults.guidance)
         self.guidance.setToolTip("Above 1 the negative prompt counts (and frames take longer)")
@@ -96,8 +97,11 @@ class MoreControls(QWidget):
         only where it uses guidance (greyed out, with the reason, elsewhere)."""
         model = LIVE_MODELS.get(model_id, LIVE_MODELS["sd-turbo"])
         low, high = model.steps
+        if self.steps.maximum() > self.steps.minimum():  # a multi-step choice: kept
+            self._steps_choice = self.steps.value()
         self.steps.blockSignals(True)
         self.steps.setRange(low, high)
+        self.steps.setValue(min(max(self._steps_choice, low), high))
         self.steps.blockSignals(False)
         self.steps.setEnabled(high > low)
         self._set(lcm_steps=self.steps.value())
