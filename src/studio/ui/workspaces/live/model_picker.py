@@ -24,10 +24,16 @@ def model_label(entry: Any, installed: bool) -> str:
 
 
 def how_to_get(entry: Any) -> str:
+    """Where to download a missing model: the Models dialog, or the command line."""
     return (
-        f"{entry.name} is not installed: click Get… (Tools > Models), "
+        f"{entry.name} is not installed: download it in Tools > Models, "
         f"or run: studio models download {entry.id}"
     )
+
+
+def short_how_to_get(entry: Any) -> str:
+    """The same, short enough for two lines under the model list."""
+    return f"Not installed: click Get…, or run studio models download {entry.id}"
 
 
 class ModelPicker(QWidget):
@@ -42,8 +48,9 @@ class ModelPicker(QWidget):
         self.store = store
         self.combo = QComboBox()
         self.note = QLabel(wordWrap=True)
+        # two lines, always whole (a form row does not grow a wrapped label by itself)
+        self.note.setMinimumHeight(self.note.fontMetrics().lineSpacing() * 2 + 2)
         self.get_button = QPushButton("Get…")
-        self.get_button.setToolTip("Open Tools > Models on this model to download it")
         set_icon(self.get_button, "mdi6.download")
         self.get_button.clicked.connect(lambda: self.get_requested.emit(self.current_id()))
         row = QHBoxLayout()
@@ -96,7 +103,7 @@ class ModelPicker(QWidget):
         missing = self.missing()
         entry = self.store.catalogue.get(self.current_id())
         if missing is not None:
-            text = how_to_get(self.store.catalogue.get(missing))
+            text = short_how_to_get(self.store.catalogue.get(missing))
         elif not entry.commercial_use:
             text = "Non-commercial licence: what you make with it may not be used commercially."
         else:
@@ -104,3 +111,4 @@ class ModelPicker(QWidget):
         self.note.setText(text)
         self.note.setVisible(bool(text))
         self.get_button.setVisible(missing is not None)
+        self.get_button.setToolTip(how_to_get(self.store.catalogue.get(missing)) if missing else "")

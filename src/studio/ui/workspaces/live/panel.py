@@ -132,6 +132,7 @@ class LivePanel(QWidget):
         self.error = QLabel(wordWrap=True)
         set_tone(self.error, "error")  # readable on the dark and the light theme
         self.source_view = ImageView("No source (text to image)")
+        self.source_view.setMinimumSize(150, 150)  # room for the record row at 1366 x 768
 
         strength_row = QHBoxLayout()
         strength_row.addWidget(self.strength, 1)
@@ -174,8 +175,13 @@ class LivePanel(QWidget):
         self.setMaximumWidth(520)
 
     def _fold(self, open_: bool) -> None:
-        self.more.setVisible(open_)
+        # Free the room first, then fill it: the other order makes the window grow for a
+        # moment, and a top-level window does not shrink back by itself.
+        freed, taken = (self.source_heading, self.source_view), (self.more, self.filler)
+        if not open_:
+            freed, taken = taken, freed
+        for widget in freed:
+            widget.setVisible(False)
+        for widget in taken:
+            widget.setVisible(True)
         self.more_button.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
-        self.source_heading.setVisible(not open_)
-        self.source_view.setVisible(not open_)
-        self.filler.setVisible(open_)

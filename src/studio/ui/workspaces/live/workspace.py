@@ -178,7 +178,7 @@ class LiveWorkspace(LiveActions, LiveSources, LiveRecordActions, LiveSettingsReu
             self.panel.vae.setCurrentIndex(max(0, self.panel.vae.findData(settings.vae_id)))
             picker.refresh()
             return
-        if missing:
+        if missing and missing[0] != picker.missing():  # the note under the list says the rest
             self._show_error(how_to_get(self.store.catalogue.get(missing[0])))
         else:
             self.panel.error.clear()
