@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("pytestqt")
 av = pytest.importorskip("av")
 
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from studio.pipelines.lipsync.recorder import InputDevice  # noqa: E402
@@ -160,8 +161,10 @@ def test_no_microphone_records_without_sound_and_says_so(qtbot, workspace, tmp_p
     assert ws.panel.error.text() == "No microphone was found, so this recording has no sound."
     assert ws.outputs.recording
     wait_frames(qtbot, ws, 3)
-    with qtbot.waitSignal(ws.notify, timeout=30000) as notice:
-        click(qtbot, ws.panel.record_button)
+    with qtbot.waitSignal(ws.notify, timeout=30000) as notice:  # Ctrl+R stops it too
+        qtbot.keyClick(ws.panel.prompt, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert not ws.outputs.recording and ws.panel.record_button.text() == "Record"
+    assert ws.panel.prompt.text() == "a watercolour fox"  # the key did not type into it
     assert audio_of(notice.args[0].removeprefix("Saved to ")) is None
 
 

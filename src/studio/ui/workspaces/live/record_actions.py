@@ -107,7 +107,8 @@ class LiveRecordActions:
 
     def _on_recording_failed(self, message: str) -> None:
         self.panel.elapsed.clear()
-        self._show_error(message)
+        earlier = self.panel.error.text()  # e.g. why the stream stopped: keep it in view
+        self._show_error(f"{earlier} {message}" if earlier else message)
 
     # -- virtual camera ------------------------------------------------------------------
     def _camera_clicked(self) -> None:
