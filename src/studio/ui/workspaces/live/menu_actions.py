@@ -15,20 +15,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog
 
-from studio.pipelines.live.video_source import VIDEO_EXTENSIONS
-from studio.ui.workspaces.live.video_clip import VIDEO_FILTER
+from studio.ui.workspaces.live.video_clip import video_extensions, video_filter
 
 FRAME_FORMATS = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp)"
-OPEN_FILTER = ";;".join(
-    (
-        "Images and videos (*.png *.jpg *.jpeg *.webp "
-        + " ".join(f"*{ext}" for ext in VIDEO_EXTENSIONS)
-        + ")",
-        IMAGE_FILTER,
-        VIDEO_FILTER,
-    )
-)
 SHORTCUTS = [
     ("F", "Freeze the current frame"),
     ("Ctrl+R", "Start or stop recording the output"),
@@ -74,7 +64,7 @@ class LiveActions:
         return bool(self.use_file(str(path)))
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Source image or video", "", OPEN_FILTER)  # type: ignore[arg-type]
+        path, _ = QFileDialog.getOpenFileName(self, "Source image or video", "", open_filter())  # type: ignore[arg-type]
         if path:
             self.use_file(path)
 
@@ -113,3 +103,10 @@ class LiveActions:
         self.frozen_view.note.clear()
         self._show_error(message)
         self.actions_changed.emit()
+
+
+def open_filter() -> str:
+    """File > Open's filter: images and videos together, then each on its own."""
+    videos = " ".join(f"*{ext}" for ext in video_extensions())
+    both = f"Images and videos (*.png *.jpg *.jpeg *.webp {videos})"
+    return ";;".join((both, IMAGE_FILTER, video_filter()))

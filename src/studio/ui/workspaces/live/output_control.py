@@ -21,8 +21,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.errors import BadInput, StudioError
-from studio.pipelines.live.outputs import LiveOutputs
-from studio.pipelines.live.virtual_camera import open_virtual_camera
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def recordings_dir() -> Path:
 class MicFeed:
     """Microphone blocks into the recording until :meth:`stop` (its own thread)."""
 
-    def __init__(self, backend: Any, outputs: LiveOutputs, rate: int = MIC_RATE) -> None:
+    def __init__(self, backend: Any, outputs: Any, rate: int = MIC_RATE) -> None:
         self.backend, self.outputs, self.rate = backend, outputs, rate
         self.block = rate // 20  # 50 ms: small enough to keep sound and picture in step
         self.error: str | None = None
@@ -95,6 +93,10 @@ class OutputControl(QObject):
     failed = Signal(str)
 
     def __init__(self, store: Any, parent: QObject | None = None) -> None:
+        # numpy comes with these: imported when the page is built, not when the app starts
+        from studio.pipelines.live.outputs import LiveOutputs
+        from studio.pipelines.live.virtual_camera import open_virtual_camera
+
         super().__init__(parent)
         self.store = store
         self.outputs = LiveOutputs()

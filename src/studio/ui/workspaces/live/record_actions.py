@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core.errors import BadInput
-from studio.pipelines.live.virtual_camera import VirtualCameraUnavailable
 from studio.ui.widgets.icons import set_icon
 from studio.ui.workspaces.live.output_control import OutputControl
 
@@ -112,6 +111,8 @@ class LiveRecordActions:
 
     # -- virtual camera ------------------------------------------------------------------
     def _camera_clicked(self) -> None:
+        from studio.pipelines.live.virtual_camera import VirtualCameraUnavailable
+
         button = self.panel.camera_button
         if not button.isChecked():
             self.outputs.stop_camera()

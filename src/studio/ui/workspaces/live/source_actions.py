@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 from studio.core.errors import BadInput
 from studio.ui.workspaces.live.source_picker import RegionDialog
 from studio.ui.workspaces.live.sources import CameraSource, CanvasSource, FrameSource, ScreenSource
-from studio.ui.workspaces.live.video_clip import VIDEO_FILTER, VideoClipSource, is_video
+from studio.ui.workspaces.live.video_clip import VideoClipSource, is_video, video_filter
 
 
 class LiveSources:
@@ -74,7 +74,7 @@ class LiveSources:
         return self.use_video(path) if is_video(path) else self.use_image(str(path))
 
     def choose_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Source video", "", VIDEO_FILTER)  # type: ignore[arg-type]
+        path, _ = QFileDialog.getOpenFileName(self, "Source video", "", video_filter())  # type: ignore[arg-type]
         if path:
             self.use_video(path)
 

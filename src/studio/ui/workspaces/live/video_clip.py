@@ -14,14 +14,23 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from studio.core.errors import BadInput, StudioError
-from studio.pipelines.live.video_source import VIDEO_EXTENSIONS, VideoFileSource
 from studio.ui.workspaces.live.sources import FrameSource
 
-VIDEO_FILTER = "Videos (" + " ".join(f"*{ext}" for ext in VIDEO_EXTENSIONS) + ")"
+
+def video_extensions() -> tuple[str, ...]:
+    # the module decodes with numpy: loaded when a video is asked for, not at start-up
+    from studio.pipelines.live.video_source import VIDEO_EXTENSIONS
+
+    return VIDEO_EXTENSIONS
+
+
+def video_filter() -> str:
+    """The file dialog's filter for the clips Live plays."""
+    return "Videos (" + " ".join(f"*{ext}" for ext in video_extensions()) + ")"
 
 
 def is_video(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+    return Path(path).suffix.lower() in video_extensions()
 
 
 class VideoClipSource(FrameSource):
@@ -30,6 +39,8 @@ class VideoClipSource(FrameSource):
     :class:`BadInput` from the constructor when the file is no readable video."""
 
     def __init__(self, path: str | Path, parent: QObject | None = None) -> None:
+        from studio.pipelines.live.video_source import VideoFileSource
+
         self.player = VideoFileSource(path, loop=True)
         first = self.player()  # the first frame at once: the preview shows the clip
         super().__init__(first, name=f"Video: {Path(path).name}", parent=parent)
