@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.pipelines.live.models import LIVE_MODELS, MAX_GUIDANCE
+from studio.pipelines.live.models import LIVE_MODELS, MAX_GUIDANCE, supports_guidance
 from studio.pipelines.live.session import LiveControls, LiveSettings
 from studio.pipelines.prompt_filter import blocked_word
 
@@ -41,7 +41,6 @@ class MoreControls(QWidget):
         self._steps_choice = defaults.lcm_steps
         self.guidance = QDoubleSpinBox(minimum=0.0, maximum=MAX_GUIDANCE, singleStep=0.5)
         self.guidance.setValue(defaults.guidance)
-        self.guidance.setToolTip("Above 1 the negative prompt counts (and frames take longer)")
         self.negative = QLineEdit(placeholderText="What to avoid, e.g. 'blurry, text'")
         self.prompt_b = QLineEdit(placeholderText="A second prompt to travel towards")
         self.travel = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=0)
@@ -105,9 +104,14 @@ class MoreControls(QWidget):
         self.steps.blockSignals(False)
         self.steps.setEnabled(high > low)
         self._set(lcm_steps=self.steps.value())
-        for widget in (self.guidance, self.negative):
-            widget.setEnabled(model.guidance)
-            widget.setToolTip("" if model.guidance else NO_GUIDANCE)
+        guided = supports_guidance(model.id)
+        tips = {
+            self.guidance: "Above 1 the negative prompt counts (and frames take longer)",
+            self.negative: "Counts when guidance is above 1",
+        }
+        for widget, tip in tips.items():
+            widget.setEnabled(guided)
+            widget.setToolTip(tip if guided else NO_GUIDANCE)
         self.steps.setToolTip("" if high > low else "This model makes each frame in one step")
 
     def values(self) -> dict[str, Any]:

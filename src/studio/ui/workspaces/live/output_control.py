@@ -117,6 +117,8 @@ class OutputControl(QObject):
         try:
             self.outputs(frame)
         except StudioError as exc:  # the encoder failed: stop recording, keep streaming
+            if self.started_at is None:  # stopped between the check and the add: no error
+                return
             self.frame_error = exc.user_message
             self.outputs.recorder = None
 
