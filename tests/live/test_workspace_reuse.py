@@ -95,3 +95,30 @@ def test_settings_live_cannot_use_are_refused_and_change_nothing(workspace, sett
     ws.panel.prompt.setText("kept")
     assert ws.apply_settings(settings) is False
     assert ws.panel.prompt.text() == "kept" and ws.controls.get().model_id == before.model_id
+
+
+def test_use_these_settings_again_in_the_window_shows_live_with_them(qtbot, tmp_path, live_store):
+    """The gallery's button in the real window: the Live page comes forward with the saved
+    frame's prompt and seed, and the window says the settings were applied."""
+    from studio.core.settings import Settings
+    from studio.services.inference import InferenceService
+    from studio.ui.shell.main_window import MainWindow
+    from tests.ui.clicking import click
+
+    settings = gallery_settings(tmp_path, live_store)
+    gpu = InferenceService(live_store, device="cpu", runners={})
+    downloads = InferenceService(live_store, device="none", runners={}, name="downloads")
+    window = MainWindow(Settings(welcomed=True), live_store, gpu, downloads)
+    qtbot.addWidget(window)
+    window.show()
+    dialog = window.open_gallery()
+    dialog.show_workspace("live")
+    qtbot.waitUntil(lambda: dialog.selected() is not None, timeout=10000)
+    with qtbot.waitSignal(window.settings_reused) as reused:
+        click(qtbot, dialog.reuse_button)
+    live = window.workspaces["live"]
+    assert reused.args[0] == "live" and window.current_workspace() is live
+    assert live.panel.prompt.text() == "a watercolour fox" and live.panel.seed.value() == 1234
+    assert live.controls.get().negative_prompt == settings["negative_prompt"] == "blurry"
+    dialog.close()
+    window.close()
