@@ -83,6 +83,12 @@ def test_model_list_marks_what_is_missing_and_non_commercial(qtbot, workspace):
         "Not installed: click Get…, or run studio models download sdxl-turbo"
     )
     assert ws.panel.error.text() == ""  # the note says it; the error line stays free
+    # SDXL-Turbo works at 512-768: the smaller sizes are greyed out, 256 moved up to 512
+    assert ws.panel.frame_size.currentData() == 512 and ws.controls.get().width == 512
+    assert not ws.panel.frame_size.model().item(0).isEnabled()
+    assert ws.panel.status.text() == (
+        "SDXL-Turbo works best at 512-768 px: the size is now 512 x 512."
+    )
     assert picker.get_button.toolTip() == (
         "SDXL-Turbo is not installed: download it in Tools > Models, "
         "or run: studio models download sdxl-turbo"
@@ -91,6 +97,7 @@ def test_model_list_marks_what_is_missing_and_non_commercial(qtbot, workspace):
     assert ws.panel.error.text() == picker.get_button.toolTip()
     pick_from_list(qtbot, ws.panel.model, f"{SD15} (not installed)")
     assert "studio models download sd-v1-5" in picker.note.text()
+    assert ws.panel.frame_size.model().item(0).isEnabled()  # 256 is fine for SD 1.5
     # The SD 1.5 model is there but not its LCM-LoRA: the LoRA is what is missing.
     from tests.fixtures.install import install_copy
 

@@ -174,6 +174,22 @@ class LivePanel(QWidget):
         self.setMinimumWidth(400)
         self.setMaximumWidth(520)
 
+    def limit_sizes(self, low: int, high: int) -> int | None:
+        """Offer only the frame sizes a model is good at (others greyed out); the new size
+        when the current one had to move into the range, else None."""
+        model = self.frame_size.model()
+        for i, px in enumerate(SIZES):
+            item = model.item(i)  # type: ignore[attr-defined]
+            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            allowed = low <= px <= high
+            item.setFlags(item.flags() | flags if allowed else item.flags() & ~flags)
+        current = int(self.frame_size.currentData())
+        if low <= current <= high:
+            return None
+        nearest = min((px for px in SIZES if low <= px <= high), key=lambda px: abs(px - current))
+        self.frame_size.setCurrentIndex(SIZES.index(nearest))
+        return nearest
+
     def _fold(self, open_: bool) -> None:
         # Free the room first, then fill it: the other order makes the window grow for a
         # moment, and a top-level window does not shrink back by itself.

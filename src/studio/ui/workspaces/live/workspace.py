@@ -184,10 +184,15 @@ class LiveWorkspace(LiveActions, LiveSources, LiveRecordActions, LiveSettingsReu
             self.panel.error.clear()
         switched = model_id != self.controls.get().model_id
         self.panel.more.set_model(model_id)
+        low, high = live_model(model_id).sizes
+        moved = self.panel.limit_sizes(low, high)  # updates the controls through the combo
+        name = self.store.catalogue.get(model_id).name
+        sized = f"{name} works best at {low}-{high} px: the size is now {moved} x {moved}."
         self.controls.update(model_id=model_id, vae_id=vae_id)
         if self.running and switched:
-            name = self.store.catalogue.get(model_id).name
-            self.restart(f"Switching to {name}: loading it...")
+            self.restart(f"Switching to {name}: loading it..." + (f" {sized}" if moved else ""))
+        elif moved:
+            self.panel.status.setText(sized)
 
     def _get_model(self, model_id: str) -> None:
         """Tools > Models on ``model_id`` (the window's dialog); the command otherwise."""
