@@ -160,7 +160,7 @@ class OutputControl(QObject):
         settings = dict(self.settings)
         # not a daemon: the interpreter waits for it, so quitting cannot cut the file short
         thread = threading.Thread(target=self._finish, args=(settings,), name="live-finish")
-        self._finishing.append(thread)
+        self._finishing = [t for t in self._finishing if t.is_alive()] + [thread]
         thread.start()
         if wait:
             self.join()
