@@ -13,6 +13,14 @@ what a user waits at a session's start once the machine has compiled once.
 ``img2img_plain``: diffusers' ``StableDiffusionImg2ImgPipeline`` with the same UNet, text
 encoder and TAESD, 2 steps at strength 0.5 (one denoising step, as Studio), guidance 0.
 Top level: ``studio_ms`` (best img2img mode), ``plain_ms``, ``ratio`` = plain / studio.
+
+``sdxl_turbo_img2img``: the same stream on SDXL-Turbo with TAESDXL (512 x 512; 64 with
+``--smoke``), in the best mode the machine has (CUDA graph on a GPU, eager on the CPU), and
+``sd_turbo_img2img`` beside it in the same mode; top level ``fps`` holds both.
+``recording``: the stream with its frames going to a :class:`LiveRecorder` (H.264 MP4) and
+without, same mode: ``hook_ms_per_frame`` is the time the ``on_frame`` hook takes in the
+loop (the recorder only queues the frame; its encoder runs on a thread of its own),
+``cost_ms_per_frame`` the difference in wall time per frame (on - off; noisy when small).
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ SECTIONS = (
     "compile_warm_start",
     "txt2img_eager",
     "img2img_plain",
+    "sd_turbo_img2img",
+    "sdxl_turbo_img2img",
+    "recording",
 )
 
 
@@ -50,11 +61,12 @@ def camera(side: int) -> Any:
     return next_frame
 
 
-def settings_for(bench: Bench, mode: str) -> Any:
+def settings_for(bench: Bench, mode: str, model_id: str = "sd-turbo") -> Any:
     from studio.pipelines.live.session import LiveSettings
 
     side = 64 if bench.smoke else 512
     return LiveSettings(
+        model_id=model_id,
         prompt="a watercolour portrait",
         width=side,
         height=side,
@@ -64,18 +76,28 @@ def settings_for(bench: Bench, mode: str) -> Any:
     )
 
 
-def stream(bench: Bench, ctx: Any, mode: str, img2img: bool, frames: int) -> dict[str, Any]:
+def stream(
+    bench: Bench,
+    ctx: Any,
+    mode: str,
+    img2img: bool,
+    frames: int,
+    model_id: str = "sd-turbo",
+    on_frame: Any = None,
+) -> dict[str, Any]:
     import time
 
     from studio.pipelines.live.jobs import LiveStreamRequest, run_stream
     from studio.pipelines.live.session import LiveControls
 
-    settings = settings_for(bench, mode)
+    settings = settings_for(bench, mode, model_id)
     side = settings.width
     source = camera(side) if img2img else None
 
     def request(n: int) -> LiveStreamRequest:
-        return LiveStreamRequest(controls=LiveControls(settings), source=source, max_frames=n)
+        return LiveStreamRequest(
+            controls=LiveControls(settings), source=source, max_frames=n, on_frame=on_frame
+        )
 
     t0 = time.perf_counter()
     run_stream(request(3), ctx)  # load, capture or compile
@@ -88,11 +110,12 @@ def stream(bench: Bench, ctx: Any, mode: str, img2img: bool, frames: int) -> dic
         "frames": result.frames,
         "rendered": result.rendered,
         "ms_per_frame": seconds * 1000 / frames,
+        "fps": frames / seconds,
         "mean_latency_ms": result.mean_latency_ms,
         "warmup_s": warmup_s,
         "path": result.last.optimisation if result.last is not None else "?",
     }
-    if img2img:
+    if img2img and model_id == "sd-turbo":
         out["tolerance"] = {"vs_eager": _vs_eager(ctx, settings, source())}
     return out
 
@@ -113,6 +136,62 @@ def _vs_eager(ctx: Any, settings: Any, frame: Any) -> dict[str, Any]:
     fast = engine.render(image, embeds, coeffs, noise, mode=settings.optimise).cpu().numpy()
     eager = engine.render(image, embeds, coeffs, noise, mode="eager").cpu().numpy()
     return image_tolerance(fast, eager)
+
+
+def recording_cost(bench: Bench, ctx: Any, mode: str, frames: int, tmp: Path) -> dict[str, Any]:
+    """The stream with and without a recording (same mode), and the hook's own time."""
+    import time
+
+    from studio.pipelines.live.outputs import LiveOutputs
+
+    hook_s: list[float] = []
+    outputs = LiveOutputs()
+
+    def timed_hook(frame: Any) -> None:
+        t0 = time.perf_counter()
+        outputs(frame)
+        hook_s.append(time.perf_counter() - t0)
+
+    off = stream(bench, ctx, mode, True, frames)
+    outputs.start_recording(tmp / "recording.mp4", fps=25)
+    try:
+        on = stream(bench, ctx, mode, True, frames, on_frame=timed_hook)
+    finally:
+        result = outputs.stop_recording()
+    hook_ms = sorted(hook_s[-frames:])  # the timed stream's frames, not the warm-up's
+    return {
+        "size": on["size"],
+        "path": on["path"],
+        "frames": frames,
+        "ms_per_frame_off": off["ms_per_frame"],
+        "ms_per_frame_on": on["ms_per_frame"],
+        "cost_ms_per_frame": on["ms_per_frame"] - off["ms_per_frame"],
+        "hook_ms_per_frame": hook_ms[len(hook_ms) // 2] * 1000,
+        "hook_max_ms": hook_ms[-1] * 1000,
+        "recorded_frames": result.frames if result else 0,
+        "dropped_frames": result.dropped if result else 0,
+    }
+
+
+def model_fps(bench: Bench, ctx: Any, mode: str, frames: int) -> None:
+    """sd-turbo and sdxl-turbo img2img in the same mode, side by side."""
+    from scripts.bench.models import build_sdxl
+
+    bench.section("sd_turbo_img2img", lambda: stream(bench, ctx, mode, True, frames))
+    ctx.cache.clear()
+    install(ctx, bench.size, "sdxl-turbo", "taesdxl", using={"sdxl-turbo": build_sdxl})
+    bench.section(
+        "sdxl_turbo_img2img",
+        lambda: stream(bench, ctx, mode, True, frames, model_id="sdxl-turbo"),
+    )
+    ctx.cache.clear()
+    fps = {
+        model: bench.results[name]["fps"]
+        for model, name in (("sd-turbo", "sd_turbo_img2img"), ("sdxl-turbo", "sdxl_turbo_img2img"))
+        if "fps" in bench.results.get(name, {})
+    }
+    if fps:
+        bench.results["fps"] = fps
 
 
 def plain_img2img(bench: Bench, ctx: Any, frames: int) -> dict[str, Any]:
@@ -178,7 +257,11 @@ def run_all(bench: Bench, ctx: Any, args: Any, tmp: Path) -> None:
         ctx.cache.clear()  # the warm-start process needs the GPU memory
         bench.section("compile_warm_start", lambda: warm_start(bench, tmp, frames))
     bench.section("txt2img_eager", lambda: stream(bench, ctx, "eager", False, frames))
+    quick = "cuda_graph" if bench.is_cuda else "eager"
+    bench.section("recording", lambda: recording_cost(bench, ctx, quick, frames, tmp))
     ctx.cache.clear()
+    if bench.wanted("sd_turbo_img2img") or bench.wanted("sdxl_turbo_img2img"):
+        model_fps(bench, ctx, quick, frames)
     bench.section("img2img_plain", lambda: plain_img2img(bench, ctx, 3 if bench.smoke else 50))
     best = [
         v["ms_per_frame"]

@@ -114,6 +114,15 @@ def test_live_smoke(capsys):
     assert out["img2img_plain"]["ms_per_frame"] > 0
     assert out["plain_ms"] == out["img2img_plain"]["ms_per_frame"]
     assert out["ratio"] == pytest.approx(out["plain_ms"] / out["studio_ms"], rel=1e-2)
+    recording = out["recording"]  # the stream with and without an MP4 being recorded
+    positive(recording, "ms_per_frame_off", "ms_per_frame_on", "hook_ms_per_frame")
+    assert recording["cost_ms_per_frame"] == pytest.approx(
+        recording["ms_per_frame_on"] - recording["ms_per_frame_off"], abs=1e-3
+    )
+    assert recording["recorded_frames"] + recording["dropped_frames"] == 8  # warm-up + 5
+    for name, model in (("sd_turbo_img2img", "sd-turbo"), ("sdxl_turbo_img2img", "sdxl-turbo")):
+        assert out[name]["rendered"] == 5 and out[name]["size"] == "64x64"
+        assert out["fps"][model] == out[name]["fps"] > 0
 
 
 def test_soak_smoke(capsys, qapp):

@@ -1,10 +1,10 @@
 """Live's part of the menus contract (:mod:`studio.ui.shell.workspace_actions`).
 
-File > Open uses an image file as the source; Export saves the frozen frame into the folder
-of the last save (asking the first time) and Export As always asks; both, like the Save...
-button, write on the I/O workers (:class:`FrozenFrame`) and end in "Saved to ..." (``notify``).
-F freezes the current frame (typed into the prompt, an "f" stays a letter: a text field takes
-its own keys).
+File > Open uses an image or a video file as the source; Export saves the frozen frame into
+the folder of the last save (asking the first time) and Export As always asks; both, like the
+Save... button, write on the I/O workers (:class:`FrozenFrame`) and end in "Saved to ..."
+(``notify``). F freezes the current frame (typed into the prompt, an "f" stays a letter: a text
+field takes its own keys); Ctrl+R starts and stops a recording.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog
 
+from studio.ui.workspaces.live.video_clip import video_extensions, video_filter
+
 FRAME_FORMATS = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp)"
 SHORTCUTS = [
     ("F", "Freeze the current frame"),
-    ("Ctrl+O", "Use an image file as the source"),
+    ("Ctrl+R", "Start or stop recording the output"),
+    ("Ctrl+O", "Use an image or a video file as the source"),
     ("Ctrl+E", "Save the frozen frame (into the last folder used)"),
     ("Ctrl+Shift+E", "Save the frozen frame as…"),
 ]
@@ -36,7 +39,7 @@ class LiveActions:
     notify: Any
     opened_file: Any
     actions_changed: Any
-    # and use_image(path) -> bool, _show_error(message)
+    # and use_image(path) -> bool, use_file(path) -> bool, _show_error(message)
 
     def action_enabled(self, name: str) -> bool:
         if name == "open":
@@ -47,7 +50,7 @@ class LiveActions:
 
     def run_action(self, name: str) -> None:
         if name == "open":
-            self.choose_image()
+            self.choose_file()
         elif name == "export" and self.export_dir is not None:
             self.save_frozen(self.export_dir / f"live-{time.strftime('%Y%m%d-%H%M%S')}.png")
         elif name in ("export", "export_as"):
@@ -57,8 +60,13 @@ class LiveActions:
         return list(SHORTCUTS)
 
     def open_path(self, path: str | Path) -> bool:
-        """Use the image at ``path`` as the source; True if it could be read."""
-        return bool(self.use_image(str(path)))
+        """Use the image or video at ``path`` as the source; True if it could be read."""
+        return bool(self.use_file(str(path)))
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Source image or video", "", open_filter())  # type: ignore[arg-type]
+        if path:
+            self.use_file(path)
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Source image", "", IMAGE_FILTER)  # type: ignore[arg-type]
@@ -95,3 +103,10 @@ class LiveActions:
         self.frozen_view.note.clear()
         self._show_error(message)
         self.actions_changed.emit()
+
+
+def open_filter() -> str:
+    """File > Open's filter: images and videos together, then each on its own."""
+    videos = " ".join(f"*{ext}" for ext in video_extensions())
+    both = f"Images and videos (*.png *.jpg *.jpeg *.webp {videos})"
+    return ";;".join((both, IMAGE_FILTER, video_filter()))

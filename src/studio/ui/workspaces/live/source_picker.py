@@ -123,7 +123,8 @@ class RegionDialog(QDialog):
 
 
 class SourcePicker(QComboBox):
-    """The source list: none, Canvas, each camera (or "No camera found"), screen, file.
+    """The source list: none, Canvas, each camera (or "No camera found"), screen, image or
+    video file.
 
     Items carry ``(kind, camera device or None)``; the list follows camera hot-plugging.
     The cameras are looked for when the list is first shown, not when it is built: asking
@@ -177,6 +178,7 @@ class SourcePicker(QComboBox):
             self._enable(self.count() - 1, False)
         self.addItem("Screen region...", ("screen", None))
         self.addItem("Image file...", ("file", None))
+        self.addItem("Video file...", ("video", None))
         self.select(kind, device)
 
     def select(self, kind: str, device: Any = None) -> None:

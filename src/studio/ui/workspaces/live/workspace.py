@@ -3,18 +3,21 @@
 The stream is one ``live.stream`` job at BATCH priority: it renders frame after frame on the
 service's device thread and, between frames, gives way to any other queued job. Prompt,
 strength, seed and model edits go into the job's :class:`LiveControls` and apply to the next
-frame. Frames come from a :class:`~studio.ui.workspaces.live.sources.FrameSource` (the Canvas,
-a webcam, a screen region or an image file; ``latest()`` is called on the device thread), so tests
-drive the workspace with any source. A source that stops (camera unplugged) stops the stream
-with a message; the workspace itself keeps running.
+frame; switching to another model restarts the stream on it. Frames come from a
+:class:`~studio.ui.workspaces.live.sources.FrameSource` (the Canvas, a webcam, a screen region,
+an image or a video file; ``latest()`` is called on the device thread), so tests drive the
+workspace with any source (``source_actions.py``). A source that stops (camera unplugged) stops
+the stream with a message; the workspace itself keeps running. Each frame also goes to the
+recording and the virtual camera when they are on (``record_actions.py``).
 
 Leaving the workspace (another page, "Send to Canvas", a minimised window) pauses the stream
 and turns the camera off; coming back resumes both. The status shows only the newest frame:
 the service collapses a stream's progress to the newest update when the GUI falls behind, and
 nothing here queues frames. Saving a frozen frame runs on the I/O workers, through a temporary
 file that replaces the target only once written. The frozen frame shows small under the
-output with its buttons (``frozen_view.py``); File > Open / Export and F come through
-``menu_actions.py``; the screen region is dragged out on the screen (``region_overlay.py``).
+output with its buttons (``frozen_view.py``); File > Open / Export, F and Ctrl+R come through
+``menu_actions.py``; the screen region is dragged out on the screen (``region_overlay.py``);
+``settings_reuse.py`` takes a gallery entry's settings back.
 """
 
 from __future__ import annotations
@@ -24,16 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from studio.core.errors import BadInput
 from studio.pipelines.live.jobs import LiveStreamRequest
 from studio.pipelines.live.session import LiveControls
 from studio.pipelines.prompt_filter import blocked_word
@@ -43,14 +40,18 @@ from studio.ui.widgets.image_view import ImageView
 from studio.ui.workspaces.live.frozen import FrozenFrame
 from studio.ui.workspaces.live.frozen_view import FrozenStrip
 from studio.ui.workspaces.live.menu_actions import LiveActions
+from studio.ui.workspaces.live.model_picker import how_to_get
+from studio.ui.workspaces.live.output_control import OutputControl
 from studio.ui.workspaces.live.panel import FrameReadout, LivePanel, heading
-from studio.ui.workspaces.live.source_picker import RegionDialog
-from studio.ui.workspaces.live.sources import CameraSource, CanvasSource, FrameSource, ScreenSource
+from studio.ui.workspaces.live.record_actions import LiveRecordActions
+from studio.ui.workspaces.live.settings_reuse import LiveSettingsReuse
+from studio.ui.workspaces.live.source_actions import LiveSources
+from studio.ui.workspaces.live.sources import FrameSource
 
 __all__ = ["LiveWorkspace"]
 
 
-class LiveWorkspace(LiveActions, QWidget):
+class LiveWorkspace(LiveActions, LiveSources, LiveRecordActions, LiveSettingsReuse, QWidget):
     """Source, model, prompt and controls on the left; the generated stream on the right."""
 
     send_to_canvas = Signal(object)  # a PIL image of the frozen frame
@@ -75,7 +76,8 @@ class LiveWorkspace(LiveActions, QWidget):
         self._source_version = -1
         self._prompt_refused = False
 
-        self.panel = LivePanel(store)
+        self.outputs = OutputControl(store, self)
+        self.panel = LivePanel(store, self.controls)
         self.output_view = ImageView("Press Start")
         self.frozen_view = FrozenStrip()
         output = QVBoxLayout()
@@ -88,6 +90,7 @@ class LiveWorkspace(LiveActions, QWidget):
 
         self._preview_timer = QTimer(self, interval=100, timeout=self._refresh_preview)
         self._preview_timer.start()
+        self._outputs_timer = QTimer(self, interval=250, timeout=self._watch_outputs)
 
         self.panel.prompt.textChanged.connect(self._prompt_changed)
         self.panel.strength.valueChanged.connect(self._strength_changed)
@@ -96,11 +99,20 @@ class LiveWorkspace(LiveActions, QWidget):
             lambda _i: self.controls.update(optimise=self.panel.speed.currentData())
         )
         self.panel.frame_size.currentIndexChanged.connect(self._size_changed)
-        self.panel.model.activated.connect(self._models_changed)
-        self.panel.vae.activated.connect(self._models_changed)
+        self.panel.model.activated.connect(lambda _i: self._models_changed())
+        self.panel.model_picker.get_requested.connect(self._get_model)
+        self.panel.more.refused.connect(self._show_error)
+        self.panel.vae.activated.connect(lambda _i: self._models_changed())
         self.panel.source_kind.activated.connect(self._source_chosen)
         self.panel.start_button.clicked.connect(lambda: self.toggle())
         self.panel.freeze_button.clicked.connect(lambda: self.freeze())
+        self.panel.record_button.clicked.connect(lambda: self.toggle_recording())
+        self.panel.camera_button.clicked.connect(lambda: self._camera_clicked())
+        record_key = QShortcut(QKeySequence("Ctrl+R"), self)
+        record_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        record_key.activated.connect(lambda: self.toggle_recording())
+        self.outputs.saved.connect(self._on_recording_saved)
+        self.outputs.failed.connect(self._on_recording_failed)
         self.frozen_view.save_button.clicked.connect(lambda: self.save_frozen_as())
         self.frozen_view.canvas_button.clicked.connect(lambda: self._send_to_canvas())
         freeze_key = QShortcut(QKeySequence(Qt.Key.Key_F), self)
@@ -112,116 +124,6 @@ class LiveWorkspace(LiveActions, QWidget):
         service.job_failed.connect(self._on_failed)
         service.job_cancelled.connect(self._on_ended)
         service.job_finished.connect(lambda job, _result: self._on_ended(job))
-
-    # -- sources ---------------------------------------------------------------------------
-    def set_canvas_source(self, provider: Callable[[], Any] | None) -> None:
-        """``provider()`` returns the Canvas image (RGB uint8 array, or None when empty)."""
-        self.canvas_provider = provider
-        self.panel.source_kind.set_canvas_available(provider is not None)
-
-    def use_canvas(self) -> None:
-        if self.canvas_provider is None:
-            self._show_error("The Canvas is not available as a source.")
-            return
-        self.set_source(CanvasSource(self.canvas_provider))
-
-    def use_camera(self, device: Any) -> None:
-        self.set_source(CameraSource(device))
-
-    def use_screen_region(self, region: QRect, screen: Any = None) -> None:
-        self.set_source(ScreenSource(region, screen))
-
-    def use_image(self, path: str) -> bool:
-        """Use the image file at ``path`` as the source; False (and a message) if unreadable."""
-        from studio.pipelines.live.frames import to_rgb_array
-
-        try:
-            self.set_source(FrameSource(to_rgb_array(path), name="Image file"))
-        except BadInput as exc:
-            self._show_error(exc.user_message)
-            return False
-        self.opened_file.emit(str(path))
-        return True
-
-    def set_source(self, source: FrameSource | None) -> None:
-        """Use ``source`` for img2img (``None``: txt2img); a running stream restarts on it."""
-        old, self.source = self.source, source
-        if old is not None:
-            old.failed.disconnect(self._source_failed)
-            old.stop()  # no deleteLater: a stopping stream may still read it on its thread
-        self._source_version = -1
-        self.panel.source_view.show_text("Waiting for the source..." if source else "No source")
-        if source is not None:
-            source.failed.connect(self._source_failed)
-            source.start()
-        self._refresh_preview()
-        self._select_current_source()
-        if self.running:  # the stream's source is fixed per job: restart on the new one
-            self.stop()
-            self.start()
-
-    def _source_chosen(self) -> None:
-        kind, device = self.panel.source_kind.current()
-        self.panel.error.clear()
-        if kind == "none":
-            self.set_source(None)
-        elif kind == "canvas":
-            self.use_canvas()
-        elif kind == "camera":
-            self.use_camera(device)
-        elif kind == "screen":
-            self.choose_screen_region()
-        elif kind == "file":
-            self.choose_image()
-        self._select_current_source()
-
-    def choose_screen_region(self) -> None:
-        """The region dialog: drag on a screen, or type the numbers (the last region again)."""
-        last = self.source if isinstance(self.source, ScreenSource) else None
-        # The screen under the page, found by position: the wrapper QWidget.screen() returns
-        # dies with this widget in PySide6, and the screen source outlives it.
-        here = QGuiApplication.screenAt(self.mapToGlobal(self.rect().center()))
-        dialog = RegionDialog(
-            screen=last.screen if last else here,
-            region=last.region if last else None,
-            parent=self,
-        )
-        try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                self.use_screen_region(dialog.region(), dialog.target_screen)
-        finally:
-            dialog.deleteLater()  # one dialog per use, not one more child per pick
-
-    def _select_current_source(self) -> None:
-        """Point the list at the source in use (a cancelled dialog keeps the old one)."""
-        kinds = {CanvasSource: "canvas", CameraSource: "camera", ScreenSource: "screen"}
-        source = self.source
-        kind = "none" if source is None else kinds.get(type(source), "file")
-        self.panel.source_kind.select(kind, getattr(source, "device", None))
-
-    def _source_failed(self, message: str) -> None:
-        self._show_error(message)
-        was_running = self.running
-        self.stop()
-        self.set_source(None)
-        self.panel.source_kind.refresh()
-        self.panel.source_view.show_text("Source stopped")
-        if was_running:
-            self.panel.status.setText("Stopped: the source stopped")
-
-    def _refresh_preview(self) -> None:
-        source = self.source
-        if source is None or source.error is not None or source.version == self._source_version:
-            if isinstance(source, CanvasSource) and source.empty:
-                self.panel.source_view.show_text("The Canvas is empty: open or paint an image")
-            return
-        self._source_version = source.version
-        try:
-            frame = source.latest()
-        except BadInput:
-            return
-        if frame is not None:
-            self.panel.source_view.show_image(frame)
 
     # -- controls --------------------------------------------------------------------------
     @property
@@ -256,8 +158,14 @@ class LiveWorkspace(LiveActions, QWidget):
         self.controls.update(width=side, height=side)
 
     def _models_changed(self) -> None:
-        model_id, vae_id = self.panel.model.currentData(), self.panel.vae.currentData()
-        missing = [m for m in (model_id, vae_id) if m and not self.store.is_installed(m)]
+        from studio.pipelines.live.models import live_model, vae_for
+
+        picker = self.panel.model_picker
+        picker.refresh()  # a model downloaded or deleted since the list was built
+        model_id, vae_id = picker.current_id(), self.panel.vae.currentData()
+        vae = vae_for(live_model(model_id), vae_id)
+        needed = [picker.missing()] + [vae] if vae else [picker.missing()]
+        missing = [m for m in needed if m and not self.store.is_installed(m)]
         if missing and self.running:
             # Keep the stream on the models it has rather than stopping it.
             name = self.store.catalogue.get(missing[0]).name
@@ -268,15 +176,31 @@ class LiveWorkspace(LiveActions, QWidget):
             settings = self.controls.get()
             self.panel.model.setCurrentIndex(max(0, self.panel.model.findData(settings.model_id)))
             self.panel.vae.setCurrentIndex(max(0, self.panel.vae.findData(settings.vae_id)))
+            picker.refresh()
             return
-        if missing:
-            name = self.store.catalogue.get(missing[0]).name
-            self._show_error(f"{name} is not installed yet: download it in Tools > Models.")
+        if missing and missing[0] != picker.missing():  # the note under the list says the rest
+            self._show_error(how_to_get(self.store.catalogue.get(missing[0])))
         else:
             self.panel.error.clear()
+        switched = model_id != self.controls.get().model_id
+        self.panel.more.set_model(model_id)
+        low, high = live_model(model_id).sizes
+        moved = self.panel.limit_sizes(low, high)  # updates the controls through the combo
+        name = self.store.catalogue.get(model_id).name
+        sized = f"{name} works best at {low}-{high} px: the size is now {moved} x {moved}."
         self.controls.update(model_id=model_id, vae_id=vae_id)
-        if self.running:
-            self.panel.status.setText("Switching model...")
+        if self.running and switched:
+            self.restart(f"Switching to {name}: loading it..." + (f" {sized}" if moved else ""))
+        elif moved:
+            self.panel.status.setText(sized)
+
+    def _get_model(self, model_id: str) -> None:
+        """Tools > Models on ``model_id`` (the window's dialog); the command otherwise."""
+        open_models = getattr(self.window(), "open_models", None)
+        if callable(open_models):
+            open_models(model_id)
+        else:
+            self._show_error(how_to_get(self.store.catalogue.get(model_id)))
 
     def _show_error(self, message: str) -> None:
         self.panel.error.setText(message)
@@ -300,6 +224,7 @@ class LiveWorkspace(LiveActions, QWidget):
             model_id=self.panel.model.currentData() or "sd-turbo",
             vae_id=self.panel.vae.currentData(),
             optimise=self.panel.speed.currentData(),
+            **self.panel.more.values(),
         )
         request = LiveStreamRequest(
             controls=self.controls,
@@ -315,18 +240,29 @@ class LiveWorkspace(LiveActions, QWidget):
         self.panel.status.setText("Starting...")
 
     def _remember_frame(self, frame: Any) -> None:  # device thread: one atomic assignment
+        self.outputs.on_frame(frame)  # the recording and the virtual camera, when on
         if frame.skipped:
             self.skipped_frames += 1
         else:
             self.last_frame = frame
 
     def stop(self) -> None:
-        """Cancel the stream (it ends at its next frame); safe when not running."""
+        """Cancel the stream (it ends at its next frame) and finish a recording; safe when
+        not running."""
         if self.job_id is not None:
             self.service.cancel(self.job_id)
         self._stopped()
 
+    def restart(self, status: str) -> None:
+        """A new stream on the current source and model; a recording goes on through it."""
+        if self.job_id is not None:
+            self.service.cancel(self.job_id)
+            self.job_id = None
+        self.start()
+        self.panel.status.setText(status)
+
     def _stopped(self) -> None:
+        self.stop_recording()  # the file so far is finished and kept
         self.job_id = None
         self.panel.start_button.setText("Start")
         set_icon(self.panel.start_button, "mdi6.play")
@@ -344,6 +280,7 @@ class LiveWorkspace(LiveActions, QWidget):
         super().hideEvent(event)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
+        self.panel.model_picker.refresh()  # models may have come or gone meanwhile
         if self.source is not None and self.source.error is None:
             self.source.start()
         super().showEvent(event)
