@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,17 @@ def wait_status(cluster: Any, job_id: str, *statuses: str, timeout: float = 300.
         s = summary(cluster, job_id)
         return s if s["status"] in statuses else None
 
-    return wait_for(reached, timeout, f"job {job_id} to be {'/'.join(statuses)}")  # type: ignore[no-any-return]
+    try:
+        return wait_for(reached, timeout, f"job {job_id} to be {'/'.join(statuses)}")  # type: ignore[no-any-return]
+    except TimeoutError as exc:  # say where the job stood: a slow run or a lost job
+        try:
+            last = summary(cluster, job_id)
+        except Exception as gone:  # noqa: BLE001 - the gateway itself may be the problem
+            last = {"summary failed": repr(gone)}
+        cards = {}
+        with contextlib.suppress(Exception):
+            cards = {name: cluster.card(name) for name in cluster.workers}
+        raise TimeoutError(f"{exc}; last seen {last}; workers {cards}") from None
 
 
 def pack_request(selfie: Path, folder: Path, count: int, seed: int = 5) -> Any:

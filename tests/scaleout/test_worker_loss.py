@@ -40,7 +40,7 @@ def test_kill_9_mid_job_completes_on_the_other_worker(workers_up, selfie, tmp_pa
     os.kill(cluster.workers[victim].pid, signal.SIGKILL)
     cluster.workers[victim].wait(30)
 
-    done = wait_status(cluster, job, "done", "failed", "cancelled", timeout=600)
+    done = wait_status(cluster, job, "done", "failed", "cancelled", timeout=900)
     follower.join(60)
     assert not follower.is_alive()
     assert done["status"] == "done", done["error"]
