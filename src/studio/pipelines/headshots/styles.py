@@ -3,9 +3,9 @@
 A style pack: ``id``, ``name``, ``prompt`` (a template; ``{custom}`` is replaced by the user's
 extra text), ``negative_prompt``, ``defaults`` (guidance, steps, refine_steps,
 refine_strength, id_strength, control_strength, pose, pose_strength) and an optional
-``thumbnail``: an image path relative to the styles folder (``thumbs/<id>.png``, illustrations drawn by
-``scripts/make_style_thumbnails.py``); ``StylePack.thumbnail`` is None when it is unset or the
-file is missing.
+``thumbnail``: an image path relative to the styles folder (``thumbs/<id>.png``,
+illustrations drawn by ``scripts/make_style_thumbnails.py``); ``StylePack.thumbnail`` is None
+when it is unset or the file is missing.
 
 A style may name a LoRA the user imported (``studio models import``) and its weight:
 ``"lora": {"model": "user-ink-style", "weight": 0.8}`` (weight -4 to 4, default 1).
