@@ -29,7 +29,8 @@ def check_style_lora(store: ModelStore, model_id: str, style_name: str) -> None:
     entry = store.catalogue.get(model_id)
     if entry.task != "lora":
         raise BadInput(
-            f"The style '{style_name}' names '{entry.name}' as its LoRA, but it is a {entry.task}."
+            f"The style '{style_name}' names '{entry.name}' as its LoRA, but that model is "
+            "not a LoRA."
         )
     architecture = entry.extra.get("architecture", "SDXL")
     if architecture not in ("SDXL", "unknown"):
