@@ -179,7 +179,8 @@ def draw_pose(points: PosePoints) -> Any:
             360,
             1,
         )
-        cv2.fillConvexPoly(canvas, poly, tuple(int(c * 0.6) for c in colour))
+        dim = [int(c * 0.6) for c in colour]
+        cv2.fillConvexPoly(canvas, np.asarray(poly, dtype=np.int32), dim)
     for i, (x, y) in enumerate(body):
         if not np.isnan(x):
             cv2.circle(canvas, (int(x), int(y)), stick, COLORS[i], -1)
