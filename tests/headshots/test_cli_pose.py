@@ -75,3 +75,21 @@ def test_a_posed_portrait_pack_from_the_cli(
     assert (settings["width"], settings["height"], settings["aspect"]) == (128, 160, "4:5")
     assert settings["pose_kind"] == "photo" and settings["pose_name"] == "selfie.jpg"
     assert settings["pose_strength"] == 0.9 and manifest["models"]["pose"] == pose.MODEL_ID
+
+
+def test_list_styles_shows_your_styles_and_names_a_broken_file(capsys):
+    import json as _json
+
+    from studio.pipelines.headshots.styles import user_styles_dir
+
+    folder = user_styles_dir()
+    folder.mkdir(parents=True)
+    style = {"id": "inked", "name": "Inked", "prompt": "ink portrait, {custom}"}
+    style["lora"] = {"model": "user-ink", "weight": 0.8}
+    (folder / "inked.json").write_text(_json.dumps(style), encoding="utf-8")
+    args = _parse(["headshots", "--list-styles"])
+    assert args.func(args) == 0
+    assert "inked              Inked  (LoRA user-ink at 0.8)" in capsys.readouterr().out
+    (folder / "bad.json").write_text("{", encoding="utf-8")
+    assert args.func(args) == 2
+    assert "error: The style file 'bad.json' is not a valid style pack." in capsys.readouterr().err

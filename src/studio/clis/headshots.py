@@ -105,8 +105,14 @@ def register(subparsers: Any) -> None:
 def _list_styles() -> int:
     from studio.pipelines.headshots.styles import list_styles
 
-    for style in list_styles():
-        print(f"{style.id:<18} {style.name}")
+    try:
+        found = list_styles()
+    except StudioError as exc:  # a style file of yours that is not valid: named
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
+    for style in found:
+        lora = f"  (LoRA {style.lora} at {style.lora_weight:g})" if style.lora else ""
+        print(f"{style.id:<18} {style.name}{lora}")
     return 0
 
 
