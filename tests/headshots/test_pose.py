@@ -123,3 +123,18 @@ def test_photo_pose_settings_from_the_face_analysis(hs_context, selfie_file, tmp
     broken.write_bytes(b"not a jpeg")
     with pytest.raises(BadInput, match="pose photo broken.jpg could not be read"):
         pose.pose_settings(broken, analysis)
+
+
+def test_the_pose_net_is_streamed_when_the_plan_has_no_room_for_it():
+    from studio.pipelines.headshots.pose_control import room_for_pose_net
+    from studio.pipelines.memory_plan import MemoryPlan
+
+    # 9.8 GiB of headshot models + 2.3 GiB pose net + a batch of 4's work fits 20 GiB ...
+    assert room_for_pose_net(MemoryPlan("headshots.pack", "resident", 20.0, "24 GB card"))
+    # ... but not the 10 GiB of a 12 GB card, even with the text encoders on demand
+    lean = MemoryPlan("headshots.pack", "encoders_on_demand", 10.0, "12 GB card")
+    assert not room_for_pose_net(lean)
+    # one image at a time leaves room for it
+    assert room_for_pose_net(
+        MemoryPlan("headshots.pack", "encoders_on_demand", 12.0, "x", batch_cap=1)
+    )
