@@ -4,6 +4,10 @@ Runs the same ``headshots.pack`` pipeline as the wizard. The pack itself (drafts
 scores, refined images) is kept in ``DIR/pack`` -- running the command again with the same
 ``-o`` resumes an interrupted pack -- and the refined images plus every unflagged draft are
 exported to ``DIR`` as JPEG (or WebP) with embedded metadata and JSON sidecars.
+
+``--pose three-quarter-left`` (a preset, see ``--list-poses`` or ``--pose list``) or
+``--pose photo.jpg`` (the pose of the face in a photo) adds the OpenPose ControlNet;
+``--aspect 4:5`` / ``2:3`` makes portrait formats.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from studio import cli_options as opt
 from studio.core.errors import BadInput, StudioError
+from studio.pipelines.headshots.frames import ASPECTS
 from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
 MAX_COUNT = 1000
@@ -63,6 +68,26 @@ def register(subparsers: Any) -> None:
         help="restore the refined faces (0 off, the default; 0.5 suits most packs)",
     )
     p.add_argument(
+        "--aspect",
+        choices=ASPECTS,
+        default="1:1",
+        help="image format: square or portrait (default 1:1)",
+    )
+    p.add_argument(
+        "--pose",
+        default="",
+        metavar="PRESET|PHOTO",
+        help="pose the portraits: a preset (--pose list shows them) or a photo whose head "
+        "pose to copy; needs the OpenPose ControlNet model (default: no pose)",
+    )
+    p.add_argument(
+        "--pose-strength",
+        type=opt.bounded_float(0, 2),
+        default=None,
+        metavar="SCALE",
+        help="how strongly the pose is followed (default 0.6)",
+    )
+    p.add_argument(
         "--batch",
         type=opt.bounded_int(1, MAX_BATCH),
         default=4,
@@ -71,6 +96,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=opt.seed, default=0)
     p.add_argument("--format", choices=("jpeg", "webp"), default="jpeg")
     p.add_argument("--list-styles", action="store_true", help="print the style packs and exit")
+    p.add_argument("--list-poses", action="store_true", help="print the pose presets and exit")
     p.add_argument("-q", "--quiet", action="store_true")
     add_server_arguments(p)
     p.set_defaults(func=main)
@@ -79,9 +105,38 @@ def register(subparsers: Any) -> None:
 def _list_styles() -> int:
     from studio.pipelines.headshots.styles import list_styles
 
-    for style in list_styles():
-        print(f"{style.id:<18} {style.name}")
+    try:
+        found = list_styles()
+    except StudioError as exc:  # a style file of yours that is not valid: named
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
+    for style in found:
+        lora = f"  (LoRA {style.lora} at {style.lora_weight:g})" if style.lora else ""
+        print(f"{style.id:<18} {style.name}{lora}")
     return 0
+
+
+def _list_poses() -> int:
+    from studio.pipelines.headshots.pose import POSE_PRESETS
+
+    for key, label in POSE_PRESETS.items():
+        print(f"{key:<22} {label}")
+    print(f"{'PHOTO':<22} the head pose in a photo (a path)")
+    return 0
+
+
+def pose_option(text: str) -> str | Path:
+    """``--pose``: "" (none), a preset key, or an existing photo (a Path: only a path given
+    as a path is ever read as a photo)."""
+    from studio.pipelines.headshots.pose import POSE_PRESETS
+
+    if not text or text in POSE_PRESETS:
+        return text
+    path = Path(text)
+    if not path.is_file():
+        known = ", ".join(POSE_PRESETS)
+        raise BadInput(f"--pose: '{text}' is neither a pose preset ({known}) nor a photo.")
+    return path
 
 
 def _check_selfie_files(selfies: list[Path]) -> None:
@@ -110,6 +165,8 @@ def _check_selfie_faces(selfies: list[Path], ctx: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     if args.list_styles:
         return _list_styles()
+    if args.list_poses or args.pose == "list":
+        return _list_poses()
     if not args.selfie or not args.output:
         print("error: --selfie and -o/--output are required", file=sys.stderr)
         return 2
@@ -119,6 +176,8 @@ def main(args: argparse.Namespace) -> int:
 
         if len(args.selfie) > 3:
             raise BadInput(f"--selfie: use 1 to 3 selfies (got {len(args.selfie)}).")
+        pose = pose_option(args.pose)
+        overrides = {} if args.pose_strength is None else {"pose_strength": args.pose_strength}
         out = opt.check_output_option(
             "-o/--output", args.output, inputs=tuple(args.selfie), folder=True
         )
@@ -131,6 +190,9 @@ def main(args: argparse.Namespace) -> int:
             refine_top_k=args.top_k,
             upscale=not args.no_upscale,
             face_detail=args.face_detail,
+            aspect=args.aspect,
+            pose=pose,
+            overrides=overrides,
             batch_size=args.batch,
             seed=args.seed,
             folder=out / "pack",

@@ -45,6 +45,7 @@ SDXL_UNET = 4.78  # 2.57 B parameters
 SDXL_TEXT_ENCODERS = 1.53  # CLIP ViT-L 123 M + OpenCLIP bigG 695 M
 SDXL_VAE_FP32 = 0.31  # 84 M; SDXL's VAE decodes in fp32 (force_upcast)
 IDENTITYNET = 2.33  # InstantID's ControlNet, 1.25 B
+POSE_CONTROLNET = 2.33  # xinsir's OpenPose ControlNet for SDXL, the same architecture
 INSTANTID_ADAPTER = 0.78  # Resampler + face cross-attention (to_k_ip/to_v_ip) weights
 SAM_VIT_H_FP32 = 2.37  # 636 M, kept in fp32 (autocast computes in fp16)
 SAM_VIT_B_FP32 = 0.35  # 91 M
@@ -95,6 +96,8 @@ NEEDS: dict[str, JobNeeds] = {
         encoders=("text_encoders",),
         streamed=("identitynet",),
         streamed_label="IdentityNet",
+        # A pack with a pose adds POSE_CONTROLNET beside IdentityNet: not in the table (most
+        # packs have none); pose_control.place streams it when the plan has no room for it.
         # Measured (H200, 8 and 12 GiB caps): 10.8 GiB peak for batches of 4 with 8.2 GiB
         # held; batches of 3 with 5.9 GiB held ran out of an 8 GiB cap.
         work=0.5,

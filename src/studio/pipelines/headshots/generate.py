@@ -211,11 +211,17 @@ def sample(
     start: Any = None,
     strength: float = 1.0,
     on_step: Callable[[int, int], None] | None = None,
+    pose_net: Any = None,
+    pose_cond: Any = None,
+    pose_scale: float = 0.0,
 ) -> Any:
     """Denoise a batch; ``start`` latents + ``strength`` < 1 make it a refine (img2img) pass.
 
     ``tokens`` are the face tokens from :func:`instantid.face_tokens` (negatives first when
-    guided); ``kps`` is the (B, 3, H, W) keypoint condition. ``ctx.check()`` runs every step.
+    guided); ``kps`` is the (B, 3, H, W) keypoint condition. With ``pose_net`` (an OpenPose
+    ControlNet) and its (B, 3, H, W) ``pose_cond``, its residuals at ``pose_scale`` are added
+    to IdentityNet's (the pose net reads the prompt, IdentityNet the face tokens).
+    ``ctx.check()`` runs every step.
     """
     import torch
 
@@ -243,6 +249,9 @@ def sample(
         ).repeat(text_embeds.shape[0], 1),
     }
     cond = torch.cat([kps, kps]) if guided else kps
+    use_pose = pose_net is not None and pose_cond is not None and pose_scale > 0
+    if use_pose:
+        pose_cond = torch.cat([pose_cond, pose_cond]) if guided else pose_cond
     unet_context = torch.cat([text_embeds, face], dim=1)
     instantid.set_identity_scale(pipe.unet, id_scale)
     for i, t in enumerate(timesteps):
@@ -259,6 +268,18 @@ def sample(
                 added_cond_kwargs=added,
                 return_dict=False,
             )
+            if use_pose:
+                pose_down, pose_mid = pose_net(
+                    model_in,
+                    t,
+                    encoder_hidden_states=text_embeds,
+                    controlnet_cond=pose_cond,
+                    conditioning_scale=pose_scale,
+                    added_cond_kwargs=added,
+                    return_dict=False,
+                )
+                down = [a + b for a, b in zip(down, pose_down, strict=True)]
+                mid = mid + pose_mid
             pred = pipe.unet(
                 model_in,
                 t,

@@ -95,10 +95,9 @@ def keypoint_image(
 ) -> Any:
     """The IdentityNet condition for image ``index``: the selfie's keypoints in headshot
     framing, varied a little per image (seeded) when ``pose`` is on."""
-    jitter = None
-    if pose:
-        rng = np.random.default_rng(seed * 100_003 + index)
-        jitter = rng.uniform([-0.04, -0.03, -0.08], [0.04, 0.03, 0.08])
+    from studio.pipelines.headshots.pose import image_jitter
+
+    jitter = image_jitter(seed, index, pose)
     frame = (size, size) if isinstance(size, int) else size  # (width, height)
     kps = instantid.place_keypoints(identity.kps, identity.bbox, frame, jitter=jitter)
     return instantid.draw_keypoints(frame, kps)

@@ -35,6 +35,7 @@ from studio.core.errors import BadInput
 from studio.pipelines import faces
 from studio.pipelines.context import RunContext
 from studio.pipelines.headshots import generate, instantid, overlap, packs, quality, styles
+from studio.pipelines.headshots import pose_control as posing
 from studio.pipelines.headshots.finishing import (  # noqa: F401 (re-exported)
     FACE_DETAIL_ID,
     SCORE_SIDE,
@@ -55,9 +56,10 @@ from studio.pipelines.headshots.identity import (  # noqa: F401 (re-exported)
     face_analysis,
     identity_dict,
     identity_from_pack,
-    keypoint_image,
     scorer,
 )
+from studio.pipelines.headshots.pose import check_pose
+from studio.pipelines.headshots.style_lora import use_settings_lora
 from studio.pipelines.memory_plan import plan_for
 
 MAX_SELFIES = 3
@@ -83,6 +85,8 @@ class PackRequest:
     # download and InstantID faces are usually clean; 0.5 is a good "on" value).
     face_detail: float = 0.0
     face_fix: str = ""  # "inpaint": repaint each face with a few LCM steps first (finishing)
+    # "": the selfie's keypoints; a pose.POSE_PRESETS key; or a photo (Path, bytes, array)
+    pose: Any = ""
     batch_size: int = 4
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)  # guidance, steps, id_strength...
@@ -134,6 +138,7 @@ def check_request(request: PackRequest) -> None:
     fd = request.face_detail
     if isinstance(fd, bool) or not isinstance(fd, (int, float)) or not 0 <= fd <= 1:
         raise BadInput(f"The face detail strength must be 0 to 1 (got {fd!r}).")
+    check_pose(request.pose)
 
 
 class Session:
@@ -166,23 +171,17 @@ class Session:
             ctx, request.base_model, request.instantid_model
         )
         guided = float(self.settings["guidance"]) > 1.0
+        use_settings_lora(self.models.pipe, ctx.store, self.settings)  # before the prompt
         self.text = text or generate.encode_text(
             self.models, pack.prompt, pack.negative_prompt, guided
+        )
+        self.pose, self.pose_net = posing.session_pose(
+            ctx, self.settings, self.plan, self.models.device
         )
         self.tokens = instantid.face_tokens(self.models.resampler, identity.embedding, 1, guided)
         self.scorer = face_scorer or scorer(ctx)
         self.thumbs: dict[int, np.ndarray] = {}
         self.lock = threading.Lock()  # the manifest, written from the CPU-tail threads
-
-    def kps(self, indices: list[int]) -> Any:
-        size = frame_of(self.settings)
-        images = [
-            keypoint_image(
-                self.identity, i, self.settings["seed"], size, bool(self.settings["pose"])
-            )
-            for i in indices
-        ]
-        return generate.kps_tensor(images, self.models.device, self.models.dtype)
 
     def sample(self, indices: list[int], seeds: list[int], **kw: Any) -> Any:
         s = self.settings
@@ -191,12 +190,12 @@ class Session:
             self.ctx,
             text=self.text,
             tokens=self.tokens,
-            kps=self.kps(indices),
             seeds=seeds,
             size=frame_of(s),
             guidance=float(s["guidance"]),
             control_scale=float(s["control_strength"]),
             id_scale=float(s["id_strength"]),
+            **posing.sample_inputs(self, indices),
             **kw,
         )
 
@@ -246,6 +245,7 @@ def _open_pack(
     style: styles.StylePack,
     identity: Identity,
     checks: list[quality.SelfieCheck],
+    extra: dict[str, Any],
 ) -> packs.Pack:
     folder = pack_folder(request)
     if (folder / packs.MANIFEST).is_file():
@@ -281,6 +281,7 @@ def _open_pack(
         upscale=request.upscale,
         face_detail=float(request.face_detail),
         face_fix=request.face_fix,
+        **extra["settings"],
     )
     selfies = []
     for i, check in enumerate(checks):
@@ -304,6 +305,7 @@ def _open_pack(
         models["upscale"] = UPSCALER_ID
     if request.face_detail:
         models["face_detail"] = FACE_DETAIL_ID
+    models.update(extra["models"])
     custom = request.custom_prompt if style.id != "custom" else ""
     pack = packs.Pack(
         folder=folder,
@@ -372,11 +374,12 @@ def run(request: PackRequest, ctx: RunContext) -> PackResult:
     if request.face_detail and request.refine_top_k:
         needed.append(FACE_DETAIL_ID)
     needed += face_fix_models(request)
+    needed += posing.extra_models(request.pose, style, ctx.store)  # pose net, style LoRA
     ctx.store.require_all(*needed)  # fail before any work, naming every missing model
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     identity, checks = analyse_selfies(request, ctx)
-    pack = _open_pack(request, style, identity, checks)
+    pack = _open_pack(request, style, identity, checks, posing.pack_extras(ctx, request, style))
     timings["selfies"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     session = Session(request, ctx, pack, identity_from_pack(pack), style)
