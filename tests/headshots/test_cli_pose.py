@@ -93,3 +93,26 @@ def test_list_styles_shows_your_styles_and_names_a_broken_file(capsys):
     (folder / "bad.json").write_text("{", encoding="utf-8")
     assert args.func(args) == 2
     assert "error: The style file 'bad.json' is not a valid style pack." in capsys.readouterr().err
+
+
+def test_face_fix_from_the_cli_names_the_inpainting_models_it_needs(
+    tmp_path, selfie_file, capsys, monkeypatch
+):
+    """``--face-fix inpaint`` reaches the pack: in an empty store it names fill's models."""
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
+    args = _parse(
+        [
+            "headshots",
+            "--selfie",
+            str(selfie_file),
+            "-o",
+            str(tmp_path / "o"),
+            "--face-fix",
+            "inpaint",
+        ]
+    )
+    assert args.face_fix == "inpaint"
+    assert args.func(args) != 0
+    err = capsys.readouterr().err
+    assert "lcm-lora-sdxl" in err.lower() or "lcm-lora" in err.lower(), err
+    assert "Traceback" not in err

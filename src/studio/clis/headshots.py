@@ -68,6 +68,13 @@ def register(subparsers: Any) -> None:
         help="restore the refined faces (0 off, the default; 0.5 suits most packs)",
     )
     p.add_argument(
+        "--face-fix",
+        choices=("inpaint",),
+        default="",
+        help="repaint the refined faces with a few LCM inpainting steps before face detail "
+        "(needs sdxl-inpaint and lcm-lora-sdxl)",
+    )
+    p.add_argument(
         "--aspect",
         choices=ASPECTS,
         default="1:1",
@@ -190,6 +197,7 @@ def main(args: argparse.Namespace) -> int:
             refine_top_k=args.top_k,
             upscale=not args.no_upscale,
             face_detail=args.face_detail,
+            face_fix=args.face_fix,
             aspect=args.aspect,
             pose=pose,
             overrides=overrides,
