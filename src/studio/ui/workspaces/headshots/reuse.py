@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import StudioError
 from studio.pipelines.headshots.frames import ASPECTS
+from studio.ui.workspaces.headshots.pose_picker import POSE_PRESETS
 from studio.ui.workspaces.headshots.style_options import MAX_SEED
 
 if TYPE_CHECKING:
@@ -89,6 +90,13 @@ def read_choices(step: StyleStep, settings: dict[str, Any]) -> dict[str, Any] | 
         if not number or not 0 <= value <= 1:
             return None
         choices["face_detail"] = float(value)
+    kind = flat.get("pose_kind")
+    if isinstance(kind, str) and kind != "photo":  # a photo is not kept with the pack
+        if kind and kind not in POSE_PRESETS:
+            return None
+        choices["pose"] = kind
+    if flat.get("face_fix") in ("", "inpaint"):
+        choices["face_fix"] = flat["face_fix"]
     return choices or None
 
 
@@ -114,6 +122,10 @@ def apply_settings(step: StyleStep, settings: dict[str, Any]) -> bool:
         step.upscale.setChecked(choices["upscale"])
     if "face_detail" in choices:
         step.face_detail.set_strength(choices["face_detail"])
+    if "pose" in choices:
+        step.pose.set_pose(choices["pose"])
+    if "face_fix" in choices:
+        step.pose.face_fix.setChecked(choices["face_fix"] == "inpaint")
     if "seed" in choices:
         step.more.set_seed(choices["seed"])
         step.more.show_panel(True)

@@ -28,6 +28,7 @@ from studio.models.catalogue import workspace_licence
 from studio.pipelines.headshots.styles import StylePack, list_styles
 from studio.ui.widgets.images import screen_dpr
 from studio.ui.widgets.theme import set_tone
+from studio.ui.workspaces.headshots.pose_picker import PosePicker
 from studio.ui.workspaces.headshots.style_options import FaceDetail, FormatPicker, MoreOptions
 from studio.ui.workspaces.headshots.tiles import placeholder_tile
 
@@ -77,6 +78,7 @@ class StyleStep(QWidget):
         self.count = QSpinBox(minimum=1, maximum=200, value=40)
         self.format = FormatPicker()
         self.face_detail = FaceDetail(store)
+        self.pose = PosePicker(store)
         self.more = MoreOptions()  # folded: the page fits a 1366x768 window
         # not "size": that would hide QWidget.size()
         self.image_size, self.top_k = self.more.image_size, self.more.top_k
@@ -97,6 +99,7 @@ class StyleStep(QWidget):
         form.addRow("&Images", count_row)
         form.labelForField(count_row).setBuddy(self.count)
         form.addRow("", self.face_detail)
+        form.addRow(QLabel("Pose"), self.pose)  # no buddy: no Alt letter is left in "Pose"
         form.addRow("", self.more)
         self.licences = QLabel(self._licence_text())
         self.licences.setWordWrap(True)
@@ -117,6 +120,8 @@ class StyleStep(QWidget):
             refine_top_k=self.top_k.value(),
             upscale=self.upscale.isChecked(),
             face_detail=self.face_detail.strength(),
+            face_fix=self.pose.face_fix_method(),
+            pose=self.pose.pose(),
             seed=self.more.seed_or(seed),
         )
 
@@ -129,6 +134,7 @@ class StyleStep(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         self.face_detail.refresh()  # a model downloaded since the step was last shown
+        self.pose.refresh()
         for item, style_id, thumbnail in self._unpainted:
             item.setIcon(_style_icon(style_id, thumbnail))
         self._unpainted.clear()
