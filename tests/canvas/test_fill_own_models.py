@@ -8,42 +8,14 @@ import numpy as np
 import pytest
 
 from studio.core.errors import BadInput
-from studio.models.imports import LORA_FILE, import_model
 from studio.pipelines.canvas.fill import FillRequest, run
-from tests.fixtures.install import install_copy
-from tests.models.test_imports_checkpoint import _widen_second_text_encoder, write_ldm_checkpoint
-
-
-@pytest.fixture(scope="module")
-def own_files(tmp_path_factory):
-    """The tiny SDXL inpainting model (its second text encoder wider, so that diffusers tells
-    the two apart in a single file), its LCM-LoRA, and the files a user would import: a base
-    (4-channel) checkpoint and a style LoRA."""
-    import shutil
-
-    from tests.fixtures.diffusion import build_tiny_lcm_lora_sdxl, build_tiny_sdxl
-
-    root = tmp_path_factory.mktemp("own_models")
-    build_tiny_sdxl(root / "sdxl-inpaint", inpaint=True)
-    _widen_second_text_encoder(root / "sdxl-inpaint")
-    build_tiny_lcm_lora_sdxl(root / "lcm-lora-sdxl", root / "sdxl-inpaint")
-    build_tiny_sdxl(root / "base", inpaint=False)
-    _widen_second_text_encoder(root / "base")
-    write_ldm_checkpoint(root / "base", root / "my-finetune.safetensors")
-    build_tiny_lcm_lora_sdxl(root / "style", root / "sdxl-inpaint", rank=2)
-    shutil.copyfile(root / "style" / LORA_FILE, root / "my-style.safetensors")
-    return root
+from tests.canvas.own_model_files import build_own_files, install_own
 
 
 @pytest.fixture
-def own(store, own_files):
-    """Installs SDXL inpainting + LCM-LoRA; imports the checkpoint and the LoRA. Their ids."""
-    for model_id in ("sdxl-inpaint", "lcm-lora-sdxl"):
-        install_copy(store, model_id, own_files / model_id)
-    checkpoint = import_model(store, own_files / "my-finetune.safetensors")
-    lora = import_model(store, own_files / "my-style.safetensors")
-    assert (checkpoint.task, lora.task) == ("checkpoint", "lora")
-    return checkpoint.id, lora.id
+def own(store, tmp_path_factory):
+    """The ids of your checkpoint and LoRA, imported into the test's store."""
+    return install_own(store, build_own_files(tmp_path_factory))
 
 
 def _mask(photo):
