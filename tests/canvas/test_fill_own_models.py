@@ -145,6 +145,11 @@ def test_cli_fill_with_model_and_lora_weight(own, photo, tmp_path, store, monkey
     assert (text["model"], text["lora"], text["lora_weight"]) == (checkpoint, lora, "0.5")
     assert studio("fill", *common, "--model", lora, "-o", str(tmp_path / "bad.png")) == 2
     assert "is a LoRA" in capsys.readouterr().err
+    bad = str(tmp_path / "bad.png")
+    assert studio("expand", str(tmp_path / "photo.png"), "--right", "8", "--model", lora, "-o", bad)
+    assert "is a LoRA" in capsys.readouterr().err  # refused before LaMa loads
+    assert studio("fill", *common, "--lora", f"{lora}:9", "-o", bad) == 2
+    assert "between -4 and 4" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: a weight that is no number
         studio("fill", *common, "--lora", f"{lora}:heavy", "-o", str(tmp_path / "bad.png"))
     assert "weight" in capsys.readouterr().err

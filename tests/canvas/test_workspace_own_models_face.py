@@ -143,7 +143,7 @@ def test_face_detail_from_the_panel_and_the_tool_bar(
     row.strength.setValue(0.8)
     click(qtbot, p.face_button)
     assert ws.controller.action_job is not None and ws.busy.cancel_button.isVisible()
-    assert not p.face_button.isEnabled()
+    assert not p.face_button.isEnabled() and not ws.toolbar.face_action.isEnabled()
     wait_job(qtbot, ws)
     edit = ws.doc.edits()[-1]
     assert edit.op == "Face detail", p.status.text()

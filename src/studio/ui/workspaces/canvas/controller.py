@@ -258,6 +258,7 @@ class CanvasController(GrowAndWords, FaceDetailTool, QObject):
         self.action_job = job
         focus = QApplication.focusWidget()
         self.panel.set_busy(True)
+        self.state_changed.emit()  # the tool bar's job actions too
         if focus is not None and not focus.isEnabled():
             # The clicked button is disabled now: Qt would hand the focus to the next field
             # (the prompt), where B types a letter. The image is what the user looks at.

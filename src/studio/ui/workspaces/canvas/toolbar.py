@@ -128,14 +128,16 @@ class CanvasToolBar(QToolBar):
         if not self.tool_actions[key].isChecked():
             self.tool_actions[key].setChecked(True)
 
-    def refresh(self, *, has_image: bool, can_undo: bool, can_redo: bool) -> None:
-        """Enable what makes sense now (no image: only Open)."""
+    def refresh(
+        self, *, has_image: bool, can_undo: bool, can_redo: bool, idle: bool = True
+    ) -> None:
+        """Enable what makes sense now (no image: only Open; a job running: no new job)."""
         self.undo_action.setEnabled(can_undo)
         self.redo_action.setEnabled(can_redo)
+        for action in (self.expand_action, self.face_action):
+            action.setEnabled(has_image and idle)
         for action in (
             self.export_action,
-            self.expand_action,
-            self.face_action,
             self.fit_action,
             self.actual_action,
         ):

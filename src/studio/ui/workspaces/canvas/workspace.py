@@ -366,7 +366,10 @@ class CanvasWorkspace(CanvasMenuActions, CanvasRecall, ExpandDialogHost, CanvasE
             cutout=self.controller.current_cutout() is not None,
         )
         self.toolbar.refresh(
-            has_image=doc.has_image, can_undo=doc.stack.canUndo(), can_redo=doc.stack.canRedo()
+            has_image=doc.has_image,
+            can_undo=doc.stack.canUndo(),
+            can_redo=doc.stack.canRedo(),
+            idle=self.controller.action_job is None,
         )
         self.actions_changed.emit()
 
