@@ -230,3 +230,41 @@ def test_apply_settings_takes_fill_settings_and_refuses_others(workspace, qtbot)
     assert not ws.apply_settings({"workspace": "headshots", "prompt": "x", "seed": 1})
     assert not ws.apply_settings({"source": "a.png", "edits": [{"op": "Remove"}]})
     assert p.prompt.text() == "a boat"
+
+
+def test_a_dropped_canvas_export_sets_fill_again(qtbot, store, tmp_path):
+    """The whole path in the real window: an image the Canvas exported (its edit list in the
+    file) dropped on the window, "use these settings" clicked: Fill's fields take them."""
+    from PIL import Image
+
+    from studio.core.export import export_image
+    from studio.core.settings import Settings
+    from studio.services.inference import InferenceService
+    from studio.ui.shell.main_window import MainWindow
+    from tests.ui.shell.harness import close_and_wait
+    from tests.ui.shell.test_gallery import _drop
+
+    gpu = InferenceService(store, device="cpu")
+    downloads = InferenceService(store, device="none", runners={}, name="downloads")
+    win = MainWindow(Settings(welcomed=True), store, gpu, downloads)
+    gpu.start()
+    downloads.start()
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        settings = {
+            "source": "beach.png",
+            "size": [32, 24],
+            "edits": [{"op": "Fill", "prompt": "a sailing boat", "seed": 31, "steps": 9}],
+        }
+        exported = export_image(Image.new("RGB", (32, 24)), tmp_path / "boat.png", settings)
+        assert _drop(win, exported)
+        qtbot.waitUntil(lambda: win.drops.box is not None, timeout=10000)
+        with qtbot.waitSignal(win.settings_reused):
+            qtbot.mouseClick(win.drops.reuse_button, LEFT)
+        canvas = win.workspaces["canvas"]
+        assert win.current_workspace() is canvas
+        p = canvas.panel
+        assert (p.prompt.text(), p.seed.value(), p.steps.value()) == ("a sailing boat", 31, 9)
+    finally:
+        close_and_wait(qtbot, win)

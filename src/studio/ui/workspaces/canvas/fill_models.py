@@ -37,12 +37,8 @@ class FillModels(QWidget):
         self.store: Any = None
         self.model = _FreshCombo(self.refill)
         self.model.setObjectName("fillModel")
-        self.model.setToolTip(
-            "Model: what Fill and Expand paint with; yours are marked 'provided by you'"
-        )
         self.lora = _FreshCombo(self.refill)
         self.lora.setObjectName("fillLora")
-        self.lora.setToolTip("LoRA: one you imported (Models dialog), added to the model")
         self.weight = QDoubleSpinBox(minimum=-4.0, maximum=4.0, singleStep=0.1, value=1.0)
         self.weight.setObjectName("fillLoraWeight")
         self.weight.setToolTip(
@@ -62,6 +58,7 @@ class FillModels(QWidget):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
         self.lora.currentIndexChanged.connect(lambda _i: self._lora_changed())
+        self.model.currentIndexChanged.connect(lambda _i: self._name_choices())
         self.refill()
 
     def set_store(self, store: Any) -> None:
@@ -88,6 +85,17 @@ class FillModels(QWidget):
 
     def _lora_changed(self) -> None:
         self.weight.setEnabled(bool(self.lora.currentData()))
+        self._name_choices()
+
+    def _name_choices(self) -> None:
+        """The tool tips name the whole choice: a narrow panel cuts long names."""
+        self.model.setToolTip(
+            f"Model: {self.model.currentText()}. Fill and Expand paint with it; your own "
+            "models are marked 'provided by you'"
+        )
+        self.lora.setToolTip(
+            f"LoRA: {self.lora.currentText()}. One you imported (Models dialog), added to the model"
+        )
 
     def fields(self) -> dict[str, Any]:
         """``model``, ``lora`` (None for none) and ``lora_weight`` for a fill or expand."""
