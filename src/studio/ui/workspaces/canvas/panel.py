@@ -3,7 +3,9 @@ settings; widgets only, the workspace connects them to the document and jobs.
 
 It holds what fits a 1366x768 window without scrolling: files, tools and view live in the
 tool bar above the canvas, the job's progress on the canvas, and Fill's advanced settings
-(steps, strength, guidance, seed, work size) are folded behind "More" (remembered).
+(steps, strength, guidance, seed, work size, model and LoRA) are folded behind "More"
+(whether it is open is remembered). The one-click tools (Expand, Upscale, Face detail) sit
+at the bottom.
 """
 
 from __future__ import annotations
