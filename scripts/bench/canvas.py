@@ -1,6 +1,7 @@
 """Canvas: the production ``run()`` of segment, remove, fill, upscale and cut-out.
 
-Sections (``--only``): ``sam_b``, ``sam_h``, ``lama``, ``fill``, ``upscale``, ``cutout``.
+Sections (``--only``): ``sam_b``, ``sam_h``, ``lama``, ``fill``, ``upscale``, ``cutout``,
+``expand``, ``face_detail``, ``text_select``.
 
 - SAM: ``embed`` is a click on a new image (``image_key`` unseen: the embedding is computed),
   ``click_*`` a click on an embedded one, with the app's ``image_key`` or by hashing the image.
@@ -9,6 +10,15 @@ Sections (``--only``): ``sam_b``, ``sam_h``, ``lama``, ``fill``, ``upscale``, ``
   ``fp16_fix_vae_fill_run`` the same once the optional fp16-fix VAE is installed.
 - ``upscale_tile_<n>`` / ``upscale_untiled``: Real-ESRGAN x4.
 - ``cutout``: rembg around a stand-in U2-Net graph (see :mod:`scripts.bench.models`).
+- ``expand``: 1024^2 -> 1536x1024 (512 px on the right) in 8 LCM steps: the LaMa pre-fill,
+  SDXL inpainting of the new strip and the seam blend (64^2 -> 96x64 in 2 steps with
+  ``--smoke``). Issue 16's target on an H200: under 1.2 s.
+- ``face_detail``: one 1024^2 portrait, RestoreFormer (published shapes, random weights)
+  after the face detector (the tests' stand-in, which always finds one face). Target: under
+  150 ms per portrait.
+- ``text_select``: CLIPSeg rd64-refined (published shapes) + SAM ViT-B refinement on a 1024^2
+  photo, the image's SAM embedding warm (as after the first click) and ``clipseg_only``
+  (no refinement). Target: under 100 ms.
 
 Each of ``sam_*``, ``lama``, ``fill`` and ``upscale`` also does the same work the plain way
 (:mod:`scripts.bench.canvas_plain`, :mod:`scripts.bench.fill`) and reports per job, under
@@ -30,7 +40,17 @@ from scripts.bench.compare import headline, image_tolerance, job, mask_iou, tens
 from scripts.bench.harness import Bench
 from scripts.bench.models import install
 
-SECTIONS = ("sam_b", "sam_h", "lama", "fill", "upscale", "cutout")
+SECTIONS = (
+    "sam_b",
+    "sam_h",
+    "lama",
+    "fill",
+    "upscale",
+    "cutout",
+    "expand",
+    "face_detail",
+    "text_select",
+)
 
 
 def photo(side: int) -> np.ndarray:
@@ -190,6 +210,115 @@ def bench_cutout(bench: Bench, ctx: Any) -> dict[str, Any]:
     }
 
 
+def bench_expand(bench: Bench, ctx: Any) -> dict[str, Any]:
+    from studio.pipelines.canvas.expand import ExpandRequest, run
+
+    install(ctx, bench.size, "lama-big", "sdxl-inpaint", "lcm-lora-sdxl")
+    side, steps = (64, 2) if bench.smoke else (1024, 8)
+    req = ExpandRequest(
+        image=photo(side), right=side // 2, steps=steps, fast=True, seed=1, work_side=side
+    )
+    result = run(req, ctx)
+    h, w = result.image.shape[:2]
+    return {
+        "input": f"{side}x{side}",
+        "output": f"{w}x{h}",
+        "steps": steps,
+        "original_kept": bool((result.image[:, :side] == req.image).all()),
+        "expand": bench.time(lambda: run(req, ctx), warmup=_warmed(bench)),
+    }
+
+
+def bench_face_detail(bench: Bench, ctx: Any) -> dict[str, Any]:
+    from studio.pipelines.canvas.face_detail import FaceDetailRequest, run
+
+    install(ctx, bench.size, "antelopev2", "restoreformer", using={"restoreformer": _restorer})
+    side = 192 if bench.smoke else 1024
+    req = FaceDetailRequest(image=photo(side), strength=0.7)
+    faces = len(run(req, ctx).boxes)
+    return {
+        "image": f"{side}x{side}",
+        "faces": faces,
+        "detector": "stand-in (tests/fixtures)",
+        "face_detail": bench.time(lambda: run(req, ctx), warmup=_warmed(bench)),
+    }
+
+
+def bench_text_select(bench: Bench, ctx: Any) -> dict[str, Any]:
+    from studio.pipelines.canvas.text_select import CLIPSEG_ID, TextSelectRequest, heat_map, run
+
+    install(ctx, bench.size, CLIPSEG_ID, "sam-vit-b", using={CLIPSEG_ID: _clipseg})
+    side = 64 if bench.smoke else 1024
+    image = photo(side)
+    # Random weights: a threshold every image passes (a quarter of it), so SAM always runs.
+    heat = heat_map(ctx, image, "the astronaut")
+    threshold = float(np.clip(np.quantile(heat, 0.75), 1e-3, 0.999))
+    req = TextSelectRequest(image=image, prompt="the astronaut", threshold=threshold)
+    coarse = TextSelectRequest(image, "the astronaut", threshold=threshold, refine=False)
+    refined = run(req, ctx).refined  # also embeds the image for SAM, as the first click does
+    return {
+        "image": f"{side}x{side}",
+        "refined_by_sam": refined,
+        "text_select": bench.time(lambda: run(req, ctx), warmup=_warmed(bench)),
+        "clipseg_only": bench.time(lambda: run(coarse, ctx), warmup=_warmed(bench)),
+    }
+
+
+def _warmed(bench: Bench) -> int | None:
+    """Warm-up calls: none more with ``--smoke`` (a first call already ran), else the
+    harness's (CUDA graphs and autotuning settle over a few calls)."""
+    return 0 if bench.smoke else None
+
+
+def _restorer(folder: Path, size: str, ctx: Any) -> None:
+    """RestoreFormer in the published ``RestoreFormer.pth`` layout (``params_ema``)."""
+    import torch
+
+    with torch.device("cpu"):
+        if size == "tiny":
+            from tests.fixtures.face_restore_models import build_tiny_restoreformer
+
+            build_tiny_restoreformer(folder)
+            return
+        from spandrel.architectures.RestoreFormer import RestoreFormer
+
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save({"params_ema": RestoreFormer().state_dict()}, folder / "RestoreFormer.pth")
+
+
+def _clipseg(folder: Path, size: str, ctx: Any) -> None:
+    """CLIPSeg in ``CIDAS/clipseg-rd64-refined``'s layout: transformers' default CLIPSeg
+    (ViT-B/16, reduce_dim 64) with the refined decoder and a 352 px processor; a 2-layer one
+    at 32 px for ``--smoke``. A letters-only CLIP tokenizer (prompts tokenize as words do)."""
+    import torch
+    from tests.fixtures.diffusion import write_tiny_clip_tokenizer
+    from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, ViTImageProcessor
+
+    vocab = write_tiny_clip_tokenizer(folder, pad_token="!")
+    if size == "tiny":
+        small = {"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2}
+        config = CLIPSegConfig(
+            text_config={**small, "vocab_size": len(vocab), "num_attention_heads": 4},
+            vision_config={**small, "num_attention_heads": 4, "image_size": 32, "patch_size": 4},
+            projection_dim=32,
+            extract_layers=[1],
+            reduce_dim=16,
+            decoder_num_attention_heads=2,
+            decoder_intermediate_size=32,
+        )
+        pixels = 32
+    else:
+        config = CLIPSegConfig(use_complex_transposed_convolution=True)
+        pixels = 352
+    with torch.device("cpu"):
+        CLIPSegForImageSegmentation(config).save_pretrained(folder, safe_serialization=True)
+    ViTImageProcessor(
+        size={"height": pixels, "width": pixels},
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
+    ).save_pretrained(folder)
+
+
 def run_all(bench: Bench, ctx: Any, args: Any, tmp: Path) -> None:
     steps = 2 if bench.smoke else args.steps
     jobs = {
@@ -199,6 +328,9 @@ def run_all(bench: Bench, ctx: Any, args: Any, tmp: Path) -> None:
         "fill": lambda: bench_fill(bench, ctx, steps),
         "upscale": lambda: bench_upscale(bench, ctx),
         "cutout": lambda: bench_cutout(bench, ctx),
+        "expand": lambda: bench_expand(bench, ctx),
+        "face_detail": lambda: bench_face_detail(bench, ctx),
+        "text_select": lambda: bench_text_select(bench, ctx),
     }
     for name, section in jobs.items():
         bench.section(name, section)

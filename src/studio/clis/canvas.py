@@ -48,6 +48,27 @@ def _colour(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(f"expected a colour like #ffffff, got '{text}'") from None
 
 
+def _lora(text: str) -> tuple[str, float]:
+    """``ID[:WEIGHT]`` (weight 1 by default); the pipeline checks the id and the range."""
+    model_id, sep, weight = text.rpartition(":")
+    try:
+        return (model_id, float(weight)) if sep else (text, 1.0)
+    except ValueError:
+        message = f"expected ID or ID:WEIGHT (a number as the weight), got '{text}'"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _add_own_models(p: argparse.ArgumentParser) -> None:
+    """``--model`` (checked by the pipeline, which knows your imports), ``--lora ID[:WEIGHT]``."""
+    p.add_argument("--model", help="sdxl-inpaint (default) or an SDXL checkpoint you imported")
+    p.add_argument("--lora", type=_lora, metavar="ID[:WEIGHT]", help="your SDXL LoRA, -4..4")
+
+
+def _own_models(args: argparse.Namespace) -> dict[str, Any]:
+    lora = {"lora": args.lora[0], "lora_weight": args.lora[1]} if args.lora else {}
+    return {**({"model": args.model} if args.model else {}), **lora}
+
+
 def register(subparsers: Any) -> None:
     """Add the ``canvas`` subcommand with one sub-subcommand per operation."""
     parser = subparsers.add_parser(
@@ -60,9 +81,12 @@ def register(subparsers: Any) -> None:
             "--image", required=True, type=opt.input_file, help="input (PNG, JPEG, WebP, TIFF)"
         )
         p.add_argument("-o", "--output", required=True, help="output file (.png, .jpg, .webp)")
-        p.add_argument(
-            "--model", type=opt.model_id(TASKS[op]), default=None, help="model id (catalogue)"
-        )
+        if op == "fill":
+            _add_own_models(p)
+        else:
+            p.add_argument(
+                "--model", type=opt.model_id(TASKS[op]), default=None, help="model id (catalogue)"
+            )
         p.add_argument("-q", "--quiet", action="store_true")
         add_server_arguments(p)
         if op in ("segment", "remove", "fill"):
@@ -227,7 +251,7 @@ def _run(args: argparse.Namespace) -> None:
             fast=args.fast,
             feather_px=args.feather,
             work_side=args.work_side,
-            **model,
+            **_own_models(args),
         )
         filled = job_runner(args, "canvas.fill", fill)(req, ctx)
         meta = {k: str(v) for k, v in filled.settings.items()}
@@ -323,7 +347,7 @@ def _add_expand(ops: Any) -> None:
         "--seam", type=opt.bounded_int(0, MAX_SEAM), default=32, help="seam blend band (px)"
     )
     p.add_argument("--work-side", type=opt.bounded_int(64, 2048), default=1024)
-    p.add_argument("--model", type=opt.model_id("fill"), default=None, help="inpainting model")
+    _add_own_models(p)
     p.add_argument("-q", "--quiet", action="store_true")
     add_server_arguments(p)
 
@@ -363,7 +387,7 @@ def _expand(args: argparse.Namespace) -> None:
         seed=args.seed,
         seam_px=args.seam,
         work_side=args.work_side,
-        **({"model": args.model} if args.model else {}),
+        **_own_models(args),
     )
     padding(req, image.width, image.height)  # a bad value is refused before models load
     ctx = cli_context(args, quiet=args.quiet)

@@ -46,7 +46,9 @@ class ExpandRequest:
     seam_px: int = 32  # width of the band where SDXL fades into the LaMa pre-fill
     margin: float = 1.0  # context of the photo the models see, as a fraction of the new strip
     work_side: int = 1024
-    model: str = SDXL_INPAINT_ID
+    model: str = SDXL_INPAINT_ID  # or an imported SDXL checkpoint
+    lora: str | None = None  # an imported SDXL LoRA, added at lora_weight
+    lora_weight: float = 1.0
     prefill_model: str = LAMA_ID
 
 
@@ -178,14 +180,15 @@ def run(request: ExpandRequest, ctx: RunContext) -> ExpandResult:
         margin=request.margin,
         work_side=request.work_side,
         model=request.model,
+        lora=request.lora,
+        lora_weight=request.lora_weight,
     )
 
-    from studio.pipelines.canvas.fill import LCM_LORA_ID
+    from studio.pipelines.canvas.fill import check_models, needed_models
 
-    # One message naming every missing model, before LaMa runs for nothing.
-    ctx.store.require_all(
-        request.prefill_model, request.model, *([LCM_LORA_ID] if request.fast else [])
-    )
+    # A wrong model, and one message naming every missing one, before LaMa runs for nothing.
+    check_models(ctx.store, request)
+    ctx.store.require_all(request.prefill_model, *needed_models(ctx.store, request))
     stage_ctx = _staged(ctx, "Pre-filling")
     prefill = remove(
         RemoveRequest(

@@ -40,7 +40,9 @@ class FillRequest:
     feather_px: int = 8
     margin: float = 0.5
     work_side: int = 1024  # the window's longer side is scaled (up or down) to this
-    model: str = SDXL_INPAINT_ID
+    model: str = SDXL_INPAINT_ID  # or an imported SDXL checkpoint ("user-...")
+    lora: str | None = None  # an imported SDXL LoRA, added at lora_weight
+    lora_weight: float = 1.0
 
 
 @dataclass
@@ -76,6 +78,28 @@ def _check(request: FillRequest) -> None:
     prompt_filter.check_prompt(request.prompt, "Describe what should fill the area instead.")
 
 
+def check_models(store: Any, request: Any) -> None:
+    """:class:`BadInput` unless ``request.model`` is a model Fill paints with and
+    ``request.lora`` (if any) an SDXL LoRA at a usable weight (Expand asks the same)."""
+    from studio.pipelines.canvas import own_models
+
+    own_models.check_fill_model(store, request.model)
+    if request.lora:
+        own_models.check_lora(store, request.lora, request.lora_weight)
+
+
+def needed_models(store: Any, request: Any) -> list[str]:
+    """Every model id a fill (or expand) ``request`` loads, for one message naming all that
+    are missing: the model (and for a checkpoint of yours, SDXL inpainting's configs), the
+    LCM-LoRA in fast mode, the LoRA."""
+    from studio.pipelines.canvas import own_models
+
+    own = store.catalogue.get(request.model).task == "checkpoint"
+    needed = [request.model] + ([own_models.CONFIG_ID] if own else [])
+    needed += [LCM_LORA_ID] if request.fast else []
+    return needed + ([request.lora] if request.lora else [])
+
+
 def _load_vae_fix(folder: Any, device: str, dtype: Any) -> Any:
     from diffusers import AutoencoderKL
 
@@ -109,29 +133,34 @@ def keep_vae_fp32(vae: Any) -> None:
 
 
 def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
-    from studio.pipelines.diffusion_loading import (
-        apply_plan,
-        load_lora,
-        load_sdxl_pipeline,
-        release_placement,
-    )
+    from studio.pipelines.canvas import own_models
+    from studio.pipelines.diffusion_loading import apply_plan, load_sdxl_pipeline
     from studio.pipelines.memory_plan import plan_for
 
     # Resident, text encoders on demand, model or sequential offload (memory_plan.py); the
     # same cached pipeline is re-placed when a later job (or the OOM fallback) plans otherwise.
     plan = plan_for(ctx, "canvas.fill")
 
-    needed = [request.model] + ([LCM_LORA_ID] if request.fast else [])
-    folders = ctx.store.require_all(*needed)  # one message naming every missing model
-    folder, lora_folder = folders[0], (folders[1] if request.fast else None)
-    vae_folder = ctx.store.require(VAE_FIX_ID) if ctx.store.is_installed(VAE_FIX_ID) else None
-    entry = ctx.store.catalogue.get(request.model)
+    entry = own_models.check_fill_model(ctx.store, request.model)
+    own = entry.task == "checkpoint"  # imported: configs come from the SDXL inpainting model
+    ctx.store.require_all(*needed_models(ctx.store, request))  # one message for all missing
+    folder = ctx.store.require(request.model)
+    lora_folder = ctx.store.require(LCM_LORA_ID) if request.fast else None
+    # The fp16-safe VAE replaces SDXL's own; a checkpoint of yours keeps the VAE it holds.
+    fix = not own and ctx.store.is_installed(VAE_FIX_ID)
+    vae_folder = ctx.store.require(VAE_FIX_ID) if fix else None
 
     def loader() -> Any:
-        extra = {}
-        if vae_folder is not None:  # passed in, so SDXL's own VAE is never loaded
-            extra["vae"] = _load_vae_fix(vae_folder, "cpu", ctx.dtype)  # placed with the rest
-        pipe = load_sdxl_pipeline(folder, ctx.device, ctx.dtype, inpaint=True, plan=plan, **extra)
+        if own:
+            pipe = own_models.load_imported_sdxl(ctx.store, request.model, "cpu", ctx.dtype)
+            apply_plan(pipe, plan, ctx.device)
+        else:
+            extra = {}
+            if vae_folder is not None:  # passed in, so SDXL's own VAE is never loaded
+                extra["vae"] = _load_vae_fix(vae_folder, "cpu", ctx.dtype)  # placed with the rest
+            pipe = load_sdxl_pipeline(
+                folder, ctx.device, ctx.dtype, inpaint=True, plan=plan, **extra
+            )
         if ctx.is_cuda and vae_folder is None:
             keep_vae_fp32(pipe.vae)
         pipe._studio_base_scheduler = pipe.scheduler  # restored when fast mode is off
@@ -140,34 +169,21 @@ def _pipeline(ctx: RunContext, request: FillRequest) -> Any:
         pipe._studio_fused = False  # ... and merged into the UNet weights
         return pipe
 
+    # One warm pipeline per model id: switching models (yours, the catalogue's) swaps them.
     key = f"{request.model}:{ctx.device}" + (":vae-fp16-fix" if vae_folder else "")
     pipe = ctx.model(key, loader, entry.vram_bytes)
-    if request.fast != pipe._studio_fused:
-        release_placement(pipe)  # (un)fusing needs plain weights, not offload hooks
+    own_models.set_adapters(
+        pipe, ctx.store, lora_folder, request.lora or None, float(request.lora_weight)
+    )
     if request.fast:
         from diffusers import LCMScheduler
 
-        if not pipe._studio_lcm and lora_folder is not None:
-            load_lora(pipe, lora_folder, adapter_name="lcm")
-            pipe._studio_lcm = True
-        if not pipe._studio_fused:
-            # Merged weights run at the base model's speed (an unmerged LoRA adds a small
-            # matmul to every adapted layer on every step); unfused again for normal mode.
-            pipe.enable_lora()
-            pipe.set_adapters(["lcm"], [1.0])
-            pipe.fuse_lora(adapter_names=["lcm"])
-            pipe._studio_fused = True
         if getattr(pipe, "_studio_lcm_scheduler", None) is None:
             pipe._studio_lcm_scheduler = LCMScheduler.from_config(
                 pipe._studio_base_scheduler.config
             )
         pipe.scheduler = pipe._studio_lcm_scheduler
     else:
-        if pipe._studio_fused:
-            pipe.unfuse_lora()
-            pipe._studio_fused = False
-        if pipe._studio_lcm:
-            pipe.disable_lora()
         pipe.scheduler = pipe._studio_base_scheduler
     apply_plan(pipe, plan, ctx.device)
     _graphs(pipe, ctx, plan)
@@ -188,7 +204,7 @@ def _graphs(pipe: Any, ctx: RunContext, plan: Any) -> None:
     if graphed is None and _free_gib(ctx.device) >= GRAPH_HEADROOM_GIB:
         graphed = unet_graph.enable(pipe.unet)
     if graphed is not None:  # peft's adapter switches live outside the weights
-        graphed.token = (pipe._studio_lcm, pipe._studio_fused)
+        graphed.token = pipe._studio_adapters
 
 
 # A captured graph keeps its activations (about 2 GiB at 1024^2) in a private pool for as
@@ -212,6 +228,7 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
     import torch
 
     _check(request)
+    check_models(ctx.store, request)
     arr = to_array(request.image)
     h, w = arr.shape[:2]
     mask = check_mask(request.mask, (w, h))
@@ -275,4 +292,6 @@ def run(request: FillRequest, ctx: RunContext) -> FillResult:
         "model": request.model,
         "seeds": seeds,
     }
+    if request.lora:
+        settings.update(lora=request.lora, lora_weight=float(request.lora_weight))
     return FillResult(images=images, seeds=seeds, window=window, alpha=alpha, settings=settings)

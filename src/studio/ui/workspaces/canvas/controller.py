@@ -20,6 +20,7 @@ from studio.services.inference import InferenceService
 from studio.services.jobs import Job, JobState, Priority
 from studio.ui.widgets.images import thumbnail_icon
 from studio.ui.workspaces.canvas.document import CanvasDocument, ImageCommand, Selection
+from studio.ui.workspaces.canvas.face_tool import FaceDetailTool
 from studio.ui.workspaces.canvas.grow_and_words import GrowAndWords
 from studio.ui.workspaces.canvas.overlay import BusyOverlay
 from studio.ui.workspaces.canvas.panel import ToolPanel
@@ -34,7 +35,7 @@ class _Clicks:
     box: tuple[float, float, float, float] | None = None
 
 
-class CanvasController(GrowAndWords, QObject):
+class CanvasController(GrowAndWords, FaceDetailTool, QObject):
     """Selection tools and jobs of one Canvas workspace."""
 
     state_changed = Signal()  # a job started or ended, or a cut-out changed: refresh buttons
@@ -75,6 +76,7 @@ class CanvasController(GrowAndWords, QObject):
         p.edit_cutout_button.clicked.connect(self.edit_cutout_mask)
         p.apply_cutout_button.clicked.connect(self.apply_cutout_mask)
         p.upscale_button.clicked.connect(self.upscale)
+        p.face_button.clicked.connect(lambda: self.face_detail())
         p.words_button.clicked.connect(lambda: self.select_by_words())
         p.words.returnPressed.connect(lambda: self.select_by_words())
         busy.cancel_button.clicked.connect(lambda: self.cancel_action())
@@ -158,22 +160,9 @@ class CanvasController(GrowAndWords, QObject):
         )
 
     def fill_request(self) -> Any:
-        from studio.pipelines.canvas.fill import FillRequest
+        from studio.ui.workspaces.canvas.fill_models import fill_request
 
-        p = self.panel
-        return FillRequest(
-            image=self.doc.rgb(),
-            mask=self.doc.mask,
-            prompt=p.prompt.text(),
-            negative_prompt=p.negative.text(),
-            steps=p.steps.value(),
-            strength=p.strength.value(),
-            guidance=p.guidance.value(),
-            seed=None if p.seed.value() < 0 else p.seed.value(),
-            variations=p.variations.value(),
-            fast=p.fast.isChecked(),
-            work_side=p.work_side.value(),
-        )
+        return fill_request(self.doc, self.panel)
 
     def fill(self) -> Job | None:
         return self._action("fill", "canvas.fill", self.fill_request(), "Fill")
@@ -269,6 +258,7 @@ class CanvasController(GrowAndWords, QObject):
         self.action_job = job
         focus = QApplication.focusWidget()
         self.panel.set_busy(True)
+        self.state_changed.emit()  # the tool bar's job actions too
         if focus is not None and not focus.isEnabled():
             # The clicked button is disabled now: Qt would hand the focus to the next field
             # (the prompt), where B types a letter. The image is what the user looks at.
@@ -324,6 +314,9 @@ class CanvasController(GrowAndWords, QObject):
             return
         if action in ("expand", "text_select"):
             self.finish_grow_or_words(action, job, result, latest)
+            return
+        if action == "face_detail":
+            self.finish_face_detail(job, result)
             return
         if action == "segment":
             if latest:

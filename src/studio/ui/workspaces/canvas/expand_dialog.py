@@ -181,3 +181,38 @@ class ExpandDialog(QDialog):
             self.message.setVisible(True)
             return
         super().accept()
+
+
+class ExpandDialogHost:
+    """Mixed into :class:`CanvasWorkspace`: opens the Expand dialog beside the canvas's edge
+    handles; accepting it submits ``canvas.expand`` through the controller."""
+
+    doc: Any
+    controller: Any
+    panel: Any
+    expand_box: ExpandDialog | None
+    expand_handles: Any
+
+    def expand_dialog(self) -> ExpandDialog | None:
+        """Open the Expand dialog (not blocking); accepting it submits ``canvas.expand``."""
+        if not self.doc.has_image or self.controller.action_job is not None:
+            return None
+        w, h = self.doc.size
+        if self.expand_box is not None:
+            self.expand_box.reject()
+        box = ExpandDialog(w, h, self.panel.prompt.text(), self)  # type: ignore[arg-type]
+        self.expand_box = box
+        # Not modal: the handles on the canvas edges are dragged while it is open.
+        box.setModal(False)
+        box.accepted.connect(lambda: self.controller.expand(box.values()))
+        box.finished.connect(lambda _result: self._expand_closed(box))
+        box.preview.connect(lambda sides: self.expand_handles.set_sides(sides))
+        self.expand_handles.show(box.padding())
+        box.show()
+        return box
+
+    def _expand_closed(self, box: ExpandDialog) -> None:
+        if self.expand_box is box:
+            self.expand_box = None
+            self.expand_handles.hide()
+        box.deleteLater()

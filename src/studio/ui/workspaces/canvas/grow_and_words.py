@@ -28,7 +28,8 @@ class GrowAndWords:
 
     def expand(self, values: dict[str, Any]) -> Any:
         """Submit ``canvas.expand`` with the dialog's ``values`` (sides or aspect, prompt);
-        Fill's negative prompt, seed and work size go along (Expand always runs fast LCM).
+        Fill's negative prompt, seed, work size, model and LoRA go along (Expand always runs
+        fast LCM).
         The job, or None when one is running."""
         from studio.pipelines.canvas.expand import ExpandRequest
 
@@ -38,7 +39,7 @@ class GrowAndWords:
             negative_prompt=p.negative.text(),
             seed=None if p.seed.value() < 0 else p.seed.value(),
             work_side=p.work_side.value(),
-            **values,
+            **{**p.fill_models.fields(), **values},
         )
         return self._action("expand", "canvas.expand", request, "Expand")  # type: ignore[attr-defined]
 

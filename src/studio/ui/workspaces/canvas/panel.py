@@ -3,7 +3,9 @@ settings; widgets only, the workspace connects them to the document and jobs.
 
 It holds what fits a 1366x768 window without scrolling: files, tools and view live in the
 tool bar above the canvas, the job's progress on the canvas, and Fill's advanced settings
-(steps, strength, guidance, seed, work size) are folded behind "More" (remembered).
+(steps, strength, guidance, seed, work size, model and LoRA) are folded behind "More"
+(whether it is open is remembered). The one-click tools (Expand, Upscale, Face detail) sit
+at the bottom.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from PySide6.QtWidgets import (
 
 from studio.core import paths
 from studio.pipelines.canvas.cutout import CUTOUT_MODELS
+from studio.ui.workspaces.canvas.face_tool import FaceDetailRow
+from studio.ui.workspaces.canvas.fill_models import FillModels
 
 SAM_CHOICES = (("sam-vit-b", "SAM ViT-B (fast)"), ("sam-vit-h", "SAM ViT-H (precise)"))
 CUTOUT_NAMES = {
@@ -114,22 +118,22 @@ class ToolPanel(QWidget):
         self.prompt = QLineEdit(placeholderText="What should appear there")
         self.negative = QLineEdit(placeholderText="What to avoid")
         self.variations = QSpinBox(minimum=1, maximum=8, value=1)
-        self.fast = QCheckBox("Fast (LCM)")
-        self.fast.setToolTip("Latent consistency: 4-8 steps instead of 30")
+        self.fast = QCheckBox("Fast")
+        self.fast.setToolTip("Fast mode (LCM-LoRA, latent consistency): 4-8 steps instead of 30")
         self.fill_button = _button("Fill", "Generate the selection from the prompt (SDXL)")
         self.more_button = QToolButton(text="More", checkable=True)
         self.more_button.setObjectName("fillMoreButton")
-        self.more_button.setToolTip("Steps, strength, guidance, seed and work size")
+        self.more_button.setToolTip("Steps, strength, guidance, seed, work size, model and LoRA")
         self.more_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.more_button.setAutoRaise(True)
+        self.variations.setPrefix("×")
+        self.variations.setToolTip("Variations: how many results to pick from")
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
-        row = QHBoxLayout()
-        row.addWidget(self.variations)
-        row.addWidget(self.fast, 1)
-        form.addRow("Variations", row)
-        actions = QHBoxLayout()
+        actions = QHBoxLayout()  # one row: with "More" open the panel must still fit 768 px
         actions.addWidget(self.more_button)
+        actions.addWidget(self.fast)
+        actions.addWidget(self.variations)
         actions.addWidget(self.fill_button, 1)
         form.addRow(actions)
 
@@ -158,6 +162,8 @@ class ToolPanel(QWidget):
             more.addWidget(field, i // 2, 2 * (i % 2) + 1)
         more.addWidget(QLabel("Seed"), 2, 0)
         more.addWidget(self.seed, 2, 1, 1, 3)  # seeds are long numbers
+        self.fill_models = FillModels()  # the catalogue's model or yours, and your LoRA
+        more.addWidget(self.fill_models, 3, 0, 1, 4)
         more.setColumnStretch(1, 1)
         more.setColumnStretch(3, 1)
         form.addRow(self.more)
@@ -199,8 +205,10 @@ class ToolPanel(QWidget):
         buttons.addWidget(self.cutout_button)
         buttons.addWidget(self.edit_cutout_button)
         buttons.addWidget(self.apply_cutout_button)
-        cut_form.addRow("Model", self.cutout_model)
-        cut_form.addRow("Background", bg_row)
+        self.cutout_model.setToolTip("The model that finds the foreground")
+        self.background.setToolTip("What replaces the background")
+        bg_row.insertWidget(0, self.cutout_model, 1)  # model and background on one row
+        cut_form.addRow(bg_row)
         cut_form.addRow(buttons)
         layout.addWidget(cut)
         self.upscale_button = _button("Upscale x4", "Real-ESRGAN x4plus, tiled")
@@ -212,11 +220,20 @@ class ToolPanel(QWidget):
         grow_row.addWidget(self.expand_button)
         grow_row.addWidget(self.upscale_button)
         layout.addLayout(grow_row)
+        self.face_row = FaceDetailRow()  # face restoration, a one-click tool like these
+        self.face_button = self.face_row.button
+        layout.addWidget(self.face_row)
 
         self.status = QLabel("Open a photo to start.", wordWrap=True)
         self.status.setObjectName("canvasStatus")
         layout.addWidget(self.status)
         layout.addStretch(1)
+
+    def set_store(self, store: object) -> None:
+        """The model store whose models the choosers offer (Fill's model and LoRA, face
+        detail's restoration model)."""
+        self.fill_models.set_store(store)
+        self.face_row.set_store(store)
 
     def _show_more(self, on: bool) -> None:
         self.more.setVisible(on)
@@ -249,6 +266,7 @@ class ToolPanel(QWidget):
         ):
             w.setEnabled(has_image)
         self.expand_button.setEnabled(has_image and idle)
+        self.face_button.setEnabled(has_image and idle)
         self.remove_button.setEnabled(selected and idle)
         self.fill_button.setEnabled(selected and idle)
         self.edit_cutout_button.setEnabled(cutout)
@@ -263,5 +281,6 @@ class ToolPanel(QWidget):
             self.cutout_button,
             self.upscale_button,
             self.expand_button,
+            self.face_button,
         ):
             button.setEnabled(not busy)

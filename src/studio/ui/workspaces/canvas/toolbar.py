@@ -1,5 +1,5 @@
-"""The tool bar above the canvas: files, undo/redo, the pointer tools (C, B, E) with the brush
-size, and the view (fit, 100 %, before/after with its split slider).
+"""The tool bar above the canvas: files, expand and face detail, undo/redo, the pointer tools
+(C, B, E) with the brush size, and the view (fit, 100 %, before/after with its split slider).
 
 Widgets only: the workspace connects the actions. The window's menus own Ctrl+O, Ctrl+Z,
 Ctrl+0, Ctrl+B...; these actions carry no such shortcut (two actions on one key cancel each
@@ -46,6 +46,12 @@ class CanvasToolBar(QToolBar):
             "Expand…", "mdi6.arrow-expand-all", "Expand the canvas: grow sides or reach a ratio"
         )
         self.expand_action.setObjectName("expandAction")
+        self.face_action = self._action(
+            "Face detail",
+            "mdi6.face-man-shimmer",
+            "Face detail: restore the faces (only inside the selection if there is one)",
+        )
+        self.face_action.setObjectName("faceDetailAction")
         self.addSeparator()
         self.undo_action = self._action("Undo", "mdi6.undo", "Undo the last step (Ctrl+Z)")
         self.redo_action = self._action("Redo", "mdi6.redo", "Redo (Ctrl+Y or Ctrl+Shift+Z)")
@@ -122,13 +128,16 @@ class CanvasToolBar(QToolBar):
         if not self.tool_actions[key].isChecked():
             self.tool_actions[key].setChecked(True)
 
-    def refresh(self, *, has_image: bool, can_undo: bool, can_redo: bool) -> None:
-        """Enable what makes sense now (no image: only Open)."""
+    def refresh(
+        self, *, has_image: bool, can_undo: bool, can_redo: bool, idle: bool = True
+    ) -> None:
+        """Enable what makes sense now (no image: only Open; a job running: no new job)."""
         self.undo_action.setEnabled(can_undo)
         self.redo_action.setEnabled(can_redo)
+        for action in (self.expand_action, self.face_action):
+            action.setEnabled(has_image and idle)
         for action in (
             self.export_action,
-            self.expand_action,
             self.fit_action,
             self.actual_action,
         ):

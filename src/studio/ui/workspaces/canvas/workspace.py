@@ -32,13 +32,14 @@ from studio.ui.widgets.worker import IoWorkers
 from studio.ui.workspaces.canvas.contract import CanvasMenuActions
 from studio.ui.workspaces.canvas.controller import CanvasController
 from studio.ui.workspaces.canvas.document import CanvasDocument
-from studio.ui.workspaces.canvas.expand_dialog import ExpandDialog
+from studio.ui.workspaces.canvas.expand_dialog import ExpandDialog, ExpandDialogHost
 from studio.ui.workspaces.canvas.expand_handles import ExpandHandles
 from studio.ui.workspaces.canvas.exporting import CanvasExport
 from studio.ui.workspaces.canvas.files import decode, unsaved_edits_box
 from studio.ui.workspaces.canvas.history import HistoryStrip
 from studio.ui.workspaces.canvas.overlay import BusyOverlay
 from studio.ui.workspaces.canvas.panel import ToolPanel
+from studio.ui.workspaces.canvas.recall_settings import CanvasRecall
 from studio.ui.workspaces.canvas.recovery import Autosaver, RestoreBar
 from studio.ui.workspaces.canvas.shortcuts import CanvasKeys
 from studio.ui.workspaces.canvas.toolbar import CanvasToolBar
@@ -50,11 +51,12 @@ __all__ = ["CanvasWorkspace"]
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff);;All files (*)"
 
 
-class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
+class CanvasWorkspace(CanvasMenuActions, CanvasRecall, ExpandDialogHost, CanvasExport, QWidget):
     """Tool bar, image view and history strip in the middle, tool panel on the right.
 
     Takes part in the window's menus through ``action_enabled`` / ``run_action`` and the
-    signals below (see ``studio.ui.shell.workspace_actions``).
+    signals below (see ``studio.ui.shell.workspace_actions``); the gallery's "Use these
+    settings again" through ``apply_settings`` (:mod:`.recall_settings`).
     """
 
     image_opened = Signal(str)  # the name, once the new document is shown
@@ -73,6 +75,7 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         self.view = CanvasView()
         self.toolbar = CanvasToolBar()
         self.panel = ToolPanel()
+        self.panel.set_store(store)  # the models Fill and face detail offer
         self.busy = BusyOverlay(self.view)
         self.controller = CanvasController(
             self.doc, self.view, self.panel, service, self.busy, self
@@ -150,6 +153,7 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
         t.export_action.triggered.connect(lambda: self.export_dialog())
         t.expand_action.triggered.connect(lambda: self.expand_dialog())
         p.expand_button.clicked.connect(lambda: self.expand_dialog())
+        t.face_action.triggered.connect(lambda: self.controller.face_detail())
         t.undo_action.triggered.connect(lambda: d.stack.undo())
         t.redo_action.triggered.connect(lambda: d.stack.redo())
         t.fit_action.triggered.connect(lambda: v.fit())
@@ -362,33 +366,12 @@ class CanvasWorkspace(CanvasMenuActions, CanvasExport, QWidget):
             cutout=self.controller.current_cutout() is not None,
         )
         self.toolbar.refresh(
-            has_image=doc.has_image, can_undo=doc.stack.canUndo(), can_redo=doc.stack.canRedo()
+            has_image=doc.has_image,
+            can_undo=doc.stack.canUndo(),
+            can_redo=doc.stack.canRedo(),
+            idle=self.controller.action_job is None,
         )
         self.actions_changed.emit()
-
-    def expand_dialog(self) -> ExpandDialog | None:
-        """Open the Expand dialog (not blocking); accepting it submits ``canvas.expand``."""
-        if not self.doc.has_image or self.controller.action_job is not None:
-            return None
-        w, h = self.doc.size
-        if self.expand_box is not None:
-            self.expand_box.reject()
-        box = ExpandDialog(w, h, self.panel.prompt.text(), self)
-        self.expand_box = box
-        # Not modal: the handles on the canvas edges are dragged while it is open.
-        box.setModal(False)
-        box.accepted.connect(lambda: self.controller.expand(box.values()))
-        box.finished.connect(lambda _result: self._expand_closed(box))
-        box.preview.connect(lambda sides: self.expand_handles.set_sides(sides))
-        self.expand_handles.show(box.padding())
-        box.show()
-        return box
-
-    def _expand_closed(self, box: ExpandDialog) -> None:
-        if self.expand_box is box:
-            self.expand_box = None
-            self.expand_handles.hide()
-        box.deleteLater()
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.panel.colour, self, "Background colour")
