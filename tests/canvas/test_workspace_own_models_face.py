@@ -268,3 +268,31 @@ def test_a_dropped_canvas_export_sets_fill_again(qtbot, store, tmp_path):
         assert (p.prompt.text(), p.seed.value(), p.steps.value()) == ("a sailing boat", 31, 9)
     finally:
         close_and_wait(qtbot, win)
+
+
+def test_face_detail_can_repaint_with_the_fill_prompt(
+    workspace, qtbot, store, sdxl, face_folders, portrait_file
+):
+    """With Fill's models installed the face tool offers "Repaint": a few SDXL inpainting
+    steps per face with the Fill prompt, one undoable step, pixels away from it unchanged."""
+    from tests.fixtures.install import install_copy
+
+    for model_id in ("antelopev2", "restoreformer"):
+        install_copy(store, model_id, face_folders / model_id)
+    ws, p = workspace, workspace.panel
+    open_file(qtbot, ws, portrait_file)
+    before = ws.doc.image.copy()
+    row = p.face_row
+    assert row.model.isVisible()  # RestoreFormer or Repaint: a choice to make
+    pick(qtbot, row.model, "inpaint")
+    assert row.strength.value() == 0.4  # repainting's own default
+    p.prompt.setFocus()
+    qtbot.keyClicks(p.prompt, "a sharp detailed face")
+    click(qtbot, p.face_button)
+    wait_job(qtbot, ws)
+    edit = ws.doc.edits()[-1]
+    assert edit.op == "Face detail", p.status.text()
+    assert edit.settings["method"] == "inpaint" and edit.settings["faces"] == 1
+    assert p.status.text().startswith("Repainted 1 face")
+    changed = np.any(ws.doc.image != before, axis=2)
+    assert changed.any() and not changed[:8].any() and not changed[-8:].any()

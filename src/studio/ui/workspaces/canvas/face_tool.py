@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QPushButton, QWidget
 
 # The pipeline module is imported only when used (it may grow heavier imports); its ids:
 RESTOREFORMER_ID = "restoreformer"  # the default
-FACE_NAMES = {RESTOREFORMER_ID: "RestoreFormer", "gfpgan-v1.4": "GFPGAN"}
+REPAINT = "inpaint"  # the choice that repaints faces with SDXL inpainting (LCM steps)
+REPAINT_MODELS = ("sdxl-inpaint", "lcm-lora-sdxl")  # what the repaint needs (Canvas fill's)
+FACE_NAMES = {RESTOREFORMER_ID: "RestoreFormer", "gfpgan-v1.4": "GFPGAN", REPAINT: "Repaint"}
+REPAINT_STRENGTH = 0.4  # the local fix's default: keeps the person, sharpens the detail
 LICENCE_TIP = (
     "Faces are found with insightface's antelopev2 (non-commercial research only); the "
     "restoration weights were trained on FFHQ (CC BY-NC-SA). See Models for each licence."
@@ -24,8 +28,9 @@ LICENCE_TIP = (
 
 
 class FaceDetailRow(QWidget):
-    """``button`` (Face detail), ``strength`` (0-1) and ``model`` (shown only when more than
-    one restoration model is installed: there is nothing to choose otherwise)."""
+    """``button`` (Face detail), ``strength`` (0-1) and ``model`` (shown only when there is
+    more than one way installed: a restoration model each, and "Repaint" (a few SDXL
+    inpainting steps per face, with the Fill prompt) when Canvas fill's models are there)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,9 +49,15 @@ class FaceDetailRow(QWidget):
         self.model.setToolTip("The face restoration model")
         from studio.pipelines.canvas.face_detail import FACE_MODELS
 
-        self.models = list(FACE_MODELS)
+        self.models = [*FACE_MODELS, REPAINT]
         for model_id in self.models:
             self.model.addItem(FACE_NAMES.get(model_id, model_id), model_id)
+        self.model.setItemData(
+            len(self.models) - 1,
+            "Repaint each face with a few SDXL inpainting steps (uses the Fill prompt)",
+            Qt.ItemDataRole.ToolTipRole,
+        )
+        self.model.activated.connect(lambda _row: self._suggest_strength())
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
@@ -63,11 +74,19 @@ class FaceDetailRow(QWidget):
         store = self.store
         if store is None:
             return []
-        return [m for m in self.models if m in store.catalogue and store.is_installed(m)]
+        have = [m for m in self.models if m in store.catalogue and store.is_installed(m)]
+        if all(m in store.catalogue and store.is_installed(m) for m in REPAINT_MODELS):
+            have.append(REPAINT)
+        return have
 
     def refresh_models(self) -> None:
         """Show the model choice only when more than one model is installed."""
         self.model.setVisible(len(self.installed()) > 1)
+
+    def _suggest_strength(self) -> None:
+        """Repainting wants less strength than restoring: move to each one's default."""
+        repaint = self.model.currentData() == REPAINT
+        self.strength.setValue(REPAINT_STRENGTH if repaint else 0.7)
 
     def chosen_model(self) -> str:
         """The chosen model; with one installed, that one; with none, the default (the job
@@ -97,9 +116,18 @@ class FaceDetailTool:
             return None
         row = self.panel.face_row
         row.refresh_models()
-        request = FaceDetailRequest(
-            image=self.doc.rgb(), strength=row.strength.value(), model=row.chosen_model()
-        )
+        chosen = row.chosen_model()
+        if chosen == REPAINT:
+            request = FaceDetailRequest(
+                image=self.doc.rgb(),
+                strength=row.strength.value(),
+                method=REPAINT,
+                prompt=self.panel.prompt.text().strip(),
+            )
+        else:
+            request = FaceDetailRequest(
+                image=self.doc.rgb(), strength=row.strength.value(), model=chosen
+            )
         return self._action("face_detail", "canvas.face_detail", request, "Face detail")  # type: ignore[attr-defined]
 
     def finish_face_detail(self, job: Any, result: Any) -> None:
@@ -119,7 +147,8 @@ class FaceDetailTool:
             image = blend_in_selection(job.request.image, image, mask)
         settings = {**result.settings, "faces": len(boxes), "in_selection": selected}
         self.doc.apply_image(image, "Face detail", settings)
-        done = f"Restored {len(boxes)} face{'s' if len(boxes) != 1 else ''}"
+        verb = "Repainted" if job.request.method == REPAINT else "Restored"
+        done = f"{verb} {len(boxes)} face{'s' if len(boxes) != 1 else ''}"
         self.panel.status.setText(f"{done}. Undo with Ctrl+Z.")
         self.notify.emit(done)
 

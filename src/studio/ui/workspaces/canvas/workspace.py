@@ -257,6 +257,7 @@ class CanvasWorkspace(CanvasMenuActions, CanvasRecall, ExpandDialogHost, CanvasE
         self.panel.status.setText(
             f"{name}: {image.shape[1]} x {image.shape[0]}. Click the object to select it."
         )
+        self.panel.face_row.refresh_models()  # models downloaded since it was last shown
         self.image_opened.emit(name)
         if isinstance(source, Path):
             self.opened_file.emit(str(source))
