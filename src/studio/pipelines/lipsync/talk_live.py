@@ -48,8 +48,9 @@ NOTHING_SAID = "You stopped before saying anything, so no take was kept. Start, 
 
 @dataclass
 class TalkLiveRequest:
-    """``feed`` brings the speech; ``on_frame`` sees every frame as it is made (device thread).
-    The look settings mean what they mean for a render's ``RenderRequest``."""
+    """``feed`` brings the speech; ``on_frame`` sees every frame as it is made (device thread),
+    ``on_ready`` is called when the loop starts listening (device thread). The look settings
+    mean what they mean for a render's ``RenderRequest``."""
 
     avatar: Path
     feed: AudioFeed
@@ -61,6 +62,9 @@ class TalkLiveRequest:
     max_seconds: float = 600.0
     cache_dir: Path | None = None
     on_frame: Callable[[TalkFrame], None] | None = None
+    # called once the models are loaded and the avatar prepared, just before listening: start
+    # the microphone there, so speech does not queue up behind the loading
+    on_ready: Callable[[], None] | None = None
     poll_s: float = 0.02  # how long a turn waits for speech before checking cancel again
 
 
@@ -109,6 +113,8 @@ def run_talk_live(request: TalkLiveRequest, ctx: RunContext) -> TalkLiveResult:
     ctx.check()
     talker = _Talker(request, ctx, avatar, comp)
     try:
+        if request.on_ready is not None:
+            request.on_ready()
         talker.run()
     except Cancelled:
         talker.finish_or_abort()  # the take so far is kept: cancel is an abrupt Stop
