@@ -156,17 +156,29 @@ class MicrophoneFeed:
             block_seconds=chunk_ms / 1000,
             max_seconds=max_seconds,
             on_level=on_level,
-            on_block=feed.push,
+            on_block=self._on_block,
         )
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     def start(self, device: int | None = None) -> None:
+        """Listen on a new thread (nothing when already stopped: Stop came first)."""
+        if self._stopped:
+            self.feed.close()
+            return
         self._thread = threading.Thread(target=self._run, args=(device,), daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop listening; the take is finished from what arrived."""
+        self._stopped = True
         self.recorder.stop()
+
+    def _on_block(self, block: np.ndarray) -> None:
+        if self._stopped:  # a stop that came while the recorder was still opening
+            self.recorder.stop()
+            return
+        self.feed.push(block)
 
     def join(self, timeout: float = 5.0) -> None:
         if self._thread is not None:

@@ -43,6 +43,8 @@ FPS = 25
 FRAME_SAMPLES = MODEL_RATE // FPS
 MAX_TAKE_SECONDS = 3600.0
 STAGE = "Talking live"
+# frames per UNet call at most: a backlog (after a stall) is caught up a second at a time
+BATCH = 25
 NOTHING_SAID = "You stopped before saying anything, so no take was kept. Start, speak, then Stop."
 
 
@@ -115,6 +117,7 @@ def run_talk_live(request: TalkLiveRequest, ctx: RunContext) -> TalkLiveResult:
     try:
         if request.on_ready is not None:
             request.on_ready()
+        ctx.progress(STAGE, 0, 0)  # listening: the window says so before the first frame
         talker.run()
     except Cancelled:
         talker.finish_or_abort()  # the take so far is kept: cancel is an abrupt Stop
@@ -187,11 +190,15 @@ class _Talker:
             self.recorder.abort()
 
     def _render(self, ready: int) -> None:
+        """Frames ``done .. ready-1``, a batch at a time (cancel is checked between batches)."""
+        while self.done < ready:
+            self._render_batch(self.done, min(ready, self.done + BATCH))
+            if self.done < ready:
+                self.ctx.check()
+
+    def _render_batch(self, start: int, end: int) -> None:
         from studio.pipelines.lipsync.render import _generate
 
-        if ready <= self.done:
-            return
-        start, end = self.done, ready
         t0 = time.perf_counter()
         feats = self.window.tokens(start, end)
         batch = self.comp.latents_for(start, end) if self.video else self.latents
