@@ -35,9 +35,10 @@ def take_path() -> Path:
     return data_dir() / "lipsync" / "renders" / f"talk-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
 
 
-def talk_settings(request: Any, result: Any) -> dict[str, Any]:
-    """A finished take's settings for the gallery (as a render's, without a speech file)."""
-    return {
+def talk_settings(request: Any, result: Any = None) -> dict[str, Any]:
+    """A take's settings for the gallery (as a render's, without a speech file); with the
+    finished job's ``result``, its length and latency too."""
+    settings = {
         "workspace": "lipsync",
         "mode": "live",
         "avatar": str(request.avatar),
@@ -45,10 +46,12 @@ def talk_settings(request: Any, result: Any) -> dict[str, Any]:
         "bbox_shift": request.bbox_shift,
         "smoothing": request.smoothing,
         "idle_motion": request.idle_motion,
-        "frames": result.frames,
-        "duration_s": result.duration_s,
-        "speech_to_mouth_ms": result.speech_to_mouth_ms,
     }
+    if result is not None:
+        settings["frames"] = result.frames
+        settings["duration_s"] = result.duration_s
+        settings["speech_to_mouth_ms"] = result.speech_to_mouth_ms
+    return settings
 
 
 class LiveTalk(QObject):
@@ -183,10 +186,19 @@ class LiveTalk(QObject):
             self.ws._update_buttons()
 
     def _on_cancelled(self, job: Any) -> None:
-        if self._mine(job):
-            self._ended()
-            self.ws.status.setText("Live talk cancelled.")
-            self.ws._update_buttons()
+        if not self._mine(job):
+            return
+        ws, request = self.ws, self.request
+        take = Path(request.output)
+        self._ended()
+        if take.is_file():  # a cancel keeps the take so far, as Stop does (talk_live.py)
+            ws.result_path, ws.result_settings = take, talk_settings(request)
+            ws.status.setText(f"Live talk cancelled; the take so far was kept as {take.name}.")
+            ws._make_player()
+            ws.result_bar.set_source(take)
+        else:
+            ws.status.setText("Live talk cancelled before any speech; nothing was kept.")
+        ws._update_buttons()
 
     def _ended(self) -> None:
         if self.mic is not None:
