@@ -98,6 +98,9 @@ class LiveTalk(QObject):
         if ws.avatar_path is None or not ws.avatar_path.is_file():
             ws.status.setText("Choose an avatar photo or clip first.")
             return
+        if ws.speech.recording:
+            ws.status.setText("Stop the speech recording first: the microphone is in use.")
+            return
         ws.speech.refresh_devices()  # a microphone plugged in since the page was shown
         if not ws.speech.has_microphone:
             ws.status.setText(NO_MICROPHONE)
