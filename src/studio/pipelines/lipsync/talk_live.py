@@ -12,8 +12,8 @@ Latency: frame ``f`` shows the audio from ``40 f`` to ``40 f + 40`` ms, and Muse
 needs 80 ms after that (``features.LOOKAHEAD_STEPS``), so the mouth can move at the earliest
 80 ms after the speech it shows ends, plus the chunk's length (a chunk arrives once its last
 sample was spoken) and the render time. For each frame two figures are kept:
-``latency`` (the chunk completing the frame's window arrived -> the frame is ready) and
-``speech_to_mouth`` (the frame's speech was spoken -> the frame is ready).
+``latency`` (the chunk holding the frame's last sample arrived -> the frame is ready) and
+``speech_to_mouth`` (the end of the frame's 40 ms of speech was spoken -> the frame is ready).
 
 The take goes through :class:`~studio.pipelines.live.recording.LiveRecorder` on the audio's
 own timeline (frame ``f`` at ``f / 25`` s, each sample at its index / 16000 s), so picture
@@ -76,7 +76,7 @@ class TalkFrame:
     t: float  # where it sits on the audio's timeline, seconds
     image: np.ndarray  # (512, 512, 3) uint8 RGB
     latency_ms: float  # its last chunk arrived -> ready
-    speech_to_mouth_ms: float  # its speech was spoken -> ready
+    speech_to_mouth_ms: float  # the end of its speech was spoken -> ready
 
 
 @dataclass
