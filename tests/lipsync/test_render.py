@@ -111,7 +111,7 @@ def test_chunks_are_at_most_three_seconds_and_the_first_is_short():
 
 
 def test_jobs_are_registered():
-    assert set(JOBS) == {"lipsync.render", "lipsync.prepare_avatar"}
+    assert set(JOBS) == {"lipsync.render", "lipsync.prepare_avatar", "lipsync.talk"}
 
 
 def _photo512():

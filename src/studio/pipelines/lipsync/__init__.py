@@ -10,4 +10,6 @@ from studio.pipelines.jobspec import JobSpec
 JOBS: dict[str, JobSpec] = {
     "lipsync.prepare_avatar": JobSpec("studio.pipelines.lipsync.avatar:prepare_avatar"),
     "lipsync.render": JobSpec("studio.pipelines.lipsync.render:render"),
+    # talking live: runs until its audio feed closes (Stop), see talk_live.py
+    "lipsync.talk": JobSpec("studio.pipelines.lipsync.talk_live:run_talk_live"),
 }

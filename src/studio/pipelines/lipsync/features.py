@@ -72,3 +72,59 @@ class AudioFeatureStream:
             off = math.floor(f * self.step) - PAD_LEFT * 2 - first
             windows.append(span[off : off + TOKENS].reshape(TOKENS * layers, dim))
         return torch.stack(windows)
+
+
+SAMPLES_PER_STEP = RATE // STEPS_PER_SECOND  # 320: one Whisper step, 20 ms
+# Frame f needs steps up to 2f + 5 (its own two and PAD_RIGHT frames' worth after them), so it
+# can be made once the audio reaches the end of frame f + PAD_RIGHT: a lookahead of 80 ms at
+# 25 fps, the least MuseTalk's windowing allows without zero-filling real speech. With the
+# frame's own 40 ms, a frame is ready 120 ms of audio after it starts, plus chunking and
+# compute time (see talk_live.py).
+LOOKAHEAD_STEPS = TOKENS - 2 * PAD_LEFT  # frame f needs 2f + 6 steps: 120 ms of audio
+
+
+class SlidingFeatureWindow:
+    """Whisper tokens for speech that arrives in chunks (talking live).
+
+    Keeps the last ``context_s`` seconds (cut at frame boundaries) and encodes them with the
+    same :class:`AudioFeatureStream` as a render, so a live frame hears its speech exactly as
+    the offline render windows it; only the future beyond the lookahead is unknown (silence).
+    """
+
+    def __init__(self, encoder: AudioEncoder, fps: int = 25, context_s: float = 8.0) -> None:
+        if STEPS_PER_SECOND % fps or STEPS_PER_SECOND // fps != 2:
+            raise ValueError("MuseTalk's audio windows are made for 25 fps")
+        self.encoder = encoder
+        self.fps = fps
+        self.frame_samples = RATE // fps  # 640
+        self.context = int(context_s * fps) * self.frame_samples
+        self.audio = np.zeros(0, np.float32)
+        self.offset = 0  # global sample index of audio[0]: always a whole number of frames
+        self.total = 0  # samples received so far
+
+    def append(self, mono16k: np.ndarray) -> None:
+        chunk = np.asarray(mono16k, np.float32).reshape(-1)
+        self.audio = np.concatenate([self.audio, chunk])
+        self.total += len(chunk)
+
+    def frames_ready(self, final: bool = False) -> int:
+        """How many frames (from 0) have all the audio they need; at the end (``final``) every
+        whole frame, the last ones zero-padded as a render pads the end of a file."""
+        if final:
+            return self.total // self.frame_samples
+        need = LOOKAHEAD_STEPS * SAMPLES_PER_STEP  # frame 0 is ready at 1920 samples
+        return 0 if self.total < need else (self.total - need) // self.frame_samples + 1
+
+    def tokens(self, start: int, end: int) -> Any:
+        """Tokens for global frames ``start .. end-1`` (n, 50, 384), then forget audio older
+        than the context before ``end``."""
+        first = self.offset // self.frame_samples
+        if start < first:
+            raise ValueError(f"frame {start} is older than the kept context (from {first})")
+        stream = AudioFeatureStream(self.encoder, self.audio, self.fps)
+        tokens = stream.window(start - first, end - first)
+        keep_from = max(0, end * self.frame_samples - self.context)
+        if keep_from > self.offset:
+            self.audio = self.audio[keep_from - self.offset :]
+            self.offset = keep_from
+        return tokens

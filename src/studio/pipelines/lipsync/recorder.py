@@ -35,7 +35,8 @@ class InputBackend(Protocol):
     def open(self, device: int | None, rate: int, channels: int, block: int) -> None: ...
 
     def read(self) -> np.ndarray:
-        """The next block, (frames, channels) float32; raises OSError when the device is gone."""
+        """The next block, (frames, channels) float32; raises OSError when the device is gone.
+        A finite source (a file played as a microphone) returns an empty block at its end."""
         ...
 
     def close(self) -> None: ...
@@ -93,7 +94,7 @@ class SoundDeviceBackend:
 class Recording:
     samples: np.ndarray  # (channels, n) float32
     rate: int
-    stopped_by: str  # "stop", "limit", "cancel", "device-lost"
+    stopped_by: str  # "stop", "limit", "cancel", "device-lost", "end" (a file's end)
     error: str = ""
 
     @property
@@ -104,8 +105,9 @@ class Recording:
 class Recorder:
     """Records from one input device until :meth:`stop`, :meth:`cancel` or ``max_seconds``.
 
-    ``on_level(rms, peak)`` is called for every block (for a level meter). ``record`` blocks
-    the calling thread; call :meth:`stop` or :meth:`cancel` from another one.
+    ``on_level(rms, peak)`` is called for every block (for a level meter), ``on_block(block)``
+    with every block itself, (frames, channels) float32, as it arrives (talking live).
+    ``record`` blocks the calling thread; call :meth:`stop` or :meth:`cancel` from another one.
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class Recorder:
         block_seconds: float = 0.05,
         max_seconds: float = 120.0,
         on_level: Callable[[float, float], None] | None = None,
+        on_block: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         self.backend = backend or SoundDeviceBackend()
         self.rate = rate
@@ -124,6 +127,7 @@ class Recorder:
         self.block = max(1, int(rate * block_seconds))
         self.max_seconds = max_seconds
         self.on_level = on_level
+        self.on_block = on_block
         self._stop = threading.Event()
         self._reason = "stop"
 
@@ -162,8 +166,13 @@ class Recorder:
                 except OSError as exc:
                     stopped_by, error = "device-lost", str(exc)
                     break
+                if not len(block):
+                    stopped_by = "end"
+                    break
                 block = block[: limit - got]
                 blocks.append(block)
+                if self.on_block is not None:
+                    self.on_block(block)
                 got += len(block)
                 if self.on_level is not None and len(block):
                     self.on_level(float(np.sqrt(np.mean(block**2))), float(np.abs(block).max()))

@@ -123,8 +123,10 @@ def render(request: RenderRequest, ctx: RunContext) -> RenderResult:
     )
 
 
-def _prepare(request: RenderRequest, ctx: RunContext) -> tuple[Any, Any]:
-    """The prepared avatar (a photo, or a clip: see ``video_avatar``) and its compositor."""
+def _prepare(request: Any, ctx: RunContext) -> tuple[Any, Any]:
+    """The prepared avatar (a photo, or a clip: see ``video_avatar``) and its compositor;
+    ``request`` has ``avatar``, ``bbox_shift``, ``cache_dir`` and ``idle_motion`` (a render's
+    or a live talk's)."""
     from studio.pipelines.lipsync.video_avatar import (
         PrepareVideoAvatarRequest,
         is_video_avatar,
@@ -196,10 +198,11 @@ def _generate(
     latents: Any,
     reference: Any,
     feats: Any,
-    request: RenderRequest,
+    request: Any,
     state: dict[str, Any],
 ) -> Any:
-    """One batch: UNet step at t=0, openness, smoothing, VAE decode -> (n, 3, 256, 256)."""
+    """One batch: UNet step at t=0, openness, smoothing, VAE decode -> (n, 3, 256, 256).
+    ``request`` gives ``mouth_scale`` and ``smoothing`` (a render's or a live talk's)."""
     import torch
 
     n = feats.shape[0]

@@ -1,11 +1,11 @@
 """Lipsync's part of the menus contract (:mod:`studio.ui.shell.workspace_actions`).
 
-File > Open takes a photo (the avatar) or a speech file, told apart by extension; Export saves
-the finished video into the folder of the last save (asking for a name the first time) and
-Export As always asks. Saving (here, for the Save as... button too) copies on the I/O workers
-through a temporary file, and is recorded in the gallery; a finished save says "Saved to ..."
-(``notify``). Space plays or
-pauses: the video once there is one, else the speech (a focused button keeps Space).
+File > Open takes a photo or a clip (the avatar) or a speech file, told apart by extension;
+Export saves the finished video into the folder of the last save (asking for a name the first
+time) and Export As always asks. Saving (here, for the Save as... button too) copies on the
+I/O workers through a temporary file, and is recorded in the gallery; a finished save says
+"Saved to ..." (``notify``). Space plays or pauses: the video once there is one, else the
+speech (a focused button keeps Space).
 """
 
 from __future__ import annotations
@@ -21,12 +21,16 @@ from studio.core.errors import StudioError
 log = logging.getLogger(__name__)
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+# video avatars: video_avatar.VIDEO_AVATAR_EXTENSIONS (not imported: it loads numpy at start-up)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".ogg", ".flac")
 OPEN_FILTER = (
-    "Photo or speech ("
-    + " ".join(f"*{s}" for s in PHOTO_SUFFIXES + AUDIO_SUFFIXES)
+    "Photo, clip or speech ("
+    + " ".join(f"*{s}" for s in PHOTO_SUFFIXES + VIDEO_SUFFIXES + AUDIO_SUFFIXES)
     + ");;Photos ("
     + " ".join(f"*{s}" for s in PHOTO_SUFFIXES)
+    + ");;Clips of a person ("
+    + " ".join(f"*{s}" for s in VIDEO_SUFFIXES)
     + ");;Speech ("
     + " ".join(f"*{s}" for s in AUDIO_SUFFIXES)
     + ")"
@@ -34,7 +38,7 @@ OPEN_FILTER = (
 SHORTCUTS = [
     ("Space", "Play / pause the video (the speech before there is one); on a button, presses it"),
     ("Left / Right", "On a player's slider: back / forward 5 s"),
-    ("Ctrl+O", "Open a photo or a speech file"),
+    ("Ctrl+O", "Open a photo, a clip of a person or a speech file"),
     ("Ctrl+E", "Save the video (into the last folder used)"),
 ]
 
@@ -76,25 +80,29 @@ class LipsyncActions:
         return list(SHORTCUTS)
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo or speech", "", OPEN_FILTER)  # type: ignore[arg-type]
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo, clip or speech", "", OPEN_FILTER)  # type: ignore[arg-type]
         if path:
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
-        """Use ``path`` as the avatar (a photo) or the speech (an audio file); True if taken.
+        """Use ``path`` as the avatar (a photo or clip) or the speech (an audio file); True if
+        taken.
         The photo and the speech are then checked in the background, as when chosen."""
         path = Path(path)
         suffix = path.suffix.lower()
         if not path.is_file():
             self.status.setText(f"{path.name} is no longer there.")
             return False
-        if suffix in PHOTO_SUFFIXES:
+        if suffix in PHOTO_SUFFIXES + VIDEO_SUFFIXES:
             self.set_avatar(path)
         elif suffix in AUDIO_SUFFIXES:
             self.set_audio(path)
         else:
-            kinds = ", ".join(s[1:].upper() for s in PHOTO_SUFFIXES + AUDIO_SUFFIXES)
-            self.status.setText(f"{path.name} is neither a photo nor a speech file ({kinds}).")
+            known = PHOTO_SUFFIXES + VIDEO_SUFFIXES + AUDIO_SUFFIXES
+            kinds = ", ".join(s[1:].upper() for s in known)
+            self.status.setText(
+                f"{path.name} is neither a photo nor a speech file, nor a clip ({kinds})."
+            )
             return False
         return True  # opened_file follows once the photo or speech has been read
 

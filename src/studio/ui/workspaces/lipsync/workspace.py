@@ -8,7 +8,9 @@ and written on the I/O workers; a saved video goes through a temporary file (``f
 Each finished render and each saved copy is recorded in the gallery there (``recording.py``).
 Loaded speech is checked there too (length, silence, not audio at all) and can be listened to;
 the finished video plays in place of the preview with pause and seek (``MediaBar``). The File
-menu's Open / Export and the Space key come through ``menu_actions.py``.
+menu's Open / Export and the Space key come through ``menu_actions.py``; the avatar (a photo
+or a clip) and "Use these settings again" through ``avatar_inputs.py``. The Live tab talks in
+real time from the microphone and keeps the take (``live_talk.py``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -33,17 +33,19 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStackedWidget,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.errors import StudioError
 from studio.services.jobs import Priority
-from studio.ui.widgets.images import load_thumbnail, to_pixmap
+from studio.ui.widgets.images import to_pixmap
 from studio.ui.widgets.media_player import MediaBar
 from studio.ui.widgets.worker import IoWorkers
-from studio.ui.workspaces.lipsync.menu_actions import PHOTO_SUFFIXES, LipsyncActions
-from studio.ui.workspaces.lipsync.pack_picker import PackPicker
+from studio.ui.workspaces.lipsync.avatar_inputs import AVATAR_SIDE, PHOTO_HINT, AvatarInputs
+from studio.ui.workspaces.lipsync.live_talk import LiveTalk
+from studio.ui.workspaces.lipsync.menu_actions import LipsyncActions
 from studio.ui.workspaces.lipsync.recorder import RecorderController
 from studio.ui.workspaces.lipsync.recording import record_video, render_settings
 from studio.ui.workspaces.lipsync.speech import SpeechBox
@@ -51,7 +53,6 @@ from studio.ui.workspaces.lipsync.speech import SpeechBox
 __all__ = ["LipsyncWorkspace"]
 
 log = logging.getLogger(__name__)
-AVATAR_SIDE = 160
 
 
 def check_speech(path: Path) -> float:
@@ -68,7 +69,7 @@ def default_packs_root() -> Path:
     return headshot_packs_dir()
 
 
-class LipsyncWorkspace(LipsyncActions, QWidget):
+class LipsyncWorkspace(AvatarInputs, LipsyncActions, QWidget):
     """Avatar and speech on the left; the preview / player, progress and actions on the right."""
 
     actions_changed = Signal()  # the menus contract (studio.ui.shell.workspace_actions)
@@ -108,7 +109,7 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         self.avatar_label = QLabel("No avatar")
         self.avatar_label.setFixedSize(AVATAR_SIDE, AVATAR_SIDE)
         self.avatar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pick_avatar_button = pick_avatar = QPushButton("Choose photo…")
+        self.pick_avatar_button = pick_avatar = QPushButton("Photo or clip…")
         pick_avatar.clicked.connect(lambda: self._choose_avatar())
         self.from_pack_button = from_pack = QPushButton("From headshot pack…")
         from_pack.clicked.connect(lambda: self.choose_from_pack())
@@ -145,7 +146,7 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         avatar_buttons = QVBoxLayout()
         avatar_buttons.addWidget(pick_avatar)
         avatar_buttons.addWidget(from_pack)
-        hint = QLabel("One face, looking at the camera, works best.", wordWrap=True)
+        self.avatar_hint = hint = QLabel(PHOTO_HINT, wordWrap=True)
         hint.setEnabled(False)  # drawn in the muted text colour of either theme
         avatar_buttons.addWidget(hint)
         avatar_buttons.addStretch(1)
@@ -160,9 +161,21 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         for box in (avatar_box, self.speech, settings_box):
             left.addWidget(box)
         left.addStretch(1)
-        buttons = QHBoxLayout()
+        render_row = QWidget()
+        buttons = QHBoxLayout(render_row)
+        buttons.setContentsMargins(0, 0, 0, 0)
         for w in (self.generate_button, self.cancel_button, self.save_button):
             buttons.addWidget(w)
+        # Two modes: render a speech file, or talk live (live_talk.py); the tab picks the row.
+        self.live = LiveTalk(self)
+        self.actions_row = QStackedWidget()
+        self.actions_row.addWidget(render_row)
+        self.actions_row.addWidget(self.live.row)
+        self.mode_tabs = QTabBar()
+        self.mode_tabs.addTab("Render speech")
+        self.mode_tabs.addTab("Live")
+        self.mode_tabs.setTabToolTip(1, "Talk into the microphone; the avatar speaks with you")
+        self.mode_tabs.currentChanged.connect(self.actions_row.setCurrentIndex)
         # One view: the live preview while rendering, the player once a video is done.
         self.view = QStackedWidget()
         self.view.setMinimumSize(384, 384)
@@ -186,7 +199,8 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         right.addWidget(self.view, 1)
         right.addWidget(self.result_bar)
         right.addWidget(self.progress)
-        right.addLayout(buttons)
+        right.addWidget(self.mode_tabs)
+        right.addWidget(self.actions_row)
         right.addWidget(self.status)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 2)
@@ -219,29 +233,7 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
         self._make_player()
         super().showEvent(event)
 
-    # -- inputs ---------------------------------------------------------------------------
-    def set_avatar(self, path: Path) -> None:
-        """Use the photo at ``path``; its preview is decoded on the I/O workers (a 4K photo)."""
-        path = self.avatar_path = Path(path)
-        self.avatar_label.clear()
-        self.avatar_label.setText("Loading…")
-        self.workers.run(
-            lambda: load_thumbnail(path, AVATAR_SIDE),
-            lambda image: self._show_avatar(path, image),
-            lambda exc: self._show_avatar(path, None, exc),
-        )
-        self._update_buttons()
-
-    def _show_avatar(self, path: Path, image: Any, exc: BaseException | None = None) -> None:
-        if path != self.avatar_path:
-            return  # another photo was chosen meanwhile
-        if image is None:
-            self.avatar_label.setText("Cannot show this photo")
-            self.status.setText(f"The photo {path.name} could not be read ({exc}).")
-            return
-        self.avatar_label.setPixmap(to_pixmap(image, AVATAR_SIDE))
-        self.opened_file.emit(str(path))
-
+    # -- inputs (the avatar: avatar_inputs.py) ----------------------------------------------
     def set_audio(self, path: Path) -> None:
         """Use the speech at ``path``; it is checked on the I/O workers, then its length shows
         (or why it cannot be used, and it is dropped)."""
@@ -271,21 +263,6 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
             log.error("checking the speech failed", exc_info=exc)
             self.status.setText(f"The speech {path.name} could not be read ({exc}).")
         self._update_buttons()
-
-    def _choose_avatar(self) -> None:
-        photos = " ".join(f"*{s}" for s in PHOTO_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(self, "Avatar photo", "", f"Images ({photos})")
-        if path:
-            self.open_path(path)
-
-    def choose_from_pack(self) -> None:
-        picker = PackPicker(self.packs_root(), self)
-        try:
-            chosen = picker.chosen() if picker.exec() == QDialog.DialogCode.Accepted else None
-        finally:
-            picker.deleteLater()  # one picker per use, not one more child per click
-        if chosen is not None:
-            self.set_avatar(chosen)
 
     # -- rendering ------------------------------------------------------------------------
     def _missing_input(self) -> str | None:
@@ -389,11 +366,21 @@ class LipsyncWorkspace(LipsyncActions, QWidget):
             self.status.setText("Cancelled; nothing was written.")
             self._update_buttons()
 
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - leaving the page ends a live take
+        self.live.stop()  # kept, as with Stop
+        super().hideEvent(event)
+
     def _update_buttons(self) -> None:
-        busy = self.job_id is not None
+        talking = self.live.running
+        busy = self.job_id is not None or talking
         ready = self.avatar_path is not None and self.audio_path is not None
+        self.live.start_button.setEnabled(
+            self.avatar_path is not None and self.job_id is None and not self.saving
+            if not talking
+            else self.live.feed is not None and not self.live.feed.closed
+        )
         self.generate_button.setEnabled(ready and not busy)
-        self.cancel_button.setEnabled(busy)
+        self.cancel_button.setEnabled(self.job_id is not None)
         self.save_button.setEnabled(self.result_path is not None and not busy and not self.saving)
         self.result_bar.setEnabled(not busy)
         self.actions_changed.emit()
