@@ -101,6 +101,9 @@ def test_lipsync_smoke(capsys):
     positive(out["avatar"], "avatar_prepare_s", "avatar_cached_load_s")
     positive(out["render"], "total_1s_audio_s", "first_chunk_1s_audio_s", "realtime_factor_1s")
     assert out["render"]["frames_1s"] == 25
+    positive(out["talk"], "render_fps", "sustained_fps")
+    assert out["talk"]["frames"] == 25
+    positive(out["video_avatar"], "prepare_0.4s_clip_s")
 
 
 def test_live_smoke(capsys):

@@ -65,3 +65,17 @@ def test_a_failing_camera_is_switched_off_and_the_stream_goes_on(run_context, li
     assert outputs.camera is None and camera.closed == 1
     assert "virtual camera stopped" in outputs.camera_error
     assert outputs.close() is None  # nothing was recording
+
+
+def test_a_frame_arriving_while_the_recording_finishes_is_dropped(tmp_path):
+    """The stream thread can hand over a frame after another thread began finishing the
+    file: that frame is dropped, the stream goes on and the file is whole."""
+    outputs = LiveOutputs()
+    recorder = outputs.start_recording(tmp_path / "take.mp4", fps=25)
+    frame = np.zeros((64, 64, 3), np.uint8)
+    outputs(frame)
+    result = recorder.finish()  # as stop_recording does, before it lets go of the recorder
+    outputs(frame)  # no error: the late frame is dropped
+    assert result.frames == 1
+    with av.open(str(tmp_path / "take.mp4")) as container:
+        assert len(list(container.decode(video=0))) == 1

@@ -208,3 +208,12 @@ def test_expand_and_text_selection_requests_cross_the_wire():
     select, _ = round_trip(TextSelectRequest(image, "the car", points=[(1.0, 2.0)], labels=[1]))
     assert isinstance(select, TextSelectRequest) and select.prompt == "the car"
     assert [tuple(p) for p in select.points] == [(1.0, 2.0)] and select.labels == [1]
+
+
+def test_talking_live_is_never_sent_to_a_server():
+    """The microphone is on this computer: the job says so instead of failing remotely."""
+    from studio.pipelines.lipsync.talk_live import TalkLiveRequest
+    from studio.remote.wire import prepare_request
+
+    with pytest.raises(WireError, match="Talking live runs on this computer"):
+        prepare_request("lipsync.talk", TalkLiveRequest.__new__(TalkLiveRequest))

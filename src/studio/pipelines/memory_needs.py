@@ -126,6 +126,7 @@ NEEDS: dict[str, JobNeeds] = {
 }
 NEEDS["headshots.reroll"] = replace(NEEDS["headshots.pack"], title="Re-roll", batch=1)
 NEEDS["live.stream"] = replace(NEEDS["live.frame"], title="Live")
+NEEDS["lipsync.talk"] = replace(NEEDS["lipsync.render"], title="Talk live")
 NEEDS["headshots.check"] = JobNeeds("Selfie check", {}, work=0.2, offload=False)
 _DEFAULT_NEEDS = JobNeeds("Job", {}, work=0.5, offload=False)
 

@@ -48,6 +48,7 @@ LIVE_SETTABLE = (
 LOCAL_ONLY = {
     "live.stream": "A live stream runs over the server's WebSocket (/api/ws/...), not as a job.",
     "headshots.reroll": "Re-rolling an image of a pack runs on the computer that holds the pack.",
+    "lipsync.talk": "Talking live runs on this computer: its microphone feed is not sent.",
 }
 
 

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from studio.core.errors import StudioError
 from studio.pipelines.live.recording import LiveRecorder, RecordingResult
 from studio.pipelines.live.virtual_camera import VirtualCamera
 
@@ -71,9 +72,14 @@ class LiveOutputs:
         """The ``on_frame`` hook: a :class:`LiveFrame` (or an H x W x 3 uint8 array)."""
         image = getattr(frame, "image", frame)
         recorder, camera = self.recorder, self.camera
-        if recorder is not None:
-            # live frames are fresh arrays, never written to again: no copy needed
-            recorder.add_frame(image, copy=False)
+        if recorder is not None and not recorder.stopping:
+            try:
+                # live frames are fresh arrays, never written to again: no copy needed
+                recorder.add_frame(image, copy=False)
+            except StudioError:
+                if not recorder.stopping:
+                    raise  # the encoder failed: the stream says so
+                # else a frame that arrived while the recording was being finished: dropped
         if camera is not None:
             try:
                 camera.send(image)

@@ -199,6 +199,11 @@ class LiveRecorder:
         if self._thread.is_alive():
             self._thread.join()
 
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` (or an abort) began: later frames are not taken."""
+        return self._closing
+
     def _raise_if_failed(self) -> None:
         if self._error is not None:
             error = self._error
