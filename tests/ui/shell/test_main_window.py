@@ -189,9 +189,11 @@ def test_models_dialog_delete_asks_then_deletes_on_a_worker(window, qtbot, caplo
     qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
     assert not dialog.delete_button.isEnabled() and not dialog.download_button.isEnabled()
     assert dialog.status.text().startswith("Deleting taesd")
-    qtbot.waitUntil(dialog.delete_button.isEnabled, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.status.text() == "Deleted taesd.", timeout=10000)
     assert not store.is_installed("taesd")
-    assert dialog.status.text() == "Deleted taesd."
+    assert dialog.import_button.isEnabled()
+    # taesd is gone: nothing of the selection to delete; it can be downloaded again
+    assert not dialog.delete_button.isEnabled()
     row = next(
         r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == entry.name
     )
