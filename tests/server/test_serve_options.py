@@ -43,3 +43,19 @@ def test_good_device_settings_pass(capsys):
         "cuda",
         "cuda:1",
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--gpu", "-3"], "--gpu: must be a whole number from 0 to 63, got -3"),
+        (["--device", "gpu1"], "--device: expected auto, cpu, cuda or cuda:N"),
+        (["--live-port", "0"], "--live-port: must be a whole number from 1 to 65535"),
+        (["--visibility-timeout", "0"], "--visibility-timeout: must be a number in [1,"),
+        (["--log-level", "loud"], "--log-level: invalid choice: 'LOUD'"),
+    ],
+)
+def test_the_worker_refuses_impossible_options_by_name(argv, message, capsys):
+    assert main(["worker", "--broker", "redis://127.0.0.1:1/0", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
