@@ -117,6 +117,10 @@ def _gui(args: argparse.Namespace) -> int:
 
 def _file_to_open(text: str) -> Path:
     path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is a folder; name the images in it (e.g. studio \"{text}\"/*.png)"
+        )
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"'{text}' is not a command nor an existing file")
     return path
