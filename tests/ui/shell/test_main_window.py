@@ -111,6 +111,10 @@ def test_missing_model_offers_download(window, qtbot):
     qtbot.waitUntil(lambda: hasattr(window, "missing_model_box"), timeout=10000)
     box = window.missing_model_box
     assert "Segment Anything ViT-B" in box.text() and "375.0 MB" in box.informativeText()
+    # written for the window: no command line in the question
+    assert box.text() == "This needs Segment Anything ViT-B, which is not installed yet."
+    assert "studio models download" not in box.text() + box.informativeText()
+    assert "run this again once it has finished" in box.informativeText()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.store.is_installed("sam-vit-b"), timeout=10000)
 
