@@ -47,3 +47,12 @@ def test_an_uploaded_file_that_is_no_image_fails_the_job_with_a_message(
     request = RemoveRequest(image=str(text), mask=np.full((8, 8), 255, np.uint8))
     with pytest.raises(BadInput, match="not an image Studio can read"):
         RemoteRunner(server.client(), "canvas.remove")(request, recording_context(model_store))
+
+
+def test_a_malformed_query_parameter_is_a_sentence_in_detail(server):
+    import httpx
+
+    response = httpx.get(f"{server.url}/v1/jobs/abc/events", params={"last_event_id": "x"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail.startswith("'last_event_id': ")
