@@ -58,19 +58,25 @@ def _models_download(args: argparse.Namespace) -> int:
 
 
 def _models_verify(args: argparse.Namespace) -> int:
-    from studio.models.verify import verify_installed
+    from studio.models.imports import imported_entries
+    from studio.models.verify import verify_models
 
     store = _store_with_imports()
-    ids = args.ids or [e.id for e in store.installed()]
-    bad = 0
-    for model_id in ids:
-        if not store.is_installed(model_id):
-            print(f"{model_id}: not installed")
-            bad += 1
-            continue
-        problems = verify_installed(store, model_id)
+    for model_id in args.ids:
+        store.catalogue.get(model_id)  # an unknown id: KeyError, its message names the known
+    results = verify_models(store, args.ids or None)
+    if not results:
+        print(f"no models installed in {store.root} (studio models list shows them all)")
+        return 0
+    for model_id, problems in results:
         print(f"{model_id}: {'ok' if not problems else '; '.join(problems)}")
-        bad += bool(problems)
+    bad = [model_id for model_id, problems in results if problems]
+    own = {e.id for e in imported_entries(store.root)}
+    fixable = [i for i in bad if i not in own]
+    if fixable:
+        print(f"\nto repair: studio models download --force {' '.join(fixable)}")
+    if any(i in own for i in bad):
+        print("imported models: delete them and import the file again (studio models import)")
     return 1 if bad else 0
 
 
@@ -117,6 +123,10 @@ def _gui(args: argparse.Namespace) -> int:
 
 def _file_to_open(text: str) -> Path:
     path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is a folder; name the images in it (e.g. studio \"{text}\"/*.png)"
+        )
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"'{text}' is not a command nor an existing file")
     return path

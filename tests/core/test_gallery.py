@@ -191,3 +191,13 @@ def test_gallery_command_lists_searches_and_shows(tmp_path, capsys):
     out.unlink()
     assert main(["gallery", "forget-missing"]) == 0
     assert "forgot 1 result" in capsys.readouterr().out
+
+
+def test_a_damaged_gallery_is_named_by_its_full_path_so_it_can_be_moved(tmp_path):
+    damaged = tmp_path / "data" / "gallery.sqlite3"
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(BadInput) as caught:
+        Gallery(damaged)
+    assert f"'{damaged}' is damaged; move it away" in caught.value.user_message
+    assert "your images stay where they are" in caught.value.user_message

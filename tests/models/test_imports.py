@@ -160,6 +160,9 @@ def test_files_that_are_not_safetensors_are_refused(tmp_path, store):
         import_model(store, tmp_path / "model.ckpt")
     with pytest.raises(BadInput, match="does not exist"):
         import_model(store, tmp_path / "missing.safetensors")
+    (tmp_path / "my models").mkdir()
+    with pytest.raises(BadInput, match="'my models' is a folder; choose a .safetensors file"):
+        import_model(store, tmp_path / "my models")
     with pytest.raises(ImportRefused, match="is a LoRA, not a checkpoint"):
         import_model(store, _kohya_lora(tmp_path / "l.safetensors"), kind="checkpoint")
     store.root.mkdir(parents=True, exist_ok=True)

@@ -13,20 +13,49 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from studio.cli_options import bounded_float, bounded_int
+
+port_number = bounded_int(1, 65535)
+
+
+def device_setting(text: str) -> str:
+    """``--device``: auto, cpu, cuda or cuda:N (a typo would otherwise run on the CPU, or
+    fail with a traceback on the first job)."""
+    value = text.strip().lower()
+    index = value.removeprefix("cuda:")
+    if value in ("auto", "cpu", "cuda") or (value.startswith("cuda:") and index.isdigit()):
+        return value
+    raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got '{text}'")
+
+
+def work_folder(text: str) -> Path:
+    """``--work-dir``: a folder, made if missing; never an existing file."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{text}' is a file; give a folder")
+    return path
+
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` subcommand."""
     p = subparsers.add_parser("serve", help="serve this GPU over HTTP (job API, live, lipsync)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=port_number, default=8765, help="1-65535 (default 8765)")
     p.add_argument("--token", default=None, help="required from clients (generated if needed)")
     p.add_argument(
-        "--lipsync-port", type=int, default=None, help="also serve the lipsync routes here"
+        "--lipsync-port", type=port_number, default=None, help="also serve the lipsync routes here"
     )
-    p.add_argument("--work-dir", type=Path, default=None, help="uploads and results")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    p.add_argument("--max-upload-mb", type=int, default=512)
-    p.add_argument("--result-ttl", type=float, default=3600.0, help="seconds results are kept")
+    p.add_argument("--work-dir", type=work_folder, default=None, help="uploads and results")
+    p.add_argument(
+        "--device", type=device_setting, default="auto", help="auto, cpu, cuda, cuda:1 ..."
+    )
+    p.add_argument("--max-upload-mb", type=bounded_int(1, 1 << 20), default=512, help="default 512")
+    p.add_argument(
+        "--result-ttl",
+        type=bounded_float(1, 365 * 24 * 3600.0),
+        default=3600.0,
+        help="seconds results are kept",
+    )
     p.add_argument(
         "--broker",
         default=None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import Any
 
 from studio.core.errors import BadInput
@@ -16,7 +15,11 @@ from studio.core.errors import BadInput
 
 def register(subparsers: Any) -> None:
     """Add the ``worker`` subcommand."""
+    from studio.cli_options import bounded_float, bounded_int
+    from studio.clis.serve import device_setting, port_number, work_folder
     from studio.scaleout.broker import DEFAULT_VISIBILITY_S, QUEUES
+
+    seconds = bounded_float(1, 365 * 24 * 3600.0)
 
     p = subparsers.add_parser("worker", help="run jobs from a Redis queue on one GPU (Celery)")
     p.add_argument(
@@ -25,27 +28,34 @@ def register(subparsers: Any) -> None:
         help="Redis URL, e.g. redis://127.0.0.1:6379/0 (or $STUDIO_BROKER)",
     )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--gpu", type=int, default=None, help="the GPU index this worker owns")
-    where.add_argument("--device", default="auto", help="auto, cpu, cuda:N")
+    where.add_argument(
+        "--gpu", type=bounded_int(0, 63), default=None, help="the GPU index this worker owns"
+    )
+    where.add_argument("--device", type=device_setting, default="auto", help="auto, cpu, cuda:N")
     p.add_argument(
         "--queues",
         default=",".join(QUEUES),
         help=f"workspaces to serve, comma-separated (of {', '.join(QUEUES)})",
     )
     p.add_argument("--name", default="", help="worker name (default: gpuN@host)")
-    p.add_argument("--work-dir", type=Path, default=None)
+    p.add_argument("--work-dir", type=work_folder, default=None)
     p.add_argument(
         "--visibility-timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_VISIBILITY_S,
         help="seconds after which a silent worker's job goes to another worker",
     )
-    p.add_argument("--result-ttl", type=float, default=3600.0, help="seconds results are kept")
+    p.add_argument("--result-ttl", type=seconds, default=3600.0, help="seconds results are kept")
     p.add_argument("--live", action="store_true", help="serve live sessions directly instead")
     p.add_argument("--live-host", default="127.0.0.1")
-    p.add_argument("--live-port", type=int, default=8770)
+    p.add_argument("--live-port", type=port_number, default=8770)
     p.add_argument("--token", default=None, help="token for the live server (non-local binds)")
-    p.add_argument("--log-level", default="WARNING")
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        default="WARNING",
+    )
     p.set_defaults(func=main)
 
 

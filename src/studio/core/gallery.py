@@ -106,7 +106,8 @@ class Gallery:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise BadInput(
-                f"The gallery file '{self.path.name}' is damaged; move it away to start a new one.",
+                f"The gallery file '{self.path}' is damaged; move it away to start a new one "
+                "(your images stay where they are).",
                 repr(exc),
             ) from exc
 

@@ -27,6 +27,8 @@ def _open(source: Any, label: str | None = None) -> Any:
     name = label or (str(source) if isinstance(source, (str, Path)) else "the image")
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir():
+            raise BadInput(f"'{path.name}' is a folder; choose an image file in it.", str(path))
         if not path.is_file():
             raise BadInput(f"The file '{path.name}' does not exist.", str(path))
         if path.stat().st_size == 0:
@@ -139,9 +141,13 @@ def load_mask(source: Any, size: tuple[int, int] | None = None) -> Any:
 
 
 def check_mask(mask: Any, size: tuple[int, int], *, allow_empty: bool = False) -> Any:
-    """Validate a mask against an image ``size`` (w, h); return it as a uint8 0/255 array."""
+    """Validate a mask against an image ``size`` (w, h); return it as a uint8 0/255 array.
+
+    ``mask`` may also be a file (path or bytes), as a server job's uploaded mask is."""
     import numpy as np
 
+    if _is_file_source(mask):
+        mask = load_mask(mask)
     arr = np.asarray(mask)
     if arr.ndim == 3:
         arr = arr[:, :, -1] if arr.shape[2] in (2, 4) else arr[:, :, 0]
@@ -163,10 +169,17 @@ def check_mask(mask: Any, size: tuple[int, int], *, allow_empty: bool = False) -
     return arr
 
 
+def _is_file_source(value: Any) -> bool:
+    return isinstance(value, (str, Path, bytes, bytearray))
+
+
 def to_array(image: Any) -> Any:
-    """PIL image or array to an ``HxWx3`` uint8 RGB array (a copy)."""
+    """PIL image, array or image file (path or bytes, as a server job's uploaded input is)
+    to an ``HxWx3`` uint8 RGB array (a copy)."""
     import numpy as np
 
+    if _is_file_source(image):
+        image = load_image(image)
     if hasattr(image, "convert"):
         return np.array(image.convert("RGB"), dtype=np.uint8)
     arr = np.asarray(image)

@@ -89,6 +89,8 @@ def detect(path: str | Path) -> Detected:
     """The kind and base architecture of ``path``; :class:`ImportRefused` when it is neither
     a checkpoint nor a LoRA of a Stable Diffusion UNet."""
     path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"'{path.name}' is a folder; choose a .safetensors file in it.", str(path))
     if not path.is_file():
         raise BadInput(f"The file '{path.name}' does not exist.", str(path))
     if path.suffix.lower() != ".safetensors":

@@ -85,3 +85,36 @@ def redis_client(url: str) -> Any:
         health_check_interval=10,
         socket_connect_timeout=5,
     )
+
+
+def check_reachable(url: str, timeout_s: float = 3.0) -> None:
+    """Raise :class:`~studio.core.errors.StudioError` naming ``url`` (password hidden) when
+    no Redis answers there. Checked once at start: the clients of :func:`redis_client` retry for
+    half a minute, so a wrong address otherwise meant a long silence, then a traceback."""
+    import redis
+
+    from studio.core.errors import StudioError
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    try:
+        client.ping()
+    except (redis.AuthenticationError, redis.ResponseError) as exc:  # e.g. a wrong password
+        raise StudioError(f"Redis at {hide_password(url)} refused Studio: {exc}", str(exc)) from exc
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise StudioError(
+            f"No Redis answers at {hide_password(url)}. Start Redis there, or give its "
+            "address with --broker redis://HOST:6379/0.",
+            str(exc),
+        ) from exc
+    finally:
+        client.close()
+
+
+def hide_password(url: str) -> str:
+    """``url`` with its password (if any) shown as ``***``: fit for a terminal or a log."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

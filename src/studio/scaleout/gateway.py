@@ -260,13 +260,14 @@ def send(celery: Any, job_id: str, kind: str, wire: Any, priority: int) -> None:
 
 def build_queue_state(config: Any, store: Any) -> Any:
     """The :class:`~studio.server.state.ServerState` of a gateway on ``config.broker``."""
-    from studio.scaleout.broker import make_celery, redis_client
+    from studio.scaleout.broker import check_reachable, make_celery, redis_client
     from studio.scaleout.registry import ScaleoutCollector
     from studio.server.live import LiveHub
     from studio.server.metrics import Metrics
     from studio.server.state import ServerState
     from studio.server.uploads import UploadStore
 
+    check_reachable(config.broker)
     root = config.resolved_work_dir()
     redis = redis_client(config.broker)
     records = Records(redis, config.result_ttl_s)

@@ -82,6 +82,9 @@ def run_worker(config: WorkerConfig, store: Any = None) -> int:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from studio.scaleout.broker import check_reachable
+
+    check_reachable(config.broker)
     state = build_worker_state(config, store)
     if config.live:
         return _serve_live(config, state)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from studio.core.errors import BadInput, StudioError
@@ -66,6 +67,14 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(TooLarge)
     async def too_large(request: Request, exc: TooLarge) -> JSONResponse:
         return JSONResponse({"detail": exc.user_message}, status_code=413)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer is a list of dicts; every client reads "detail" as a sentence.
+        first = exc.errors()[0] if exc.errors() else {}
+        name = str((first.get("loc") or ["request"])[-1])
+        message = f"'{name}': {first.get('msg', 'not valid')}."
+        return JSONResponse({"detail": message}, status_code=422)
 
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput) -> JSONResponse:

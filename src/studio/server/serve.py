@@ -20,8 +20,13 @@ GRACE_S = 5  # open streams (SSE, MJPEG) are cut this long after Ctrl+C
 
 def uvicorn_servers(config: ServerConfig, store: ModelStore | None = None) -> tuple[Any, list[Any]]:
     """The state and the ``uvicorn.Server`` objects for ``config`` (not started)."""
+    import warnings
+
     import uvicorn
 
+    # uvicorn warns, on every start, that its "websockets" protocol will change name: a note
+    # for developers (tracked here), not for the person who runs `studio serve`.
+    warnings.filterwarnings("ignore", message=r".*`websockets` implementation is deprecated")
     from studio.server.app import create_app
     from studio.server.lipsync_compat import create_lipsync_app
 

@@ -248,3 +248,23 @@ def test_dropping_a_plain_photo_opens_it_and_a_bad_file_is_named(window, qtbot, 
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     assert not _drop(window, notes)  # not an image: the window does not take it
+
+
+def test_an_empty_gallery_tab_says_what_puts_a_result_there(window, qtbot, tmp_path):
+    """Canvas records exports, not each edit: its empty tab says so (a new user who has just
+    upscaled an image otherwise reads "Nothing made in Canvas yet" and thinks it was lost)."""
+    window.gallery_path = tmp_path / "gallery.sqlite3"
+    window.menus.gallery_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "gallery_dialog", None) is not None)
+    dialog = window.gallery_dialog
+    texts = {}
+    for index in range(dialog.tabs.count()):
+        qtbot.mouseClick(
+            dialog.tabs, Qt.MouseButton.LeftButton, pos=dialog.tabs.tabRect(index).center()
+        )
+        assert dialog.empty.isVisible() and not dialog.list.isVisible()
+        texts[dialog.workspace()] = dialog.empty.text()
+    assert "export" in texts["canvas"] and "File → Export" in texts["canvas"]
+    assert "save a frozen frame" in texts["live"]
+    assert "rendered" in texts["lipsync"] and "generated" in texts["headshots"]
+    assert all(word in texts[None] for word in ("Canvas", "headshot", "lipsync", "Live"))

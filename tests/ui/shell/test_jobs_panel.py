@@ -153,3 +153,17 @@ def test_bar_text_shows_sizes_for_downloads_and_counts_for_endless_jobs():
     assert bar_text("Live", 89, 0, None) == "89 done"
     assert bar_text("drafts", 8, 40, 12.4) == "8/40 · about 12 s left"
     assert bar_text("drafts", 8, 40, 600) == "8/40 · about 10 min left"
+
+
+def test_an_empty_panel_says_what_it_lists_until_a_job_comes_and_after_clearing(
+    qtbot, panel_and_service
+):
+    panel, service = panel_and_service
+    assert panel.empty.isVisible() and "No jobs yet" in panel.empty.text()
+    assert panel.empty.geometry().width() > 0.8 * panel.tree.viewport().width()
+    job = service.submit("t.quick", {}, label="Quick")
+    qtbot.waitUntil(lambda: panel.row_count() == 1)
+    assert not panel.empty.isVisible()
+    qtbot.waitUntil(lambda: panel.row_text(job.id, STATE) == "finished", timeout=10000)
+    click(qtbot, panel.clear_button)
+    assert panel.row_count() == 0 and panel.empty.isVisible()

@@ -111,6 +111,10 @@ def test_missing_model_offers_download(window, qtbot):
     qtbot.waitUntil(lambda: hasattr(window, "missing_model_box"), timeout=10000)
     box = window.missing_model_box
     assert "Segment Anything ViT-B" in box.text() and "375.0 MB" in box.informativeText()
+    # written for the window: no command line in the question
+    assert box.text() == "This needs Segment Anything ViT-B, which is not installed yet."
+    assert "studio models download" not in box.text() + box.informativeText()
+    assert "run this again once it has finished" in box.informativeText()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.store.is_installed("sam-vit-b"), timeout=10000)
 
@@ -189,9 +193,11 @@ def test_models_dialog_delete_asks_then_deletes_on_a_worker(window, qtbot, caplo
     qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
     assert not dialog.delete_button.isEnabled() and not dialog.download_button.isEnabled()
     assert dialog.status.text().startswith("Deleting taesd")
-    qtbot.waitUntil(dialog.delete_button.isEnabled, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.status.text() == "Deleted taesd.", timeout=10000)
     assert not store.is_installed("taesd")
-    assert dialog.status.text() == "Deleted taesd."
+    assert dialog.import_button.isEnabled()
+    # taesd is gone: nothing of the selection to delete; it can be downloaded again
+    assert not dialog.delete_button.isEnabled()
     row = next(
         r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == entry.name
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,7 +22,7 @@ class AboutDialog(QDialog):
     def __init__(self, catalogue: Catalogue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Studio")
-        self.resize(760, 460)
+        self.resize(900, 480)
         intro = QLabel(
             f"<b>Studio {__version__}</b><br>Generative image and video tools that run on "
             "your own GPU. Models are downloaded from their publishers on first use; each "
@@ -37,8 +38,17 @@ class AboutDialog(QDialog):
         for row, e in enumerate(entries):
             licence = e.licence + ("" if e.commercial_use else " (non-commercial)")
             for col, text in enumerate([e.name, licence, e.homepage or e.source_label]):
-                table.setItem(row, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                table.setItem(row, col, item)
         table.resizeColumnsToContents()
+        # Capped columns (whole texts in the tooltips): a long licence name used to push
+        # Source out of the dialog behind a horizontal scroll bar.
+        table.setWordWrap(False)
+        table.setColumnWidth(0, min(table.columnWidth(0), 300))
+        table.setColumnWidth(1, min(table.columnWidth(1), 260))
+        # Cut in the middle, a URL keeps its site and its project's name.
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         buttons.rejected.connect(self.reject)

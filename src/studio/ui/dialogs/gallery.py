@@ -41,6 +41,14 @@ log = logging.getLogger(__name__)
 
 THUMB = 120  # logical px of a thumbnail
 LIMIT = 500  # results listed at once (newest first)
+# What puts a result in the gallery, per workspace: an empty tab says it, so a user who has
+# just run a job there (Canvas records exports, not each edit) knows what to do.
+HOW_RESULTS_ARRIVE = {
+    "canvas": "an image appears here once you export it (File → Export)",
+    "headshots": "a pack appears here once it has been generated",
+    "lipsync": "a video appears here once it has rendered",
+    "live": "a frame appears here once you save a frozen frame",
+}
 
 
 class GalleryDialog(QDialog):
@@ -189,11 +197,7 @@ class GalleryDialog(QDialog):
         if words:
             self.empty.setText(f"No results whose prompt has “{words}”.")
         else:
-            self.empty.setText(
-                f"Nothing made in {where} yet."
-                if where
-                else "Nothing made yet: results appear here once a workspace has finished one."
-            )
+            self.empty.setText(_empty_text(where, HOW_RESULTS_ARRIVE.get(workspace or "")))
         if has:
             self.list.setCurrentRow(0)
         self._show_details()
@@ -323,6 +327,15 @@ class GalleryDialog(QDialog):
         self._forgetting = False
         self.forget_button.setEnabled(True)
         self.status.setText(f"The gallery could not be changed: {exc}")
+
+
+def _empty_text(where: str, how: str | None) -> str:
+    if not where:
+        return (
+            "Nothing made yet: exported Canvas images, headshot packs, lipsync videos and "
+            "saved Live frames appear here."
+        )
+    return f"Nothing made in {where} yet: {how}." if how else f"Nothing made in {where} yet."
 
 
 def _tab_label(title: str) -> str:

@@ -61,6 +61,7 @@ class ModelsDialog(QDialog):
         self.table.horizontalHeader().resizeSection(LICENCE_COL, 260)  # in full below
         self.table.setWordWrap(True)
         self.table.itemSelectionChanged.connect(self._show_details)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
         self.details = QLabel("Select a model to read its licence and where it comes from.")
         self.details.setObjectName("modelDetails")
         self.details.setWordWrap(True)
@@ -88,6 +89,7 @@ class ModelsDialog(QDialog):
         self.delete_button.clicked.connect(lambda: self.delete_selected())
         self.import_button.clicked.connect(lambda: self.import_file())
         self.status = QLabel("")
+        self._busy = False  # importing or deleting: Download and Delete wait
         self.workers = IoWorkers(self)
         self.confirm_box: QMessageBox | None = None
         note = QLabel(
@@ -157,6 +159,31 @@ class ModelsDialog(QDialog):
         self.table.resizeRowsToContents()
         self._measure_disk([e.id for e in entries if self.store.is_installed(e.id)])
         self._show_details()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        """Download and Delete act on the selected rows: each is enabled only where it would
+        do something (a click that silently did nothing looked broken), its tooltip says why."""
+        if self._busy:
+            return
+        ids = [i for i in self.selected_ids() if i in self.store.catalogue]
+        installed = [i for i in ids if self.store.is_installed(i)]
+        busy = set(self._pending.values())
+        missing = [i for i in ids if i not in installed and i not in busy]
+        self.download_button.setEnabled(bool(missing))
+        self.download_button.setToolTip(
+            "Download the selected models"
+            if missing
+            else "Select a model that is not installed"
+            if not ids or installed
+            else "The selected models are downloading"
+        )
+        self.delete_button.setEnabled(bool(installed))
+        self.delete_button.setToolTip(
+            "Delete the selected models from this computer"
+            if installed
+            else "Select an installed model"
+        )
 
     def _disk_text(self, model_id: str) -> str:
         size = self.disk_sizes.get(model_id)
@@ -330,10 +357,12 @@ class ModelsDialog(QDialog):
         self.refresh()
 
     def _set_busy(self, busy: bool, message: str) -> None:
+        self._busy = busy
         self.download_button.setEnabled(not busy)
         self.delete_button.setEnabled(not busy)
         self.import_button.setEnabled(not busy)
         self.status.setText(message)
+        self._update_buttons()
 
     def _on_progress(self, job: Job, update) -> None:  # type: ignore[no-untyped-def]
         model_id = self._pending.get(job.id)

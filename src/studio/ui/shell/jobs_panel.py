@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMenu,
     QProgressBar,
     QPushButton,
@@ -36,6 +37,10 @@ STATE_ICONS = {
     JobState.CANCELLED: "mdi6.cancel",
 }
 ROW_HEIGHT = 20  # the bar and the cancel button fit one line of text
+EMPTY_TEXT = (
+    "No jobs yet. What you run in a workspace is listed here with its progress; "
+    "a running job can be cancelled from its row."
+)
 
 
 class JobsPanel(QWidget):
@@ -64,6 +69,14 @@ class JobsPanel(QWidget):
         # Delete on the selected rows (eventFilter): cancels running/queued jobs, removes
         # ended ones. A key filter, not a shortcut: nothing else in the window takes it.
         self.tree.installEventFilter(self)
+        # With no rows the list says what it is for (an empty header row said nothing).
+        self.empty = QLabel(EMPTY_TEXT, self.tree.viewport())
+        self.empty.setObjectName("jobsEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setEnabled(False)  # drawn in the theme's muted text colour
+        self.empty.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.tree.viewport().installEventFilter(self)
         self.clear_button = QPushButton("C&lear finished")
         self.clear_button.setObjectName("clearFinished")
         self.clear_button.setToolTip("Remove the rows of finished, failed and cancelled jobs")
@@ -187,6 +200,7 @@ class JobsPanel(QWidget):
         self._rows[job.id], self._bars[job.id], self._buttons[job.id] = item, bar, button
         self._services[job.id] = service
         self._states[job.id] = JobState.QUEUED
+        self.empty.hide()
 
     def _refresh(self, job: Job, state: JobState) -> None:
         item = self._rows.get(job.id)
@@ -233,6 +247,7 @@ class JobsPanel(QWidget):
             table.pop(job_id).deleteLater()
         self._services.pop(job_id, None)
         self._states.pop(job_id, None)
+        self.empty.setVisible(not self._rows)
 
     def _update_clear_button(self) -> None:
         self.clear_button.setEnabled(any(s.done for s in self._states.values()))
@@ -241,6 +256,8 @@ class JobsPanel(QWidget):
         return [i.data(JOB, Qt.ItemDataRole.UserRole) for i in self.tree.selectedItems()]
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self.empty.setGeometry(self.tree.viewport().rect().adjusted(8, 0, -8, 0))
         if (
             watched is self.tree
             and isinstance(event, QKeyEvent)

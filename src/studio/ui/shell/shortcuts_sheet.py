@@ -77,8 +77,10 @@ class ShortcutsSheet(QDialog):
             group.setFont(0, font)
             group.setFirstColumnSpanned(True)
             for what, keys in rows:
-                QTreeWidgetItem(group, [what, keys])
+                item = QTreeWidgetItem(group, [what, keys])
+                item.setToolTip(0, what)
         self.tree.expandAll()
+        self.resize(self._fitting_width(groups), 560)
         self.filter.textChanged.connect(self._filter)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
@@ -90,6 +92,15 @@ class ShortcutsSheet(QDialog):
         layout.addLayout(row)
         layout.addWidget(self.tree, 1)
         layout.addWidget(buttons)
+
+    def _fitting_width(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> int:
+        """Wide enough that no action ends in "..." (a canvas tool's action is one long
+        sentence), up to 900 px: beyond that the tooltip holds the whole text."""
+        fm = self.tree.fontMetrics()
+        rows = [row for _title, group in groups for row in group] or [("", "")]
+        what = max(fm.horizontalAdvance(w) for w, _k in rows)
+        keys = max(fm.horizontalAdvance(k) for _w, k in rows)
+        return min(max(520, what + keys + 120), 900)
 
     def rows(self, visible_only: bool = True) -> dict[str, list[tuple[str, str]]]:
         """Group title -> its (action, keys) rows (those the filter leaves shown)."""
