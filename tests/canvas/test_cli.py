@@ -157,3 +157,15 @@ def test_output_checked_before_the_job(cli_run, install, photo_file, tmp_path, c
     assert cli_run("cutout", "--image", str(photo_file), "-o", str(tmp_path / "c.bmp")) == 2
     err = capsys.readouterr().err
     assert err.count("-o/--output") == 3 and "Cutting out" not in err
+
+
+def test_every_canvas_operation_says_what_it_does_in_help():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "studio", "canvas", "--help"], capture_output=True, text=True
+    ).stdout
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("    ")}
+    for op in ("segment", "remove", "fill", "cutout", "upscale", "expand", "face-detail"):
+        assert op in lines and len(lines[op].split()) > 2, out

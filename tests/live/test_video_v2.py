@@ -86,6 +86,12 @@ def test_unreadable_and_missing_clips_are_clear_errors(tmp_path):
         clip_info(tmp_path / "notes.mp4")
     with pytest.raises(BadInput, match="does not exist"):
         VideoFileSource(tmp_path / "gone.mp4")
+    from PIL import Image
+
+    for name in ("still.png", "still.jpg"):
+        Image.new("RGB", (32, 32), "red").save(tmp_path / name)
+        with pytest.raises(BadInput, match="is a still image, not a video"):
+            clip_info(tmp_path / name)
 
 
 def test_a_clip_through_the_loop_becomes_an_mp4_with_its_sound(

@@ -69,6 +69,15 @@ def _own_models(args: argparse.Namespace) -> dict[str, Any]:
     return {**({"model": args.model} if args.model else {}), **lora}
 
 
+OP_HELP = {
+    "segment": "select an object from clicks, a box or words (a mask PNG)",
+    "remove": "erase the masked object (LaMa)",
+    "fill": "paint the masked area from a prompt (SDXL inpainting)",
+    "cutout": "remove the background (transparent or a colour)",
+    "upscale": "enlarge x4 (Real-ESRGAN)",
+}
+
+
 def register(subparsers: Any) -> None:
     """Add the ``canvas`` subcommand with one sub-subcommand per operation."""
     parser = subparsers.add_parser(
@@ -76,7 +85,7 @@ def register(subparsers: Any) -> None:
     )
     ops = parser.add_subparsers(dest="canvas_op", required=True)
     for op in OPS:
-        p = ops.add_parser(op)
+        p = ops.add_parser(op, help=OP_HELP.get(op))
         p.add_argument(
             "--image", required=True, type=opt.input_file, help="input (PNG, JPEG, WebP, TIFF)"
         )

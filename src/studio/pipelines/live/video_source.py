@@ -47,6 +47,10 @@ def _open(path: str | Path) -> Any:
     if not container.streams.video:
         container.close()
         raise BadInput(f"{path.name} has no picture track.")
+    demuxer = container.format.name
+    if demuxer == "image2" or demuxer.endswith("_pipe"):  # png_pipe, jpeg_pipe, webp_pipe...
+        container.close()
+        raise BadInput(f"{path.name} is a still image, not a video: use it as the image source.")
     return container
 
 
