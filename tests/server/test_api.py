@@ -177,6 +177,12 @@ def test_oversized_upload_is_refused_with_413(server):
     assert not [p for p in server.state.uploads.folder.iterdir() if p.name.startswith(".")]
 
 
+def test_an_empty_upload_is_refused_with_a_message(server):
+    response = httpx.post(f"{server.url}/v1/uploads", content=b"")
+    assert response.status_code == 422 and "empty" in response.json()["detail"]
+    assert not [p for p in server.state.uploads.folder.iterdir() if p.name.startswith(".")]
+
+
 def test_corrupt_image_is_422_with_a_message(server, photo):
     from studio.pipelines.canvas.remove import RemoveRequest
 

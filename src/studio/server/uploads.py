@@ -77,6 +77,8 @@ class UploadStore:
                         raise TooLarge(self._too_large())
                     digest.update(chunk)
                     fh.write(chunk)
+            if size == 0:  # no file is empty on purpose: say so now, not when a job reads it
+                raise BadInput("The upload is empty: send the file's bytes as the body.")
             sha = digest.hexdigest()
             os.replace(tmp, self.folder / sha)
         finally:
