@@ -51,3 +51,12 @@ def test_the_default_folder_is_named_as_the_default(qtbot):
     assert dialog.models_dir.label.path().endswith("(default)")
     assert dialog.models_dir.label.toolTip() == str(Settings().resolved_models_dir())
     assert dialog.result_settings().models_dir == ""
+
+
+def test_a_usual_model_folder_shows_whole_at_the_dialogs_first_size(qtbot):
+    folder = "/home/someone/.local/share/studio/models"  # the default's usual length
+    dialog = SettingsDialog(Settings(models_dir=folder))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.models_dir.label.text() == folder

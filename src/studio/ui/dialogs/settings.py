@@ -45,6 +45,7 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(680)  # a usual model folder path shows whole (541 px cut it)
         self._settings = replace(settings)
         self.device = QComboBox()
         self.device.addItem("Automatic (GPU if present)", "auto")
