@@ -173,7 +173,10 @@ def test_can_close_asks_when_there_are_unsaved_edits(workspace, qtbot, photo_fil
 
 
 def test_save_on_close_exports_before_closing(workspace, qtbot, photo_file, tmp_path):
-    from tests.canvas.test_workspace_buttons import choose_file
+    from tests.ui.clicking import answer_file_dialog
+
+    def choose_file(path):  # typed into the name field, as a user does, then Enter
+        answer_file_dialog(qtbot, path)
 
     ws = workspace
     edited(qtbot, ws, photo_file)
@@ -182,8 +185,6 @@ def test_save_on_close_exports_before_closing(workspace, qtbot, photo_file, tmp_
     answer(ws, QMessageBox.StandardButton.Save)
     choose_file(blocker / "out.png")  # cannot be written: the close is called off
     assert not ws.can_close()
-    # the dialog may keep the suggested name inside the blocking "folder": either way the
-    # message names the file that is in the way
     assert ws.doc.dirty and ws.isEnabled()
     assert "a-file' is a file, not a folder" in ws.last_error_box.text()
     out = tmp_path / "kept.png"
