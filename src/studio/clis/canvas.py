@@ -1,9 +1,7 @@
-"""``studio canvas segment|remove|fill|cutout|upscale|expand|face-detail``: the canvas
-pipelines headless.
+"""``studio canvas segment|remove|fill|cutout|upscale|expand|face-detail``, headless.
 
-``expand`` grows the canvas: ``studio canvas expand photo.png --right 256 -o out.png`` or
-``--aspect 16:9``; the result carries its settings like the app's export. ``face-detail``
-restores the faces of a photo (``--strength 0..1``).
+``expand``: ``studio canvas expand photo.png --right 256 -o out.png`` or ``--aspect 16:9``
+(the result carries its settings like the app's export); ``face-detail`` fixes faces.
 
 Regions come from ``--mask FILE``, from words (``--text "the red car"``: CLIPSeg, refined by
 SAM) or from clicks (``--point x,y`` to include, ``--exclude x,y`` to exclude,
@@ -22,7 +20,13 @@ from studio.cli_face_detail import add_face_detail, run_face_detail
 from studio.core.errors import BadInput, StudioError
 from studio.remote.cli_support import add_server_arguments, cli_context, job_runner
 
-OPS = ("segment", "remove", "fill", "cutout", "upscale")
+OPS = {  # each operation and its --help line
+    "segment": "select an object from clicks, a box or words (a mask PNG)",
+    "remove": "erase the masked object (LaMa)",
+    "fill": "paint the masked area from a prompt (SDXL inpainting)",
+    "cutout": "remove the background (transparent or a colour)",
+    "upscale": "enlarge x4 (Real-ESRGAN)",
+}
 TASKS = {op: op for op in OPS}  # the catalogue task of each operation's --model
 MAX_FEATHER = 256
 MAX_GROW = 1024
@@ -69,15 +73,6 @@ def _own_models(args: argparse.Namespace) -> dict[str, Any]:
     return {**({"model": args.model} if args.model else {}), **lora}
 
 
-OP_HELP = {
-    "segment": "select an object from clicks, a box or words (a mask PNG)",
-    "remove": "erase the masked object (LaMa)",
-    "fill": "paint the masked area from a prompt (SDXL inpainting)",
-    "cutout": "remove the background (transparent or a colour)",
-    "upscale": "enlarge x4 (Real-ESRGAN)",
-}
-
-
 def register(subparsers: Any) -> None:
     """Add the ``canvas`` subcommand with one sub-subcommand per operation."""
     parser = subparsers.add_parser(
@@ -85,7 +80,7 @@ def register(subparsers: Any) -> None:
     )
     ops = parser.add_subparsers(dest="canvas_op", required=True)
     for op in OPS:
-        p = ops.add_parser(op, help=OP_HELP.get(op))
+        p = ops.add_parser(op, help=OPS[op])
         p.add_argument(
             "--image", required=True, type=opt.input_file, help="input (PNG, JPEG, WebP, TIFF)"
         )
