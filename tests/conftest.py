@@ -47,6 +47,17 @@ def _studio_home(tmp_path_factory, monkeypatch):
     return home
 
 
+@pytest.fixture(scope="session")
+def sdxl_folders(tmp_path_factory):
+    """Tiny SDXL inpainting + LCM-LoRA folders, built once for every test that fills."""
+    from tests.fixtures.diffusion import build_tiny_lcm_lora_sdxl, build_tiny_sdxl
+
+    root = tmp_path_factory.mktemp("tiny_sdxl")
+    build_tiny_sdxl(root / "sdxl-inpaint", inpaint=True)
+    build_tiny_lcm_lora_sdxl(root / "lcm-lora-sdxl", root / "sdxl-inpaint")
+    return root
+
+
 @pytest.fixture
 def store(tmp_path) -> ModelStore:
     return ModelStore(tmp_path / "models", load_catalogue())

@@ -73,16 +73,6 @@ def photo():
     return data.astronaut()[100:196, 150:278].copy()  # 96 x 128 RGB
 
 
-@pytest.fixture(scope="session")
-def sdxl_folders(tmp_path_factory):
-    from tests.fixtures.diffusion import build_tiny_lcm_lora_sdxl, build_tiny_sdxl
-
-    root = tmp_path_factory.mktemp("canvas_sdxl")
-    build_tiny_sdxl(root / "sdxl-inpaint", inpaint=True)
-    build_tiny_lcm_lora_sdxl(root / "lcm-lora-sdxl", root / "sdxl-inpaint")
-    return root
-
-
 @pytest.fixture
 def sdxl(store, sdxl_folders):
     for model_id in ("sdxl-inpaint", "lcm-lora-sdxl"):

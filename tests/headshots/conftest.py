@@ -207,3 +207,23 @@ def make_pack(tmp_path):
         return pack
 
     return make
+
+
+def small_pack(selfie, folder, **kw):
+    """A two-draft, one-refined 128 px pack request of two-step sampling (no upscale): the
+    face steps' tests change only what they test through ``kw``."""
+    from studio.pipelines.headshots.pack import PackRequest
+
+    base = dict(
+        selfies=[selfie],
+        count=2,
+        size=128,
+        batch_size=2,
+        refine_top_k=1,
+        upscale=False,
+        overrides={"steps": 2, "refine_steps": 2, "refine_strength": 0.5},
+        folder=folder,
+        seed=11,
+    )
+    base.update(kw)
+    return PackRequest(**base)

@@ -8,11 +8,10 @@ import pytest
 from studio.core.errors import BadInput
 from studio.pipelines.canvas.face_detail import RESTOREFORMER_ID
 from studio.pipelines.headshots import packs, quality
-from studio.pipelines.headshots.pack import PackRequest, run
+from studio.pipelines.headshots.pack import run
 from tests.fixtures.face_restore_models import build_tiny_restoreformer
 from tests.fixtures.install import install_copy
-
-FAST = {"steps": 2, "refine_steps": 2, "refine_strength": 0.5}
+from tests.headshots.conftest import small_pack
 
 
 @pytest.fixture(scope="module")
@@ -22,27 +21,11 @@ def restorer_folder(tmp_path_factory):
     return folder
 
 
-def _request(selfie, folder, **kw):
-    base = dict(
-        selfies=[selfie],
-        count=2,
-        size=128,
-        batch_size=2,
-        refine_top_k=1,
-        upscale=False,
-        overrides=dict(FAST),
-        folder=folder,
-        seed=11,
-    )
-    base.update(kw)
-    return PackRequest(**base)
-
-
 def test_face_detail_changes_only_the_face_and_keeps_a_before_copy(
     hs_context, hs_store, restorer_folder, selfie_file, tmp_path
 ):
     install_copy(hs_store, RESTOREFORMER_ID, restorer_folder)
-    pack = run(_request(selfie_file, tmp_path / "pack", face_detail=0.8), hs_context).pack
+    pack = run(small_pack(selfie_file, tmp_path / "pack", face_detail=0.8), hs_context).pack
     assert pack.settings["face_detail"] == 0.8 and pack.models["face_detail"] == RESTOREFORMER_ID
     [item] = [im for im in pack.images if im.final]
     assert item.before_face_detail == f"before_face_detail/{item.index:03d}.jpg"
@@ -59,7 +42,7 @@ def test_face_detail_changes_only_the_face_and_keeps_a_before_copy(
 
 
 def test_face_detail_off_keeps_the_finishing_as_before(hs_context, selfie_file, tmp_path):
-    pack = run(_request(selfie_file, tmp_path / "pack"), hs_context).pack
+    pack = run(small_pack(selfie_file, tmp_path / "pack"), hs_context).pack
     assert pack.settings["face_detail"] == 0.0 and "face_detail" not in pack.models
     assert all(not im.before_face_detail for im in pack.images)
     assert not (pack.folder / "before_face_detail").exists()
@@ -69,9 +52,9 @@ def test_face_detail_needs_its_model_and_a_valid_strength(hs_context, selfie_fil
     from studio.core.errors import ModelMissing
 
     with pytest.raises(ModelMissing):
-        run(_request(selfie_file, tmp_path / "a", face_detail=0.5), hs_context)
+        run(small_pack(selfie_file, tmp_path / "a", face_detail=0.5), hs_context)
     with pytest.raises(BadInput, match="face detail strength"):
-        run(_request(selfie_file, tmp_path / "b", face_detail=1.5), hs_context)
+        run(small_pack(selfie_file, tmp_path / "b", face_detail=1.5), hs_context)
 
 
 def _parse(argv):

@@ -9,49 +9,22 @@ import pytest
 
 from studio.core.errors import BadInput, ModelMissing
 from studio.pipelines.headshots import packs, quality
-from studio.pipelines.headshots.pack import PackRequest, run
+from studio.pipelines.headshots.pack import run
 from tests.fixtures.install import install_copy
-
-FAST = {"steps": 2, "refine_steps": 2, "refine_strength": 0.5}
-
-
-@pytest.fixture(scope="module")
-def inpaint_folders(tmp_path_factory):
-    from tests.fixtures.diffusion import build_tiny_lcm_lora_sdxl, build_tiny_sdxl
-
-    root = tmp_path_factory.mktemp("face_fix_sdxl")
-    build_tiny_sdxl(root / "sdxl-inpaint", inpaint=True)
-    build_tiny_lcm_lora_sdxl(root / "lcm-lora-sdxl", root / "sdxl-inpaint")
-    return root
+from tests.headshots.conftest import small_pack
 
 
 @pytest.fixture
-def inpaint_models(hs_store, inpaint_folders):
+def inpaint_models(hs_store, sdxl_folders):
     for model_id in ("sdxl-inpaint", "lcm-lora-sdxl"):
-        install_copy(hs_store, model_id, inpaint_folders / model_id)
+        install_copy(hs_store, model_id, sdxl_folders / model_id)
     return hs_store
-
-
-def _request(selfie, folder, **kw):
-    base = dict(
-        selfies=[selfie],
-        count=2,
-        size=128,
-        batch_size=2,
-        refine_top_k=1,
-        upscale=False,
-        overrides=dict(FAST),
-        folder=folder,
-        seed=11,
-    )
-    base.update(kw)
-    return PackRequest(**base)
 
 
 def test_face_fix_repaints_the_face_of_each_final(
     hs_context, inpaint_models, selfie_file, tmp_path
 ):
-    pack = run(_request(selfie_file, tmp_path / "pack", face_fix="inpaint"), hs_context).pack
+    pack = run(small_pack(selfie_file, tmp_path / "pack", face_fix="inpaint"), hs_context).pack
     assert pack.settings["face_fix"] == "inpaint"
     [item] = [im for im in pack.images if im.final]
     # The review's "before" is the refined image before the fix.
@@ -71,8 +44,8 @@ def test_face_fix_repaints_the_face_of_each_final(
 def test_the_fixed_final_differs_from_a_pack_without_the_fix(
     hs_context, inpaint_models, selfie_file, tmp_path
 ):
-    fixed = run(_request(selfie_file, tmp_path / "a", face_fix="inpaint"), hs_context).pack
-    plain = run(_request(selfie_file, tmp_path / "b"), hs_context).pack
+    fixed = run(small_pack(selfie_file, tmp_path / "a", face_fix="inpaint"), hs_context).pack
+    plain = run(small_pack(selfie_file, tmp_path / "b"), hs_context).pack
     assert plain.settings["face_fix"] == ""
     [f], [p] = [im for im in fixed.images if im.final], [im for im in plain.images if im.final]
     assert f.index == p.index and not p.before_face_detail
@@ -87,10 +60,10 @@ def test_the_fixed_final_differs_from_a_pack_without_the_fix(
 
 def test_face_fix_needs_its_models_and_a_known_method(hs_context, selfie_file, tmp_path):
     with pytest.raises(ModelMissing) as err:
-        run(_request(selfie_file, tmp_path / "a", face_fix="inpaint"), hs_context)
+        run(small_pack(selfie_file, tmp_path / "a", face_fix="inpaint"), hs_context)
     assert {"sdxl-inpaint", "lcm-lora-sdxl"} <= set(err.value.model_ids)
     with pytest.raises(BadInput, match="face fix must be 'inpaint' or off"):
-        run(_request(selfie_file, tmp_path / "b", face_fix="restore"), hs_context)
+        run(small_pack(selfie_file, tmp_path / "b", face_fix="restore"), hs_context)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
@@ -105,7 +78,7 @@ def test_cancel_during_the_face_fix_keeps_the_drafts(
 
     hs_context.cancel.on_check.append(press_cancel)
     with pytest.raises(Cancelled):
-        run(_request(selfie_file, tmp_path / "pack", face_fix="inpaint"), hs_context)
+        run(small_pack(selfie_file, tmp_path / "pack", face_fix="inpaint"), hs_context)
     pack = packs.load_pack(tmp_path / "pack")
     assert len(pack.images) == 2 and not any(im.final for im in pack.images)
     assert all(pack.path(im.draft).is_file() for im in pack.images)

@@ -23,14 +23,14 @@ def test_the_window_names_the_pipeline_poses_and_models():
 
 
 @pytest.fixture(scope="module")
-def pose_and_inpaint(tmp_path_factory, built_models):
-    from tests.fixtures.diffusion import build_tiny_lcm_lora_sdxl, build_tiny_sdxl
+def pose_and_inpaint(tmp_path_factory, built_models, sdxl_folders):
+    """The tiny pose net beside links to the shared tiny SDXL inpainting folders."""
     from tests.fixtures.pose_models import build_tiny_pose_controlnet
 
     root = tmp_path_factory.mktemp("pose_ui")
     build_tiny_pose_controlnet(root / pose.MODEL_ID, built_models["realvisxl-v4-lightning"])
-    build_tiny_sdxl(root / SDXL_INPAINT_ID, inpaint=True)
-    build_tiny_lcm_lora_sdxl(root / LCM_LORA_ID, root / SDXL_INPAINT_ID)
+    for model_id in (SDXL_INPAINT_ID, LCM_LORA_ID):
+        (root / model_id).symlink_to(sdxl_folders / model_id, target_is_directory=True)
     return root
 
 
