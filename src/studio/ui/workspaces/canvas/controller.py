@@ -236,11 +236,13 @@ class CanvasController(GrowAndWords, FaceDetailTool, QObject):
         lst.setVisible(False)
 
     def cancel_action(self) -> None:
-        if self.action_job is not None:
-            self.service.cancel(self.action_job.id)
-            self.panel.status.setText(f"Cancelling {self.action_job.title}…")
-            self._progress = ("cancelling", None)
-            self._show_busy()
+        job = self.action_job
+        if job is not None:
+            self.service.cancel(job.id)  # a queued job ends at once: action_job is None now
+            if self.action_job is job:
+                self.panel.status.setText(f"Cancelling {job.title}…")
+                self._progress = ("cancelling", None)
+                self._show_busy()
 
     def _submit(self, action: str, kind: str, request: Any, priority: Priority, label: str) -> Job:
         job = self.service.submit(kind, request, priority, label)
